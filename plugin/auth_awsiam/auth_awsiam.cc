@@ -1,0 +1,364 @@
+/* Copyright (c) 2026, the auth_awsiam authors.
+
+   This program is free software; you can redistribute it and/or modify
+   it under the terms of the GNU General Public License, version 2.0,
+   as published by the Free Software Foundation.
+
+   This program is distributed in the hope that it will be useful,
+   but WITHOUT ANY WARRANTY; without even the implied warranty of
+   MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+   GNU General Public License, version 2.0, for more details. */
+
+/**
+  @file
+
+  auth_awsiam: log in with a token minted from AWS IAM credentials.
+
+  The token is a client-signed sts:GetCallerIdentity request. This file is only
+  the glue to the server: plugin descriptor, system and status variables, the
+  vio read and the error log. Every decision is taken by the Rust core
+  (auth_awsiam_core.h).
+*/
+
+#include <mysql/plugin_auth.h>
+#include <mysql/service_my_plugin_log.h>
+#include <mysql/service_thd_alloc.h>
+#include <mysql/service_thd_wait.h>
+#include <cstring>
+
+#include "my_sqlcommand.h"
+#include "my_sys.h"
+#include "mysqld_error.h"
+#include "sql/current_thd.h"
+
+#include "auth_awsiam_core.h"
+
+static MYSQL_PLUGIN plugin_handle = nullptr;
+
+static void log_sink(int level, const char *message) {
+  const plugin_log_level server_level =
+      level == AWSIAM_LOG_ERROR     ? MY_ERROR_LEVEL
+      : level == AWSIAM_LOG_WARNING ? MY_WARNING_LEVEL
+                                    : MY_INFORMATION_LEVEL;
+  if (plugin_handle != nullptr)
+    my_plugin_log_message(&plugin_handle, server_level, "%s", message);
+}
+
+/* A refusal becomes the statement's error only inside CREATE/ALTER USER or
+   SET; the same callbacks run while the server loads its grant tables, where
+   an error would fail the whole load. */
+static bool in_user_statement() {
+  THD *thd = current_thd;
+  if (thd == nullptr) return false;
+  const int command = thd_sql_command(thd);
+  return command == SQLCOM_CREATE_USER || command == SQLCOM_ALTER_USER ||
+         command == SQLCOM_SET_PASSWORD;
+}
+
+/* ---- Authentication ---------------------------------------------------- */
+
+static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
+                                    MYSQL_SERVER_AUTH_INFO *info) {
+  unsigned char *packet = nullptr;
+  const int packet_len = vio->read_packet(vio, &packet);
+  info->password_used = PASSWORD_USED_YES;
+
+  MYSQL_PLUGIN_VIO_INFO vio_info;
+  vio->info(vio, &vio_info);
+  const bool local = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
+                     vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_PIPE ||
+                     vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_MEMORY;
+
+  awsiam_login login;
+  login.user = info->user_name != nullptr ? info->user_name : "";
+  login.user_len = info->user_name != nullptr ? info->user_name_length : 0;
+  login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
+  login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
+  login.auth_string = info->auth_string != nullptr ? info->auth_string : "";
+  login.auth_string_len =
+      info->auth_string != nullptr ? info->auth_string_length : 0;
+  login.token = packet_len >= 0 ? packet : nullptr;
+  login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
+  login.secure_transport = (vio_info.is_tls_established || local) ? 1 : 0;
+
+  /* The core may wait on STS: let a thread pool run other work meanwhile. */
+  thd_wait_begin(nullptr, THD_WAIT_NET);
+  const int verdict = awsiam_authenticate(&login, info->external_user,
+                                          sizeof(info->external_user));
+  thd_wait_end(nullptr);
+  return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
+}
+
+/* IDENTIFIED BY / SET PASSWORD: there is no password to store. */
+static int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
+                                       unsigned int *outbuflen,
+                                       const char *inbuf [[maybe_unused]],
+                                       unsigned int inbuflen) {
+  *outbuflen = 0;
+  if (inbuflen == 0) return 0;
+  my_printf_error(ER_PASSWORD_FORMAT,
+                  "auth_awsiam accounts have no password: use IDENTIFIED WITH "
+                  "auth_awsiam, optionally AS 'arn:aws:iam::ACCOUNT:role/NAME'",
+                  MYF(0));
+  return 1;
+}
+
+/* IDENTIFIED WITH auth_awsiam AS '...': the string binds the account to ARNs. */
+static int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen) {
+  char reason[512];
+  if (awsiam_auth_string_check(inbuf, buflen, reason, sizeof(reason)) == 0)
+    return 0;
+  if (in_user_statement())
+    my_printf_error(ER_PASSWORD_FORMAT,
+                    "Invalid auth_awsiam authentication string: %s", MYF(0),
+                    reason);
+  else
+    log_sink(AWSIAM_LOG_WARNING, reason);
+  return 1;
+}
+
+static int awsiam_set_salt(const char *password [[maybe_unused]],
+                           unsigned int password_len [[maybe_unused]],
+                           unsigned char *salt [[maybe_unused]],
+                           unsigned char *salt_len) {
+  *salt_len = 0;
+  return 0;
+}
+
+static struct st_mysql_auth awsiam_auth_handler = {
+    MYSQL_AUTHENTICATION_INTERFACE_VERSION,
+    "mysql_clear_password", /* the token travels as a cleartext password */
+    awsiam_authenticate_user,
+    awsiam_generate_auth_string,
+    awsiam_validate_auth_string,
+    awsiam_set_salt,
+    0,
+    nullptr};
+
+/* ---- System variables ---------------------------------------------------- */
+
+static char *sts_endpoint;
+static char *region;
+static char *allowed_accounts;
+static char *server_id;
+static unsigned int token_max_age;
+static unsigned int sts_connect_timeout;
+static unsigned int sts_timeout;
+static bool require_secure_transport;
+static unsigned int cache_ttl;
+static unsigned int cache_size;
+static unsigned int log_verbosity;
+
+template <int Setting>
+static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
+                     struct st_mysql_value *value) {
+  char buf[1024];
+  int len = sizeof(buf);
+  const char *str = value->val_str(value, buf, &len);
+  char reason[512];
+  if (str == nullptr) {
+    my_printf_error(ER_WRONG_VALUE_FOR_VAR, "%s", MYF(0),
+                    "auth_awsiam variables cannot be NULL: use '' instead");
+    return 1;
+  }
+  if (awsiam_setting_check(Setting, str, reason, sizeof(reason)) != 0) {
+    my_printf_error(ER_WRONG_VALUE_FOR_VAR, "%s", MYF(0), reason);
+    return 1;
+  }
+  /* The value must outlive this call: keep a copy on the statement's arena. */
+  *static_cast<const char **>(save) = thd_strmake(thd, str, len);
+  return 0;
+}
+
+template <int Setting>
+static void update_str(MYSQL_THD, SYS_VAR *, void *var_ptr, const void *save) {
+  char *value = *static_cast<char *const *>(save);
+  *static_cast<char **>(var_ptr) = value;
+  char reason[512];
+  /* Already validated by check_str. */
+  awsiam_setting_set_str(Setting, value != nullptr ? value : "", reason,
+                         sizeof(reason));
+}
+
+template <int Setting>
+static void update_uint(MYSQL_THD, SYS_VAR *, void *var_ptr, const void *save) {
+  const unsigned int value = *static_cast<const unsigned int *>(save);
+  *static_cast<unsigned int *>(var_ptr) = value;
+  awsiam_setting_set_num(Setting, value);
+}
+
+static void update_require_secure_transport(MYSQL_THD, SYS_VAR *,
+                                            void *var_ptr, const void *save) {
+  const bool value = *static_cast<const bool *>(save);
+  *static_cast<bool *>(var_ptr) = value;
+  awsiam_setting_set_num(AWSIAM_REQUIRE_SECURE_TRANSPORT, value ? 1 : 0);
+}
+
+static MYSQL_SYSVAR_STR(
+    sts_endpoint, sts_endpoint, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    "STS endpoint URL (https://host[:port], or http:// on loopback) whose host "
+    "tokens may name, besides the official STS hosts. Empty: official hosts "
+    "only.",
+    check_str<AWSIAM_STS_ENDPOINT>, update_str<AWSIAM_STS_ENDPOINT>, "");
+
+static MYSQL_SYSVAR_STR(
+    region, region, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    "AWS region of the configured STS endpoint and of the server's own "
+    "identity lookup. Empty: from the server's AWS configuration, else "
+    "us-east-1.",
+    check_str<AWSIAM_REGION>, update_str<AWSIAM_REGION>, "");
+
+static MYSQL_SYSVAR_STR(
+    allowed_accounts, allowed_accounts,
+    PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    "Comma-separated 12-digit AWS account IDs whose principals may log in. "
+    "Empty: the server's own account.",
+    check_str<AWSIAM_ALLOWED_ACCOUNTS>, update_str<AWSIAM_ALLOWED_ACCOUNTS>,
+    "");
+
+static MYSQL_SYSVAR_STR(
+    server_id, server_id, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    "Audience value every token must be signed for (header "
+    "x-auth-awsiam-server-id), so a token for one server cannot be used on "
+    "another. Empty: not required.",
+    check_str<AWSIAM_SERVER_ID>, update_str<AWSIAM_SERVER_ID>, "");
+
+static MYSQL_SYSVAR_UINT(token_max_age, token_max_age, PLUGIN_VAR_RQCMDARG,
+                         "Seconds a token stays valid after it was signed.",
+                         nullptr, update_uint<AWSIAM_TOKEN_MAX_AGE>, 900, 1,
+                         900, 0);
+
+static MYSQL_SYSVAR_UINT(sts_connect_timeout, sts_connect_timeout,
+                         PLUGIN_VAR_RQCMDARG,
+                         "Seconds to wait for a connection to STS.", nullptr,
+                         update_uint<AWSIAM_STS_CONNECT_TIMEOUT>, 2, 1, 60, 0);
+
+static MYSQL_SYSVAR_UINT(sts_timeout, sts_timeout, PLUGIN_VAR_RQCMDARG,
+                         "Seconds one STS request may take in all.", nullptr,
+                         update_uint<AWSIAM_STS_TIMEOUT>, 5, 1, 300, 0);
+
+static MYSQL_SYSVAR_BOOL(
+    require_secure_transport, require_secure_transport, PLUGIN_VAR_RQCMDARG,
+    "Refuse tokens sent over a connection that is neither TLS nor local.",
+    nullptr, update_require_secure_transport, true);
+
+static MYSQL_SYSVAR_UINT(
+    cache_ttl, cache_ttl, PLUGIN_VAR_RQCMDARG,
+    "Seconds a verified token is remembered, so that reusing it skips STS. "
+    "0 disables the cache.",
+    nullptr, update_uint<AWSIAM_CACHE_TTL>, 60, 0, 900, 0);
+
+static MYSQL_SYSVAR_UINT(cache_size, cache_size, PLUGIN_VAR_RQCMDARG,
+                         "Most verified tokens remembered at once.", nullptr,
+                         update_uint<AWSIAM_CACHE_SIZE>, 10000, 0, 1000000, 0);
+
+static MYSQL_SYSVAR_UINT(
+    log_verbosity, log_verbosity, PLUGIN_VAR_RQCMDARG,
+    "What goes to the error log: 1 errors, 2 also refused logins, 3 also "
+    "successful logins.",
+    nullptr, update_uint<AWSIAM_LOG_VERBOSITY>, 2, 1, 3, 0);
+
+static SYS_VAR *awsiam_system_variables[] = {
+    MYSQL_SYSVAR(sts_endpoint),        MYSQL_SYSVAR(region),
+    MYSQL_SYSVAR(allowed_accounts),    MYSQL_SYSVAR(server_id),
+    MYSQL_SYSVAR(token_max_age),       MYSQL_SYSVAR(sts_connect_timeout),
+    MYSQL_SYSVAR(sts_timeout),         MYSQL_SYSVAR(require_secure_transport),
+    MYSQL_SYSVAR(cache_ttl),           MYSQL_SYSVAR(cache_size),
+    MYSQL_SYSVAR(log_verbosity),       nullptr};
+
+/* ---- Status variables ---------------------------------------------------- */
+
+static int show_server_account(MYSQL_THD, SHOW_VAR *var, char *buf) {
+  awsiam_server_account(buf, SHOW_VAR_FUNC_BUFF_SIZE);
+  var->type = SHOW_CHAR;
+  var->value = buf;
+  return 0;
+}
+
+#define AWSIAM_COUNTER(name, field)                                \
+  {"Auth_awsiam_" name,                                            \
+   reinterpret_cast<char *>(                                       \
+       const_cast<unsigned long long *>(&awsiam_counters()->field)), \
+   SHOW_LONGLONG, SHOW_SCOPE_GLOBAL}
+
+static SHOW_VAR awsiam_status_variables[] = {
+    AWSIAM_COUNTER("successes", successes),
+    AWSIAM_COUNTER("failures", failures),
+    AWSIAM_COUNTER("failures_no_token", failures_no_token),
+    AWSIAM_COUNTER("failures_token_invalid", failures_token_invalid),
+    AWSIAM_COUNTER("failures_token_expired", failures_token_expired),
+    AWSIAM_COUNTER("failures_server_id", failures_server_id),
+    AWSIAM_COUNTER("failures_insecure_transport", failures_insecure_transport),
+    AWSIAM_COUNTER("failures_sts_unavailable", failures_sts_unavailable),
+    AWSIAM_COUNTER("failures_sts_rejected", failures_sts_rejected),
+    AWSIAM_COUNTER("failures_account_not_allowed",
+                   failures_account_not_allowed),
+    AWSIAM_COUNTER("failures_principal_mismatch", failures_principal_mismatch),
+    AWSIAM_COUNTER("failures_internal", failures_internal),
+    AWSIAM_COUNTER("sts_requests", sts_requests),
+    AWSIAM_COUNTER("sts_errors", sts_errors),
+    AWSIAM_COUNTER("cache_hits", cache_hits),
+    {"Auth_awsiam_server_account",
+     reinterpret_cast<char *>(&show_server_account), SHOW_FUNC,
+     SHOW_SCOPE_GLOBAL},
+    {nullptr, nullptr, SHOW_UNDEF, SHOW_SCOPE_UNDEF}};
+
+/* ---- Plugin life cycle ----------------------------------------------------- */
+
+static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
+  plugin_handle = plugin;
+  if (awsiam_init(log_sink) != 0) return 1;
+
+  /* Values from the command line or my.cnf were not seen by check_str. */
+  const struct {
+    int setting;
+    const char *value;
+    const char *name;
+  } strings[] = {{AWSIAM_STS_ENDPOINT, sts_endpoint, "sts_endpoint"},
+                 {AWSIAM_REGION, region, "region"},
+                 {AWSIAM_ALLOWED_ACCOUNTS, allowed_accounts, "allowed_accounts"},
+                 {AWSIAM_SERVER_ID, server_id, "server_id"}};
+  for (const auto &s : strings) {
+    char reason[512];
+    if (awsiam_setting_set_str(s.setting, s.value != nullptr ? s.value : "",
+                               reason, sizeof(reason)) != 0) {
+      my_plugin_log_message(&plugin_handle, MY_ERROR_LEVEL,
+                            "auth_awsiam_%s: %s", s.name, reason);
+      awsiam_deinit();
+      return 1;
+    }
+  }
+  awsiam_setting_set_num(AWSIAM_TOKEN_MAX_AGE, token_max_age);
+  awsiam_setting_set_num(AWSIAM_STS_CONNECT_TIMEOUT, sts_connect_timeout);
+  awsiam_setting_set_num(AWSIAM_STS_TIMEOUT, sts_timeout);
+  awsiam_setting_set_num(AWSIAM_REQUIRE_SECURE_TRANSPORT,
+                         require_secure_transport ? 1 : 0);
+  awsiam_setting_set_num(AWSIAM_CACHE_TTL, cache_ttl);
+  awsiam_setting_set_num(AWSIAM_CACHE_SIZE, cache_size);
+  awsiam_setting_set_num(AWSIAM_LOG_VERBOSITY, log_verbosity);
+  awsiam_start();
+  return 0;
+}
+
+static int awsiam_plugin_deinit(MYSQL_PLUGIN) {
+  awsiam_deinit();
+  plugin_handle = nullptr;
+  return 0;
+}
+
+mysql_declare_plugin(auth_awsiam){
+    MYSQL_AUTHENTICATION_PLUGIN,
+    &awsiam_auth_handler,
+    "auth_awsiam",
+    "auth_awsiam authors",
+    "AWS IAM authentication (token = client-signed sts:GetCallerIdentity)",
+    PLUGIN_LICENSE_GPL,
+    awsiam_plugin_init,
+    nullptr, /* check uninstall */
+    awsiam_plugin_deinit,
+    0x0100, /* 1.0 */
+    awsiam_status_variables,
+    awsiam_system_variables,
+    nullptr,
+    0,
+} mysql_declare_plugin_end;

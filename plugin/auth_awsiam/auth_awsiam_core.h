@@ -1,0 +1,108 @@
+/* The C ABI of the Rust core (crate auth_awsiam_core, module ffi.rs).
+
+   The C++ shim calls only what is declared here. Every function is safe to call from any
+   thread, never unwinds into the caller, and takes no ownership of the caller's memory.
+   Strings passed in are NUL-terminated UTF-8 unless a length is given. */
+#ifndef AUTH_AWSIAM_CORE_H
+#define AUTH_AWSIAM_CORE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result of awsiam_authenticate. */
+enum awsiam_verdict { AWSIAM_ALLOW = 0, AWSIAM_DENY = 1 };
+
+/* Severity of a message the core asks the shim to write to the server error log. */
+enum awsiam_log_level {
+  AWSIAM_LOG_ERROR = 0,
+  AWSIAM_LOG_WARNING = 1,
+  AWSIAM_LOG_INFO = 2
+};
+typedef void (*awsiam_log_fn)(int level, const char *message);
+
+/* One id per system variable the core consumes. */
+enum awsiam_setting {
+  AWSIAM_STS_ENDPOINT = 0,          /* string: '' or scheme://host[:port] */
+  AWSIAM_REGION = 1,                /* string: '' or an AWS region name */
+  AWSIAM_ALLOWED_ACCOUNTS = 2,      /* string: '' or 12-digit account IDs, comma separated */
+  AWSIAM_SERVER_ID = 3,             /* string: '' or the audience value clients must sign */
+  AWSIAM_TOKEN_MAX_AGE = 4,         /* number: seconds */
+  AWSIAM_STS_CONNECT_TIMEOUT = 5,   /* number: seconds */
+  AWSIAM_STS_TIMEOUT = 6,           /* number: seconds */
+  AWSIAM_REQUIRE_SECURE_TRANSPORT = 7, /* number: 0 or 1 */
+  AWSIAM_CACHE_TTL = 8,             /* number: seconds, 0 disables the cache */
+  AWSIAM_CACHE_SIZE = 9,            /* number: entries */
+  AWSIAM_LOG_VERBOSITY = 10         /* number: 1 errors, 2 and refusals, 3 and successes */
+};
+
+/* What the server knows about one login attempt. */
+struct awsiam_login {
+  const char *user; /* user name sent by the client */
+  size_t user_len;
+  const char *host; /* client host or IP, for the log line */
+  size_t host_len;
+  const char *auth_string; /* the account's AS '...' string, may be empty */
+  size_t auth_string_len;
+  const unsigned char *token; /* the packet the client sent; NULL if it sent none */
+  size_t token_len;
+  int secure_transport; /* 1 over TLS or a local socket */
+};
+
+/* Counters behind the Auth_awsiam_* status variables. Addresses are stable for the life
+   of the process; values only grow (they are reset by awsiam_init). */
+struct awsiam_counters {
+  unsigned long long successes;
+  unsigned long long failures;
+  unsigned long long failures_no_token;
+  unsigned long long failures_token_invalid;
+  unsigned long long failures_token_expired;
+  unsigned long long failures_server_id;
+  unsigned long long failures_insecure_transport;
+  unsigned long long failures_sts_unavailable;
+  unsigned long long failures_sts_rejected;
+  unsigned long long failures_account_not_allowed;
+  unsigned long long failures_principal_mismatch;
+  unsigned long long failures_internal;
+  unsigned long long sts_requests;
+  unsigned long long sts_errors;
+  unsigned long long cache_hits;
+};
+
+/* Plugin start: resets configuration and counters, installs the log sink. 0 on success. */
+int awsiam_init(awsiam_log_fn log);
+/* After all settings are applied: begins learning the server's own AWS account in the
+   background. */
+void awsiam_start(void);
+/* Plugin stop: waits (bounded by the STS timeouts) for background work to end. */
+void awsiam_deinit(void);
+
+/* Validates a string setting without applying it. 0 if valid; otherwise writes a
+   NUL-terminated reason into err (at most err_cap bytes) and returns non-zero. */
+int awsiam_setting_check(int setting, const char *value, char *err, size_t err_cap);
+/* Validates and applies a string setting (same return convention). */
+int awsiam_setting_set_str(int setting, const char *value, char *err, size_t err_cap);
+/* Applies a number setting; its range is enforced by the system variable. */
+void awsiam_setting_set_num(int setting, unsigned long long value);
+
+/* Checks an AS '...' auth string at CREATE/ALTER USER (same return convention). */
+int awsiam_auth_string_check(const char *value, size_t len, char *err, size_t err_cap);
+
+/* Decides one login. On AWSIAM_ALLOW writes the caller's ARN (NUL-terminated, cut to
+   fit) into external_user. Writes the refusal to the log itself. */
+int awsiam_authenticate(const struct awsiam_login *login, char *external_user,
+                        size_t external_user_cap);
+
+const struct awsiam_counters *awsiam_counters(void);
+
+/* The server's own AWS account ID as learned at start, or '' if not (yet) known.
+   Returns the length written (NUL not counted). */
+size_t awsiam_server_account(char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTH_AWSIAM_CORE_H */
