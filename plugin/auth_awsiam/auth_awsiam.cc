@@ -23,7 +23,6 @@
 #include <mysql/plugin_auth.h>
 #include <mysql/service_my_plugin_log.h>
 #include <mysql/service_thd_alloc.h>
-#include <mysql/service_thd_wait.h>
 #include <cstring>
 
 #include "my_sqlcommand.h"
@@ -81,11 +80,8 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
   login.secure_transport = (vio_info.is_tls_established || local) ? 1 : 0;
 
-  /* The core may wait on STS: let a thread pool run other work meanwhile. */
-  thd_wait_begin(nullptr, THD_WAIT_NET);
   const int verdict = awsiam_authenticate(&login, info->external_user,
                                           sizeof(info->external_user));
-  thd_wait_end(nullptr);
   return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
 }
 

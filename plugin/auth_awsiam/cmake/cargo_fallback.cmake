@@ -1,6 +1,7 @@
 # Builds the Rust core with cargo alone, for trees whose CMake cannot find the
 # Corrosion package. It defines the same targets Corrosion would:
-# auth_awsiam_core (the static library) and auth_awsiam_token (the CLI).
+# auth_awsiam_core (the static library) and auth_awsiam_cli (builds the
+# auth_awsiam_token program).
 
 FIND_PROGRAM(CARGO_EXECUTABLE cargo HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin")
 IF(NOT CARGO_EXECUTABLE)
@@ -32,4 +33,8 @@ TARGET_LINK_LIBRARIES(auth_awsiam_core INTERFACE
   "${AUTH_AWSIAM_CORE_LIB}" pthread dl m rt)
 ADD_DEPENDENCIES(auth_awsiam_core auth_awsiam_cargo)
 
-ADD_CUSTOM_TARGET(auth_awsiam_token DEPENDS auth_awsiam_cargo)
+ADD_CUSTOM_TARGET(auth_awsiam_cli ALL
+  COMMAND "${CMAKE_COMMAND}" -E copy
+          "${AUTH_AWSIAM_CARGO_DIR}/release/auth_awsiam_token"
+          "${CMAKE_BINARY_DIR}/runtime_output_directory/auth_awsiam_token"
+  DEPENDS auth_awsiam_cargo)
