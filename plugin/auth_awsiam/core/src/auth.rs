@@ -1,0 +1,314 @@
+//! One login, start to end: token, local checks, cache or STS, identity, policy; then one
+//! log line and the counters.
+
+use std::time::{Duration, SystemTime};
+
+use crate::cache;
+use crate::config::{self, Config};
+use crate::error::{Reason, Refusal, refuse};
+use crate::identity::Principal;
+use crate::metrics::COUNTERS;
+use crate::policy::{self, AccountSource, AllowedAccounts};
+use crate::server_identity;
+use crate::sts::{self, Verified};
+use crate::token::Token;
+
+/// Longest user or host name written to a log line (both come from the client).
+const MAX_LOGGED_NAME: usize = 256;
+
+/// What the server knows about one login attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct Login<'a> {
+    pub user: &'a str,
+    pub host: &'a str,
+    pub auth_string: &'a str,
+    /// The packet the client sent; `None` if it sent none.
+    pub token: Option<&'a [u8]>,
+    /// TLS or a local socket.
+    pub secure_transport: bool,
+}
+
+/// Who logged in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub arn: String,
+    pub principal: Principal,
+}
+
+/// A refusal and, when STS already answered, the caller's ARN for the log line.
+type Denied = (Refusal, Option<String>);
+
+/// Source of the server's own account (a parameter so tests need no background thread).
+pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
+
+/// Decides one login with the settings in force, then logs and counts the outcome.
+pub fn authenticate(login: &Login) -> Result<Identity, Refusal> {
+    let cfg = config::current();
+    let result = verify(
+        login,
+        &cfg,
+        SystemTime::now(),
+        &server_identity::allowed_accounts,
+    );
+    report(login, &result);
+    result.map_err(|(r, _)| r)
+}
+
+/// The decision alone: no logging, no outcome counters.
+pub fn verify(
+    login: &Login,
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+) -> Result<Identity, Denied> {
+    let raw = login.token.ok_or_else(|| {
+        (
+            refuse(
+                Reason::NoToken,
+                "the client sent no password: enable the cleartext plugin, e.g. mysql --enable-cleartext-plugin",
+            ),
+            None,
+        )
+    })?;
+    let token = Token::decode(raw).map_err(|r| (r, None))?;
+    let target = sts::precheck(&token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
+    let verified = verified_caller(&token, &target, cfg, now).map_err(|r| (r, None))?;
+    let allowed = || {
+        if cfg.allowed_accounts.is_empty() {
+            server(cfg.sts_timeout)
+        } else {
+            Ok(AllowedAccounts {
+                accounts: cfg.allowed_accounts.clone(),
+                source: AccountSource::Configured,
+            })
+        }
+    };
+    policy::decide(login.user, login.auth_string, &verified.principal, allowed)
+        .map_err(|r| (r, Some(verified.arn.clone())))?;
+    Ok(Identity {
+        arn: verified.arn,
+        principal: verified.principal,
+    })
+}
+
+/// The STS answer for a token: from the cache, else from STS (then cached).
+fn verified_caller(
+    token: &Token,
+    target: &sts::Target,
+    cfg: &Config,
+    now: SystemTime,
+) -> Result<Verified, Refusal> {
+    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
+    let key = cache::key(&token.encode());
+    if caching && let Some(v) = cache::get(&key) {
+        COUNTERS.add_cache_hit();
+        return Ok(v);
+    }
+    // Taken before the call: an answer obtained across a settings change is not stored.
+    let generation = cache::generation();
+    let verified = sts::call(target, token, cfg)?;
+    if caching {
+        let lifetime = cfg.cache_ttl.min(sts::freshness_left(token, cfg, now));
+        cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
+    }
+    Ok(verified)
+}
+
+fn loggable(s: &str) -> String {
+    s.chars()
+        .take(MAX_LOGGED_NAME)
+        .map(|c| if c.is_control() || c == '\'' { '?' } else { c })
+        .collect()
+}
+
+fn report(login: &Login, result: &Result<Identity, Denied>) {
+    let (user, host) = (loggable(login.user), loggable(login.host));
+    match result {
+        Ok(id) => {
+            COUNTERS.add_success();
+            log::info!("'{user}'@'{host}' authenticated as {}", id.arn);
+        }
+        Err((refusal, arn)) => {
+            COUNTERS.add_failure(refusal.reason);
+            let caller = arn.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
+            log::warn!(
+                "access denied for '{user}'@'{host}': {}: {}{caller}",
+                refusal.reason.name(),
+                refusal.detail
+            );
+        }
+    }
+}
+
+/// Counts and logs a refusal that happened outside `authenticate` (a panic, bad input at
+/// the boundary).
+pub fn report_refusal(login: &Login, refusal: Refusal) -> Refusal {
+    report(login, &Err((refusal.clone(), None)));
+    refusal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_endpoint;
+    use crate::request::sign;
+    use crate::testutil::{fake_sts, http, success_xml};
+    use aws_credential_types::Credentials;
+
+    const ACCT: &str = "123456789012";
+
+    fn creds() -> Credentials {
+        Credentials::new(ACCT, "secret", None, None, "test")
+    }
+
+    fn no_server(_: Duration) -> Result<AllowedAccounts, Refusal> {
+        Err(policy::no_allowed_account("not started"))
+    }
+
+    fn server_is_acct(_: Duration) -> Result<AllowedAccounts, Refusal> {
+        Ok(AllowedAccounts {
+            accounts: vec![ACCT.into()],
+            source: AccountSource::ServerOwn,
+        })
+    }
+
+    fn login<'a>(user: &'a str, auth: &'a str, token: Option<&'a [u8]>) -> Login<'a> {
+        Login {
+            user,
+            host: "10.0.0.1",
+            auth_string: auth,
+            token,
+            secure_transport: true,
+        }
+    }
+
+    /// A config pointing at a fake STS that answers `arn` for `answers` logins.
+    fn fake(
+        arn: &'static str,
+        answers: usize,
+    ) -> (
+        Config,
+        Vec<u8>,
+        std::thread::JoinHandle<Vec<crate::testutil::Received>>,
+    ) {
+        let account = &arn[13..25];
+        let (addr, handle) = fake_sts(answers, move |_| {
+            Some(http("200 OK", &success_xml(arn, account)))
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            cache_size: 0,
+            ..Config::default()
+        };
+        let token = sign(&addr, "us-east-1", None, &creds(), SystemTime::now()).unwrap();
+        (cfg, token.encode().into_bytes(), handle)
+    }
+
+    fn reason(r: Result<Identity, Denied>) -> Reason {
+        r.unwrap_err().0.reason
+    }
+
+    #[test]
+    fn no_token() {
+        let cfg = Config::default();
+        let (r, arn) =
+            verify(&login("u", "", None), &cfg, SystemTime::now(), &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::NoToken);
+        assert!(r.detail.contains("--enable-cleartext-plugin"));
+        assert!(arn.is_none());
+    }
+
+    #[test]
+    fn bad_token_never_reaches_sts() {
+        let cfg = Config::default();
+        let l = login("u", "", Some(b"hunter2\0"));
+        assert_eq!(
+            reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
+            Reason::TokenVersion
+        );
+    }
+
+    #[test]
+    fn allowed_by_server_account_and_refused_by_role() {
+        let (cfg, token, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+        let l = login("AppRole", "", Some(&token));
+        let id = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap();
+        assert_eq!(id.arn, "arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        let l = login("Other", "", Some(&token));
+        let (r, arn) = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap_err();
+        assert_eq!(r.reason, Reason::RoleMismatch);
+        assert_eq!(
+            arn.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/AppRole/s1")
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn configured_accounts_win_over_the_server_account() {
+        let (mut cfg, token, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 1);
+        cfg.allowed_accounts = vec!["210987654321".into()];
+        let l = login("AppRole", "", Some(&token));
+        assert_eq!(
+            reason(verify(&l, &cfg, SystemTime::now(), &server_is_acct)),
+            Reason::AccountNotAllowed
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn no_allowed_account_at_all() {
+        let (cfg, token, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 1);
+        let l = login("AppRole", "", Some(&token));
+        let (r, _) = verify(&l, &cfg, SystemTime::now(), &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::NoAllowedAccount);
+        assert!(
+            r.detail
+                .contains("set auth_awsiam_allowed_accounts or give the server AWS credentials")
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn cache_answers_the_second_login() {
+        let (mut cfg, token, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 1);
+        cfg.cache_size = 10;
+        cfg.allowed_accounts = vec![ACCT.into()];
+        let before = COUNTERS.snapshot().cache_hits;
+        let l = login("AppRole", "", Some(&token));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        // The fake served one connection only: this one must come from the cache, and the
+        // policy still runs on it.
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        let other = login("Other", "", Some(&token));
+        assert_eq!(
+            reason(verify(&other, &cfg, SystemTime::now(), &no_server)),
+            Reason::RoleMismatch
+        );
+        assert!(COUNTERS.snapshot().cache_hits >= before + 2);
+        // Local checks still run before the cache: insecure transport is refused.
+        let mut insecure = l;
+        insecure.secure_transport = false;
+        assert_eq!(
+            reason(verify(&insecure, &cfg, SystemTime::now(), &no_server)),
+            Reason::InsecureTransport
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn authenticate_counts_and_refuses_without_token() {
+        let before = COUNTERS.snapshot();
+        let l = login("u", "", None);
+        assert_eq!(authenticate(&l).unwrap_err().reason, Reason::NoToken);
+        let after = COUNTERS.snapshot();
+        assert!(after.failures > before.failures);
+        assert!(after.failures_no_token > before.failures_no_token);
+    }
+
+    #[test]
+    fn log_names_are_cleaned() {
+        assert_eq!(loggable("a'b\nc"), "a?b?c");
+        assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME);
+    }
+}

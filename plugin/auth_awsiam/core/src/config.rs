@@ -1,0 +1,444 @@
+//! Settings: immutable snapshots swapped under a lock, so a login reads one consistent set
+//! of values without holding any lock while it works.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::Duration;
+
+use crate::syntax;
+
+pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
+pub const DEFAULT_CACHE_SIZE: usize = 10_000;
+pub const DEFAULT_LOG_VERBOSITY: u8 = 2;
+/// Region used when none is configured and none is found in the environment or profile.
+pub const FALLBACK_REGION: &str = "us-east-1";
+/// Most accounts in auth_awsiam_allowed_accounts.
+pub const MAX_ALLOWED_ACCOUNTS: usize = 100;
+
+/// The ids of `enum awsiam_setting` in auth_awsiam_core.h.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    StsEndpoint = 0,
+    Region = 1,
+    AllowedAccounts = 2,
+    ServerId = 3,
+    TokenMaxAge = 4,
+    StsConnectTimeout = 5,
+    StsTimeout = 6,
+    RequireSecureTransport = 7,
+    CacheTtl = 8,
+    CacheSize = 9,
+    LogVerbosity = 10,
+}
+
+impl Setting {
+    pub fn from_id(id: i32) -> Option<Setting> {
+        use Setting::*;
+        Some(match id {
+            0 => StsEndpoint,
+            1 => Region,
+            2 => AllowedAccounts,
+            3 => ServerId,
+            4 => TokenMaxAge,
+            5 => StsConnectTimeout,
+            6 => StsTimeout,
+            7 => RequireSecureTransport,
+            8 => CacheTtl,
+            9 => CacheSize,
+            10 => LogVerbosity,
+            _ => return None,
+        })
+    }
+
+    pub fn is_string(self) -> bool {
+        matches!(
+            self,
+            Setting::StsEndpoint | Setting::Region | Setting::AllowedAccounts | Setting::ServerId
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// A configured STS endpoint: scheme and authority, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub scheme: Scheme,
+    /// `host[:port]`, lowercase, without the scheme's default port.
+    pub authority: String,
+}
+
+impl Endpoint {
+    pub fn url(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        format!("{scheme}://{}/", self.authority)
+    }
+}
+
+/// One consistent set of settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub endpoint: Option<Endpoint>,
+    /// The configured region; empty means `default_region`.
+    pub region: String,
+    /// Region found at start in the environment or profile (else us-east-1).
+    pub default_region: String,
+    pub allowed_accounts: Vec<String>,
+    pub server_id: Option<String>,
+    pub token_max_age: Duration,
+    pub connect_timeout: Duration,
+    pub sts_timeout: Duration,
+    pub require_secure_transport: bool,
+    pub cache_ttl: Duration,
+    pub cache_size: usize,
+    pub log_verbosity: u8,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            endpoint: None,
+            region: String::new(),
+            default_region: FALLBACK_REGION.to_string(),
+            allowed_accounts: Vec::new(),
+            server_id: None,
+            token_max_age: DEFAULT_TOKEN_MAX_AGE,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            sts_timeout: DEFAULT_STS_TIMEOUT,
+            require_secure_transport: true,
+            cache_ttl: DEFAULT_CACHE_TTL,
+            cache_size: DEFAULT_CACHE_SIZE,
+            log_verbosity: DEFAULT_LOG_VERBOSITY,
+        }
+    }
+}
+
+impl Config {
+    /// The region in force: the configured one, else the one found at start.
+    pub fn effective_region(&self) -> &str {
+        if self.region.is_empty() {
+            &self.default_region
+        } else {
+            &self.region
+        }
+    }
+
+    /// Whether a cached STS answer may still be trusted after moving from `self` to `new`.
+    pub fn cache_compatible(&self, new: &Config) -> bool {
+        self.endpoint == new.endpoint
+            && self.effective_region() == new.effective_region()
+            && self.server_id == new.server_id
+            && self.token_max_age == new.token_max_age
+    }
+
+    /// Applies a string setting after validating it.
+    pub fn set_str(&mut self, setting: Setting, value: &str) -> Result<(), String> {
+        match setting {
+            Setting::StsEndpoint => self.endpoint = parse_endpoint(value)?,
+            Setting::Region => self.region = parse_region(value)?,
+            Setting::AllowedAccounts => self.allowed_accounts = parse_accounts(value)?,
+            Setting::ServerId => self.server_id = parse_server_id(value)?,
+            _ => return Err("not a string setting".into()),
+        }
+        Ok(())
+    }
+
+    /// Applies a number setting; the server enforces its range, out-of-range values are
+    /// clamped to something safe rather than trusted.
+    pub fn set_num(&mut self, setting: Setting, value: u64) {
+        let secs = Duration::from_secs;
+        match setting {
+            Setting::TokenMaxAge => self.token_max_age = secs(value),
+            Setting::StsConnectTimeout => self.connect_timeout = secs(value.max(1)),
+            Setting::StsTimeout => self.sts_timeout = secs(value.max(1)),
+            Setting::RequireSecureTransport => self.require_secure_transport = value != 0,
+            Setting::CacheTtl => self.cache_ttl = secs(value),
+            Setting::CacheSize => self.cache_size = usize::try_from(value).unwrap_or(usize::MAX),
+            Setting::LogVerbosity => self.log_verbosity = value.clamp(1, 3) as u8,
+            _ => {}
+        }
+    }
+}
+
+/// Validates a string setting without applying it.
+pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
+    Config::default().set_str(setting, value)
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    host.parse::<Ipv4Addr>()
+        .is_ok_and(|ip| IpAddr::V4(ip).is_loopback())
+}
+
+/// `https://host[:port]`, or `http://` for a loopback host; no path, query or userinfo.
+pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let lower = value.to_ascii_lowercase();
+    let (scheme, rest) = if let Some(r) = lower.strip_prefix("https://") {
+        (Scheme::Https, r)
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        (Scheme::Http, r)
+    } else {
+        return Err(format!(
+            "endpoint '{value}' must start with https:// (or http:// for a loopback address)"
+        ));
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err(format!(
+            "endpoint '{value}' must have no path, query or fragment (only scheme://host[:port])"
+        ));
+    }
+    if authority.contains('@') {
+        return Err(format!(
+            "endpoint '{value}' must not contain user information"
+        ));
+    }
+    if !syntax::is_authority(authority) {
+        return Err(format!("endpoint '{value}' has an invalid host or port"));
+    }
+    let (host, port) = syntax::split_authority(authority);
+    let default_port = match scheme {
+        Scheme::Http => "80",
+        Scheme::Https => "443",
+    };
+    // Stored without the default port, so it compares equal to what clients sign.
+    let authority = if port == Some(default_port) {
+        host
+    } else {
+        authority
+    };
+    if scheme == Scheme::Http && !is_loopback_host(host) {
+        return Err(format!(
+            "endpoint '{value}': http:// is allowed only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://"
+        ));
+    }
+    Ok(Some(Endpoint {
+        scheme,
+        authority: authority.to_string(),
+    }))
+}
+
+pub fn parse_region(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || syntax::is_region(value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "region '{value}' is not a region name such as us-east-1, cn-north-1 or us-gov-west-1"
+        ))
+    }
+}
+
+pub fn parse_accounts(value: &str) -> Result<Vec<String>, String> {
+    if value.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<&str> = value.split(',').map(str::trim).collect();
+    if items.len() > MAX_ALLOWED_ACCOUNTS {
+        return Err(format!(
+            "{} accounts given, the limit is {MAX_ALLOWED_ACCOUNTS}",
+            items.len()
+        ));
+    }
+    let mut accounts = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if !syntax::is_account_id(item) {
+            return Err(format!(
+                "item {} '{item}' is not a 12-digit AWS account ID (IDs are separated by commas)",
+                i + 1
+            ));
+        }
+        if !accounts.iter().any(|a| a == item) {
+            accounts.push(item.to_string());
+        }
+    }
+    Ok(accounts)
+}
+
+pub fn parse_server_id(value: &str) -> Result<Option<String>, String> {
+    if value.is_empty() {
+        Ok(None)
+    } else if syntax::is_server_id(value) {
+        Ok(Some(value.to_string()))
+    } else {
+        Err("server id must be 1 to 128 characters from [A-Za-z0-9._:/-]".into())
+    }
+}
+
+static CURRENT: LazyLock<RwLock<Arc<Config>>> =
+    LazyLock::new(|| RwLock::new(Arc::new(Config::default())));
+
+/// The settings in force now.
+pub fn current() -> Arc<Config> {
+    CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Replaces the settings with `f` applied to a copy; returns (old, new). A failed `f`
+/// changes nothing.
+pub fn update<E>(
+    f: impl FnOnce(&mut Config) -> Result<(), E>,
+) -> Result<(Arc<Config>, Arc<Config>), E> {
+    let mut guard = CURRENT.write().unwrap_or_else(|e| e.into_inner());
+    let old = guard.clone();
+    let mut new = (*old).clone();
+    f(&mut new)?;
+    let new = Arc::new(new);
+    *guard = new.clone();
+    Ok((old, new))
+}
+
+/// Back to defaults (plugin init).
+pub fn reset() {
+    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Config::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str) -> Result<Option<Endpoint>, String> {
+        parse_endpoint(s)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::default();
+        assert_eq!(c.token_max_age, Duration::from_secs(900));
+        assert_eq!(c.connect_timeout, Duration::from_secs(2));
+        assert_eq!(c.sts_timeout, Duration::from_secs(5));
+        assert!(c.require_secure_transport);
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.cache_size, 10_000);
+        assert_eq!(c.log_verbosity, 2);
+        assert_eq!(c.effective_region(), "us-east-1");
+    }
+
+    #[test]
+    fn endpoints_accepted() {
+        let e = ep("https://sts.eu-west-1.amazonaws.com").unwrap().unwrap();
+        assert_eq!(e.scheme, Scheme::Https);
+        assert_eq!(e.authority, "sts.eu-west-1.amazonaws.com");
+        assert_eq!(e.url(), "https://sts.eu-west-1.amazonaws.com/");
+        assert_eq!(
+            ep("http://127.0.0.1:4566/").unwrap().unwrap().authority,
+            "127.0.0.1:4566"
+        );
+        assert_eq!(
+            ep("http://127.1.2.3:4566").unwrap().unwrap().authority,
+            "127.1.2.3:4566"
+        );
+        assert_eq!(
+            ep("http://localhost:4566").unwrap().unwrap().authority,
+            "localhost:4566"
+        );
+        assert_eq!(
+            ep("http://[::1]:4566").unwrap().unwrap().authority,
+            "[::1]:4566"
+        );
+        assert_eq!(
+            ep("HTTPS://STS.Example.com:443")
+                .unwrap()
+                .unwrap()
+                .authority,
+            "sts.example.com"
+        );
+        assert_eq!(ep("").unwrap(), None);
+    }
+
+    #[test]
+    fn endpoints_refused_with_reasons() {
+        let cases = [
+            ("ftp://x", "must start with https://"),
+            ("sts.amazonaws.com", "must start with https://"),
+            ("http://10.0.0.1:4566", "only for loopback"),
+            ("http://example.com", "only for loopback"),
+            ("https://sts.amazonaws.com/path", "no path"),
+            ("https://sts.amazonaws.com?x=1", "no path"),
+            ("https://user@sts.amazonaws.com", "user information"),
+            ("https://sts.amazonaws.com:0", "invalid host or port"),
+            ("https://", "invalid host or port"),
+            ("https://a b", "invalid host or port"),
+        ];
+        for (v, want) in cases {
+            let e = ep(v).unwrap_err();
+            assert!(e.contains(want), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(parse_region("").unwrap(), "");
+        assert_eq!(parse_region("us-gov-west-1").unwrap(), "us-gov-west-1");
+        assert!(parse_region("moon-1").unwrap_err().contains("us-east-1"));
+    }
+
+    #[test]
+    fn accounts() {
+        assert_eq!(parse_accounts("").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_accounts("123456789012, 210987654321,123456789012").unwrap(),
+            vec!["123456789012", "210987654321"]
+        );
+        assert!(
+            parse_accounts("123456789012,")
+                .unwrap_err()
+                .contains("item 2 ''")
+        );
+        assert!(parse_accounts("12345").unwrap_err().contains("12-digit"));
+        let many = vec!["123456789012"; 101].join(",");
+        assert!(parse_accounts(&many).unwrap_err().contains("limit is 100"));
+    }
+
+    #[test]
+    fn server_ids() {
+        assert_eq!(parse_server_id("").unwrap(), None);
+        assert_eq!(parse_server_id("db1").unwrap().as_deref(), Some("db1"));
+        assert!(parse_server_id("db 1").is_err());
+    }
+
+    #[test]
+    fn numbers_and_cache_compatibility() {
+        let mut c = Config::default();
+        c.set_num(Setting::LogVerbosity, 99);
+        assert_eq!(c.log_verbosity, 3);
+        c.set_num(Setting::StsTimeout, 0);
+        assert_eq!(c.sts_timeout, Duration::from_secs(1));
+        c.set_num(Setting::RequireSecureTransport, 0);
+        assert!(!c.require_secure_transport);
+        let mut d = c.clone();
+        d.set_num(Setting::CacheTtl, 5);
+        assert!(c.cache_compatible(&d));
+        d.set_num(Setting::TokenMaxAge, 5);
+        assert!(!c.cache_compatible(&d));
+        let mut e = c.clone();
+        e.set_str(Setting::Region, "eu-west-1").unwrap();
+        assert!(!c.cache_compatible(&e));
+    }
+
+    #[test]
+    fn setting_ids_match_the_header() {
+        assert_eq!(Setting::from_id(0), Some(Setting::StsEndpoint));
+        assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
+        assert_eq!(Setting::from_id(11), None);
+        assert_eq!(Setting::from_id(-1), None);
+        assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());
+        assert!(check_str(Setting::CacheSize, "1").is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! The one error type of the core: why a login (or a setting) was refused.
+//!
+//! `detail` is written to the server error log, so it must never hold the token, a
+//! signature, a session token, a secret key or a raw STS response body.
+
+use std::fmt;
+
+/// Why a login was refused. Each reason has a stable snake_case name (the error log) and
+/// belongs to one counter group (the `Auth_awsiam_failures_*` status variables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    NoToken,
+    TokenEmpty,
+    TokenTooLarge,
+    TokenVersion,
+    TokenEncoding,
+    TokenField,
+    ScopeMismatch,
+    HeaderNotSigned,
+    HeaderNotSupported,
+    HostNotAllowed,
+    TokenExpired,
+    TokenFromFuture,
+    ServerIdMissing,
+    ServerIdMismatch,
+    InsecureTransport,
+    StsUnreachable,
+    StsBadResponse,
+    StsThrottled,
+    StsRejected,
+    AccountNotAllowed,
+    NoAllowedAccount,
+    CallerUnsupported,
+    PrincipalTypeNotAllowed,
+    RoleMismatch,
+    BindingMismatch,
+    AuthStringInvalid,
+    Internal,
+}
+
+/// The counter group of a reason: one `failures_*` field of `struct awsiam_counters`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    NoToken,
+    TokenInvalid,
+    TokenExpired,
+    ServerId,
+    InsecureTransport,
+    StsUnavailable,
+    StsRejected,
+    AccountNotAllowed,
+    PrincipalMismatch,
+    Internal,
+}
+
+impl Reason {
+    /// Every reason, for tests and documentation.
+    pub const ALL: [Reason; 27] = [
+        Reason::NoToken,
+        Reason::TokenEmpty,
+        Reason::TokenTooLarge,
+        Reason::TokenVersion,
+        Reason::TokenEncoding,
+        Reason::TokenField,
+        Reason::ScopeMismatch,
+        Reason::HeaderNotSigned,
+        Reason::HeaderNotSupported,
+        Reason::HostNotAllowed,
+        Reason::TokenExpired,
+        Reason::TokenFromFuture,
+        Reason::ServerIdMissing,
+        Reason::ServerIdMismatch,
+        Reason::InsecureTransport,
+        Reason::StsUnreachable,
+        Reason::StsBadResponse,
+        Reason::StsThrottled,
+        Reason::StsRejected,
+        Reason::AccountNotAllowed,
+        Reason::NoAllowedAccount,
+        Reason::CallerUnsupported,
+        Reason::PrincipalTypeNotAllowed,
+        Reason::RoleMismatch,
+        Reason::BindingMismatch,
+        Reason::AuthStringInvalid,
+        Reason::Internal,
+    ];
+
+    /// The stable name written to the error log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoToken => "no_token",
+            Reason::TokenEmpty => "token_empty",
+            Reason::TokenTooLarge => "token_too_large",
+            Reason::TokenVersion => "token_version",
+            Reason::TokenEncoding => "token_encoding",
+            Reason::TokenField => "token_field",
+            Reason::ScopeMismatch => "scope_mismatch",
+            Reason::HeaderNotSigned => "header_not_signed",
+            Reason::HeaderNotSupported => "header_not_supported",
+            Reason::HostNotAllowed => "host_not_allowed",
+            Reason::TokenExpired => "token_expired",
+            Reason::TokenFromFuture => "token_from_future",
+            Reason::ServerIdMissing => "server_id_missing",
+            Reason::ServerIdMismatch => "server_id_mismatch",
+            Reason::InsecureTransport => "insecure_transport",
+            Reason::StsUnreachable => "sts_unreachable",
+            Reason::StsBadResponse => "sts_bad_response",
+            Reason::StsThrottled => "sts_throttled",
+            Reason::StsRejected => "sts_rejected",
+            Reason::AccountNotAllowed => "account_not_allowed",
+            Reason::NoAllowedAccount => "no_allowed_account",
+            Reason::CallerUnsupported => "caller_unsupported",
+            Reason::PrincipalTypeNotAllowed => "principal_type_not_allowed",
+            Reason::RoleMismatch => "role_mismatch",
+            Reason::BindingMismatch => "binding_mismatch",
+            Reason::AuthStringInvalid => "auth_string_invalid",
+            Reason::Internal => "internal",
+        }
+    }
+
+    /// The counter group this reason is counted in.
+    pub fn group(self) -> Group {
+        match self {
+            Reason::NoToken => Group::NoToken,
+            Reason::TokenEmpty
+            | Reason::TokenTooLarge
+            | Reason::TokenVersion
+            | Reason::TokenEncoding
+            | Reason::TokenField
+            | Reason::ScopeMismatch
+            | Reason::HeaderNotSigned
+            | Reason::HeaderNotSupported
+            | Reason::HostNotAllowed => Group::TokenInvalid,
+            Reason::TokenExpired | Reason::TokenFromFuture => Group::TokenExpired,
+            Reason::ServerIdMissing | Reason::ServerIdMismatch => Group::ServerId,
+            Reason::InsecureTransport => Group::InsecureTransport,
+            Reason::StsUnreachable | Reason::StsBadResponse | Reason::StsThrottled => {
+                Group::StsUnavailable
+            }
+            Reason::StsRejected => Group::StsRejected,
+            Reason::AccountNotAllowed | Reason::NoAllowedAccount => Group::AccountNotAllowed,
+            Reason::CallerUnsupported
+            | Reason::PrincipalTypeNotAllowed
+            | Reason::RoleMismatch
+            | Reason::BindingMismatch
+            | Reason::AuthStringInvalid => Group::PrincipalMismatch,
+            Reason::Internal => Group::Internal,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A refused login: the reason and a human-readable detail safe to log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason.name(), self.detail)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Shorthand used by every check: `Err(refuse(Reason::X, "..."))`.
+pub fn refuse(reason: Reason, detail: impl Into<String>) -> Refusal {
+    Refusal::new(reason, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for r in Reason::ALL {
+            let n = r.name();
+            assert!(seen.insert(n), "duplicate name {n}");
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{n}");
+        }
+    }
+
+    #[test]
+    fn groups_follow_the_table() {
+        assert_eq!(Reason::HostNotAllowed.group(), Group::TokenInvalid);
+        assert_eq!(Reason::ScopeMismatch.group(), Group::TokenInvalid);
+        assert_eq!(Reason::TokenFromFuture.group(), Group::TokenExpired);
+        assert_eq!(Reason::StsThrottled.group(), Group::StsUnavailable);
+        assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
+        assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
+        assert_eq!(Reason::Internal.group(), Group::Internal);
+    }
+
+    #[test]
+    fn display_is_name_then_detail() {
+        let r = refuse(Reason::TokenExpired, "too old");
+        assert_eq!(r.to_string(), "token_expired: too old");
+    }
+}

@@ -1,0 +1,277 @@
+//! The caller's identity as STS reports it: ARN parsing into a [`Principal`].
+
+use std::fmt;
+
+use crate::error::{Reason, Refusal, refuse};
+use crate::syntax;
+
+/// Longest IAM or STS name we accept (IAM allows 64; session names 64; federated 32).
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest IAM path (IAM's own limit is 512).
+pub const MAX_PATH_LEN: usize = 512;
+/// Longest resource part of a caller ARN: `user` + path + name, with room to spare.
+const MAX_RESOURCE_LEN: usize = MAX_PATH_LEN + 2 * MAX_NAME_LEN;
+/// Longest ARN excerpt written to a log detail.
+const MAX_LOGGED_ARN: usize = MAX_RESOURCE_LEN + 100;
+
+/// Who signed the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub partition: String,
+    pub account: String,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `arn:P:sts::ACCT:assumed-role/ROLE/SESSION`
+    AssumedRole { role: String, session: String },
+    /// `arn:P:iam::ACCT:user/PATH/NAME`; `path` is `/` or `/a/b/`.
+    User { path: String, name: String },
+    /// `arn:P:iam::ACCT:root`
+    Root,
+    /// `arn:P:sts::ACCT:federated-user/NAME`
+    FederatedUser { name: String },
+}
+
+impl Kind {
+    /// What the kind is called in log details.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Kind::AssumedRole { .. } => "an assumed-role session",
+            Kind::User { .. } => "an IAM user",
+            Kind::Root => "the account root user",
+            Kind::FederatedUser { .. } => "a federated user",
+        }
+    }
+}
+
+impl Principal {
+    /// The canonical ARN.
+    pub fn arn(&self) -> String {
+        let (service, resource) = match &self.kind {
+            Kind::AssumedRole { role, session } => {
+                ("sts", format!("assumed-role/{role}/{session}"))
+            }
+            Kind::User { path, name } => ("iam", format!("user{path}{name}")),
+            Kind::Root => ("iam", "root".to_string()),
+            Kind::FederatedUser { name } => ("sts", format!("federated-user/{name}")),
+        };
+        format!(
+            "arn:{}:{service}::{}:{resource}",
+            self.partition, self.account
+        )
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn())
+    }
+}
+
+/// A partition we know: `aws`, `aws-cn`, `aws-us-gov`, and the isolated `aws-iso*` ones.
+pub fn is_partition(p: &str) -> bool {
+    matches!(p, "aws" | "aws-cn" | "aws-us-gov")
+        || p.strip_prefix("aws-iso").is_some_and(|rest| {
+            rest.is_empty()
+                || (rest.starts_with('-')
+                    && rest[1..].bytes().all(|b| b.is_ascii_lowercase())
+                    && rest.len() > 1)
+        })
+}
+
+/// Characters IAM allows in user, role and session names.
+pub fn is_name(s: &str, min: usize) -> bool {
+    (min..=MAX_NAME_LEN).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'=' | b',' | b'.' | b'@' | b'_' | b'-')
+        })
+}
+
+/// An IAM path segment (between slashes).
+pub fn is_path_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':' && b != b'*')
+}
+
+fn unsupported(arn: &str, why: &str) -> Refusal {
+    refuse(
+        Reason::CallerUnsupported,
+        format!("caller ARN '{}' is not supported: {why}", printable(arn)),
+    )
+}
+
+/// ARNs come from STS, but are still bounded and cleaned before they reach a log line.
+fn printable(s: &str) -> String {
+    s.chars()
+        .take(MAX_LOGGED_ARN)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
+/// Parses a caller ARN from GetCallerIdentity.
+pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return Err(unsupported(arn, "not an ARN"));
+    };
+    if prefix != "arn" {
+        return Err(unsupported(arn, "not an ARN"));
+    }
+    if !is_partition(partition) {
+        return Err(unsupported(arn, "unknown partition"));
+    }
+    if !region.is_empty() {
+        return Err(unsupported(
+            arn,
+            "IAM and STS principal ARNs have no region",
+        ));
+    }
+    if !syntax::is_account_id(account) {
+        return Err(unsupported(arn, "account is not 12 digits"));
+    }
+    let segments: Vec<&str> = resource.split('/').collect();
+    let kind = match (service, &segments[..]) {
+        ("sts", ["assumed-role", role, session]) if is_name(role, 1) && is_name(session, 2) => {
+            Kind::AssumedRole {
+                role: role.to_string(),
+                session: session.to_string(),
+            }
+        }
+        ("sts", ["federated-user", name]) if is_name(name, 2) => Kind::FederatedUser {
+            name: name.to_string(),
+        },
+        ("iam", ["root"]) => Kind::Root,
+        ("iam", ["user", middle @ .., name])
+            if is_name(name, 1)
+                && middle.iter().all(|s| is_path_segment(s))
+                && resource.len() <= MAX_RESOURCE_LEN =>
+        {
+            let path = if middle.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}/", middle.join("/"))
+            };
+            Kind::User {
+                path,
+                name: name.to_string(),
+            }
+        }
+        _ => {
+            return Err(unsupported(
+                arn,
+                "only assumed-role sessions, IAM users, federated users and the account root can log in",
+            ));
+        }
+    };
+    Ok(Principal {
+        partition: partition.to_string(),
+        account: account.to_string(),
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assumed_role() {
+        let p = parse_arn("arn:aws:sts::123456789012:assumed-role/AppRole/i-0abc").unwrap();
+        assert_eq!(p.partition, "aws");
+        assert_eq!(p.account, "123456789012");
+        assert_eq!(
+            p.kind,
+            Kind::AssumedRole {
+                role: "AppRole".into(),
+                session: "i-0abc".into()
+            }
+        );
+        assert_eq!(
+            p.arn(),
+            "arn:aws:sts::123456789012:assumed-role/AppRole/i-0abc"
+        );
+    }
+
+    #[test]
+    fn users_with_and_without_path() {
+        let p = parse_arn("arn:aws-cn:iam::123456789012:user/alice").unwrap();
+        assert_eq!(
+            p.kind,
+            Kind::User {
+                path: "/".into(),
+                name: "alice".into()
+            }
+        );
+        assert_eq!(p.arn(), "arn:aws-cn:iam::123456789012:user/alice");
+        let p = parse_arn("arn:aws-us-gov:iam::123456789012:user/div/team/bob").unwrap();
+        assert_eq!(
+            p.kind,
+            Kind::User {
+                path: "/div/team/".into(),
+                name: "bob".into()
+            }
+        );
+        assert_eq!(
+            p.arn(),
+            "arn:aws-us-gov:iam::123456789012:user/div/team/bob"
+        );
+    }
+
+    #[test]
+    fn root_and_federated() {
+        assert_eq!(
+            parse_arn("arn:aws:iam::123456789012:root").unwrap().kind,
+            Kind::Root
+        );
+        assert_eq!(
+            parse_arn("arn:aws-iso-b:sts::123456789012:federated-user/carol")
+                .unwrap()
+                .kind,
+            Kind::FederatedUser {
+                name: "carol".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unsupported_callers() {
+        for arn in [
+            "",
+            "arn:aws:sts::123456789012",
+            "urn:aws:sts::123456789012:assumed-role/A/s1",
+            "arn:aws-xx:sts::123456789012:assumed-role/A/s1",
+            "arn:aws:sts:us-east-1:123456789012:assumed-role/A/s1",
+            "arn:aws:sts::12345678901:assumed-role/A/s1",
+            "arn:aws:sts::123456789012:assumed-role/A",
+            "arn:aws:sts::123456789012:assumed-role/A/s",
+            "arn:aws:iam::123456789012:role/A",
+            "arn:aws:iam::123456789012:group/A",
+            "arn:aws:sts::123456789012:root",
+            "arn:aws:iam::123456789012:user/a b",
+            "arn:aws:iam::123456789012:user//alice",
+        ] {
+            let e = parse_arn(arn).unwrap_err();
+            assert_eq!(e.reason, Reason::CallerUnsupported, "{arn}");
+        }
+    }
+
+    #[test]
+    fn partitions() {
+        for p in [
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-f",
+        ] {
+            assert!(is_partition(p), "{p}");
+        }
+        for p in ["", "AWS", "aws-", "aws-iso-", "aws-iso-B", "awscn"] {
+            assert!(!is_partition(p), "{p}");
+        }
+    }
+}

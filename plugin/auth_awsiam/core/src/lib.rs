@@ -1,0 +1,28 @@
+//! Rust core of the auth_awsiam MySQL authentication plugin. The C++ shim calls the C ABI in
+//! `ffi` (auth_awsiam_core.h); every decision is taken here.
+//!
+//! A login: `token` decodes the client's packet, `sts` checks it against the settings
+//! (`config`) and sends the request `request` rebuilds, `identity` parses the caller's ARN,
+//! `policy` decides; `cache` keeps STS answers, `server_identity` learns the server's own
+//! account, `metrics` and `logging` report to the server.
+#![deny(unsafe_code)]
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod ffi;
+pub mod identity;
+pub mod logging;
+pub mod metrics;
+pub mod plugin;
+pub mod policy;
+pub mod request;
+pub mod server_identity;
+pub mod sts;
+pub mod syntax;
+pub mod token;
+
+#[cfg(test)]
+mod testutil;

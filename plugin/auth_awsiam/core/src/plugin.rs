@@ -1,0 +1,96 @@
+//! Plugin life cycle and settings, as the C ABI exposes them (safe side).
+
+use crate::cache;
+use crate::config::{self, Config, Setting};
+use crate::credentials;
+use crate::logging::{self, LogFn};
+use crate::metrics::COUNTERS;
+use crate::policy;
+use crate::server_identity;
+use crate::sts;
+use crate::syntax;
+
+/// Plugin start: fresh settings and counters, the log sink installed.
+pub fn init(sink: Option<LogFn>) {
+    // A previous instance that was never stopped must not keep a thread.
+    server_identity::stop();
+    logging::install(sink);
+    logging::install_panic_hook();
+    config::reset();
+    logging::set_verbosity(config::current().log_verbosity);
+    COUNTERS.reset();
+    cache::clear();
+}
+
+/// After the settings are applied: the default region, then the server's own account in
+/// the background.
+pub fn start() {
+    if let Some(region) = credentials::local_region().filter(|r| syntax::is_region(r)) {
+        let _ = config::update(|c| {
+            c.default_region = region;
+            Ok::<(), ()>(())
+        })
+        .map(|(old, new)| after_change(&old, &new));
+    }
+    server_identity::start();
+}
+
+/// Plugin stop: no thread of ours survives it, nothing calls the shim afterwards.
+pub fn deinit() {
+    server_identity::stop();
+    cache::clear();
+    sts::reset_agent();
+    logging::uninstall();
+}
+
+fn setting(id: i32) -> Result<Setting, String> {
+    Setting::from_id(id).ok_or_else(|| format!("unknown setting id {id}"))
+}
+
+/// Validates a string setting without applying it.
+pub fn check_str(id: i32, value: &str) -> Result<(), String> {
+    config::check_str(setting(id)?, value)
+}
+
+/// Validates and applies a string setting.
+pub fn set_str(id: i32, value: &str) -> Result<(), String> {
+    let s = setting(id)?;
+    let (old, new) = config::update(|c| c.set_str(s, value))?;
+    after_change(&old, &new);
+    Ok(())
+}
+
+/// Applies a number setting (range enforced by the server).
+pub fn set_num(id: i32, value: u64) {
+    let Ok(s) = setting(id) else {
+        log::error!("unknown number setting id {id} ignored");
+        return;
+    };
+    if s.is_string() {
+        log::error!("setting id {id} is a string setting; number ignored");
+        return;
+    }
+    if let Ok((old, new)) = config::update(|c| {
+        c.set_num(s, value);
+        Ok::<(), ()>(())
+    }) {
+        after_change(&old, &new);
+    }
+}
+
+fn after_change(old: &Config, new: &Config) {
+    // Cached answers were verified against the old endpoint, region, audience, window.
+    if !old.cache_compatible(new) {
+        cache::clear();
+    }
+    logging::set_verbosity(new.log_verbosity);
+}
+
+pub fn check_auth_string(value: &str) -> Result<(), String> {
+    policy::check_auth_string(value)
+}
+
+/// The server's own account, or '' while unknown.
+pub fn server_account() -> String {
+    server_identity::account().unwrap_or_default()
+}

@@ -1,0 +1,93 @@
+//! Test helpers: a tiny fake STS on 127.0.0.1, for faults LocalStack cannot produce.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::Duration;
+
+pub fn success_xml(arn: &str, account: &str) -> String {
+    format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+         <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AROAEXAMPLE:s1</UserId>\
+         <Account>{account}</Account></GetCallerIdentityResult>\
+         <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+    )
+}
+
+pub fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>{code}</Code><Message>{message}</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+    )
+}
+
+pub fn http(status: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// What the fake STS received.
+pub struct Received {
+    pub request_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Received {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (n, v) = line.split_once(':').unwrap();
+        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    Received {
+        request_line: request_line.trim_end().to_string(),
+        headers,
+        body: String::from_utf8(body).unwrap(),
+    }
+}
+
+/// Serves `connections` connections with `respond`, then returns what it received.
+pub fn fake_sts(
+    connections: usize,
+    respond: impl Fn(&Received) -> Option<Vec<u8>> + Send + 'static,
+) -> (String, thread::JoinHandle<Vec<Received>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let mut seen = Vec::new();
+        listener.set_nonblocking(false).unwrap();
+        for _ in 0..connections {
+            let (mut stream, _) = listener.accept().unwrap();
+            let req = read_request(&mut stream);
+            match respond(&req) {
+                Some(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                }
+                // Hang: hold the connection open past the client's timeout.
+                None => thread::sleep(Duration::from_secs(3)),
+            }
+            seen.push(req);
+        }
+        seen
+    });
+    (addr, handle)
+}

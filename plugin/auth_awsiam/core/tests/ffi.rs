@@ -1,0 +1,276 @@
+//! The C ABI driven the way the shim drives it: init, settings, logins, counters, start,
+//! deinit, init again. One test: the plugin state is process-global.
+
+use std::ffi::{CStr, CString, c_char, c_int};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use auth_awsiam_core::ffi::*;
+use auth_awsiam_core::request::sign;
+use aws_credential_types::Credentials;
+
+static LOG: Mutex<Vec<(c_int, String)>> = Mutex::new(Vec::new());
+
+extern "C" fn sink(level: c_int, message: *const c_char) {
+    let m = unsafe { CStr::from_ptr(message) }
+        .to_string_lossy()
+        .into_owned();
+    LOG.lock().unwrap().push((level, m));
+}
+
+fn logged(needle: &str) -> bool {
+    LOG.lock().unwrap().iter().any(|(_, m)| m.contains(needle))
+}
+
+/// Answers GetCallerIdentity with `arn` for every connection until the test ends.
+fn fake_sts(arn: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if line.trim().is_empty() {
+                    break;
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let account = &arn[13..25];
+            let xml = format!(
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>{arn}</Arn>\
+                 <UserId>X</UserId><Account>{account}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    addr
+}
+
+fn set_str(setting: c_int, value: &str) -> Result<(), String> {
+    let v = CString::new(value).unwrap();
+    let mut err = [0 as c_char; 256];
+    let rc = unsafe { awsiam_setting_set_str(setting, v.as_ptr(), err.as_mut_ptr(), err.len()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_string_lossy()
+            .into_owned())
+    }
+}
+
+fn login(user: &[u8], token: Option<&[u8]>, auth: &[u8], out: &mut [c_char]) -> c_int {
+    let l = AwsiamLogin {
+        user: user.as_ptr().cast(),
+        user_len: user.len(),
+        host: b"10.1.2.3".as_ptr().cast(),
+        host_len: 8,
+        auth_string: auth.as_ptr().cast(),
+        auth_string_len: auth.len(),
+        token: token.map_or(std::ptr::null(), |t| t.as_ptr()),
+        token_len: token.map_or(0, <[u8]>::len),
+        secure_transport: 1,
+    };
+    unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
+}
+
+const ENDPOINT: c_int = 0;
+const ALLOWED_ACCOUNTS: c_int = 2;
+const LOG_VERBOSITY: c_int = 10;
+
+#[test]
+fn the_c_abi_end_to_end() {
+    assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
+    let counters = awsiam_counters();
+    let failures = |i: usize| unsafe { *(counters as *const u64).add(i) };
+
+    // Settings: validated, precise errors, cut to the buffer.
+    let bad = CString::new("http://10.0.0.1:4566").unwrap();
+    let mut err = [0 as c_char; 256];
+    assert_ne!(
+        unsafe { awsiam_setting_check(ENDPOINT, bad.as_ptr(), err.as_mut_ptr(), 256) },
+        0
+    );
+    assert!(
+        unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .contains("loopback")
+    );
+    let mut tiny = [0x7f as c_char; 8];
+    assert_ne!(
+        unsafe { awsiam_setting_check(ENDPOINT, bad.as_ptr(), tiny.as_mut_ptr(), 8) },
+        0
+    );
+    assert_eq!(unsafe { CStr::from_ptr(tiny.as_ptr()) }.to_bytes().len(), 7);
+    assert_ne!(
+        unsafe { awsiam_setting_check(99, bad.as_ptr(), std::ptr::null_mut(), 0) },
+        0
+    );
+    assert_eq!(
+        unsafe { awsiam_setting_check(ENDPOINT, std::ptr::null(), std::ptr::null_mut(), 0) },
+        0
+    );
+    assert!(
+        set_str(ALLOWED_ACCOUNTS, "1234")
+            .unwrap_err()
+            .contains("12-digit")
+    );
+
+    // Auth strings.
+    let good = b"arn:aws:iam::123456789012:role/App*";
+    assert_eq!(
+        unsafe {
+            awsiam_auth_string_check(good.as_ptr().cast(), good.len(), err.as_mut_ptr(), 256)
+        },
+        0
+    );
+    let not_utf8 = b"arn:\xff";
+    assert_ne!(
+        unsafe { awsiam_auth_string_check(not_utf8.as_ptr().cast(), 5, err.as_mut_ptr(), 256) },
+        0
+    );
+    assert!(
+        unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+    assert_eq!(
+        unsafe { awsiam_auth_string_check(std::ptr::null(), 0, err.as_mut_ptr(), 256) },
+        0
+    );
+
+    // Logins refused before any I/O, counted and logged.
+    let mut out = [0 as c_char; 512];
+    assert_eq!(login(b"AppRole", None, b"", &mut out), AWSIAM_DENY);
+    assert!(logged("access denied for 'AppRole'@'10.1.2.3': no_token:"));
+    assert_eq!(
+        unsafe { awsiam_authenticate(std::ptr::null(), out.as_mut_ptr(), out.len()) },
+        AWSIAM_DENY
+    );
+    assert_eq!(
+        login(b"\xff\xfe", Some(b"garbage\0"), b"\xff", &mut out),
+        AWSIAM_DENY
+    );
+    assert_eq!(failures(1), 3, "failures");
+    assert_eq!(failures(2), 1, "failures_no_token");
+    assert_eq!(failures(3), 1, "failures_token_invalid");
+    assert_eq!(failures(11), 1, "failures_internal (NULL login)");
+
+    // A full login against a fake STS, with the verbosity that logs successes.
+    let addr = fake_sts("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+    set_str(ENDPOINT, &format!("http://{addr}")).unwrap();
+    set_str(ALLOWED_ACCOUNTS, "123456789012").unwrap();
+    awsiam_setting_set_num(LOG_VERBOSITY, 3);
+    let creds = Credentials::new(
+        "123456789012",
+        "secret",
+        Some("c2Vzc2lvbg==".into()),
+        None,
+        "t",
+    );
+    let token = sign(&addr, "us-east-1", None, &creds, SystemTime::now())
+        .unwrap()
+        .encode();
+    let mut packet = token.clone().into_bytes();
+    packet.push(0);
+    assert_eq!(
+        login(b"AppRole", Some(&packet), b"", &mut out),
+        AWSIAM_ALLOW
+    );
+    let arn = unsafe { CStr::from_ptr(out.as_ptr()) }
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(arn, "arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+    assert!(logged(
+        "'AppRole'@'10.1.2.3' authenticated as arn:aws:sts::123456789012:assumed-role/AppRole/s1"
+    ));
+    assert_eq!(failures(0), 1, "successes");
+    // The ARN is cut to fit a small buffer.
+    let mut small = [0 as c_char; 10];
+    assert_eq!(
+        login(b"AppRole", Some(&packet), b"", &mut small),
+        AWSIAM_ALLOW
+    );
+    assert_eq!(
+        unsafe { CStr::from_ptr(small.as_ptr()) }.to_str().unwrap(),
+        "arn:aws:s"
+    );
+    assert_eq!(failures(14), 1, "cache_hits");
+    // Wrong role: refused, and the log line names the caller.
+    assert_eq!(login(b"Other", Some(&packet), b"", &mut out), AWSIAM_DENY);
+    assert!(logged(
+        "access denied for 'Other'@'10.1.2.3': role_mismatch:"
+    ));
+    assert!(logged(
+        "(arn:aws:sts::123456789012:assumed-role/AppRole/s1)"
+    ));
+    // Nothing secret in any log line.
+    let sig = token.rsplit('.').next().unwrap();
+    for (_, m) in LOG.lock().unwrap().iter() {
+        assert!(
+            !m.contains("c2Vzc2lvbg==") && !m.contains("secret") && !m.contains(sig),
+            "{m}"
+        );
+    }
+
+    // Start: the server learns its own account through aws-config's environment provider.
+    unsafe {
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "123456789012");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/auth_awsiam/config");
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/auth_awsiam/credentials",
+        );
+    }
+    awsiam_start();
+    let started = Instant::now();
+    let mut account = [0 as c_char; 32];
+    while unsafe { awsiam_server_account(account.as_mut_ptr(), account.len()) } == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "server account not learned"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        unsafe { CStr::from_ptr(account.as_ptr()) }
+            .to_str()
+            .unwrap(),
+        "123456789012"
+    );
+    assert!(logged("server AWS account is 123456789012"));
+    awsiam_deinit();
+
+    // Installed again in the same process: the logger still reaches the (new) sink.
+    LOG.lock().unwrap().clear();
+    assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
+    assert_eq!(failures(1), 0, "counters reset by init");
+    assert_eq!(login(b"u", None, b"", &mut out), AWSIAM_DENY);
+    assert!(logged("no_token"));
+    awsiam_deinit();
+    // After deinit nothing is written to the old sink.
+    LOG.lock().unwrap().clear();
+    assert_eq!(login(b"u", None, b"", &mut out), AWSIAM_DENY);
+    assert!(LOG.lock().unwrap().is_empty());
+}

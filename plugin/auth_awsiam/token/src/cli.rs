@@ -1,0 +1,120 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The token alone, on one line.
+    Token,
+    /// A MySQL option file: [client], user, password, enable-cleartext-plugin.
+    OptionFile,
+}
+
+/// Mints an auth_awsiam login token (a signed sts:GetCallerIdentity request) from your AWS
+/// credentials. Use it as the password with the cleartext client plugin, for example
+/// `mysql --enable-cleartext-plugin --user AppRole --password="$(auth_awsiam_token)"`.
+#[derive(Debug, Parser)]
+#[command(name = "auth_awsiam_token", version)]
+pub struct Args {
+    /// AWS region to sign for [default: AWS_REGION or the profile's region]
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// STS endpoint the server verifies against, https://host[:port] (http:// for loopback)
+    /// [default: AWS_ENDPOINT_URL_STS, else the official regional STS host]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// The server ID the server requires (auth_awsiam_server_id), signed into the token
+    #[arg(long)]
+    pub server_id: Option<String>,
+
+    /// Named profile of ~/.aws/config to take credentials from
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Mint the token for this role, assumed from your credentials
+    #[arg(long, value_name = "ARN")]
+    pub assume_role: Option<String>,
+
+    /// Session name when using --assume-role
+    #[arg(long, default_value = "auth_awsiam", requires = "assume_role")]
+    pub role_session_name: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Token)]
+    pub format: Format,
+
+    /// MySQL user name written to the option file
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Write to this file (created with mode 0600) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// For tests: sign as of this time (RFC 3339), e.g. to mint an expired token
+    #[arg(long, value_name = "RFC3339", hide_short_help = true)]
+    pub signing_time: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("auth_awsiam_token").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.format, Format::Token);
+        assert_eq!(a.role_session_name, "auth_awsiam");
+        assert!(a.region.is_none() && a.endpoint.is_none() && a.output.is_none());
+    }
+
+    #[test]
+    fn all_options() {
+        let a = parse(&[
+            "--region",
+            "eu-west-1",
+            "--endpoint",
+            "http://127.0.0.1:4566",
+            "--server-id",
+            "db1",
+            "--profile",
+            "dev",
+            "--assume-role",
+            "arn:aws:iam::123456789012:role/AppRole",
+            "--role-session-name",
+            "me",
+            "--format",
+            "option-file",
+            "--user",
+            "AppRole",
+            "--output",
+            "/tmp/x.cnf",
+            "--signing-time",
+            "2026-01-02T03:04:05Z",
+        ])
+        .unwrap();
+        assert_eq!(a.format, Format::OptionFile);
+        assert_eq!(a.role_session_name, "me");
+        assert_eq!(a.user.as_deref(), Some("AppRole"));
+        assert_eq!(a.signing_time.as_deref(), Some("2026-01-02T03:04:05Z"));
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(parse(&["--format", "json"]).is_err());
+        assert!(
+            parse(&["--role-session-name", "x"]).is_err(),
+            "needs --assume-role"
+        );
+        assert!(parse(&["--bogus"]).is_err());
+        assert!(parse(&["extra"]).is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! The tool run as a user runs it, with a controlled environment (never the machine's own
+//! AWS settings, never the instance metadata service).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_auth_awsiam_token");
+
+/// An empty home with empty AWS config files.
+fn sandbox(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("auth_awsiam_cli_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config"), "").unwrap();
+    std::fs::write(dir.join("credentials"), "").unwrap();
+    dir
+}
+
+fn run(dir: &PathBuf, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+const KEYS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    ),
+];
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn decode(token: &str) -> auth_awsiam_core::token::Token {
+    auth_awsiam_core::token::Token::decode(token.trim().as_bytes()).unwrap()
+}
+
+#[test]
+fn no_credentials_is_a_clear_error() {
+    let dir = sandbox("nocreds");
+    let o = run(&dir, &[], &["--region", "us-east-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("no AWS credentials found"), "{e}");
+    assert!(
+        e.contains("AWS_ACCESS_KEY_ID") && e.contains("aws sso login"),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn no_region_is_a_clear_error() {
+    let dir = sandbox("noregion");
+    let o = run(&dir, &KEYS, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no AWS region"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_endpoint_is_a_clear_error() {
+    let dir = sandbox("badendpoint");
+    let o = run(
+        &dir,
+        &KEYS,
+        &[
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            "http://192.0.2.1:4566",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad endpoint from --endpoint"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &dir,
+        &[
+            KEYS[0],
+            KEYS[1],
+            ("AWS_ENDPOINT_URL_STS", "sts.example.com"),
+        ],
+        &["--region", "us-east-1"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("AWS_ENDPOINT_URL_STS"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn official_endpoint_in_another_region_is_refused() {
+    let dir = sandbox("regionmismatch");
+    let o = run(
+        &dir,
+        &KEYS,
+        &[
+            "--region",
+            "eu-west-1",
+            "--endpoint",
+            "https://sts.amazonaws.com",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("pass --region us-east-1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = sandbox("usage");
+    assert_eq!(
+        run(&dir, &KEYS, &["--format", "yaml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(
+            &dir,
+            &KEYS,
+            &["--region", "us-east-1", "--signing-time", "soon"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn mints_for_the_official_regional_host() {
+    let dir = sandbox("official");
+    let o = run(
+        &dir,
+        &KEYS,
+        &["--region", "eu-west-1", "--server-id", "db1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("awsiam1.") && out.ends_with('\n') && out.lines().count() == 1);
+    let t = decode(&out);
+    assert_eq!(t.host, "sts.eu-west-1.amazonaws.com");
+    assert_eq!(t.region(), "eu-west-1");
+    assert_eq!(t.access_key_id(), "AKIDEXAMPLE");
+    assert_eq!(t.server_id.as_deref(), Some("db1"));
+    assert!(!out.contains("wJalrXUtnFEMI"));
+    // China regions sign for the .com.cn host.
+    let o = run(&dir, &KEYS, &["--region", "cn-north-1"]);
+    assert_eq!(
+        decode(&String::from_utf8(o.stdout).unwrap()).host,
+        "sts.cn-north-1.amazonaws.com.cn"
+    );
+}
+
+#[test]
+fn endpoint_from_env_and_region_from_env() {
+    let dir = sandbox("envendpoint");
+    let env = [
+        KEYS[0],
+        KEYS[1],
+        ("AWS_SESSION_TOKEN", "c2Vzc2lvbg=="),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4566"),
+    ];
+    let o = run(&dir, &env, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = decode(&String::from_utf8(o.stdout).unwrap());
+    assert_eq!(t.host, "127.0.0.1:4566");
+    assert_eq!(t.session_token.as_deref(), Some("c2Vzc2lvbg=="));
+}
+
+#[test]
+fn profile_credentials() {
+    let dir = sandbox("profile");
+    std::fs::write(
+        dir.join("credentials"),
+        "[dev]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s3cr3t\n",
+    )
+    .unwrap();
+    let o = run(&dir, &[], &["--profile", "dev", "--region", "us-east-1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        decode(&String::from_utf8(o.stdout).unwrap()).access_key_id(),
+        "AKIDPROFILE"
+    );
+}
+
+#[test]
+fn option_file_written_private_with_old_signing_time() {
+    let dir = sandbox("optionfile");
+    let path = dir.join("my.cnf");
+    let o = run(
+        &dir,
+        &KEYS,
+        &[
+            "--region",
+            "us-east-1",
+            "--format",
+            "option-file",
+            "--user",
+            "AppRole",
+            "--output",
+            path.to_str().unwrap(),
+            "--signing-time",
+            "2020-01-02T03:04:05Z",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "the token goes to the file only");
+    assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "[client]");
+    assert_eq!(lines[1], "user=AppRole");
+    assert!(lines[2].starts_with("password=awsiam1."));
+    assert_eq!(lines[3], "enable-cleartext-plugin");
+    let t = decode(lines[2].strip_prefix("password=").unwrap());
+    assert_eq!(t.amz_date, "20200102T030405Z");
+}
