@@ -145,6 +145,21 @@ static unsigned int cache_ttl;
 static unsigned int cache_size;
 static unsigned int log_verbosity;
 
+/* Names of the string variables, for error messages. */
+static const char *setting_name(int setting) {
+  switch (setting) {
+    case AWSIAM_STS_ENDPOINT:
+      return "auth_awsiam_sts_endpoint";
+    case AWSIAM_REGION:
+      return "auth_awsiam_region";
+    case AWSIAM_ALLOWED_ACCOUNTS:
+      return "auth_awsiam_allowed_accounts";
+    case AWSIAM_SERVER_ID:
+      return "auth_awsiam_server_id";
+  }
+  return "auth_awsiam";
+}
+
 template <int Setting>
 static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
                      struct st_mysql_value *value) {
@@ -153,12 +168,14 @@ static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
   const char *str = value->val_str(value, buf, &len);
   char reason[512];
   if (str == nullptr) {
-    my_printf_error(ER_WRONG_VALUE_FOR_VAR, "%s", MYF(0),
-                    "auth_awsiam variables cannot be NULL: use '' instead");
+    my_printf_error(ER_WRONG_VALUE_FOR_VAR,
+                    "Variable '%s' can't be set to NULL: use '' instead",
+                    MYF(0), setting_name(Setting));
     return 1;
   }
   if (awsiam_setting_check(Setting, str, reason, sizeof(reason)) != 0) {
-    my_printf_error(ER_WRONG_VALUE_FOR_VAR, "%s", MYF(0), reason);
+    my_printf_error(ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set: %s",
+                    MYF(0), setting_name(Setting), reason);
     return 1;
   }
   /* The value must outlive this call: keep a copy on the statement's arena. */
@@ -309,17 +326,17 @@ static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
   const struct {
     int setting;
     const char *value;
-    const char *name;
-  } strings[] = {{AWSIAM_STS_ENDPOINT, sts_endpoint, "sts_endpoint"},
-                 {AWSIAM_REGION, region, "region"},
-                 {AWSIAM_ALLOWED_ACCOUNTS, allowed_accounts, "allowed_accounts"},
-                 {AWSIAM_SERVER_ID, server_id, "server_id"}};
+  } strings[] = {{AWSIAM_STS_ENDPOINT, sts_endpoint},
+                 {AWSIAM_REGION, region},
+                 {AWSIAM_ALLOWED_ACCOUNTS, allowed_accounts},
+                 {AWSIAM_SERVER_ID, server_id}};
   for (const auto &s : strings) {
     char reason[512];
     if (awsiam_setting_set_str(s.setting, s.value != nullptr ? s.value : "",
                                reason, sizeof(reason)) != 0) {
       my_plugin_log_message(&plugin_handle, MY_ERROR_LEVEL,
-                            "auth_awsiam_%s: %s", s.name, reason);
+                            "%s: %s; the plugin is not started",
+                            setting_name(s.setting), reason);
       awsiam_deinit();
       return 1;
     }

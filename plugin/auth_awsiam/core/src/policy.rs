@@ -169,6 +169,11 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
             "unknown partition '{partition}' (aws, aws-cn, aws-us-gov, aws-iso*; no wildcard)"
         ));
     }
+    if service != "iam" && service != "sts" {
+        return Err(format!(
+            "service '{service}' is neither iam nor sts; {PATTERN_FORMS}"
+        ));
+    }
     if !region.is_empty() {
         return Err("IAM and STS ARNs have an empty region field ('::')".into());
     }
@@ -464,6 +469,7 @@ mod tests {
             ("arn:aws:iam::12345678901x:role/A", "12-digit"),
             ("arn:aws:iam::*:root", "literal 12-digit account"),
             ("arn:aws:sts::123456789012:role/A", "use service 'iam'"),
+            ("arn:aws:s3:::my-bucket", "neither iam nor sts"),
             (
                 "arn:aws:iam::123456789012:assumed-role/A/s1",
                 "use service 'sts'",
