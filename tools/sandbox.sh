@@ -23,7 +23,7 @@ PACKAGES=(
   cmake make g++ bison pkg-config libssl-dev libncurses-dev libtirpc-dev
   libcurl4-openssl-dev rpcsvc-proto libudev-dev
   corrosion cargo rustc rustfmt rust-clippy
-  python3 python3-venv ca-certificates perl procps curl
+  python3 python3-venv python3-pymysql ca-certificates perl procps curl
 )
 
 log() { printf '[sandbox] %s\n' "$*" >&2; }

@@ -1,0 +1,78 @@
+# Shared by the scripts that run inside the sandbox chroot (tools/sandbox.sh).
+set -euo pipefail
+SRC=/src/auth_awsiam                    # this repository, bind-mounted
+TREE=/usr/src/mysql/tree                # the unpacked MySQL 9.7 source tree
+BUILD=/usr/src/mysql/build              # its build directory (kept between runs)
+DRIVER=/usr/src/mysql/driver            # build dir of the repository's CMakeLists.txt
+MTR_HOME=/usr/lib/mysql-test            # Debian's mysql-test-run and its binaries
+PLUGIN_DIR=/usr/lib/mysql/plugin        # Debian mysqld's plugin_dir
+LOCALSTACK_PORT=${LOCALSTACK_PORT:-4566}
+STS_ENDPOINT=http://127.0.0.1:$LOCALSTACK_PORT
+export CARGO_HOME=/root/.cargo AWS_EC2_METADATA_DISABLED=true
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Puts the plugin and the suite into the tree, configures it with
+# -DWITH_AUTH_AWSIAM=ON, builds the plugin target only, and installs the .so
+# where Debian's mysqld looks for plugins.
+build_plugin() {
+  say "Building auth_awsiam in the MySQL source tree ($TREE)"
+  cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
+        -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
+  cmake --build "$DRIVER" --target plugin
+  install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+  install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
+  ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
+}
+
+localstack_start() {
+  say "Starting LocalStack (STS) on $STS_ENDPOINT"
+  LOCALSTACK_PORT=$LOCALSTACK_PORT bash "$SRC/tools/localstack/start.sh" "$1"
+}
+localstack_stop() { bash "$SRC/tools/localstack/stop.sh" "$1" || true; }
+
+# A throwaway mysqld 9.7 with auth_awsiam loaded at start-up, whose own AWS
+# credentials are LocalStack's account 123456789012 (so that is the account
+# allowed by default). Files live in $1; TCP on 127.0.0.1:$2.
+server_start() {
+  local state=$1 port=$2
+  rm -rf "$state/data"; mkdir -p "$state"
+  mysqld --no-defaults --initialize-insecure --user=root --datadir="$state/data" \
+    --log-error="$state/mysqld.err"
+  AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=sandbox-placeholder-secret \
+  AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  setsid mysqld --no-defaults --user=root --datadir="$state/data" \
+    --port="$port" --bind-address=127.0.0.1 --socket="$state/mysqld.sock" --mysqlx=OFF \
+    --log-error="$state/mysqld.err" --pid-file="$state/mysqld.pid" \
+    --max-connections=500 --plugin-load-add=auth_awsiam.so \
+    --auth_awsiam_sts_endpoint="$STS_ENDPOINT" --auth_awsiam_region=us-east-1 \
+    </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 60); do
+    mysql --no-defaults --socket="$state/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "mysqld did not start; see $state/mysqld.err" >&2
+  tail -n 20 "$state/mysqld.err" >&2
+  return 1
+}
+
+server_stop() {
+  local pidfile=$1/mysqld.pid pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  fi
+  rm -f "$pidfile"
+}
+
+# Mints a token for a role of account 123456789012 into an option file.
+mint_option_file() {
+  local role=$1 out=$2
+  AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=sandbox-placeholder-secret \
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    auth_awsiam_token --endpoint "$STS_ENDPOINT" --region us-east-1 \
+      --assume-role "arn:aws:iam::123456789012:role/$role" \
+      --format option-file --user "$role" --output "$out"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The sandbox side of tools/demo.sh.
+source "$(dirname "$0")/common.sh"
+
+STATE=/var/lib/auth_awsiam-demo
+PORT=3310
+ROLE=AppRole
+
+mysql_as_root() { mysql --no-defaults --socket="$STATE/mysqld.sock" --user=root "$@"; }
+# What any AWS workload does: credentials for a role (here LocalStack's
+# AssumeRole, through auth_awsiam_token --assume-role), then a token in an
+# option file, and the mysql client over TCP (TLS is on by default).
+mysql_as_role() {
+  mint_option_file "$ROLE" "$STATE/token.cnf"
+  mysql --defaults-file="$STATE/token.cnf" --protocol=TCP --host=127.0.0.1 --port=$PORT "$@"
+}
+
+stop() {
+  say "Stopping the demo server and LocalStack"
+  server_stop "$STATE"
+  localstack_stop "$STATE/localstack"
+}
+
+start() {
+  server_stop "$STATE"; localstack_stop "$STATE/localstack"
+  build_plugin
+  localstack_start "$STATE/localstack"
+  say "Starting mysqld 9.7 with --plugin-load-add=auth_awsiam.so on port $PORT"
+  server_start "$STATE" "$PORT"
+
+  say "The DBA's side"
+  mysql_as_root --table -v -e "
+    SELECT plugin_name, plugin_status, plugin_type, plugin_library
+      FROM information_schema.plugins WHERE plugin_name = 'auth_awsiam';
+    SHOW GLOBAL STATUS LIKE 'Auth_awsiam_server_account';
+    CREATE USER '$ROLE'@'%' IDENTIFIED WITH auth_awsiam;"
+
+  say "The service's side: mint a token for role $ROLE, log in with it"
+  mysql_as_role --table -e "SELECT USER(), CURRENT_USER(), @@external_user;"
+  echo "(the token went to $STATE/token.cnf, mode $(stat -c %a "$STATE/token.cnf"), not to a command line)"
+
+  cat <<MSG
+
+The demo server is running: port $PORT, LocalStack STS on $STS_ENDPOINT.
+  Log in as $ROLE with a fresh token:   tools/demo.sh connect
+  As root, inside the sandbox:          tools/sandbox.sh shell
+                                        mysql -uroot --socket=$STATE/mysqld.sock
+  Server error log (inside the sandbox): $STATE/mysqld.err
+  Stop it all:                          tools/demo.sh stop
+MSG
+}
+
+connect() {
+  [ -f "$STATE/mysqld.pid" ] || { echo "not running: run tools/demo.sh first" >&2; exit 1; }
+  if [ -t 0 ]; then mysql_as_role; else mysql_as_role --table -e "SELECT USER(), CURRENT_USER(), @@external_user;"; fi
+}
+
+case "${1:-start}" in
+  start) start ;;
+  connect) connect ;;
+  stop) stop ;;
+esac

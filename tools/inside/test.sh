@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# All tests, inside the sandbox: the Rust unit and integration tests, then the
+# plugin built in the MySQL tree and the auth_awsiam MTR suite on Debian's
+# mysqld, both against a real LocalStack STS. A skipped MTR test is a failure.
+source "$(dirname "$0")/common.sh"
+
+build_plugin
+
+LS_DIR=/tmp/auth_awsiam-localstack
+trap 'localstack_stop "$LS_DIR"' EXIT
+localstack_start "$LS_DIR"
+
+say "cargo fmt --check, clippy"
+cd "$SRC"
+export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -q -- -D warnings
+
+say "cargo test (unit tests, and the integration test against LocalStack)"
+AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
+
+say "mysql-test-run --suite=auth_awsiam"
+VARDIR=/tmp/auth_awsiam-mtr
+rm -rf "$VARDIR"
+cd "$MTR_HOME"
+set +e
+env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
+    AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
+    AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
+    --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
+    --report-unstable-tests "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
+mtr_status=${PIPESTATUS[0]}
+set -e
+if [ "$mtr_status" -ne 0 ]; then
+  echo "mtr failed (exit $mtr_status); server logs under $VARDIR/log" >&2
+  exit 1
+fi
+# mtr exits 0 when tests skip; here a skip means the suite did not really run.
+if grep -E '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ skipped \]' /tmp/auth_awsiam-mtr.log; then
+  echo "auth_awsiam MTR tests were skipped: that is a failure here" >&2
+  exit 1
+fi
+passed=$(grep -cE '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ pass \]' /tmp/auth_awsiam-mtr.log || true)
+[ "$passed" -gt 0 ] || { echo "no auth_awsiam MTR test ran" >&2; exit 1; }
+echo "mtr: $passed passed, 0 failed"
