@@ -13,8 +13,9 @@ pub enum Format {
 }
 
 /// Mints an auth_awsiam login token (a signed sts:GetCallerIdentity request) from your AWS
-/// credentials. Use it as the password with the cleartext client plugin, for example
-/// `mysql --enable-cleartext-plugin --user AppRole --password="$(auth_awsiam_token)"`.
+/// credentials. Keep it off command lines: write an option file and connect with it, e.g.
+/// `auth_awsiam_token --user AppRole --format option-file --output ~/.awsiam.cnf`, then
+/// `mysql --defaults-file=~/.awsiam.cnf -h HOST`.
 #[derive(Debug, Parser)]
 #[command(name = "auth_awsiam_token", version)]
 pub struct Args {
