@@ -32,11 +32,11 @@ start() {
   mysql_as_root --table -v -e "
     SELECT plugin_name, plugin_status, plugin_type, plugin_library
       FROM information_schema.plugins WHERE plugin_name = 'auth_awsiam';
-    SHOW GLOBAL STATUS LIKE 'Auth_awsiam_server_account';
     CREATE USER '$ROLE'@'%' IDENTIFIED WITH auth_awsiam;"
 
   say "The service's side: mint a token for role $ROLE, log in with it"
   mysql_as_role --table -e "SELECT USER(), CURRENT_USER(), @@external_user;"
+  mysql_as_root --table -e "SHOW GLOBAL STATUS LIKE 'Auth_awsiam_s%';"
   echo "(the token went to $STATE/token.cnf, mode $(stat -c %a "$STATE/token.cnf"), not to a command line)"
 
   cat <<MSG
