@@ -189,6 +189,13 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
     if value.is_empty() {
         return Ok(None);
     }
+    // Checked first and not quoted: user information may hold a password, and this error
+    // reaches SET's error message and the error log.
+    if value.contains('@') {
+        return Err(
+            "the endpoint must not contain user information (user@ or user:password@)".into(),
+        );
+    }
     let lower = value.to_ascii_lowercase();
     let (scheme, rest) = if let Some(r) = lower.strip_prefix("https://") {
         (Scheme::Https, r)
@@ -203,11 +210,6 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
     if authority.contains(['/', '?', '#']) {
         return Err(format!(
             "endpoint '{value}' must have no path, query or fragment (only scheme://host[:port])"
-        ));
-    }
-    if authority.contains('@') {
-        return Err(format!(
-            "endpoint '{value}' must not contain user information"
         ));
     }
     if !syntax::is_authority(authority) {
@@ -372,6 +374,7 @@ mod tests {
             ("https://sts.amazonaws.com/path", "no path"),
             ("https://sts.amazonaws.com?x=1", "no path"),
             ("https://user@sts.amazonaws.com", "user information"),
+            ("https://u:secret@sts.amazonaws.com/p", "user information"),
             ("https://sts.amazonaws.com:0", "invalid host or port"),
             ("https://", "invalid host or port"),
             ("https://a b", "invalid host or port"),
@@ -380,6 +383,9 @@ mod tests {
             let e = ep(v).unwrap_err();
             assert!(e.contains(want), "{v}: {e}");
         }
+        // The error reaches SET's error message and the error log: no password in it.
+        let e = ep("https://u:secret@sts.amazonaws.com").unwrap_err();
+        assert!(!e.contains("secret"), "{e}");
     }
 
     #[test]

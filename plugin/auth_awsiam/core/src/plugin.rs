@@ -40,6 +40,7 @@ pub fn deinit() {
     server_identity::stop();
     cache::clear();
     sts::reset_agent();
+    sts::join_lookups();
     logging::uninstall();
 }
 

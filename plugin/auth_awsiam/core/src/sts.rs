@@ -1,10 +1,14 @@
 //! Checks that need the settings (all before any network I/O), then the STS call itself
 //! and the reading of its answer.
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{LazyLock, Mutex};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
 use quick_xml::events::Event;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
@@ -270,6 +274,62 @@ pub fn freshness_left(token: &Token, cfg: &Config, now: SystemTime) -> Duration 
     expires.duration_since(now).unwrap_or(Duration::ZERO)
 }
 
+/// Name lookups still running, each in a thread of ours. ureq's own resolver leaves a
+/// timed-out lookup's thread behind, detached: it would run plugin code after the plugin
+/// stopped (and after mysqld unloaded the library). Ours are joined at plugin stop.
+static LOOKUPS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// ureq's default resolver run in a tracked thread, bounded by the request's timeout.
+#[derive(Debug)]
+struct JoinedResolver;
+
+impl Resolver for JoinedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let (uri, config) = (uri.clone(), config.clone());
+        let handle = thread::Builder::new()
+            .name("auth_awsiam_dns".into())
+            .spawn(move || {
+                // No timeout here: the lookup runs synchronously in this thread.
+                let _ = tx.send(DefaultResolver::default().resolve(
+                    &uri,
+                    &config,
+                    NextTimeout::default(),
+                ));
+            })?;
+        {
+            let mut running = LOOKUPS.lock().unwrap_or_else(|e| e.into_inner());
+            let (done, still): (Vec<_>, Vec<_>) =
+                running.drain(..).partition(JoinHandle::is_finished);
+            *running = still;
+            running.push(handle);
+            drop(running);
+            for h in done {
+                let _ = h.join();
+            }
+        }
+        match rx.recv_timeout(*timeout.after) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(timeout.reason)),
+            Err(RecvTimeoutError::Disconnected) => Err(ureq::Error::HostNotFound),
+        }
+    }
+}
+
+/// Waits for every name lookup still running (plugin stop). Bounded by the system
+/// resolver's own timeouts.
+pub fn join_lookups() {
+    let running = std::mem::take(&mut *LOOKUPS.lock().unwrap_or_else(|e| e.into_inner()));
+    for h in running {
+        let _ = h.join();
+    }
+}
+
 /// One shared agent per timeout pair: keeps TLS sessions and connections to STS warm.
 static AGENT: LazyLock<Mutex<Option<(Duration, Duration, ureq::Agent)>>> =
     LazyLock::new(|| Mutex::new(None));
@@ -285,7 +345,7 @@ fn agent(cfg: &Config) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
         .build();
-    let agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_connect(Some(cfg.connect_timeout))
         .timeout_global(Some(cfg.sts_timeout))
         // A redirect is answered as a response and refused: never follow one.
@@ -297,8 +357,8 @@ fn agent(cfg: &Config) -> ureq::Agent {
         .accept(ACCEPT)
         .user_agent(USER_AGENT)
         .tls_config(tls)
-        .build()
-        .new_agent();
+        .build();
+    let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), JoinedResolver);
     *guard = Some((cfg.connect_timeout, cfg.sts_timeout, agent.clone()));
     agent
 }
@@ -590,6 +650,37 @@ mod tests {
         t.server_id = None;
         t.session_token = None;
         t
+    }
+
+    #[test]
+    fn name_lookups_are_joined_at_stop() {
+        let uri: ureq::http::Uri = "http://127.0.0.1:9/".parse().unwrap();
+        let config = ureq::Agent::config_builder().build();
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::Exact(Duration::ZERO),
+            ..NextTimeout::default()
+        };
+        // Whether or not the lookup beat the zero timeout, its thread is ours to join.
+        let _ = JoinedResolver.resolve(&uri, &config, timeout);
+        // Other tests may add lookups of their own meanwhile: follow ours by thread id.
+        let ours: Vec<_> = LOOKUPS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h.thread().name() == Some("auth_awsiam_dns"))
+            .map(|h| h.thread().id())
+            .collect();
+        assert!(!ours.is_empty(), "the lookup thread is tracked");
+        join_lookups();
+        let left = LOOKUPS.lock().unwrap();
+        assert!(!left.iter().any(|h| ours.contains(&h.thread().id())));
+        drop(left);
+        // A lookup that finishes in time answers normally.
+        let got = JoinedResolver
+            .resolve(&uri, &config, NextTimeout::default())
+            .unwrap();
+        assert_eq!(got[0].to_string(), "127.0.0.1:9");
+        join_lookups();
     }
 
     #[test]

@@ -362,7 +362,7 @@ fn days_in_month(y: u64, m: u64) -> u64 {
 /// Seconds since the epoch of an x-amz-date (`YYYYMMDDTHHMMSSZ`), if it is a valid time.
 pub fn amz_date_to_unix(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    if b.len() != AMZ_DATE_LEN || b[8] != b'T' || b[15] != b'Z' {
+    if b.len() != AMZ_DATE_LEN || !s.is_ascii() || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
     let y = digits(&s[0..4])?;
@@ -586,6 +586,16 @@ pub(crate) mod tests {
         let s = format!("{t:?}");
         assert!(!s.contains(&t.signature));
         assert!(!s.contains(t.session_token.as_deref().unwrap()));
+    }
+
+    #[test]
+    fn non_ascii_date_is_refused_without_panic() {
+        // 16 bytes, 'T' at byte 8 and 'Z' at byte 15, but a two-byte character across the
+        // year/month boundary.
+        let d = "202\u{e9}102T030405Z";
+        assert_eq!(d.len(), 16);
+        assert_eq!(amz_date_to_unix(d), None);
+        assert_eq!(reason(&with_field(1, d)), Reason::TokenField);
     }
 
     #[test]
