@@ -69,8 +69,11 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                      vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_MEMORY;
 
   awsiam_login login;
-  login.user = info->user_name != nullptr ? info->user_name : "";
-  login.user_len = info->user_name != nullptr ? info->user_name_length : 0;
+  /* The matched account's name, not the one typed: for an anonymous account
+     (''@'%') the default rule must compare the role with '', not with
+     whatever name the client chose. */
+  login.user = info->authenticated_as;
+  login.user_len = strlen(info->authenticated_as);
   login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
   login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";

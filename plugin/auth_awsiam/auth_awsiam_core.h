@@ -40,7 +40,7 @@ enum awsiam_setting {
 
 /* What the server knows about one login attempt. */
 struct awsiam_login {
-  const char *user; /* user name sent by the client */
+  const char *user; /* user name of the matched MySQL account */
   size_t user_len;
   const char *host; /* client host or IP, for the log line */
   size_t host_len;
