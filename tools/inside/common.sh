@@ -20,6 +20,8 @@ build_plugin() {
   cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
   cmake --build "$DRIVER" --target plugin
+  # The options the driver configured the tree with, for other configurations.
+  MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"

@@ -6,6 +6,25 @@ source "$(dirname "$0")/common.sh"
 
 build_plugin
 
+# The two other ways the tree may be configured: without Corrosion (the plain
+# cargo fallback must give the same targets) and with the option off (the
+# tree must configure as if the plugin were not there).
+say "Building again without Corrosion (cargo fallback), and configuring with the option off"
+cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON \
+      -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON $MYSQL_CMAKE_ARGS >/tmp/no-corrosion.log 2>&1 ||
+  { tail -n 30 /tmp/no-corrosion.log; exit 1; }
+grep -q "Corrosion not found, building the Rust core with plain cargo" /tmp/no-corrosion.log
+cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
+  { tail -n 30 /tmp/no-corrosion.log; exit 1; }
+nm -D --defined-only "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" | grep -q _mysql_plugin_declarations_
+"$BUILD-no-corrosion/runtime_output_directory/auth_awsiam_token" --version
+cmake -S "$TREE" -B "$BUILD-off" -DWITH_AUTH_AWSIAM=OFF $MYSQL_CMAKE_ARGS >/tmp/off.log 2>&1 ||
+  { tail -n 30 /tmp/off.log; exit 1; }
+if cmake --build "$BUILD-off" --target help | grep -q awsiam; then
+  echo "with -DWITH_AUTH_AWSIAM=OFF the tree still has auth_awsiam targets" >&2; exit 1
+fi
+echo "cargo fallback: auth_awsiam.so and auth_awsiam_token built; option off: no auth_awsiam target"
+
 LS_DIR=/tmp/auth_awsiam-localstack
 trap 'localstack_stop "$LS_DIR"' EXIT
 localstack_start "$LS_DIR"
