@@ -29,6 +29,10 @@
 #include "my_sys.h"
 #include "mysqld_error.h"
 #include "sql/current_thd.h"
+#ifndef AUTH_AWSIAM_VIO_INFO_HAS_TLS
+#include "sql/sql_class.h"
+#include "violite.h"
+#endif
 
 #include "auth_awsiam_core.h"
 
@@ -43,9 +47,9 @@ static void log_sink(int level, const char *message) {
     my_plugin_log_message(&plugin_handle, server_level, "%s", message);
 }
 
-/* A refusal becomes the statement's error only inside CREATE/ALTER USER or
-   SET; the same callbacks run while the server loads its grant tables, where
-   an error would fail the whole load. */
+/* A refusal becomes the statement's error only inside CREATE USER, ALTER USER
+   or SET PASSWORD; the same callbacks run while the server loads its grant
+   tables, where an error would fail the whole load. */
 static bool in_user_statement() {
   THD *thd = current_thd;
   if (thd == nullptr) return false;
@@ -55,6 +59,18 @@ static bool in_user_statement() {
 }
 
 /* ---- Authentication ---------------------------------------------------- */
+
+/* Whether the client's connection is TLS. Servers before 9.x do not report it
+   in MYSQL_PLUGIN_VIO_INFO; there the connection's own vio type tells. */
+static bool connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
+#ifdef AUTH_AWSIAM_VIO_INFO_HAS_TLS
+  return vio_info.is_tls_established;
+#else
+  (void)vio_info;
+  THD *thd = current_thd;
+  return thd != nullptr && thd->get_vio_type() == VIO_TYPE_SSL;
+#endif
+}
 
 static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                                     MYSQL_SERVER_AUTH_INFO *info) {
@@ -81,7 +97,7 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
       info->auth_string != nullptr ? info->auth_string_length : 0;
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
-  login.secure_transport = (vio_info.is_tls_established || local) ? 1 : 0;
+  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
 
   const int verdict = awsiam_authenticate(&login, info->external_user,
                                           sizeof(info->external_user));

@@ -8,9 +8,11 @@ build_plugin
 
 # The two other ways the tree may be configured: without Corrosion (the plain
 # cargo fallback must give the same targets) and with the option off (the
-# tree must configure as if the plugin were not there).
+# tree must configure as if the plugin were not there). The fallback build
+# also takes the TLS check of servers before 9.x (through the THD), which the
+# MTR run below exercises too.
 say "Building again without Corrosion (cargo fallback), and configuring with the option off"
-cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON \
+cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON -DAUTH_AWSIAM_TLS_FROM_THD=ON \
       -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON $MYSQL_CMAKE_ARGS >/tmp/no-corrosion.log 2>&1 ||
   { tail -n 30 /tmp/no-corrosion.log; exit 1; }
 grep -q "Corrosion not found, building the Rust core with plain cargo" /tmp/no-corrosion.log
@@ -38,17 +40,28 @@ cargo clippy --workspace --all-targets --locked -q -- -D warnings
 say "cargo test (unit tests, and the integration test against LocalStack)"
 AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
 
-say "mysql-test-run --suite=auth_awsiam"
 VARDIR=/tmp/auth_awsiam-mtr
-rm -rf "$VARDIR"
-cd "$MTR_HOME"
+mtr() {
+  rm -rf "$VARDIR"
+  (cd "$MTR_HOME" &&
+   env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
+       AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
+       AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+     perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
+       --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
+       --report-unstable-tests "$@")
+}
+
+say "The cargo-fallback build, which finds TLS through the THD: login_refused"
+install -m 0644 "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+mtr login_refused >/tmp/auth_awsiam-mtr-thd.log 2>&1 ||
+  { tail -n 60 /tmp/auth_awsiam-mtr-thd.log; echo "login_refused failed with the THD TLS check" >&2; exit 1; }
+grep -E '^\[ *[0-9]+%\] auth_awsiam\.login_refused +\[ pass \]' /tmp/auth_awsiam-mtr-thd.log
+install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+
+say "mysql-test-run --suite=auth_awsiam"
 set +e
-env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
-    AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
-    AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-  perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
-    --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
-    --report-unstable-tests "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
+mtr "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
 mtr_status=${PIPESTATUS[0]}
 set -e
 if [ "$mtr_status" -ne 0 ]; then
