@@ -330,6 +330,7 @@ static SHOW_VAR awsiam_status_variables[] = {
     AWSIAM_COUNTER("sts_requests", sts_requests),
     AWSIAM_COUNTER("sts_errors", sts_errors),
     AWSIAM_COUNTER("cache_hits", cache_hits),
+    AWSIAM_COUNTER("sts_time_us", sts_time_us),
     {"Auth_awsiam_server_account",
      reinterpret_cast<char *>(&show_server_account), SHOW_FUNC,
      SHOW_SCOPE_GLOBAL},

@@ -69,6 +69,7 @@ struct awsiam_counters {
   unsigned long long sts_requests;
   unsigned long long sts_errors;
   unsigned long long cache_hits;
+  unsigned long long sts_time_us; /* time spent in STS exchanges, in all */
 };
 
 /* Plugin start: resets configuration and counters, installs the log sink. 0 on success. */

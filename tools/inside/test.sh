@@ -52,13 +52,6 @@ mtr() {
        --report-unstable-tests "$@")
 }
 
-say "The cargo-fallback build, which finds TLS through the THD: login_refused"
-install -m 0644 "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
-mtr login_refused >/tmp/auth_awsiam-mtr-thd.log 2>&1 ||
-  { tail -n 60 /tmp/auth_awsiam-mtr-thd.log; echo "login_refused failed with the THD TLS check" >&2; exit 1; }
-grep -E '^\[ *[0-9]+%\] auth_awsiam\.login_refused +\[ pass \]' /tmp/auth_awsiam-mtr-thd.log
-install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
-
 say "mysql-test-run --suite=auth_awsiam"
 set +e
 mtr "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
@@ -73,6 +66,12 @@ if grep -E '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ skipped \]' /tmp/auth_awsi
   echo "auth_awsiam MTR tests were skipped: that is a failure here" >&2
   exit 1
 fi
+say "Again with the cargo-fallback build, which finds TLS through the THD: login_refused"
+install -m 0644 "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+VARDIR=/tmp/auth_awsiam-mtr-thd mtr login_refused >/tmp/auth_awsiam-mtr-thd.log 2>&1 ||
+  { tail -n 60 /tmp/auth_awsiam-mtr-thd.log; echo "login_refused failed with the THD TLS check" >&2; exit 1; }
+grep -E '^\[ *[0-9]+%\] auth_awsiam\.login_refused +\[ pass \]' /tmp/auth_awsiam-mtr-thd.log
+install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
 passed=$(grep -cE '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ pass \]' /tmp/auth_awsiam-mtr.log || true)
 [ "$passed" -gt 0 ] || { echo "no auth_awsiam MTR test ran" >&2; exit 1; }
 echo "mtr: $passed passed, 0 failed"

@@ -25,6 +25,8 @@ pub struct Counters {
     pub sts_requests: AtomicU64,
     pub sts_errors: AtomicU64,
     pub cache_hits: AtomicU64,
+    /// Microseconds spent in STS exchanges, in all (divide by sts_requests for a mean).
+    pub sts_time_us: AtomicU64,
 }
 
 /// Plain copy of the counters, for tests and logs.
@@ -45,6 +47,7 @@ pub struct Snapshot {
     pub sts_requests: u64,
     pub sts_errors: u64,
     pub cache_hits: u64,
+    pub sts_time_us: u64,
 }
 
 /// The one instance; its address is stable for the life of the process.
@@ -64,6 +67,7 @@ pub static COUNTERS: Counters = Counters {
     sts_requests: AtomicU64::new(0),
     sts_errors: AtomicU64::new(0),
     cache_hits: AtomicU64::new(0),
+    sts_time_us: AtomicU64::new(0),
 };
 
 fn bump(c: &AtomicU64) {
@@ -72,7 +76,7 @@ fn bump(c: &AtomicU64) {
 }
 
 impl Counters {
-    fn all(&self) -> [&AtomicU64; 15] {
+    fn all(&self) -> [&AtomicU64; 16] {
         [
             &self.successes,
             &self.failures,
@@ -89,6 +93,7 @@ impl Counters {
             &self.sts_requests,
             &self.sts_errors,
             &self.cache_hits,
+            &self.sts_time_us,
         ]
     }
 
@@ -131,8 +136,13 @@ impl Counters {
         bump(&self.cache_hits);
     }
 
+    pub fn add_sts_time(&self, spent: std::time::Duration) {
+        let us = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
+        self.sts_time_us.fetch_add(us, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
-        let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o] =
+        let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] =
             self.all().map(|x| x.load(Ordering::Relaxed));
         Snapshot {
             successes: a,
@@ -150,6 +160,7 @@ impl Counters {
             sts_requests: m,
             sts_errors: n,
             cache_hits: o,
+            sts_time_us: p,
         }
     }
 }
@@ -161,11 +172,12 @@ mod tests {
 
     #[test]
     fn layout_matches_the_c_struct() {
-        assert_eq!(size_of::<Counters>(), 15 * 8);
+        assert_eq!(size_of::<Counters>(), 16 * 8);
         assert_eq!(align_of::<Counters>(), align_of::<u64>());
         assert_eq!(offset_of!(Counters, successes), 0);
         assert_eq!(offset_of!(Counters, failures_internal), 11 * 8);
         assert_eq!(offset_of!(Counters, cache_hits), 14 * 8);
+        assert_eq!(offset_of!(Counters, sts_time_us), 15 * 8);
     }
 
     #[test]

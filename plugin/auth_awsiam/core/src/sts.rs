@@ -391,7 +391,9 @@ fn bad_response(target: &Target, what: impl std::fmt::Display) -> Refusal {
 /// Sends the rebuilt request and reads the answer. Counts the exchange.
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Verified, Refusal> {
     metrics::COUNTERS.add_sts_request();
+    let started = std::time::Instant::now();
     let result = exchange(target, token, cfg);
+    metrics::COUNTERS.add_sts_time(started.elapsed());
     if result.is_err() {
         metrics::COUNTERS.add_sts_error();
     }

@@ -214,6 +214,8 @@ fn the_c_abi_end_to_end() {
         "arn:aws:s"
     );
     assert_eq!(failures(14), 1, "cache_hits");
+    assert!(failures(12) > 0, "sts_requests");
+    assert!(failures(15) > 0, "sts_time_us grows with the STS exchanges");
     // Wrong role: refused, and the log line names the caller.
     assert_eq!(login(b"Other", Some(&packet), b"", &mut out), AWSIAM_DENY);
     assert!(logged(
