@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh Debian 12 machine, as root: builds the
 # sandbox, builds auth_awsiam in the MySQL 9.7 source tree, starts LocalStack
-# and a MySQL server with the plugin, creates an IAM user, mints a token with
-# auth_awsiam_token and logs in with the mysql client. The server stays up.
+# and a MySQL server with the plugin, creates a MySQL account for the IAM role
+# AppRole, mints a token with auth_awsiam_token and logs in with the mysql
+# client. The server stays up.
 #
 #   tools/demo.sh            set up and start, then log in once
 #   tools/demo.sh connect    mint a fresh token and open a mysql session

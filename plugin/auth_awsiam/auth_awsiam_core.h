@@ -77,7 +77,8 @@ int awsiam_init(awsiam_log_fn log);
 /* After all settings are applied: begins learning the server's own AWS account in the
    background. */
 void awsiam_start(void);
-/* Plugin stop: waits (bounded by the STS timeouts) for background work to end. */
+/* Plugin stop: waits for background work to end (bounded by the STS timeouts,
+   and a name lookup in progress by the system resolver's own timeout). */
 void awsiam_deinit(void);
 
 /* Validates a string setting without applying it. 0 if valid; otherwise writes a

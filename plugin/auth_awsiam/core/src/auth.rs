@@ -99,15 +99,15 @@ fn verified_caller(
     now: SystemTime,
 ) -> Result<Verified, Refusal> {
     let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
-    let key = cache::key(&token.encode());
-    if caching && let Some(v) = cache::get(&key) {
+    let key = caching.then(|| cache::key(&token.encode()));
+    if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
         return Ok(v);
     }
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
     let verified = sts::call(target, token, cfg)?;
-    if caching {
+    if let Some(key) = key {
         let lifetime = cfg.cache_ttl.min(sts::freshness_left(token, cfg, now));
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }

@@ -134,11 +134,14 @@ impl Config {
     }
 
     /// Whether a cached STS answer may still be trusted after moving from `self` to `new`.
+    /// A shorter cache TTL also empties the cache: entries keep the lifetime they were
+    /// stored with, and the DBA who lowers it expects it to hold for them too.
     pub fn cache_compatible(&self, new: &Config) -> bool {
         self.endpoint == new.endpoint
             && self.effective_region() == new.effective_region()
             && self.server_id == new.server_id
             && self.token_max_age == new.token_max_age
+            && new.cache_ttl >= self.cache_ttl
     }
 
     /// Applies a string setting after validating it.
@@ -429,8 +432,11 @@ mod tests {
         c.set_num(Setting::RequireSecureTransport, 0);
         assert!(!c.require_secure_transport);
         let mut d = c.clone();
+        d.set_num(Setting::CacheTtl, 900);
+        assert!(c.cache_compatible(&d), "a longer TTL keeps the cache");
         d.set_num(Setting::CacheTtl, 5);
-        assert!(c.cache_compatible(&d));
+        assert!(!c.cache_compatible(&d), "a shorter TTL empties it");
+        let mut d = c.clone();
         d.set_num(Setting::TokenMaxAge, 5);
         assert!(!c.cache_compatible(&d));
         let mut e = c.clone();

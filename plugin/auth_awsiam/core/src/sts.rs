@@ -290,6 +290,14 @@ impl Resolver for JoinedResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        // An IP literal (a loopback endpoint, say) needs no lookup, hence no thread.
+        if uri.host().is_some_and(|h| {
+            h.trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+        }) {
+            return DefaultResolver::default().resolve(uri, config, NextTimeout::default());
+        }
         let (tx, rx) = mpsc::sync_channel(1);
         let (uri, config) = (uri.clone(), config.clone());
         let handle = thread::Builder::new()
@@ -656,7 +664,8 @@ mod tests {
 
     #[test]
     fn name_lookups_are_joined_at_stop() {
-        let uri: ureq::http::Uri = "http://127.0.0.1:9/".parse().unwrap();
+        // "localhost" is a name (looked up, from /etc/hosts: no network).
+        let uri: ureq::http::Uri = "http://localhost:9/".parse().unwrap();
         let config = ureq::Agent::config_builder().build();
         let timeout = NextTimeout {
             after: ureq::unversioned::transport::time::Duration::Exact(Duration::ZERO),
@@ -681,8 +690,23 @@ mod tests {
         let got = JoinedResolver
             .resolve(&uri, &config, NextTimeout::default())
             .unwrap();
-        assert_eq!(got[0].to_string(), "127.0.0.1:9");
+        assert!(got.iter().any(|a| a.ip().is_loopback() && a.port() == 9));
         join_lookups();
+    }
+
+    #[test]
+    fn ip_literals_need_no_lookup_thread() {
+        let config = ureq::Agent::config_builder().build();
+        for (uri, want) in [
+            ("http://127.0.0.1:4566/", "127.0.0.1:4566"),
+            ("http://[::1]:4566/", "[::1]:4566"),
+        ] {
+            let uri: ureq::http::Uri = uri.parse().unwrap();
+            let got = JoinedResolver
+                .resolve(&uri, &config, NextTimeout::default())
+                .unwrap();
+            assert_eq!(got[0].to_string(), want);
+        }
     }
 
     #[test]
