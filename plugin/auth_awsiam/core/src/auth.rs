@@ -140,8 +140,8 @@ fn report(login: &Login, result: &Result<Identity, Denied>) {
     }
 }
 
-/// Counts and logs a refusal that happened outside `authenticate` (a panic, bad input at
-/// the boundary).
+/// Counts and logs a refusal decided at the C boundary, before `authenticate` could run
+/// (the server passed no login). A caught panic is counted and logged in ffi.rs.
 pub fn report_refusal(login: &Login, refusal: Refusal) -> Refusal {
     report(login, &Err((refusal.clone(), None)));
     refusal
