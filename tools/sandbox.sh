@@ -71,18 +71,28 @@ run_inside() {
 provision() {
   if ! command -v debootstrap >/dev/null; then
     log "installing debootstrap on the host"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    apt-get -o Acquire::Retries=5 update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=5 install -y -qq debootstrap >/dev/null
   fi
   local mirror; mirror=$(host_mirror)
   if [ ! -x "$CHROOT/usr/bin/apt-get" ] || ! stamp_ok base "$mirror"; then
     log "debootstrap sid from $mirror into $CHROOT (about a minute)"
-    rm -rf "$CHROOT.tmp"; mkdir -p "$(dirname "$CHROOT")"
-    debootstrap --variant=minbase sid "$CHROOT.tmp" "$mirror" >/tmp/auth_awsiam-debootstrap.log 2>&1 ||
-      { tail -n 20 /tmp/auth_awsiam-debootstrap.log >&2; die "debootstrap failed"; }
+    mkdir -p "$(dirname "$CHROOT")"
+    # The mirror sometimes drops a download: try again from scratch, a few times.
+    local attempt
+    for attempt in 1 2 3; do
+      rm -rf "$CHROOT.tmp"
+      debootstrap --variant=minbase sid "$CHROOT.tmp" "$mirror" >/tmp/auth_awsiam-debootstrap.log 2>&1 && break
+      tail -n 5 /tmp/auth_awsiam-debootstrap.log >&2
+      [ "$attempt" = 3 ] && die "debootstrap failed 3 times"
+      log "debootstrap failed (attempt $attempt), trying again"
+      sleep 10
+    done
     rm -rf "$CHROOT"; mv "$CHROOT.tmp" "$CHROOT"
     # The mirror is a frozen snapshot: its Release file is past its Valid-Until date.
     echo 'Acquire::Check-Valid-Until "false";' > "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
     echo 'APT::Install-Recommends "false";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
+    echo 'Acquire::Retries "5";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
     stamp_set base "$mirror"
   fi
   local want="${PACKAGES[*]}"
