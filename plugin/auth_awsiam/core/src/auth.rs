@@ -115,10 +115,7 @@ fn verified_caller(
 }
 
 fn loggable(s: &str) -> String {
-    s.chars()
-        .take(MAX_LOGGED_NAME)
-        .map(|c| if c.is_control() || c == '\'' { '?' } else { c })
-        .collect()
+    crate::syntax::quotable(s, MAX_LOGGED_NAME, |c| !c.is_control() && c != '\'')
 }
 
 fn report(login: &Login, result: &Result<Identity, Denied>) {

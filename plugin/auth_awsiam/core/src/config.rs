@@ -283,7 +283,7 @@ pub fn parse_server_id(value: &str) -> Result<Option<String>, String> {
     } else if syntax::is_server_id(value) {
         Ok(Some(value.to_string()))
     } else {
-        Err("server id must be 1 to 128 characters from [A-Za-z0-9._:/-]".into())
+        Err(format!("server id must be {}", syntax::SERVER_ID_RULE))
     }
 }
 

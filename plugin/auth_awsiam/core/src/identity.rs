@@ -105,10 +105,7 @@ fn unsupported(arn: &str, why: &str) -> Refusal {
 
 /// ARNs come from STS, but are still bounded and cleaned before they reach a log line.
 fn printable(s: &str) -> String {
-    s.chars()
-        .take(MAX_LOGGED_ARN)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
+    crate::syntax::quotable(s, MAX_LOGGED_ARN, |c| c.is_ascii_graphic())
 }
 
 /// Parses a caller ARN from GetCallerIdentity.

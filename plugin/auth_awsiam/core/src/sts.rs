@@ -522,16 +522,9 @@ fn verified_from(target: &Target, body: &str) -> Result<Verified, Refusal> {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars()
-        .take(MAX_ERROR_CODE_LEN)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':') {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
+    crate::syntax::quotable(s, MAX_ERROR_CODE_LEN, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
+    })
 }
 
 /// The error code of an `ErrorResponse/Error/Code` document, cleaned for the log.

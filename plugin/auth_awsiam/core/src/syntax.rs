@@ -33,6 +33,9 @@ pub fn is_region(s: &str) -> bool {
     number_ok && words_ok && words[0].len() == 2
 }
 
+/// What `is_server_id` accepts, for error messages.
+pub const SERVER_ID_RULE: &str = "1 to 128 characters from [A-Za-z0-9._:/-]";
+
 /// A server ID: printable ASCII from `[A-Za-z0-9._:/-]`, 1 to 128 characters.
 pub fn is_server_id(s: &str) -> bool {
     !s.is_empty()
@@ -99,6 +102,15 @@ pub fn split_authority(s: &str) -> (&str, Option<&str>) {
         Some((host, port)) => (host, Some(port)),
         None => (s, None),
     }
+}
+
+/// Text from outside (a client, STS) made safe to quote in a log line or an error: at
+/// most `max` characters, each one that `keep` refuses replaced by '?'.
+pub fn quotable(s: &str, max: usize, keep: impl Fn(char) -> bool) -> String {
+    s.chars()
+        .take(max)
+        .map(|c| if keep(c) { c } else { '?' })
+        .collect()
 }
 
 #[cfg(test)]

@@ -164,9 +164,10 @@ impl Token {
         if let Some(id) = server_id
             && !syntax::is_server_id(id)
         {
-            return Err(field_error(
-                "server id must be 1 to 128 characters from [A-Za-z0-9._:/-]",
-            ));
+            return Err(field_error(format!(
+                "server id must be {}",
+                syntax::SERVER_ID_RULE
+            )));
         }
         let session_token = optional(session_token);
         if let Some(t) = session_token {
@@ -325,10 +326,7 @@ const MAX_QUOTED_LEN: usize = 32;
 
 /// A short, printable excerpt of an untrusted, non-secret field for a log detail.
 fn printable(s: &str) -> String {
-    s.chars()
-        .take(MAX_QUOTED_LEN)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
+    syntax::quotable(s, MAX_QUOTED_LEN, |c| c.is_ascii_graphic())
 }
 
 fn digits(s: &str) -> Option<u64> {

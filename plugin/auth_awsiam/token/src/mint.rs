@@ -94,9 +94,10 @@ pub fn plan(args: &Args, env_endpoint: Option<String>) -> Result<Plan, Failure> 
     if let Some(id) = &args.server_id
         && !syntax::is_server_id(id)
     {
-        return Err(Failure::Usage(
-            "bad --server-id: 1 to 128 characters from [A-Za-z0-9._:/-]".into(),
-        ));
+        return Err(Failure::Usage(format!(
+            "bad --server-id: {}",
+            syntax::SERVER_ID_RULE
+        )));
     }
     if let Some(r) = &args.region
         && !syntax::is_region(r)
