@@ -134,14 +134,12 @@ pub unsafe extern "C" fn awsiam_setting_check(
     err: *mut c_char,
     err_cap: usize,
 ) -> c_int {
-    guarded("awsiam_setting_check", INVALID, || {
-        // SAFETY: caller guarantees on `value`.
-        let result = std::str::from_utf8(unsafe { c_bytes(value) })
-            .map_err(|_| "value is not valid UTF-8".to_string())
-            .and_then(|v| plugin::check_str(setting, v));
-        // SAFETY: caller guarantees on `err`.
-        unsafe { status(result, err, err_cap) }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        string_setting("awsiam_setting_check", value, err, err_cap, |v| {
+            plugin::check_str(setting, v)
+        })
+    }
 }
 
 /// # Safety
@@ -153,11 +151,31 @@ pub unsafe extern "C" fn awsiam_setting_set_str(
     err: *mut c_char,
     err_cap: usize,
 ) -> c_int {
-    guarded("awsiam_setting_set_str", INVALID, || {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        string_setting("awsiam_setting_set_str", value, err, err_cap, |v| {
+            plugin::set_str(setting, v)
+        })
+    }
+}
+
+/// The body shared by the two string-setting entry points: `value` as UTF-8, handed to
+/// `f`, its error written into `err`.
+///
+/// # Safety
+/// As `awsiam_setting_check`.
+unsafe fn string_setting(
+    what: &str,
+    value: *const c_char,
+    err: *mut c_char,
+    err_cap: usize,
+    f: impl FnOnce(&str) -> Result<(), String>,
+) -> c_int {
+    guarded(what, INVALID, || {
         // SAFETY: caller guarantees on `value`.
         let result = std::str::from_utf8(unsafe { c_bytes(value) })
             .map_err(|_| "value is not valid UTF-8".to_string())
-            .and_then(|v| plugin::set_str(setting, v));
+            .and_then(f);
         // SAFETY: caller guarantees on `err`.
         unsafe { status(result, err, err_cap) }
     })
