@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime};
 use crate::cache;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::Principal;
+use crate::identity::Caller;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts};
 use crate::server_identity;
-use crate::sts::{self, Verified};
+use crate::sts;
 use crate::token::Token;
 
 /// Longest user or host name written to a log line (both come from the client).
@@ -28,13 +28,6 @@ pub struct Login<'a> {
     pub secure_transport: bool,
 }
 
-/// Who logged in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub arn: String,
-    pub principal: Principal,
-}
-
 /// A refusal and, when STS already answered, the caller's ARN for the log line.
 type Denied = (Refusal, Option<String>);
 
@@ -42,7 +35,7 @@ type Denied = (Refusal, Option<String>);
 pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
 
 /// Decides one login with the settings in force, then logs and counts the outcome.
-pub fn authenticate(login: &Login) -> Result<Identity, Refusal> {
+pub fn authenticate(login: &Login) -> Result<Caller, Refusal> {
     let cfg = config::current();
     let result = verify(
         login,
@@ -60,7 +53,7 @@ pub fn verify(
     cfg: &Config,
     now: SystemTime,
     server: ServerAccounts,
-) -> Result<Identity, Denied> {
+) -> Result<Caller, Denied> {
     let raw = login.token.ok_or_else(|| {
         (
             refuse(
@@ -72,7 +65,7 @@ pub fn verify(
     })?;
     let token = Token::decode(raw).map_err(|r| (r, None))?;
     let target = sts::precheck(&token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
-    let verified = verified_caller(&token, &target, cfg, now).map_err(|r| (r, None))?;
+    let caller = verified_caller(&token, &target, cfg, now).map_err(|r| (r, None))?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -83,12 +76,9 @@ pub fn verify(
             })
         }
     };
-    policy::decide(login.user, login.auth_string, &verified.principal, allowed)
-        .map_err(|r| (r, Some(verified.arn.clone())))?;
-    Ok(Identity {
-        arn: verified.arn,
-        principal: verified.principal,
-    })
+    policy::decide(login.user, login.auth_string, &caller.principal, allowed)
+        .map_err(|r| (r, Some(caller.arn.clone())))?;
+    Ok(caller)
 }
 
 /// The STS answer for a token: from the cache, else from STS (then cached).
@@ -97,7 +87,7 @@ fn verified_caller(
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
-) -> Result<Verified, Refusal> {
+) -> Result<Caller, Refusal> {
     let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = caching.then(|| cache::key(&token.encode()));
     if let Some(v) = key.as_ref().and_then(cache::get) {
@@ -118,7 +108,7 @@ fn loggable(s: &str) -> String {
     crate::syntax::quotable(s, MAX_LOGGED_NAME, |c| !c.is_control() && c != '\'')
 }
 
-fn report(login: &Login, result: &Result<Identity, Denied>) {
+fn report(login: &Login, result: &Result<Caller, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
         Ok(id) => {
@@ -201,7 +191,7 @@ mod tests {
         (cfg, token.encode().into_bytes(), handle)
     }
 
-    fn reason(r: Result<Identity, Denied>) -> Reason {
+    fn reason(r: Result<Caller, Denied>) -> Reason {
         r.unwrap_err().0.reason
     }
 

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use auth_awsiam_core::config::parse_endpoint;
 use auth_awsiam_core::credentials;
 use auth_awsiam_core::request;
-use auth_awsiam_core::sts::{official_host, official_host_for_region};
+use auth_awsiam_core::sts::hosts::{official_host, official_host_for_region};
 use auth_awsiam_core::syntax;
 use aws_config::Region;
 use aws_config::sts::AssumeRoleProvider;
