@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
+use crate::abi::c_enum;
 use crate::syntax;
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
@@ -18,41 +19,24 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
 pub const MAX_ALLOWED_ACCOUNTS: usize = 100;
 
-/// The ids of `enum awsiam_setting` in auth_awsiam_core.h.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Setting {
-    StsEndpoint = 0,
-    Region = 1,
-    AllowedAccounts = 2,
-    ServerId = 3,
-    TokenMaxAge = 4,
-    StsConnectTimeout = 5,
-    StsTimeout = 6,
-    RequireSecureTransport = 7,
-    CacheTtl = 8,
-    CacheSize = 9,
-    LogVerbosity = 10,
+c_enum! {
+    /// One id per system variable the core consumes (`enum awsiam_setting`).
+    pub enum Setting = "awsiam_setting", "AWSIAM_" {
+        StsEndpoint = 0,
+        Region = 1,
+        AllowedAccounts = 2,
+        ServerId = 3,
+        TokenMaxAge = 4,
+        StsConnectTimeout = 5,
+        StsTimeout = 6,
+        RequireSecureTransport = 7,
+        CacheTtl = 8,
+        CacheSize = 9,
+        LogVerbosity = 10,
+    }
 }
 
 impl Setting {
-    pub fn from_id(id: i32) -> Option<Setting> {
-        use Setting::*;
-        Some(match id {
-            0 => StsEndpoint,
-            1 => Region,
-            2 => AllowedAccounts,
-            3 => ServerId,
-            4 => TokenMaxAge,
-            5 => StsConnectTimeout,
-            6 => StsTimeout,
-            7 => RequireSecureTransport,
-            8 => CacheTtl,
-            9 => CacheSize,
-            10 => LogVerbosity,
-            _ => return None,
-        })
-    }
-
     pub fn is_string(self) -> bool {
         matches!(
             self,

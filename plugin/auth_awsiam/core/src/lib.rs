@@ -8,6 +8,7 @@
 //! server.
 #![deny(unsafe_code)]
 
+pub mod abi;
 pub mod auth;
 pub mod cache;
 pub mod config;
