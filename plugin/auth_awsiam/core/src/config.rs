@@ -162,6 +162,13 @@ pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
 }
 
+/// Longest excerpt of a rejected value shown in its error.
+const MAX_SHOWN_VALUE: usize = 256;
+
+fn shown(value: &str) -> String {
+    syntax::quoted(value, MAX_SHOWN_VALUE)
+}
+
 fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
@@ -190,17 +197,22 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
         (Scheme::Http, r)
     } else {
         return Err(format!(
-            "endpoint '{value}' must start with https:// (or http:// for a loopback address)"
+            "endpoint {} must start with https:// (or http:// for a loopback address)",
+            shown(value)
         ));
     };
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     if authority.contains(['/', '?', '#']) {
         return Err(format!(
-            "endpoint '{value}' must have no path, query or fragment (only scheme://host[:port])"
+            "endpoint {} must have no path, query or fragment (only scheme://host[:port])",
+            shown(value)
         ));
     }
     if !syntax::is_authority(authority) {
-        return Err(format!("endpoint '{value}' has an invalid host or port"));
+        return Err(format!(
+            "endpoint {} has an invalid host or port",
+            shown(value)
+        ));
     }
     let (host, port) = syntax::split_authority(authority);
     let default_port = match scheme {
@@ -215,7 +227,8 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
     };
     if scheme == Scheme::Http && !is_loopback_host(host) {
         return Err(format!(
-            "endpoint '{value}': http:// is allowed only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://"
+            "endpoint {}: http:// is allowed only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://",
+            shown(value)
         ));
     }
     Ok(Some(Endpoint {
@@ -230,7 +243,8 @@ pub fn parse_region(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err(format!(
-            "region '{value}' is not a region name such as us-east-1, cn-north-1 or us-gov-west-1"
+            "region {} is not a region name such as us-east-1, cn-north-1 or us-gov-west-1",
+            shown(value)
         ))
     }
 }
@@ -250,8 +264,9 @@ pub fn parse_accounts(value: &str) -> Result<Vec<String>, String> {
     for (i, item) in items.iter().enumerate() {
         if !syntax::is_account_id(item) {
             return Err(format!(
-                "item {} '{item}' is not a 12-digit AWS account ID (IDs are separated by commas)",
-                i + 1
+                "item {} {} is not a 12-digit AWS account ID (IDs are separated by commas)",
+                i + 1,
+                shown(item)
             ));
         }
         if !accounts.iter().any(|a| a == item) {

@@ -112,13 +112,11 @@ pub fn is_path_segment(s: &str) -> bool {
 fn unsupported(arn: &str, why: &str) -> Refusal {
     refuse(
         Reason::CallerUnsupported,
-        format!("caller ARN '{}' is not supported: {why}", printable(arn)),
+        format!(
+            "caller ARN {} is not supported: {why}",
+            syntax::quoted(arn, MAX_LOGGED_ARN)
+        ),
     )
-}
-
-/// ARNs come from STS, but are still bounded and cleaned before they reach a log line.
-fn printable(s: &str) -> String {
-    crate::syntax::quotable(s, MAX_LOGGED_ARN, |c| c.is_ascii_graphic())
 }
 
 /// Parses a caller ARN from GetCallerIdentity.

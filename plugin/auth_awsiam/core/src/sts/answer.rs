@@ -6,6 +6,7 @@ use quick_xml::events::Event;
 use super::precheck::Target;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Caller, parse_arn};
+use crate::syntax::quoted;
 
 pub(super) fn bad_response(target: &Target, what: impl std::fmt::Display) -> Refusal {
     refuse(
@@ -28,7 +29,7 @@ const THROTTLING_CODES: [&str; 5] = [
 pub(super) fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal {
     // Only the error code is kept: the message may echo request material.
     let code = parse_error_code(body);
-    let shown = code.as_deref().unwrap_or("none");
+    let shown = code.as_deref().map_or_else(|| "none".to_string(), sanitize);
     let detail = format!(
         "STS at {} answered HTTP {status}, error code {shown}",
         target.url
@@ -90,15 +91,13 @@ pub(super) fn caller_from(target: &Target, body: &str) -> Result<Caller, Refusal
 }
 
 fn sanitize(s: &str) -> String {
-    crate::syntax::quotable(s, MAX_ERROR_CODE_LEN, |c| {
-        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
-    })
+    quoted(s, MAX_ERROR_CODE_LEN)
 }
 
-/// The error code of an `ErrorResponse/Error/Code` document, cleaned for the log.
+/// The error code of an `ErrorResponse/Error/Code` document (raw: quote it to show it).
 fn parse_error_code(body: &str) -> Option<String> {
     let [code] = parse_xml(body, &["ErrorResponse", "Error"], &["Code"]).ok()?;
-    code.filter(|c| !c.is_empty()).map(|c| sanitize(&c))
+    code.filter(|c| !c.is_empty())
 }
 
 /// Reads the text of the leaf elements `leaves` directly under the element path `parents`
@@ -122,7 +121,7 @@ fn parse_xml<const N: usize>(
                 let name = e.local_name().as_ref().to_string();
                 if stack.is_empty() {
                     if saw_root || name != parents[0] {
-                        return Err(format!("unexpected root element <{}>", sanitize(&name)));
+                        return Err(format!("unexpected root element {}", sanitize(&name)));
                     }
                     saw_root = true;
                 }

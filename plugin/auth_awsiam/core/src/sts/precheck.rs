@@ -10,7 +10,13 @@ use crate::error::{Reason, Refusal, refuse};
 use crate::request::{
     DATE_HEADER, HOST_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, TEMPLATE_HEADERS,
 };
+use crate::syntax::{MAX_HOST_LEN, quoted};
 use crate::token::Token;
+
+/// Token fields are checked for syntax when decoded; they are still quoted the one way.
+fn shown(s: &str) -> String {
+    quoted(s, MAX_HOST_LEN)
+}
 
 /// How far in the future a signing time may be (client clock skew).
 pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(300);
@@ -52,8 +58,8 @@ pub fn resolve_target(token: &Token, cfg: &Config) -> Result<Target, Refusal> {
         return Err(refuse(
             Reason::HostNotAllowed,
             format!(
-                "token is signed for host '{}', which is not an official STS host ({configured})",
-                token.host
+                "token is signed for host {}, which is not an official STS host ({configured})",
+                shown(&token.host)
             ),
         ));
     };
@@ -61,9 +67,9 @@ pub fn resolve_target(token: &Token, cfg: &Config) -> Result<Target, Refusal> {
         return Err(refuse(
             Reason::ScopeMismatch,
             format!(
-                "token is signed for region '{}' but host '{}' is in region '{}'",
-                token.region(),
-                token.host,
+                "token is signed for region {} but host {} is in region '{}'",
+                shown(token.region()),
+                shown(&token.host),
                 target.region
             ),
         ));
@@ -85,7 +91,10 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
     if let Some(extra) = names.iter().find(|n| !TEMPLATE_HEADERS.contains(n)) {
         return Err(refuse(
             Reason::HeaderNotSupported,
-            format!("the token signs header '{extra}', which the server does not send"),
+            format!(
+                "the token signs header {}, which the server does not send",
+                shown(extra)
+            ),
         ));
     }
     for (header, carried, what) in [
@@ -128,7 +137,10 @@ fn check_server_id(token: &Token, cfg: &Config) -> Result<(), Refusal> {
         )),
         Some(got) if got != want => Err(refuse(
             Reason::ServerIdMismatch,
-            format!("the token is for server id '{got}', this server is '{want}'"),
+            format!(
+                "the token is for server id {}, this server is '{want}'",
+                shown(got)
+            ),
         )),
         Some(_) => Ok(()),
     }
