@@ -124,25 +124,33 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A token bound to a server ID is good on that server only: a server with another ID, or
+/// with none, refuses it. (Accepting it on a server without an ID would let a token minted
+/// for db1 be replayed against every server that left the ID unset.)
 fn check_server_id(token: &Token, cfg: &Config) -> Result<(), Refusal> {
-    let Some(want) = &cfg.server_id else {
-        return Ok(());
-    };
-    match &token.server_id {
-        None => Err(refuse(
+    match (&cfg.server_id, &token.server_id) {
+        (None, None) => Ok(()),
+        (Some(want), Some(got)) if got == want => Ok(()),
+        (Some(want), None) => Err(refuse(
             Reason::ServerIdMissing,
             format!(
                 "this server requires server id '{want}' and the token carries none (mint it with --server-id {want})"
             ),
         )),
-        Some(got) if got != want => Err(refuse(
+        (Some(want), Some(got)) => Err(refuse(
             Reason::ServerIdMismatch,
             format!(
                 "the token is for server id {}, this server is '{want}'",
                 shown(got)
             ),
         )),
-        Some(_) => Ok(()),
+        (None, Some(got)) => Err(refuse(
+            Reason::ServerIdMismatch,
+            format!(
+                "the token is for server id {}, this server has none (auth_awsiam_server_id is empty; mint tokens without --server-id, or set it)",
+                shown(got)
+            ),
+        )),
     }
 }
 
@@ -352,8 +360,10 @@ mod tests {
         );
         t2.server_id = Some("db1".into());
         assert!(precheck(&t2, &c, true, now_of(&t2)).is_ok());
-        // A server without an id accepts a token bound to one (STS checks the signature).
-        assert!(precheck(&t2, &cfg(), true, now_of(&t2)).is_ok());
+        // A server without an id refuses a token bound to one: it is not for this server.
+        let e = precheck(&t2, &cfg(), true, now_of(&t2)).unwrap_err();
+        assert_eq!(e.reason, Reason::ServerIdMismatch);
+        assert!(e.detail.contains("this server has none"), "{}", e.detail);
     }
 
     #[test]
