@@ -54,7 +54,8 @@ fn glob_match(pat: &[u8], text: &[u8]) -> bool {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatternKind {
-    /// `arn:P:iam::ACCT:role/[path/]NAME` (the path is ignored when matching sessions).
+    /// `arn:P:iam::ACCT:role/NAME`: every session of the role. No path: see
+    /// `ROLE_PATH_REFUSED`.
     Role { name: Glob },
     /// `arn:P:iam::ACCT:user/[path/]NAME`; `path` is `Some("/a/b/")` when given.
     User { path: Option<String>, name: Glob },
@@ -159,6 +160,16 @@ fn shown(s: &str) -> String {
     quoted(s, MAX_AUTH_STRING_LEN)
 }
 
+/// Why a role pattern may not name a path. GetCallerIdentity reports a role session as
+/// `arn:P:sts::ACCT:assumed-role/NAME/SESSION`, without the role's path, so the path can
+/// never be checked: `role/PATH/NAME` would silently mean role NAME wherever it is, and
+/// `role/PATH/*` every role of the account.
+const ROLE_PATH_REFUSED: &str = "a role pattern cannot name a path: GetCallerIdentity reports \
+     a role session as arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, without the role's \
+     path, so the path cannot be checked (role/PATH/* would match every role of the account); \
+     write arn:aws:iam::ACCOUNT:role/NAME (a role name is unique in its account) or bind the \
+     role's unique ID";
+
 const PATTERN_FORMS: &str = "expected arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, \
      arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, arn:aws:iam::ACCOUNT:root or \
      arn:aws:sts::ACCOUNT:federated-user/NAME";
@@ -191,7 +202,9 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
     let segments: Vec<&str> = resource.split('/').collect();
     let (want_service, kind) = match &segments[..] {
         ["role", path @ .., name] => {
-            literal_path(path)?;
+            if !path.is_empty() {
+                return Err(ROLE_PATH_REFUSED.into());
+            }
             (
                 "iam",
                 PatternKind::Role {
@@ -457,7 +470,7 @@ mod tests {
             "",
             "   ",
             "arn:aws:iam::123456789012:role/AppRole",
-            "arn:aws:iam::123456789012:role/service-role/App*",
+            "arn:aws:iam::123456789012:role/App*",
             "arn:aws:iam::123456789012:user/alice , arn:aws:iam::123456789012:user/ops/bob",
             "arn:aws:sts::1234*:assumed-role/App*/*",
             "arn:aws:iam::123456789012:root",
@@ -489,7 +502,16 @@ mod tests {
                 "arn:aws:iam::123456789012:assumed-role/A/s1",
                 "use service 'sts'",
             ),
-            ("arn:aws:iam::123456789012:role/p*/A", "paths are literal"),
+            ("arn:aws:iam::123456789012:user/p*/A", "paths are literal"),
+            (
+                "arn:aws:iam::123456789012:role/service-role/*",
+                "cannot name a path",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/service-role/AppRole",
+                "role's path",
+            ),
+            ("arn:aws:iam::123456789012:role/p*/A", "cannot name a path"),
             ("arn:aws:iam::123456789012:group/A", "unsupported resource"),
             ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
             (
@@ -582,13 +604,24 @@ mod tests {
     }
 
     #[test]
-    fn role_pattern_matches_sessions_ignoring_path() {
+    fn role_pattern_matches_sessions() {
         let caller = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
-        let s = "arn:aws:iam::123456789012:role/service-role/AppRole";
+        let s = "arn:aws:iam::123456789012:role/AppRole";
         assert!(
             decide("anyone", s, &caller, never()).is_ok(),
             "literal account allows"
         );
+        // A path stored before paths were refused: refused at login too, never matched
+        // as if the path had been checked.
+        for stored in [
+            "arn:aws:iam::123456789012:role/service-role/AppRole",
+            "arn:aws:iam::123456789012:role/other-path/*",
+        ] {
+            assert_eq!(
+                reason(decide("anyone", stored, &caller, never())),
+                Reason::AuthStringInvalid
+            );
+        }
         assert_eq!(
             reason(decide(
                 "anyone",
