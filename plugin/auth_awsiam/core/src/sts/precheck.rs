@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::hosts::{official_host, partition_of_region};
+use super::hosts::{official_host, partition_of_region, unknown_region_of};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::request::{
@@ -55,10 +55,17 @@ pub fn resolve_target(token: &Token, cfg: &Config) -> Result<Target, Refusal> {
             Some(ep) => format!("the configured endpoint is '{}'", ep.authority),
             None => "no endpoint is configured".to_string(),
         };
+        let why = match unknown_region_of(&token.host) {
+            Some(region) => format!(
+                "names region {}, which this build does not know as an AWS region (set auth_awsiam_sts_endpoint to reach a newer region)",
+                shown(region)
+            ),
+            None => "is not an official STS host".to_string(),
+        };
         return Err(refuse(
             Reason::HostNotAllowed,
             format!(
-                "token is signed for host {}, which is not an official STS host ({configured})",
+                "token is signed for host {}, which {why} ({configured})",
                 shown(&token.host)
             ),
         ));
@@ -266,6 +273,19 @@ mod tests {
         let target = precheck(&t, &c, true, now_of(&t)).unwrap();
         assert_eq!(target.url, "http://127.0.0.1:4566/");
         assert_eq!(target.partition, "aws");
+    }
+
+    #[test]
+    fn made_up_regions_are_not_official() {
+        let t = plain_token("sts.zz-fake-9.amazonaws.com", "zz-fake-9");
+        let e = precheck(&t, &cfg(), true, now_of(&t)).unwrap_err();
+        assert_eq!(e.reason, Reason::HostNotAllowed);
+        assert!(e.detail.contains("does not know"), "{}", e.detail);
+        // Unless it is the configured endpoint.
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("https://sts.zz-fake-9.amazonaws.com").unwrap();
+        c.region = "zz-fake-9".into();
+        assert!(precheck(&t, &c, true, now_of(&t)).is_ok());
     }
 
     #[test]
