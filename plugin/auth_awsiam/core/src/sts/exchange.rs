@@ -111,7 +111,7 @@ fn exchange(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refu
         }
     };
     if status == 200 {
-        return caller_from(target, &body);
+        return caller_from(target, &body, token.access_key_id());
     }
     Err(error_refusal(target, status, &body))
 }
