@@ -2,8 +2,9 @@
 //! transport, target (host allowlist and region scope), signed headers, server ID,
 //! freshness. What passes yields the `Target` the exchange sends to.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
+use super::freshness;
 use super::hosts::{official_host, partition_of_region, unknown_region_of};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
@@ -17,9 +18,6 @@ use crate::token::Token;
 fn shown(s: &str) -> String {
     quoted(s, MAX_HOST_LEN)
 }
-
-/// How far in the future a signing time may be (client clock skew).
-pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(300);
 
 /// Where a token's request is sent, and what its answer must fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,31 +159,6 @@ fn check_server_id(token: &Token, cfg: &Config) -> Result<(), Refusal> {
     }
 }
 
-fn check_freshness(token: &Token, cfg: &Config, now: SystemTime) -> Result<(), Refusal> {
-    let signed = token.signing_time();
-    match now.duration_since(signed) {
-        Ok(age) if age > cfg.token_max_age => Err(refuse(
-            Reason::TokenExpired,
-            format!(
-                "the token was signed at {} ({} s ago); the limit is {} s",
-                token.amz_date,
-                age.as_secs(),
-                cfg.token_max_age.as_secs()
-            ),
-        )),
-        Ok(_) => Ok(()),
-        Err(ahead) if ahead.duration() > MAX_FUTURE_SKEW => Err(refuse(
-            Reason::TokenFromFuture,
-            format!(
-                "the token was signed at {}, {} s in the future (client clock wrong?)",
-                token.amz_date,
-                ahead.duration().as_secs()
-            ),
-        )),
-        Err(_) => Ok(()),
-    }
-}
-
 /// Every check that needs no network I/O, in a fixed order. Returns where to send the
 /// request.
 pub fn precheck(
@@ -203,14 +176,8 @@ pub fn precheck(
     let target = resolve_target(token, cfg)?;
     check_signed_headers(token)?;
     check_server_id(token, cfg)?;
-    check_freshness(token, cfg, now)?;
+    freshness::check(token, cfg, now)?;
     Ok(target)
-}
-
-/// How much of the token's freshness window is left at `now`.
-pub fn freshness_left(token: &Token, cfg: &Config, now: SystemTime) -> Duration {
-    let expires = token.signing_time() + cfg.token_max_age;
-    expires.duration_since(now).unwrap_or(Duration::ZERO)
 }
 
 #[cfg(test)]
@@ -220,7 +187,7 @@ mod tests {
     use crate::request::sign;
     use crate::token::tests::sample;
     use aws_credential_types::Credentials;
-    use std::time::UNIX_EPOCH;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn cfg() -> Config {
         Config::default()
@@ -388,7 +355,9 @@ mod tests {
 
     #[test]
     fn freshness() {
-        let t = plain_token("sts.amazonaws.com", "us-east-1");
+        let mut t = plain_token("sts.amazonaws.com", "us-east-1");
+        // Its own signature: first sightings of future-dated tokens are remembered.
+        t.signature = "f1".repeat(32);
         let signed = t.signing_time();
         let c = cfg();
         assert!(precheck(&t, &c, true, signed + Duration::from_secs(900)).is_ok());
@@ -396,18 +365,24 @@ mod tests {
             reason_of(precheck(&t, &c, true, signed + Duration::from_secs(901))),
             Reason::TokenExpired
         );
-        assert!(precheck(&t, &c, true, signed - Duration::from_secs(300)).is_ok());
         assert_eq!(
             reason_of(precheck(&t, &c, true, signed - Duration::from_secs(301))),
             Reason::TokenFromFuture
         );
         assert_eq!(
-            freshness_left(&t, &c, signed + Duration::from_secs(100)),
+            freshness::left(&t, &c, signed + Duration::from_secs(100)),
             Duration::from_secs(800)
         );
+        // A token dated 300 s ahead of this server's clock is good for 900 s from when
+        // the server first saw it, not for 900 s from its date.
+        let mut ahead = t.clone();
+        ahead.signature = "f2".repeat(32);
+        let first = signed - Duration::from_secs(300);
+        assert!(precheck(&ahead, &c, true, first).is_ok());
+        assert!(precheck(&ahead, &c, true, first + Duration::from_secs(900)).is_ok());
         assert_eq!(
-            freshness_left(&t, &c, signed + Duration::from_secs(1000)),
-            Duration::ZERO
+            reason_of(precheck(&ahead, &c, true, first + Duration::from_secs(901))),
+            Reason::TokenExpired
         );
     }
 
