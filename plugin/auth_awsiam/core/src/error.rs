@@ -14,6 +14,7 @@ pub enum Reason {
     TokenTooLarge,
     TokenVersion,
     TokenEncoding,
+    TokenTruncated,
     TokenField,
     ScopeMismatch,
     HeaderNotSigned,
@@ -57,12 +58,13 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 29] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
         Reason::TokenVersion,
         Reason::TokenEncoding,
+        Reason::TokenTruncated,
         Reason::TokenField,
         Reason::ScopeMismatch,
         Reason::HeaderNotSigned,
@@ -96,6 +98,7 @@ impl Reason {
             Reason::TokenTooLarge => "token_too_large",
             Reason::TokenVersion => "token_version",
             Reason::TokenEncoding => "token_encoding",
+            Reason::TokenTruncated => "token_truncated",
             Reason::TokenField => "token_field",
             Reason::ScopeMismatch => "scope_mismatch",
             Reason::HeaderNotSigned => "header_not_signed",
@@ -130,6 +133,7 @@ impl Reason {
             | Reason::TokenTooLarge
             | Reason::TokenVersion
             | Reason::TokenEncoding
+            | Reason::TokenTruncated
             | Reason::TokenField
             | Reason::ScopeMismatch
             | Reason::HeaderNotSigned

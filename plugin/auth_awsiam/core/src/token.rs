@@ -9,7 +9,9 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet::URL_SAFE;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 
 use crate::error::{Reason, Refusal, refuse};
 use crate::syntax;
@@ -34,6 +36,16 @@ pub const SIGNATURE_HEX_LEN: usize = 64;
 pub const SERVICE: &str = "sts";
 /// The fixed last element of a SigV4 credential scope.
 pub const SCOPE_TERMINATOR: &str = "aws4_request";
+/// Characters the `mysql` client's `-p` prompt keeps: a token pasted there is cut to this.
+pub const PROMPT_KEEPS: usize = 79;
+/// Reads the part of a cut token that is there (a cut leaves non-zero trailing bits);
+/// only used to explain a refusal, never to accept a token.
+const CUT_READER: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
 /// Length of `YYYYMMDDTHHMMSSZ`.
 const AMZ_DATE_LEN: usize = 16;
 
@@ -72,6 +84,23 @@ impl fmt::Debug for Token {
             )
             .finish()
     }
+}
+
+/// A token that ends early: it was cut on its way (most often by a password prompt).
+fn truncated(len: usize, fields: usize) -> Refusal {
+    let prompt = if len == PROMPT_KEEPS {
+        format!(" ({PROMPT_KEEPS} characters: exactly what the mysql client's -p prompt keeps)")
+    } else {
+        String::new()
+    };
+    refuse(
+        Reason::TokenTruncated,
+        format!(
+            "the token was cut short: it is {len} characters{prompt} and holds {fields} of its {FIELD_COUNT} fields; \
+             a token is 300 to 3000 characters, too long for a password prompt: pass it in an option file \
+             (auth_awsiam_token --format option-file, then mysql --defaults-file=FILE) or use the auth_awsiam_client plugin"
+        ),
+    )
 }
 
 fn field_error(detail: impl Into<String>) -> Refusal {
@@ -124,14 +153,29 @@ impl Token {
             };
             return Err(refuse(Reason::TokenVersion, detail));
         };
-        let payload = URL_SAFE_NO_PAD.decode(body).map_err(|_| {
-            refuse(
-                Reason::TokenEncoding,
-                "token body is not unpadded base64url",
-            )
-        })?;
+        let payload = match URL_SAFE_NO_PAD.decode(body) {
+            Ok(payload) => payload,
+            Err(_) => {
+                // A cut leaves a dangling character or non-zero trailing bits: read what
+                // is there, to tell a cut token from a garbled one.
+                let whole = &body[..body.len() - usize::from(body.len() % 4 == 1)];
+                return Err(match CUT_READER.decode(whole) {
+                    Ok(p) if p.split(|&b| b == b'\n').count() < FIELD_COUNT => {
+                        truncated(raw.len(), p.split(|&b| b == b'\n').count())
+                    }
+                    _ => refuse(
+                        Reason::TokenEncoding,
+                        "token body is not unpadded base64url",
+                    ),
+                });
+            }
+        };
         let payload = String::from_utf8(payload)
             .map_err(|_| refuse(Reason::TokenEncoding, "token payload is not UTF-8"))?;
+        let fields = payload.split('\n').count();
+        if fields < FIELD_COUNT {
+            return Err(truncated(raw.len(), fields));
+        }
         Self::parse_fields(&payload)
     }
 
@@ -474,8 +518,34 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn cut_tokens_are_named_as_cut() {
+        let whole = sample().encode();
+        // Where the session token (the last field) starts: a cut after it cannot be seen
+        // locally (STS refuses the signature).
+        let last_field_at = whole.len() * 4 / 5;
+        for len in TOKEN_PREFIX.len() + 1..last_field_at {
+            let e = Token::decode(&whole.as_bytes()[..len]).unwrap_err();
+            assert_eq!(e.reason, Reason::TokenTruncated, "cut at {len}: {e}");
+            assert!(e.detail.contains("option file"), "{e}");
+        }
+        let at_prompt = Token::decode(&whole.as_bytes()[..PROMPT_KEEPS]).unwrap_err();
+        assert!(
+            at_prompt
+                .detail
+                .contains("79 characters: exactly what the mysql client's -p prompt keeps"),
+            "{at_prompt}"
+        );
+        // The detail never echoes the token.
+        assert!(
+            !at_prompt
+                .detail
+                .contains(&whole[TOKEN_PREFIX.len()..PROMPT_KEEPS])
+        );
+    }
+
+    #[test]
     fn field_count() {
-        assert_eq!(reason(&with_payload("a\nb\nc")), Reason::TokenField);
+        assert_eq!(reason(&with_payload("a\nb\nc")), Reason::TokenTruncated);
         let eight = fields_of(&sample()).join("\n") + "\nextra";
         assert_eq!(reason(&with_payload(&eight)), Reason::TokenField);
     }
