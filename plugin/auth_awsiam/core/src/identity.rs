@@ -8,6 +8,8 @@ use crate::syntax;
 
 /// Longest IAM or STS name we accept (IAM allows 64; session names 64; federated 32).
 pub const MAX_NAME_LEN: usize = 64;
+/// Shortest role session name and federated user name STS accepts.
+pub const MIN_SESSION_NAME_LEN: usize = 2;
 /// Longest IAM path (IAM's own limit is 512).
 pub const MAX_PATH_LEN: usize = 512;
 /// Longest resource part of a caller ARN: `user` + path + name, with room to spare.
@@ -121,6 +123,89 @@ fn unsupported(arn: &str, why: &str) -> Refusal {
     )
 }
 
+/// Why `s` is not a valid IAM/STS name of at least `min` characters, naming it as `what`.
+fn name_problem(what: &str, s: &str, min: usize) -> Option<String> {
+    if is_name(s, min) {
+        return None;
+    }
+    let shown = syntax::quoted(s, MAX_NAME_LEN + 8);
+    Some(if !(min..=MAX_NAME_LEN).contains(&s.len()) {
+        format!(
+            "the {what} {shown} is {} characters long; IAM allows {min} to {MAX_NAME_LEN}",
+            s.len()
+        )
+    } else {
+        format!("the {what} {shown} has characters IAM does not allow (A-Z a-z 0-9 + = , . @ _ -)")
+    })
+}
+
+/// The principal kind of an ARN's service and resource; the error names the part that
+/// failed, so a DBA reading the log knows what to change.
+fn parse_resource(service: &str, resource: &str) -> Result<Kind, String> {
+    let segments: Vec<&str> = resource.split('/').collect();
+    let fail = |why: Option<String>| why.map_or(Ok(()), Err);
+    match (service, segments[0]) {
+        ("sts", "assumed-role") => {
+            let [_, role, session] = segments[..] else {
+                return Err(format!(
+                    "an assumed-role ARN has 3 parts (assumed-role/ROLE/SESSION), this one has {}",
+                    segments.len()
+                ));
+            };
+            fail(name_problem("role name", role, 1))?;
+            fail(name_problem("role session name", session, MIN_SESSION_NAME_LEN))?;
+            Ok(Kind::AssumedRole {
+                role: role.to_string(),
+                session: session.to_string(),
+            })
+        }
+        ("sts", "federated-user") => {
+            let [_, name] = segments[..] else {
+                return Err("a federated-user ARN has the form federated-user/NAME".into());
+            };
+            fail(name_problem("federated user name", name, MIN_SESSION_NAME_LEN))?;
+            Ok(Kind::FederatedUser {
+                name: name.to_string(),
+            })
+        }
+        ("iam", "root") if segments.len() == 1 => Ok(Kind::Root),
+        ("iam", "user") if segments.len() >= 2 => {
+            let (name, middle) = segments[1..].split_last().expect("two segments or more");
+            if resource.len() > MAX_RESOURCE_LEN {
+                return Err(format!(
+                    "the user ARN's resource is {} characters; the limit is {MAX_RESOURCE_LEN}",
+                    resource.len()
+                ));
+            }
+            if let Some(bad) = middle.iter().find(|s| !is_path_segment(s)) {
+                return Err(format!(
+                    "the user path segment {} is empty or has characters IAM does not allow",
+                    syntax::quoted(bad, MAX_NAME_LEN + 8)
+                ));
+            }
+            fail(name_problem("user name", name, 1))?;
+            let path = if middle.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}/", middle.join("/"))
+            };
+            Ok(Kind::User {
+                path,
+                name: name.to_string(),
+            })
+        }
+        ("iam", "role") => Err(
+            "a role ARN names no session: STS answers a role's callers as assumed-role/ROLE/SESSION"
+                .into(),
+        ),
+        (service, kind) => Err(format!(
+            "{} ARNs of service {} cannot log in: only assumed-role sessions, IAM users, federated users and the account root can",
+            syntax::quoted(kind, MAX_NAME_LEN + 8),
+            syntax::quoted(service, MAX_NAME_LEN + 8)
+        )),
+    }
+}
+
 /// Parses a caller ARN from GetCallerIdentity.
 pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -131,7 +216,10 @@ pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
         return Err(unsupported(arn, "not an ARN"));
     }
     if !is_partition(partition) {
-        return Err(unsupported(arn, "unknown partition"));
+        return Err(unsupported(
+            arn,
+            &format!("unknown partition {}", syntax::quoted(partition, 16)),
+        ));
     }
     if !region.is_empty() {
         return Err(unsupported(
@@ -140,42 +228,15 @@ pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
         ));
     }
     if !syntax::is_account_id(account) {
-        return Err(unsupported(arn, "account is not 12 digits"));
+        return Err(unsupported(
+            arn,
+            &format!(
+                "the account {} is not 12 digits",
+                syntax::quoted(account, 16)
+            ),
+        ));
     }
-    let segments: Vec<&str> = resource.split('/').collect();
-    let kind = match (service, &segments[..]) {
-        ("sts", ["assumed-role", role, session]) if is_name(role, 1) && is_name(session, 2) => {
-            Kind::AssumedRole {
-                role: role.to_string(),
-                session: session.to_string(),
-            }
-        }
-        ("sts", ["federated-user", name]) if is_name(name, 2) => Kind::FederatedUser {
-            name: name.to_string(),
-        },
-        ("iam", ["root"]) => Kind::Root,
-        ("iam", ["user", middle @ .., name])
-            if is_name(name, 1)
-                && middle.iter().all(|s| is_path_segment(s))
-                && resource.len() <= MAX_RESOURCE_LEN =>
-        {
-            let path = if middle.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/{}/", middle.join("/"))
-            };
-            Kind::User {
-                path,
-                name: name.to_string(),
-            }
-        }
-        _ => {
-            return Err(unsupported(
-                arn,
-                "only assumed-role sessions, IAM users, federated users and the account root can log in",
-            ));
-        }
-    };
+    let kind = parse_resource(service, resource).map_err(|why| unsupported(arn, &why))?;
     Ok(Principal {
         partition: partition.to_string(),
         account: account.to_string(),
@@ -266,6 +327,42 @@ mod tests {
             let e = parse_arn(arn).unwrap_err();
             assert_eq!(e.reason, Reason::CallerUnsupported, "{arn}");
         }
+    }
+
+    #[test]
+    fn each_refusal_names_the_part_that_failed() {
+        let why = |arn: &str| parse_arn(arn).unwrap_err().detail;
+        // The one-character session name, not the kind of principal, is the problem.
+        let d = why("arn:aws:sts::123456789012:assumed-role/AppRole/s");
+        assert!(
+            d.contains("role session name 's'") && d.contains("2 to 64"),
+            "{d}"
+        );
+        assert!(!d.contains("only assumed-role"), "{d}");
+        let d = why("arn:aws:sts::123456789012:assumed-role/App Role/s1");
+        assert!(
+            d.contains("role name 'App Role'") && d.contains("characters"),
+            "{d}"
+        );
+        let d = why("arn:aws:sts::123456789012:assumed-role/AppRole");
+        assert!(d.contains("3 parts") && d.contains("has 2"), "{d}");
+        let d = why("arn:aws:sts::123456789012:federated-user/b");
+        assert!(d.contains("federated user name 'b'"), "{d}");
+        let d = why("arn:aws:iam::123456789012:user//alice");
+        assert!(d.contains("user path segment ''"), "{d}");
+        let d = why("arn:aws:iam::123456789012:user/a b");
+        assert!(d.contains("user name 'a b'"), "{d}");
+        let d = why("arn:aws:iam::123456789012:role/AppRole");
+        assert!(d.contains("role ARN names no session"), "{d}");
+        let d = why("arn:aws:iam::123456789012:group/Admins");
+        assert!(
+            d.contains("'group' ARNs of service 'iam' cannot log in"),
+            "{d}"
+        );
+        let d = why("arn:aws:sts::12345678901:assumed-role/A/s1");
+        assert!(d.contains("account '12345678901' is not 12 digits"), "{d}");
+        let d = why("arn:aws-xx:sts::123456789012:assumed-role/A/s1");
+        assert!(d.contains("unknown partition 'aws-xx'"), "{d}");
     }
 
     #[test]
