@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::Region;
 use aws_credential_types::Credentials;
@@ -23,6 +23,13 @@ use crate::sts;
 /// Bound on loading the server's credentials (instance metadata, SSO, web identity...).
 pub const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(10);
 const THREAD_NAME: &str = "auth_awsiam_identity";
+/// After a failed lookup, the next login that needs the account starts a new one, at most
+/// this often: a server given credentials or a working endpoint later learns its account
+/// without UNINSTALL/INSTALL (which would drop SET PERSIST values until a restart).
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(60);
+/// Longest part of the lookup's failure repeated in each refused login's log line (the
+/// whole of it was logged once, when the lookup failed).
+const MAX_WHY_IN_REFUSAL: usize = 60;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {
@@ -55,6 +62,20 @@ struct Worker {
 
 static WORKER: Mutex<Option<Worker>> = Mutex::new(None);
 
+/// When lookups may be started again, and with what credentials (tests give their own).
+/// Held while a lookup is launched or the plugin stops, so none starts after a stop.
+struct Retry {
+    running: bool,
+    last: Option<Instant>,
+    creds: Option<Credentials>,
+}
+
+static RETRY: Mutex<Retry> = Mutex::new(Retry {
+    running: false,
+    last: None,
+    creds: None,
+});
+
 fn set_state(s: State) {
     *SHARED.state.lock().unwrap_or_else(|e| e.into_inner()) = s;
     SHARED.changed.notify_all();
@@ -77,8 +98,9 @@ pub fn account() -> Option<String> {
 }
 
 /// The server's own account as the allowed set, waiting up to `timeout` while it is being
-/// learned.
+/// learned. A failed lookup is retried first if it is older than `RETRY_INTERVAL`.
 pub fn allowed_accounts(timeout: Duration) -> Result<AllowedAccounts, Refusal> {
+    retry_if_due();
     let guard = SHARED.state.lock().unwrap_or_else(|e| e.into_inner());
     let (guard, _) = SHARED
         .changed
@@ -89,20 +111,51 @@ pub fn allowed_accounts(timeout: Duration) -> Result<AllowedAccounts, Refusal> {
             accounts: vec![account.clone()],
             source: AccountSource::ServerOwn,
         }),
-        State::Unknown(why) => Err(no_allowed_account(why)),
+        State::Unknown(why) => Err(no_allowed_account(&short(why))),
         State::Pending => Err(no_allowed_account("it is still being learned")),
     }
 }
 
-/// Starts learning the account (once per plugin start; settings changed later do not
-/// restart it).
+/// The head of a lookup failure (before its first ": "), for the per-login line.
+fn short(why: &str) -> String {
+    let head = why.split(": ").next().unwrap_or(why);
+    let mut head: String = head.chars().take(MAX_WHY_IN_REFUSAL).collect();
+    if head.len() < why.len() {
+        head.push_str("; the whole reason was logged when the lookup failed");
+    }
+    head
+}
+
+fn retry_if_due() {
+    if !matches!(state(), State::Unknown(_)) {
+        return;
+    }
+    let mut retry = RETRY.lock().unwrap_or_else(|e| e.into_inner());
+    if !retry.running || retry.last.is_some_and(|t| t.elapsed() < RETRY_INTERVAL) {
+        return;
+    }
+    log::info!("looking up the server's AWS account again (the last lookup failed)");
+    let creds = retry.creds.clone();
+    launch(&mut retry, config::current(), creds);
+}
+
+/// Starts learning the account at plugin start; a failed lookup is retried on demand
+/// (`allowed_accounts`), with the settings then in force.
 pub fn start() {
     start_with(config::current(), None);
 }
 
 /// `start` with given settings and, instead of aws-config's chain, given credentials.
 pub fn start_with(cfg: Arc<Config>, creds: Option<Credentials>) {
-    stop();
+    let mut retry = RETRY.lock().unwrap_or_else(|e| e.into_inner());
+    retry.running = true;
+    launch(&mut retry, cfg, creds);
+}
+
+fn launch(retry: &mut Retry, cfg: Arc<Config>, creds: Option<Credentials>) {
+    retry.last = Some(Instant::now());
+    retry.creds = creds.clone();
+    join_worker();
     set_state(State::Pending);
     let signal = Arc::new(StopSignal::default());
     let worker_signal = signal.clone();
@@ -120,19 +173,26 @@ pub fn start_with(cfg: Arc<Config>, creds: Option<Credentials>) {
     }
 }
 
-/// Stops and joins the worker. Bounded: credential loading is cancelled, the STS call has
-/// its own timeouts.
+/// Stops and joins the worker, and no lookup starts again until the next start. Bounded:
+/// credential loading is cancelled, the STS call has its own timeouts.
 pub fn stop() {
+    let mut retry = RETRY.lock().unwrap_or_else(|e| e.into_inner());
+    retry.running = false;
+    join_worker();
+    drop(retry);
+    if state() == State::Pending {
+        set_state(State::Unknown(
+            "the plugin stopped before it was learned".into(),
+        ));
+    }
+}
+
+fn join_worker() {
     let worker = WORKER.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(w) = worker {
         w.stop.stopped.store(true, Ordering::SeqCst);
         w.stop.notify.notify_one();
         let _ = w.handle.join();
-    }
-    if state() == State::Pending {
-        set_state(State::Unknown(
-            "the plugin stopped before it was learned".into(),
-        ));
     }
 }
 
@@ -299,6 +359,42 @@ mod tests {
         start_with(Arc::new(cfg), Some(creds));
         let e = allowed_accounts(Duration::from_secs(5)).unwrap_err();
         assert!(e.detail.contains("sts_unreachable"), "{}", e.detail);
+        // Each refused login repeats only the head of the reason, not the whole of it.
+        assert!(!e.detail.contains("127.0.0.1:9"), "{}", e.detail);
+        assert!(
+            e.detail.contains("logged when the lookup failed"),
+            "{}",
+            e.detail
+        );
+
+        // The DBA fixes the endpoint: within RETRY_INTERVAL nothing is retried...
+        let (addr, handle) = fake_sts(1, |_| {
+            Some(http(
+                "200 OK",
+                &success_xml("arn:aws:iam::210987654321:user/dbserver", "210987654321"),
+            ))
+        });
+        let endpoint = crate::config::parse_endpoint(&format!("http://{addr}")).unwrap();
+        let _ = config::update(|c| {
+            c.endpoint = endpoint.clone();
+            Ok::<(), ()>(())
+        });
+        assert!(allowed_accounts(Duration::ZERO).is_err());
+        // ...after it, the next login starts a new lookup with the settings in force.
+        RETRY.lock().unwrap().last = Some(Instant::now() - RETRY_INTERVAL);
+        let got = allowed_accounts(Duration::from_secs(5)).unwrap();
+        assert_eq!(got.accounts, vec!["210987654321".to_string()]);
+        handle.join().unwrap();
+
+        // After stop, no login starts a lookup.
         stop();
+        set_state(State::Unknown("stopped".into()));
+        RETRY.lock().unwrap().last = None;
+        assert!(allowed_accounts(Duration::ZERO).is_err());
+        assert!(WORKER.lock().unwrap().is_none(), "no lookup after stop");
+        let _ = config::update(|c| {
+            c.endpoint = None;
+            Ok::<(), ()>(())
+        });
     }
 }
