@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         region: "us-east-1".into(),
         partition: "aws".into(),
     };
-    if let Ok(caller) = caller_from(&target, &body) {
+    if let Ok(caller) = caller_from(&target, &body, "ASIAFUZZEXAMPLE") {
         assert_eq!(caller.principal.partition, target.partition);
         assert!(caller.arn.contains(&caller.principal.account));
     }
