@@ -26,7 +26,7 @@ const THROTTLING_CODES: [&str; 5] = [
     "SlowDown",
 ];
 
-pub(super) fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal {
+pub fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal {
     // Only the error code is kept: the message may echo request material.
     let code = parse_error_code(body);
     let shown = code.as_deref().map_or_else(|| "none".to_string(), sanitize);
@@ -51,7 +51,7 @@ pub(super) fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal
 }
 
 /// The caller named by a 200 answer, checked against the target's partition.
-pub(super) fn caller_from(
+pub fn caller_from(
     target: &Target,
     body: &str,
     access_key_id: &str,
