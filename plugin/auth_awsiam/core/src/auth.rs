@@ -337,6 +337,53 @@ mod tests {
         handle.join().unwrap();
     }
 
+    /// A token that differs from a verified, cached one only in its signature is a forgery
+    /// until STS says otherwise: it must reach STS, never be answered from the cache.
+    #[test]
+    fn a_forged_signature_is_never_answered_from_the_cache() {
+        const FORGED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+        // Like AWS: the genuine signature gets the caller, any other SignatureDoesNotMatch.
+        let (addr, handle) = fake_sts(2, |r| {
+            let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;
+            Some(if auth.ends_with(&format!("Signature={FORGED}")) {
+                http(
+                    "403 Forbidden",
+                    &crate::testutil::error_xml("SignatureDoesNotMatch", "no"),
+                )
+            } else {
+                http(
+                    "200 OK",
+                    &success_xml(
+                        "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                        "123456789012",
+                    ),
+                )
+            })
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            allowed_accounts: vec![ACCT.into()],
+            ..Config::default()
+        };
+        assert!(
+            cfg.cache_size > 0 && !cfg.cache_ttl.is_zero(),
+            "caching is on"
+        );
+        let genuine = sign(&addr, "us-east-1", None, &creds(), SystemTime::now()).unwrap();
+        assert_ne!(genuine.signature, FORGED);
+        let mut forged = genuine.clone();
+        forged.signature = FORGED.into();
+        let (genuine, forged) = (genuine.encode(), forged.encode());
+        let l = login("AppRole", "", Some(genuine.as_bytes()));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        let l = login("AppRole", "", Some(forged.as_bytes()));
+        assert_eq!(
+            reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
+            Reason::StsRejected
+        );
+        assert_eq!(handle.join().unwrap().len(), 2, "both reached STS");
+    }
+
     #[test]
     fn authenticate_counts_and_refuses_without_token() {
         let before = COUNTERS.snapshot();

@@ -764,6 +764,90 @@ mod tests {
         );
     }
 
+    /// The pattern's account is part of the binding even when both accounts are allowed: a
+    /// role of the same name in another account is another principal.
+    #[test]
+    fn a_binding_names_the_account_as_well_as_the_role() {
+        let s = "arn:aws:iam::123456789012:role/AppRole";
+        let mine = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        assert!(decide("u", s, &mine, configured(&[ACCT, OTHER])).is_ok());
+        let theirs = p("arn:aws:sts::210987654321:assumed-role/AppRole/s1");
+        assert_eq!(
+            reason(decide("u", s, &theirs, configured(&[ACCT, OTHER]))),
+            Reason::BindingMismatch
+        );
+        // The same for every kind of pattern.
+        for (pattern, caller) in [
+            (
+                "arn:aws:iam::123456789012:user/alice",
+                "arn:aws:iam::210987654321:user/alice",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                "arn:aws:sts::210987654321:assumed-role/AppRole/s1",
+            ),
+            (
+                "arn:aws:sts::1234*:assumed-role/AppRole/s1",
+                "arn:aws:sts::210987654321:assumed-role/AppRole/s1",
+            ),
+        ] {
+            assert_eq!(
+                reason(decide("u", pattern, &p(caller), configured(&[ACCT, OTHER]))),
+                Reason::BindingMismatch,
+                "{pattern} / {caller}"
+            );
+        }
+        for (pattern, caller) in [
+            (
+                "arn:aws:iam::123456789012:root",
+                "arn:aws:iam::210987654321:root",
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/carol",
+                "arn:aws:sts::210987654321:federated-user/carol",
+            ),
+        ] {
+            assert_eq!(
+                reason(decide("u", pattern, &p(caller), configured(&[ACCT, OTHER]))),
+                Reason::PrincipalTypeNotAllowed,
+                "{pattern} / {caller}"
+            );
+        }
+    }
+
+    /// A federated-user pattern binds the name (or its wildcard), not any federated user.
+    #[test]
+    fn a_federated_user_pattern_binds_the_name() {
+        let s = "arn:aws:sts::123456789012:federated-user/car*";
+        let carol = p("arn:aws:sts::123456789012:federated-user/carol");
+        assert!(decide("u", s, &carol, never()).is_ok());
+        for other in ["dave", "ca", "xcarol"] {
+            let caller = p(&format!("arn:aws:sts::123456789012:federated-user/{other}"));
+            assert_eq!(
+                reason(decide("u", s, &caller, never())),
+                Reason::PrincipalTypeNotAllowed,
+                "{other}"
+            );
+        }
+        let exact = "arn:aws:sts::123456789012:federated-user/carol";
+        let carolyn = p("arn:aws:sts::123456789012:federated-user/carolyn");
+        assert_eq!(
+            reason(decide("u", exact, &carolyn, never())),
+            Reason::PrincipalTypeNotAllowed
+        );
+    }
+
+    /// An assumed-role pattern binds the role as well as the session.
+    #[test]
+    fn assumed_role_pattern_checks_role() {
+        let caller = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        let other_role = "arn:aws:sts::123456789012:assumed-role/Other/s1";
+        assert_eq!(
+            reason(decide("u", other_role, &caller, never())),
+            Reason::BindingMismatch
+        );
+    }
+
     #[test]
     fn any_matching_literal_pattern_allows() {
         let caller = p("arn:aws:sts::210987654321:assumed-role/AppRole/s1");

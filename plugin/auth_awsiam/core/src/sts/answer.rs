@@ -236,6 +236,41 @@ mod tests {
                 Reason::CallerUnsupported,
             ),
             (&ok[..ok.len() - 30], Reason::StsBadResponse),
+            // A second document after the first: which one would be the answer?
+            (&format!("{ok}{ok}"), Reason::StsBadResponse),
+            (
+                &format!("{ok}<GetCallerIdentityResponse></GetCallerIdentityResponse>"),
+                Reason::StsBadResponse,
+            ),
+            (
+                &format!(
+                    "{}{}",
+                    ok.replace("<Account>123456789012</Account>", ""),
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                     <Account>123456789012</Account></GetCallerIdentityResult>\
+                     </GetCallerIdentityResponse>"
+                ),
+                Reason::StsBadResponse,
+            ),
+            // A leaf repeated, empty or not, is ambiguous too.
+            (
+                &ok.replace("<UserId>AROAEXAMPLE:s1</UserId>", "<UserId/><UserId/>"),
+                Reason::StsBadResponse,
+            ),
+            (
+                &ok.replace(
+                    "<UserId>AROAEXAMPLE:s1</UserId>",
+                    "<UserId>AROAEXAMPLE:s1</UserId><UserId/>",
+                ),
+                Reason::StsBadResponse,
+            ),
+            (
+                &ok.replace(
+                    "<UserId>AROAEXAMPLE:s1</UserId>",
+                    "<UserId/><UserId>AROAEXAMPLE:s1</UserId>",
+                ),
+                Reason::StsBadResponse,
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(

@@ -242,6 +242,30 @@ mod tests {
         assert_eq!(target.partition, "aws");
     }
 
+    /// A configured endpoint serves the configured region, in that region's partition: the
+    /// answer's ARN is held to it (a GovCloud endpoint answering an aws ARN is refused).
+    #[test]
+    fn configured_endpoint_takes_the_partition_of_its_region() {
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("https://sts.example.internal").unwrap();
+        for (region, partition) in [
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("us-isof-south-1", "aws-iso-f"),
+        ] {
+            c.region = region.into();
+            let t = plain_token("sts.example.internal", region);
+            let target = precheck(&t, &c, true, now_of(&t)).unwrap();
+            assert_eq!(target.partition, partition, "{region}");
+            assert_eq!(target.region, region);
+            assert_eq!(target.url, "https://sts.example.internal/");
+        }
+    }
+
     #[test]
     fn made_up_regions_are_not_official() {
         let t = plain_token("sts.zz-fake-9.amazonaws.com", "zz-fake-9");
