@@ -255,12 +255,31 @@ mod tests {
 
     #[test]
     fn bad_token_never_reaches_sts() {
-        let cfg = Config::default();
+        // An endpoint that records any connection attempt.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            ..Config::default()
+        };
         let l = login("u", "", Some(b"hunter2\0"));
         assert_eq!(
             reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
             Reason::TokenVersion
         );
+        // A token for this very endpoint, but unreadable (its payload cut short).
+        let good = sign(&addr, "us-east-1", None, &creds(), SystemTime::now())
+            .unwrap()
+            .encode();
+        let cut = &good[..good.len() / 2];
+        let l = login("AppRole", "", Some(cut.as_bytes()));
+        assert!(matches!(
+            reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
+            Reason::TokenField | Reason::TokenEncoding
+        ));
+        let e = listener.accept().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "no connection");
     }
 
     #[test]
