@@ -33,8 +33,8 @@ groups=(
     "sts-checks|src/sts/precheck.rs src/sts/freshness.rs src/sts/hosts.rs|--lib"
     "sts-answer|src/sts/answer.rs src/sts/exchange.rs|--lib"
     "identity|src/identity.rs|--lib"
-    "config|src/config.rs|--lib --test ffi"
-    "ffi|src/ffi.rs src/plugin.rs|--lib --test ffi --test ffi_panic"
+    "config|src/config.rs|--lib --test=ffi"
+    "ffi|src/ffi.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic"
 )
 
 if [[ "${1:-}" == "--list" ]]; then
@@ -81,17 +81,20 @@ for g in "${groups[@]}"; do
     fi
     file_args=()
     for f in $files; do file_args+=(--file "$core/$f"); done
-    test_args=()
-    for a in $args; do test_args+=("$a"); done
+    # Given to the build as well as to the test run, so only these targets are built.
+    target_args=()
+    for a in $args; do target_args+=(--cargo-arg="$a"); done
     out="$out_base/$name"
     rm -rf "$out/mutants.out"
     mkdir -p "$out"
     echo "mutants: group $name: $files"
     # Exit status 2 (missed mutants) and 3 (timeouts) are results, read below.
     set +e
-    (cd "$root" && nice cargo mutants --no-shuffle --package auth_awsiam_core \
-        "${file_args[@]}" --output "$out" --timeout "${MUTANTS_TIMEOUT:-180}" \
-        -- "${test_args[@]}")
+    # One job: with a shared CARGO_TARGET_DIR, parallel jobs would overwrite each other's
+    # test binaries (cargo names them by package, not by source directory).
+    (cd "$root" && nice cargo mutants --no-shuffle --package auth_awsiam_core --jobs 1 \
+        "${file_args[@]}" "${target_args[@]}" --cargo-test-arg=--no-fail-fast \
+        --output "$out" --timeout "${MUTANTS_TIMEOUT:-120}")
     rc=$?
     set -e
     if ((rc != 0 && rc != 2 && rc != 3)); then
