@@ -403,6 +403,39 @@ mod tests {
         assert_eq!(handle.join().unwrap().len(), 2, "both reached STS");
     }
 
+    /// A cache of size 0 or lifetime 0 answers nothing, even when entries stored before it
+    /// was disabled remain (a change of these settings does not empty it).
+    #[test]
+    fn a_disabled_cache_answers_nothing() {
+        for disable in [
+            (|c: &mut Config| c.cache_size = 0) as fn(&mut Config),
+            |c: &mut Config| c.cache_ttl = Duration::ZERO,
+        ] {
+            let (mut cfg, token, handle) =
+                fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+            cfg.cache_size = 10;
+            cfg.allowed_accounts = vec![ACCT.into()];
+            let l = login("AppRole", "", Some(&token));
+            verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+            disable(&mut cfg);
+            verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+            assert_eq!(handle.join().unwrap().len(), 2, "both logins reached STS");
+        }
+    }
+
+    #[test]
+    fn a_refusal_at_the_boundary_is_counted_and_returned() {
+        let before = COUNTERS.snapshot();
+        let r = report_refusal(
+            &login("u", "", None),
+            refuse(Reason::Internal, "the server passed no login"),
+        );
+        assert_eq!(r.reason, Reason::Internal);
+        assert_eq!(r.detail, "the server passed no login");
+        let after = COUNTERS.snapshot();
+        assert!(after.failures_internal > before.failures_internal);
+    }
+
     #[test]
     fn authenticate_counts_and_refuses_without_token() {
         let before = COUNTERS.snapshot();

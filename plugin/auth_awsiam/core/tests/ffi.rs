@@ -123,6 +123,17 @@ fn the_c_abi_end_to_end() {
         },
         0
     );
+    let bad = b"arn:aws:iam::123456789012:role/service-role/AppRole";
+    assert_ne!(
+        unsafe { awsiam_auth_string_check(bad.as_ptr().cast(), bad.len(), err.as_mut_ptr(), 256) },
+        0
+    );
+    assert!(
+        unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .contains("cannot name a path")
+    );
     let not_utf8 = b"arn:\xff";
     assert_ne!(
         unsafe { awsiam_auth_string_check(not_utf8.as_ptr().cast(), 5, err.as_mut_ptr(), 256) },
