@@ -412,6 +412,8 @@ mod tests {
         assert!(parse_accounts("12345").unwrap_err().contains("12-digit"));
         let many = vec!["123456789012"; 101].join(",");
         assert!(parse_accounts(&many).unwrap_err().contains("limit is 100"));
+        let most = vec!["123456789012"; MAX_ALLOWED_ACCOUNTS].join(",");
+        assert_eq!(parse_accounts(&most).unwrap(), vec!["123456789012"]);
     }
 
     #[test]

@@ -328,6 +328,9 @@ fn the_c_abi_end_to_end() {
     LOG.lock().unwrap().clear();
     assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
     assert_eq!(counters().failures, 0, "counters reset by init");
+    // ... and the settings: the endpoint set before is gone, so is the cached answer.
+    assert_eq!(login(b"AppRole", Some(&packet), b"", &mut out), DENY);
+    assert!(logged("host_not_allowed"));
     assert_eq!(login(b"u", None, b"", &mut out), DENY);
     assert!(logged("no_token"));
     awsiam_deinit();
