@@ -566,6 +566,13 @@ mod tests {
             ("arn:aws:iam::123456789012:role/p*/A", "cannot name a path"),
             ("arn:aws:iam::123456789012:group/A", "unsupported resource"),
             ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
+            // A wildcard does not excuse the rest: characters, length.
+            ("arn:aws:iam::123456789012:role/a b*", "role name 'a b*'"),
+            ("arn:aws:iam::1234x*:role/A", "account '1234x*'"),
+            (
+                "arn:aws:iam::1234567890123*:role/A",
+                "account '1234567890123*'",
+            ),
             (
                 "arn:aws:sts::123456789012:assumed-role/A",
                 "unsupported resource",
@@ -855,6 +862,17 @@ mod tests {
             reason(decide("u", other_role, &caller, never())),
             Reason::BindingMismatch
         );
+    }
+
+    #[test]
+    fn a_pattern_names_only_its_literal_account() {
+        let literal = parse_pattern("arn:aws:iam::123456789012:role/A").unwrap();
+        assert!(literal.names_account(ACCT));
+        assert!(!literal.names_account(OTHER));
+        let wildcard = parse_pattern("arn:aws:iam::1234*:role/A").unwrap();
+        assert!(!wildcard.names_account(ACCT));
+        let id = parse_pattern("AROAEXAMPLEID1234567").unwrap();
+        assert!(id.names_account(ACCT));
     }
 
     #[test]
