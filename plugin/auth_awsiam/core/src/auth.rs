@@ -255,12 +255,31 @@ mod tests {
 
     #[test]
     fn bad_token_never_reaches_sts() {
-        let cfg = Config::default();
+        // An endpoint that records any connection attempt.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            ..Config::default()
+        };
         let l = login("u", "", Some(b"hunter2\0"));
         assert_eq!(
             reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
             Reason::TokenVersion
         );
+        // A token for this very endpoint, but unreadable (its payload cut short).
+        let good = sign(&addr, "us-east-1", None, &creds(), SystemTime::now())
+            .unwrap()
+            .encode();
+        let cut = &good[..good.len() / 2];
+        let l = login("AppRole", "", Some(cut.as_bytes()));
+        assert!(matches!(
+            reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
+            Reason::TokenField | Reason::TokenEncoding
+        ));
+        let e = listener.accept().unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "no connection");
     }
 
     #[test]
@@ -335,6 +354,86 @@ mod tests {
             Reason::InsecureTransport
         );
         handle.join().unwrap();
+    }
+
+    /// A token that differs from a verified, cached one only in its signature is a forgery
+    /// until STS says otherwise: it must reach STS, never be answered from the cache.
+    #[test]
+    fn a_forged_signature_is_never_answered_from_the_cache() {
+        const FORGED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+        // Like AWS: the genuine signature gets the caller, any other SignatureDoesNotMatch.
+        let (addr, handle) = fake_sts(2, |r| {
+            let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;
+            Some(if auth.ends_with(&format!("Signature={FORGED}")) {
+                http(
+                    "403 Forbidden",
+                    &crate::testutil::error_xml("SignatureDoesNotMatch", "no"),
+                )
+            } else {
+                http(
+                    "200 OK",
+                    &success_xml(
+                        "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                        "123456789012",
+                    ),
+                )
+            })
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            allowed_accounts: vec![ACCT.into()],
+            ..Config::default()
+        };
+        assert!(
+            cfg.cache_size > 0 && !cfg.cache_ttl.is_zero(),
+            "caching is on"
+        );
+        let genuine = sign(&addr, "us-east-1", None, &creds(), SystemTime::now()).unwrap();
+        assert_ne!(genuine.signature, FORGED);
+        let mut forged = genuine.clone();
+        forged.signature = FORGED.into();
+        let (genuine, forged) = (genuine.encode(), forged.encode());
+        let l = login("AppRole", "", Some(genuine.as_bytes()));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        let l = login("AppRole", "", Some(forged.as_bytes()));
+        assert_eq!(
+            reason(verify(&l, &cfg, SystemTime::now(), &no_server)),
+            Reason::StsRejected
+        );
+        assert_eq!(handle.join().unwrap().len(), 2, "both reached STS");
+    }
+
+    /// A cache of size 0 or lifetime 0 answers nothing, even when entries stored before it
+    /// was disabled remain (a change of these settings does not empty it).
+    #[test]
+    fn a_disabled_cache_answers_nothing() {
+        for disable in [
+            (|c: &mut Config| c.cache_size = 0) as fn(&mut Config),
+            |c: &mut Config| c.cache_ttl = Duration::ZERO,
+        ] {
+            let (mut cfg, token, handle) =
+                fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+            cfg.cache_size = 10;
+            cfg.allowed_accounts = vec![ACCT.into()];
+            let l = login("AppRole", "", Some(&token));
+            verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+            disable(&mut cfg);
+            verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+            assert_eq!(handle.join().unwrap().len(), 2, "both logins reached STS");
+        }
+    }
+
+    #[test]
+    fn a_refusal_at_the_boundary_is_counted_and_returned() {
+        let before = COUNTERS.snapshot();
+        let r = report_refusal(
+            &login("u", "", None),
+            refuse(Reason::Internal, "the server passed no login"),
+        );
+        assert_eq!(r.reason, Reason::Internal);
+        assert_eq!(r.detail, "the server passed no login");
+        let after = COUNTERS.snapshot();
+        assert!(after.failures_internal > before.failures_internal);
     }
 
     #[test]

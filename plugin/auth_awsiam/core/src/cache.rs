@@ -216,4 +216,47 @@ mod tests {
         assert_ne!(k(1), k(2));
         assert_eq!(k(1), k(1));
     }
+
+    /// The key covers the whole token: a token that differs from a verified one in any
+    /// field, first or last, at its first or its last character, is another key. (A key of
+    /// some fields only, or of a prefix of the encoded token, would answer a forged
+    /// signature or session token from the cache.)
+    #[test]
+    fn a_change_anywhere_in_the_token_is_another_key() {
+        use crate::token::Token;
+        use crate::token::tests::sample;
+        let t = sample();
+        let genuine = key(&t.encode());
+        let changes: [(&str, fn(&mut Token)); 9] = [
+            ("host", |t| t.host.push('x')),
+            ("date", |t| t.amz_date.replace_range(14..15, "6")),
+            ("credential", |t| t.credential.replace_range(0..1, "B")),
+            ("signed headers", |t| t.signed_headers.push('x')),
+            ("signature, first digit", |t| {
+                let c = if t.signature.starts_with('b') {
+                    "c"
+                } else {
+                    "b"
+                };
+                t.signature.replace_range(0..1, c);
+            }),
+            ("signature, last digit", |t| {
+                let c = if t.signature.ends_with('b') { "c" } else { "b" };
+                t.signature.replace_range(63..64, c);
+            }),
+            ("server id", |t| t.server_id = Some("db2".into())),
+            ("session token, first", |t| {
+                t.session_token.as_mut().unwrap().replace_range(0..1, "G")
+            }),
+            ("session token, last", |t| {
+                t.session_token.as_mut().unwrap().push('A')
+            }),
+        ];
+        for (what, change) in changes {
+            let mut other = t.clone();
+            change(&mut other);
+            assert_ne!(other, t, "{what}: the change changes the token");
+            assert_ne!(key(&other.encode()), genuine, "{what}");
+        }
+    }
 }

@@ -412,6 +412,8 @@ mod tests {
         assert!(parse_accounts("12345").unwrap_err().contains("12-digit"));
         let many = vec!["123456789012"; 101].join(",");
         assert!(parse_accounts(&many).unwrap_err().contains("limit is 100"));
+        let most = vec!["123456789012"; MAX_ALLOWED_ACCOUNTS].join(",");
+        assert_eq!(parse_accounts(&most).unwrap(), vec!["123456789012"]);
     }
 
     #[test]
@@ -441,6 +443,47 @@ mod tests {
         let mut e = c.clone();
         e.set_str(Setting::Region, "eu-west-1").unwrap();
         assert!(!c.cache_compatible(&e));
+    }
+
+    /// Cached answers were verified against the endpoint, region and server ID in force:
+    /// a change of any of them empties the cache; a change of anything else keeps it.
+    #[test]
+    fn cache_compatibility_per_setting() {
+        let mut c = Config::default();
+        c.set_str(Setting::StsEndpoint, "http://127.0.0.1:4566")
+            .unwrap();
+        c.set_str(Setting::ServerId, "db1").unwrap();
+        assert!(c.cache_compatible(&c.clone()));
+        let changed = |f: &dyn Fn(&mut Config)| {
+            let mut d = c.clone();
+            f(&mut d);
+            assert_ne!(d, c);
+            c.cache_compatible(&d)
+        };
+        assert!(!changed(&|d| d
+            .set_str(Setting::StsEndpoint, "http://127.0.0.1:4567")
+            .unwrap()));
+        assert!(!changed(&|d| d.set_str(Setting::StsEndpoint, "").unwrap()));
+        assert!(!changed(&|d| d.set_str(Setting::ServerId, "db2").unwrap()));
+        assert!(!changed(&|d| d.set_str(Setting::ServerId, "").unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::Region, "eu-west-1")
+            .unwrap()));
+        assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
+        assert!(!changed(&|d| d.set_num(Setting::TokenMaxAge, 1800)));
+        assert!(!changed(&|d| d.set_num(Setting::CacheTtl, 59)));
+        // The region in force is what counts: the default region named explicitly is the same.
+        assert!(changed(&|d| d
+            .set_str(Setting::Region, "us-east-1")
+            .unwrap()));
+        assert!(changed(&|d| d.set_num(Setting::CacheTtl, 61)));
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedAccounts, "123456789012")
+            .unwrap()));
+        assert!(changed(&|d| d.set_num(Setting::CacheSize, 5)));
+        assert!(changed(&|d| d.set_num(Setting::StsTimeout, 9)));
+        assert!(changed(&|d| d.set_num(Setting::RequireSecureTransport, 0)));
+        assert!(changed(&|d| d.set_num(Setting::LogVerbosity, 3)));
     }
 
     #[test]

@@ -329,6 +329,61 @@ mod tests {
         }
     }
 
+    /// The resource of a user ARN may be MAX_RESOURCE_LEN long (a 512-character path and
+    /// more), not longer; a refused ARN is shown whole up to MAX_LOGGED_ARN characters.
+    #[test]
+    fn resource_length_limit() {
+        let arn_of = |len: usize| {
+            // "user" + "/" + segments of 9 + "/" ... + "/" + name
+            let mut resource = "user".to_string();
+            while len - resource.len() - 1 > MAX_NAME_LEN {
+                resource.push_str("/segment-x");
+            }
+            let name_len = len - resource.len() - 1;
+            assert!((1..=64).contains(&name_len), "{name_len}");
+            resource.push('/');
+            resource.push_str(&"n".repeat(name_len));
+            assert_eq!(resource.len(), len);
+            format!("arn:aws:iam::123456789012:{resource}")
+        };
+        assert_eq!(MAX_RESOURCE_LEN, 640);
+        let p = parse_arn(&arn_of(MAX_RESOURCE_LEN)).unwrap();
+        assert!(matches!(p.kind, Kind::User { .. }));
+        let long = arn_of(MAX_RESOURCE_LEN + 1);
+        let e = parse_arn(&long).unwrap_err();
+        assert_eq!(e.reason, Reason::CallerUnsupported);
+        assert!(e.detail.contains(&format!("'{long}'")), "shown whole");
+        let longer = format!("{long}{}", "/x".repeat(60));
+        assert!(longer.len() > MAX_LOGGED_ARN);
+        let e = parse_arn(&longer).unwrap_err();
+        let cut = format!("'{}...'", &longer[..MAX_LOGGED_ARN]);
+        assert!(
+            e.detail.contains(&cut),
+            "cut at {MAX_LOGGED_ARN}: {}",
+            e.detail
+        );
+    }
+
+    #[test]
+    fn kinds_are_described_and_displayed() {
+        for (arn, what) in [
+            (
+                "arn:aws:sts::123456789012:assumed-role/A/s1",
+                "an assumed-role session",
+            ),
+            ("arn:aws:iam::123456789012:user/alice", "an IAM user"),
+            ("arn:aws:iam::123456789012:root", "the account root user"),
+            (
+                "arn:aws:sts::123456789012:federated-user/carol",
+                "a federated user",
+            ),
+        ] {
+            let p = parse_arn(arn).unwrap();
+            assert_eq!(p.kind.describe(), what);
+            assert_eq!(p.to_string(), arn);
+        }
+    }
+
     #[test]
     fn each_refusal_names_the_part_that_failed() {
         let why = |arn: &str| parse_arn(arn).unwrap_err().detail;

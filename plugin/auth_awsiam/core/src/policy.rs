@@ -566,6 +566,13 @@ mod tests {
             ("arn:aws:iam::123456789012:role/p*/A", "cannot name a path"),
             ("arn:aws:iam::123456789012:group/A", "unsupported resource"),
             ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
+            // A wildcard does not excuse the rest: characters, length.
+            ("arn:aws:iam::123456789012:role/a b*", "role name 'a b*'"),
+            ("arn:aws:iam::1234x*:role/A", "account '1234x*'"),
+            (
+                "arn:aws:iam::1234567890123*:role/A",
+                "account '1234567890123*'",
+            ),
             (
                 "arn:aws:sts::123456789012:assumed-role/A",
                 "unsupported resource",
@@ -585,6 +592,15 @@ mod tests {
                 .unwrap_err()
                 .contains("limit is 16")
         );
+        // The limits themselves are allowed.
+        let sixteen = vec!["arn:aws:iam::123456789012:role/A"; MAX_PATTERNS].join(",");
+        assert_eq!(parse_auth_string(&sixteen).unwrap().len(), MAX_PATTERNS);
+        let longest = format!(
+            "arn:aws:iam::123456789012:role/A{}",
+            " ".repeat(MAX_AUTH_STRING_LEN - 32)
+        );
+        assert_eq!(longest.len(), MAX_AUTH_STRING_LEN);
+        assert_eq!(parse_auth_string(&longest).unwrap().len(), 1);
         let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(1100));
         assert!(
             check_auth_string(&long)
@@ -762,6 +778,101 @@ mod tests {
             reason(decide("u", bad, &caller, never())),
             Reason::BindingMismatch
         );
+    }
+
+    /// The pattern's account is part of the binding even when both accounts are allowed: a
+    /// role of the same name in another account is another principal.
+    #[test]
+    fn a_binding_names_the_account_as_well_as_the_role() {
+        let s = "arn:aws:iam::123456789012:role/AppRole";
+        let mine = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        assert!(decide("u", s, &mine, configured(&[ACCT, OTHER])).is_ok());
+        let theirs = p("arn:aws:sts::210987654321:assumed-role/AppRole/s1");
+        assert_eq!(
+            reason(decide("u", s, &theirs, configured(&[ACCT, OTHER]))),
+            Reason::BindingMismatch
+        );
+        // The same for every kind of pattern.
+        for (pattern, caller) in [
+            (
+                "arn:aws:iam::123456789012:user/alice",
+                "arn:aws:iam::210987654321:user/alice",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                "arn:aws:sts::210987654321:assumed-role/AppRole/s1",
+            ),
+            (
+                "arn:aws:sts::1234*:assumed-role/AppRole/s1",
+                "arn:aws:sts::210987654321:assumed-role/AppRole/s1",
+            ),
+        ] {
+            assert_eq!(
+                reason(decide("u", pattern, &p(caller), configured(&[ACCT, OTHER]))),
+                Reason::BindingMismatch,
+                "{pattern} / {caller}"
+            );
+        }
+        for (pattern, caller) in [
+            (
+                "arn:aws:iam::123456789012:root",
+                "arn:aws:iam::210987654321:root",
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/carol",
+                "arn:aws:sts::210987654321:federated-user/carol",
+            ),
+        ] {
+            assert_eq!(
+                reason(decide("u", pattern, &p(caller), configured(&[ACCT, OTHER]))),
+                Reason::PrincipalTypeNotAllowed,
+                "{pattern} / {caller}"
+            );
+        }
+    }
+
+    /// A federated-user pattern binds the name (or its wildcard), not any federated user.
+    #[test]
+    fn a_federated_user_pattern_binds_the_name() {
+        let s = "arn:aws:sts::123456789012:federated-user/car*";
+        let carol = p("arn:aws:sts::123456789012:federated-user/carol");
+        assert!(decide("u", s, &carol, never()).is_ok());
+        for other in ["dave", "ca", "xcarol"] {
+            let caller = p(&format!("arn:aws:sts::123456789012:federated-user/{other}"));
+            assert_eq!(
+                reason(decide("u", s, &caller, never())),
+                Reason::PrincipalTypeNotAllowed,
+                "{other}"
+            );
+        }
+        let exact = "arn:aws:sts::123456789012:federated-user/carol";
+        let carolyn = p("arn:aws:sts::123456789012:federated-user/carolyn");
+        assert_eq!(
+            reason(decide("u", exact, &carolyn, never())),
+            Reason::PrincipalTypeNotAllowed
+        );
+    }
+
+    /// An assumed-role pattern binds the role as well as the session.
+    #[test]
+    fn assumed_role_pattern_checks_role() {
+        let caller = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        let other_role = "arn:aws:sts::123456789012:assumed-role/Other/s1";
+        assert_eq!(
+            reason(decide("u", other_role, &caller, never())),
+            Reason::BindingMismatch
+        );
+    }
+
+    #[test]
+    fn a_pattern_names_only_its_literal_account() {
+        let literal = parse_pattern("arn:aws:iam::123456789012:role/A").unwrap();
+        assert!(literal.names_account(ACCT));
+        assert!(!literal.names_account(OTHER));
+        let wildcard = parse_pattern("arn:aws:iam::1234*:role/A").unwrap();
+        assert!(!wildcard.names_account(ACCT));
+        let id = parse_pattern("AROAEXAMPLEID1234567").unwrap();
+        assert!(id.names_account(ACCT));
     }
 
     #[test]

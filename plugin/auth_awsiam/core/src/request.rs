@@ -248,7 +248,8 @@ mod tests {
 
     #[test]
     fn sign_rejects_bad_input() {
-        assert!(sign("Bad Host", "us-east-1", None, &creds(None), time()).is_err());
+        let e = sign("Bad Host", "us-east-1", None, &creds(None), time()).unwrap_err();
+        assert!(e.to_string().contains("'Bad Host'"), "{e}");
         assert!(
             sign(
                 "sts.amazonaws.com",

@@ -501,6 +501,24 @@ pub(crate) mod tests {
     fn too_large() {
         let raw = vec![b'a'; MAX_TOKEN_LEN + 1];
         assert_eq!(reason(&raw), Reason::TokenTooLarge);
+        // The limit itself is read (and refused for what it is).
+        let raw = vec![b'a'; MAX_TOKEN_LEN];
+        assert_eq!(reason(&raw), Reason::TokenVersion);
+    }
+
+    /// Each field's length limit is itself allowed.
+    #[test]
+    fn field_limits_are_inclusive() {
+        let headers = format!(
+            "content-type;host;x-amz-date;x-amz-security-token;x-auth-awsiam-server-id;{}",
+            "z".repeat(MAX_SIGNED_HEADERS_LEN - 74)
+        );
+        assert_eq!(headers.len(), MAX_SIGNED_HEADERS_LEN);
+        assert!(Token::decode(&with_field(3, &headers)).is_ok());
+        let longer = format!("{headers}z");
+        assert_eq!(reason(&with_field(3, &longer)), Reason::TokenField);
+        let session = "a".repeat(MAX_SESSION_TOKEN_LEN);
+        assert!(Token::decode(&with_field(6, &session)).is_ok());
     }
 
     #[test]
@@ -570,8 +588,13 @@ pub(crate) mod tests {
             "20260230T000000Z",
             "20261301T000000Z",
             "20260102T240000Z",
+            "20260102T036000Z",
+            "20260102T030460Z",
             "20260102 030405Z",
+            "20260102T030405X",
             "2026010T030405Z",
+            "20260102T030405Z0",
+            "19691231T235959Z",
         ] {
             assert_eq!(reason(&with_field(1, d)), Reason::TokenField, "{d}");
         }
@@ -649,6 +672,10 @@ pub(crate) mod tests {
         let s = format!("{t:?}");
         assert!(!s.contains(&t.signature));
         assert!(!s.contains(t.session_token.as_deref().unwrap()));
+        // ... and shows the rest.
+        for shown in [&t.host, &t.amz_date, &t.credential, "<redacted>"] {
+            assert!(s.contains(shown), "{shown}: {s}");
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The C ABI driven the way the shim drives it: init, settings, logins, counters, start,
 //! deinit, init again. One test: the plugin state is process-global.
 
+mod common;
+
 use std::ffi::{CStr, CString, c_char, c_int};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,6 +12,7 @@ use auth_awsiam_core::config::Setting;
 use auth_awsiam_core::ffi::*;
 use auth_awsiam_core::request::sign;
 use aws_credential_types::Credentials;
+use common::fake_sts;
 
 static LOG: Mutex<Vec<(c_int, String)>> = Mutex::new(Vec::new());
 
@@ -24,42 +25,6 @@ extern "C" fn sink(level: c_int, message: *const c_char) {
 
 fn logged(needle: &str) -> bool {
     LOG.lock().unwrap().iter().any(|(_, m)| m.contains(needle))
-}
-
-/// Answers GetCallerIdentity with `arn` for every connection until the test ends.
-fn fake_sts(arn: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut len = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-                if line.trim().is_empty() {
-                    break;
-                }
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            let account = &arn[13..25];
-            let xml = format!(
-                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>{arn}</Arn>\
-                 <UserId>X</UserId><Account>{account}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
-                xml.len()
-            );
-        }
-    });
-    addr
 }
 
 fn set_str(setting: c_int, value: &str) -> Result<(), String> {
@@ -76,6 +41,17 @@ fn set_str(setting: c_int, value: &str) -> Result<(), String> {
 }
 
 fn login(user: &[u8], token: Option<&[u8]>, auth: &[u8], out: &mut [c_char]) -> c_int {
+    login_over(1, user, token, auth, out)
+}
+
+/// A login over a connection that is (`secure` = 1) or is not (0) TLS or a local socket.
+fn login_over(
+    secure: c_int,
+    user: &[u8],
+    token: Option<&[u8]>,
+    auth: &[u8],
+    out: &mut [c_char],
+) -> c_int {
     let l = AwsiamLogin {
         user: user.as_ptr().cast(),
         user_len: user.len(),
@@ -85,7 +61,7 @@ fn login(user: &[u8], token: Option<&[u8]>, auth: &[u8], out: &mut [c_char]) -> 
         auth_string_len: auth.len(),
         token: token.map_or(std::ptr::null(), |t| t.as_ptr()),
         token_len: token.map_or(0, <[u8]>::len),
-        secure_transport: 1,
+        secure_transport: secure,
     };
     unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
 }
@@ -95,6 +71,10 @@ const DENY: c_int = Verdict::Deny as c_int;
 const ENDPOINT: c_int = Setting::StsEndpoint as c_int;
 const ALLOWED_ACCOUNTS: c_int = Setting::AllowedAccounts as c_int;
 const LOG_VERBOSITY: c_int = Setting::LogVerbosity as c_int;
+const SERVER_ID: c_int = Setting::ServerId as c_int;
+const TOKEN_MAX_AGE: c_int = Setting::TokenMaxAge as c_int;
+const CACHE_TTL: c_int = Setting::CacheTtl as c_int;
+const REQUIRE_SECURE_TRANSPORT: c_int = Setting::RequireSecureTransport as c_int;
 
 #[test]
 fn the_c_abi_end_to_end() {
@@ -142,6 +122,17 @@ fn the_c_abi_end_to_end() {
             awsiam_auth_string_check(good.as_ptr().cast(), good.len(), err.as_mut_ptr(), 256)
         },
         0
+    );
+    let bad = b"arn:aws:iam::123456789012:role/service-role/AppRole";
+    assert_ne!(
+        unsafe { awsiam_auth_string_check(bad.as_ptr().cast(), bad.len(), err.as_mut_ptr(), 256) },
+        0
+    );
+    assert!(
+        unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .contains("cannot name a path")
     );
     let not_utf8 = b"arn:\xff";
     assert_ne!(
@@ -224,6 +215,66 @@ fn the_c_abi_end_to_end() {
         counters().sts_time_us > 0,
         "sts_time_us grows with the STS exchanges"
     );
+
+    // The transport flag crosses the C ABI: the same good token over a plain TCP
+    // connection is refused (before the cache), unless secure transport is not required.
+    let before = counters();
+    assert_eq!(
+        login_over(0, b"AppRole", Some(&packet), b"", &mut out),
+        DENY
+    );
+    assert!(logged(
+        "access denied for 'AppRole'@'10.1.2.3': insecure_transport:"
+    ));
+    let after = counters();
+    assert_eq!(
+        after.failures_insecure_transport - before.failures_insecure_transport,
+        1
+    );
+    assert_eq!(
+        after.cache_hits, before.cache_hits,
+        "refused before the cache"
+    );
+    awsiam_setting_set_num(REQUIRE_SECURE_TRANSPORT, 0);
+    assert_eq!(
+        login_over(0, b"AppRole", Some(&packet), b"", &mut out),
+        ALLOW
+    );
+    awsiam_setting_set_num(REQUIRE_SECURE_TRANSPORT, 1);
+    assert_eq!(
+        login_over(2, b"AppRole", Some(&packet), b"", &mut out),
+        ALLOW
+    );
+
+    // A settings change the cached answers depend on empties the cache: the next login
+    // goes to STS again. One they do not depend on (a longer TTL) keeps it.
+    let cached_or_sts = |what: &str, out: &mut [c_char]| {
+        let before = counters();
+        assert_eq!(login(b"AppRole", Some(&packet), b"", out), ALLOW, "{what}");
+        let after = counters();
+        match (
+            after.cache_hits - before.cache_hits,
+            after.sts_requests - before.sts_requests,
+        ) {
+            (1, 0) => "cache",
+            (0, 1) => "sts",
+            other => panic!("{what}: (cache hits, STS requests) grew by {other:?}"),
+        }
+    };
+    assert_eq!(cached_or_sts("unchanged", &mut out), "cache");
+    awsiam_setting_set_num(CACHE_TTL, 120);
+    assert_eq!(cached_or_sts("longer TTL", &mut out), "cache");
+    awsiam_setting_set_num(TOKEN_MAX_AGE, 600);
+    assert_eq!(cached_or_sts("token max age", &mut out), "sts");
+    assert_eq!(cached_or_sts("then cached again", &mut out), "cache");
+    // (A token without a server ID is refused while one is set: set it and clear it.)
+    set_str(SERVER_ID, "db1").unwrap();
+    set_str(SERVER_ID, "").unwrap();
+    assert_eq!(cached_or_sts("server id", &mut out), "sts");
+    set_str(ENDPOINT, "http://127.0.0.1:9").unwrap();
+    set_str(ENDPOINT, &format!("http://{addr}")).unwrap();
+    assert_eq!(cached_or_sts("endpoint", &mut out), "sts");
+
     // Wrong role: refused, and the log line names the caller.
     assert_eq!(login(b"Other", Some(&packet), b"", &mut out), DENY);
     assert!(logged(
@@ -277,6 +328,9 @@ fn the_c_abi_end_to_end() {
     LOG.lock().unwrap().clear();
     assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
     assert_eq!(counters().failures, 0, "counters reset by init");
+    // ... and the settings: the endpoint set before is gone, so is the cached answer.
+    assert_eq!(login(b"AppRole", Some(&packet), b"", &mut out), DENY);
+    assert!(logged("host_not_allowed"));
     assert_eq!(login(b"u", None, b"", &mut out), DENY);
     assert!(logged("no_token"));
     awsiam_deinit();

@@ -212,9 +212,15 @@ mod tests {
         let v = caller_from(&target, &ok, "AKID").unwrap();
         assert_eq!(v.principal.account, "123456789012");
         assert_eq!(v.user_id, "AROAEXAMPLE:s1");
-        // Entities are resolved.
+        // Entities are resolved, CDATA is text.
         let amp = ok.replace("s1</Arn>", "s&#49;</Arn>");
         assert_eq!(caller_from(&target, &amp, "AKID").unwrap().arn, v.arn);
+        let cdata = ok.replace(
+            "<Arn>arn:aws:sts::123456789012:assumed-role/AppRole/s1</Arn>",
+            "<Arn><![CDATA[arn:aws:sts::123456789012:assumed-role/]]>AppRole/s1</Arn>",
+        );
+        assert_ne!(cdata, ok);
+        assert_eq!(caller_from(&target, &cdata, "AKID").unwrap().arn, v.arn);
         let cases = [
             ("", Reason::StsBadResponse),
             ("hello", Reason::StsBadResponse),
@@ -236,6 +242,41 @@ mod tests {
                 Reason::CallerUnsupported,
             ),
             (&ok[..ok.len() - 30], Reason::StsBadResponse),
+            // A second document after the first: which one would be the answer?
+            (&format!("{ok}{ok}"), Reason::StsBadResponse),
+            (
+                &format!("{ok}<GetCallerIdentityResponse></GetCallerIdentityResponse>"),
+                Reason::StsBadResponse,
+            ),
+            (
+                &format!(
+                    "{}{}",
+                    ok.replace("<Account>123456789012</Account>", ""),
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                     <Account>123456789012</Account></GetCallerIdentityResult>\
+                     </GetCallerIdentityResponse>"
+                ),
+                Reason::StsBadResponse,
+            ),
+            // A leaf repeated, empty or not, is ambiguous too.
+            (
+                &ok.replace("<UserId>AROAEXAMPLE:s1</UserId>", "<UserId/><UserId/>"),
+                Reason::StsBadResponse,
+            ),
+            (
+                &ok.replace(
+                    "<UserId>AROAEXAMPLE:s1</UserId>",
+                    "<UserId>AROAEXAMPLE:s1</UserId><UserId/>",
+                ),
+                Reason::StsBadResponse,
+            ),
+            (
+                &ok.replace(
+                    "<UserId>AROAEXAMPLE:s1</UserId>",
+                    "<UserId/><UserId>AROAEXAMPLE:s1</UserId>",
+                ),
+                Reason::StsBadResponse,
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(

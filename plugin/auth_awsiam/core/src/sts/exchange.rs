@@ -291,6 +291,30 @@ mod tests {
         handle.join().unwrap();
     }
 
+    /// Only 200 carries an answer: another 2xx with a well-formed identity is not one.
+    #[test]
+    fn only_200_is_an_answer() {
+        for status in [
+            "201 Created",
+            "203 Non-Authoritative Information",
+            "299 Whatever",
+        ] {
+            let (addr, handle) = fake_sts(1, move |_| {
+                Some(http(
+                    status,
+                    &success_xml(
+                        "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                        "123456789012",
+                    ),
+                ))
+            });
+            let (c, t, target) = setup(&addr);
+            let e = call(&target, &t, &c).unwrap_err();
+            assert_eq!(e.reason, Reason::StsBadResponse, "{status}: {e}");
+            handle.join().unwrap();
+        }
+    }
+
     #[test]
     fn redirect_is_not_followed() {
         let (addr, handle) = fake_sts(1, |_| {

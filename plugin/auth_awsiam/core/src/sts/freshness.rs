@@ -148,6 +148,30 @@ mod tests {
         t
     }
 
+    /// The x-amz-date of a time.
+    fn amz(t: SystemTime) -> String {
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        // Civil date from days (Howard Hinnant's algorithm, inverse of days_from_civil).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + u64::from(m <= 2);
+        let s = format!(
+            "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+            rest / 3600,
+            rest % 3600 / 60,
+            rest % 60
+        );
+        assert_eq!(crate::token::amz_date_to_unix(&s), Some(secs));
+        s
+    }
+
     fn reason(r: Result<(), Refusal>) -> Option<Reason> {
         r.err().map(|e| e.reason)
     }
@@ -167,6 +191,47 @@ mod tests {
             0,
             "past tokens are not remembered"
         );
+        // Its detail says how old it is, not "ahead of this server's clock".
+        let e = check_in(&m, &t, &c, signed + 901 * S).unwrap_err();
+        assert!(e.detail.contains("(901 s ago)"), "{}", e.detail);
+    }
+
+    /// Full, the memory forgets the sighting that expires soonest, not a later one.
+    #[test]
+    fn memory_forgets_the_soonest_to_expire_first() {
+        let m = Memory::new(2);
+        let c = Config::default();
+        let base = token(40).signing_time();
+        let signed_at = |n: u8, offset: u64| {
+            let mut t = token(n);
+            let secs = amz(base + Duration::from_secs(offset));
+            t.amz_date = secs;
+            t
+        };
+        let (t1, t2, t3) = (signed_at(41, 0), signed_at(42, 50), signed_at(43, 60));
+        let now = base - 100 * S;
+        for t in [&t1, &t2, &t3] {
+            assert!(check_in(&m, t, &c, now).is_ok());
+        }
+        assert_eq!(m.len.load(Ordering::Relaxed), 2);
+        // t2 is still remembered (first seen at `now`): expired 901 s after it.
+        assert_eq!(
+            reason(check_in(&m, &t2, &c, now + 901 * S)),
+            Some(Reason::TokenExpired)
+        );
+        // t1 was forgotten: its window runs from its signing time again.
+        assert_eq!(reason(check_in(&m, &t1, &c, now + 901 * S)), None);
+    }
+
+    #[test]
+    fn a_memory_of_size_zero_remembers_nothing() {
+        let m = Memory::new(0);
+        let (t, c) = (token(50), Config::default());
+        let first = t.signing_time() - 200 * S;
+        assert!(check_in(&m, &t, &c, first).is_ok());
+        assert_eq!(m.seen.lock().unwrap().len(), 0);
+        // So the window runs from the signing time: fresh 200 s longer.
+        assert!(check_in(&m, &t, &c, first + 1000 * S).is_ok());
     }
 
     #[test]

@@ -226,9 +226,13 @@ mod tests {
     #[test]
     fn host_not_allowed() {
         let t = plain_token("127.0.0.1:4566", "us-east-1");
-        assert_eq!(
-            reason_of(precheck(&t, &cfg(), true, now_of(&t))),
-            Reason::HostNotAllowed
+        let e = precheck(&t, &cfg(), true, now_of(&t)).unwrap_err();
+        assert_eq!(e.reason, Reason::HostNotAllowed);
+        assert!(
+            e.detail.contains("signed for host '127.0.0.1:4566'")
+                && e.detail.contains("no endpoint is configured"),
+            "{}",
+            e.detail
         );
         let mut c = cfg();
         c.endpoint = parse_endpoint("http://127.0.0.1:4567").unwrap();
@@ -240,6 +244,30 @@ mod tests {
         let target = precheck(&t, &c, true, now_of(&t)).unwrap();
         assert_eq!(target.url, "http://127.0.0.1:4566/");
         assert_eq!(target.partition, "aws");
+    }
+
+    /// A configured endpoint serves the configured region, in that region's partition: the
+    /// answer's ARN is held to it (a GovCloud endpoint answering an aws ARN is refused).
+    #[test]
+    fn configured_endpoint_takes_the_partition_of_its_region() {
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("https://sts.example.internal").unwrap();
+        for (region, partition) in [
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("us-isof-south-1", "aws-iso-f"),
+        ] {
+            c.region = region.into();
+            let t = plain_token("sts.example.internal", region);
+            let target = precheck(&t, &c, true, now_of(&t)).unwrap();
+            assert_eq!(target.partition, partition, "{region}");
+            assert_eq!(target.region, region);
+            assert_eq!(target.url, "https://sts.example.internal/");
+        }
     }
 
     #[test]
@@ -369,6 +397,10 @@ mod tests {
             reason_of(precheck(&t, &c, true, signed - Duration::from_secs(301))),
             Reason::TokenFromFuture
         );
+        // The skew limit itself is allowed (this token is remembered from here on).
+        let mut at_limit = t.clone();
+        at_limit.signature = "f3".repeat(32);
+        assert!(precheck(&at_limit, &c, true, signed - Duration::from_secs(300)).is_ok());
         assert_eq!(
             freshness::left(&t, &c, signed + Duration::from_secs(100)),
             Duration::from_secs(800)
@@ -384,6 +416,10 @@ mod tests {
             reason_of(precheck(&ahead, &c, true, first + Duration::from_secs(901))),
             Reason::TokenExpired
         );
+        // Plugin stop forgets first sightings: the window falls back to the signing time.
+        // (Only this test remembers tokens in the process-wide memory.)
+        freshness::forget_all();
+        assert!(precheck(&ahead, &c, true, first + Duration::from_secs(901)).is_ok());
     }
 
     #[test]

@@ -132,9 +132,16 @@ impl Lookups {
 
 static LOOKUPS: Lookups = Lookups::new(MAX_LOOKUPS);
 
-/// ureq's default resolver run in a tracked thread, bounded by the request's timeout.
-#[derive(Debug)]
-struct JoinedResolver;
+/// ureq's default resolver run in a thread tracked by `.0`, bounded by the request's
+/// timeout. (The thread set is a field so a test can give it its own and see which threads
+/// a resolution starts.)
+struct JoinedResolver(&'static Lookups);
+
+impl std::fmt::Debug for JoinedResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinedResolver")
+    }
+}
 
 impl Resolver for JoinedResolver {
     fn resolve(
@@ -153,7 +160,7 @@ impl Resolver for JoinedResolver {
         }
         let (tx, rx) = mpsc::sync_channel(1);
         let (uri, config) = (uri.clone(), config.clone());
-        LOOKUPS.spawn(move || {
+        self.0.spawn(move || {
             // No timeout here: the lookup runs synchronously in this thread.
             let _ =
                 tx.send(DefaultResolver::default().resolve(&uri, &config, NextTimeout::default()));
@@ -199,7 +206,11 @@ pub fn agent(cfg: &Config) -> ureq::Agent {
         .user_agent(USER_AGENT)
         .tls_config(tls)
         .build();
-    let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), JoinedResolver);
+    let agent = ureq::Agent::with_parts(
+        config,
+        DefaultConnector::default(),
+        JoinedResolver(&LOOKUPS),
+    );
     *guard = Some((cfg.connect_timeout, cfg.sts_timeout, agent.clone()));
     agent
 }
@@ -223,7 +234,7 @@ mod tests {
             ..NextTimeout::default()
         };
         // Whether or not the lookup beat the zero timeout, its thread is ours to join.
-        let _ = JoinedResolver.resolve(&uri, &config, timeout);
+        let _ = JoinedResolver(&LOOKUPS).resolve(&uri, &config, timeout);
         // Other tests may add lookups of their own meanwhile: follow ours by thread id.
         let ours: Vec<_> = LOOKUPS
             .running
@@ -239,7 +250,7 @@ mod tests {
         assert!(!left.iter().any(|h| ours.contains(&h.thread().id())));
         drop(left);
         // A lookup that finishes in time answers normally.
-        let got = JoinedResolver
+        let got = JoinedResolver(&LOOKUPS)
             .resolve(&uri, &config, NextTimeout::default())
             .unwrap();
         assert!(got.iter().any(|a| a.ip().is_loopback() && a.port() == 9));
@@ -248,17 +259,27 @@ mod tests {
 
     #[test]
     fn ip_literals_need_no_lookup_thread() {
+        // A thread set that may start no thread at all: any lookup thread is LookupsBusy.
+        static NONE_ALLOWED: Lookups = Lookups::new(0);
+        let resolver = JoinedResolver(&NONE_ALLOWED);
         let config = ureq::Agent::config_builder().build();
         for (uri, want) in [
             ("http://127.0.0.1:4566/", "127.0.0.1:4566"),
             ("http://[::1]:4566/", "[::1]:4566"),
         ] {
             let uri: ureq::http::Uri = uri.parse().unwrap();
-            let got = JoinedResolver
+            let got = resolver
                 .resolve(&uri, &config, NextTimeout::default())
                 .unwrap();
             assert_eq!(got[0].to_string(), want);
         }
+        // A name does need one (so the check above is not vacuous).
+        let name: ureq::http::Uri = "http://localhost:4566/".parse().unwrap();
+        let e = resolver
+            .resolve(&name, &config, NextTimeout::default())
+            .unwrap_err();
+        assert!(is_lookups_busy(&e), "{e}");
+        assert!(NONE_ALLOWED.running.lock().unwrap().is_empty());
     }
 
     #[test]

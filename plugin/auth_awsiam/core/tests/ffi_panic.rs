@@ -1,0 +1,121 @@
+//! A panic on the login path is a refusal: `awsiam_authenticate` catches it, answers DENY
+//! (never ALLOW, even for a login STS approved) and counts it in `failures_internal`.
+//!
+//! The panic is injected without any hook in the plugin: this test binary (its own
+//! process) registers, before the plugin can, a `log` logger that panics on the plugin's
+//! own records. `auth::authenticate` logs every outcome after deciding it, so the login
+//! panics after the decision, inside the real `catch_unwind` of `awsiam_authenticate`.
+
+mod common;
+
+use std::ffi::{CStr, c_char, c_int};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use auth_awsiam_core::config::Setting;
+use auth_awsiam_core::ffi::*;
+use auth_awsiam_core::request::sign;
+use aws_credential_types::Credentials;
+use log::{LevelFilter, Log, Metadata, Record};
+
+/// Panics on the plugin's records while armed.
+struct PanickingLogger;
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+impl Log for PanickingLogger {
+    fn enabled(&self, _: &Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &Record) {
+        if ARMED.load(Ordering::SeqCst) && record.target().starts_with("auth_awsiam") {
+            panic!("injected by the test: the log line of a login");
+        }
+    }
+
+    fn flush(&self) {}
+}
+static LOGGER: PanickingLogger = PanickingLogger;
+
+/// What the plugin sends to the server error log (through the shim's callback).
+static SINK: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+extern "C" fn sink(_level: c_int, message: *const c_char) {
+    let m = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    SINK.lock().unwrap().push(m.into_owned());
+}
+
+fn login(token: Option<&[u8]>, out: &mut [c_char]) -> c_int {
+    let user = b"AppRole";
+    let l = AwsiamLogin {
+        user: user.as_ptr().cast(),
+        user_len: user.len(),
+        host: b"10.1.2.3".as_ptr().cast(),
+        host_len: 8,
+        auth_string: std::ptr::null(),
+        auth_string_len: 0,
+        token: token.map_or(std::ptr::null(), |t| t.as_ptr()),
+        token_len: token.map_or(0, <[u8]>::len),
+        secure_transport: 1,
+    };
+    unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
+}
+
+#[test]
+fn a_panic_while_deciding_a_login_is_deny_and_failures_internal() {
+    log::set_logger(&LOGGER).expect("the first logger of this process");
+    log::set_max_level(LevelFilter::Trace);
+    // The plugin's own registration then fails harmlessly (see logging::install).
+    assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
+    let counters = || unsafe { &*awsiam_counters() }.snapshot();
+
+    let addr = common::fake_sts("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+    let set = |setting: Setting, value: &str| {
+        let v = std::ffi::CString::new(value).unwrap();
+        let rc = unsafe {
+            awsiam_setting_set_str(setting as c_int, v.as_ptr(), std::ptr::null_mut(), 0)
+        };
+        assert_eq!(rc, 0, "{setting:?} = {value}");
+    };
+    set(Setting::StsEndpoint, &format!("http://{addr}"));
+    set(Setting::AllowedAccounts, "123456789012");
+    // No cache: each login goes to STS and decides afresh.
+    awsiam_setting_set_num(Setting::CacheSize as c_int, 0);
+    let creds = Credentials::new("123456789012", "secret", None, None, "t");
+    let packet = sign(&addr, "us-east-1", None, &creds, SystemTime::now())
+        .unwrap()
+        .encode()
+        .into_bytes();
+    let mut out = [0 as c_char; 256];
+
+    // Unarmed, this login is allowed: the injected panic below is what refuses it.
+    assert_eq!(login(Some(&packet), &mut out), Verdict::Allow as c_int);
+
+    for (what, token) in [
+        ("a login STS approved", Some(packet.as_slice())),
+        ("a login without a token", None),
+    ] {
+        out.fill(0);
+        SINK.lock().unwrap().clear();
+        let before = counters();
+        ARMED.store(true, Ordering::SeqCst);
+        let verdict = login(token, &mut out);
+        ARMED.store(false, Ordering::SeqCst);
+        let after = counters();
+        assert_eq!(verdict, Verdict::Deny as c_int, "{what}");
+        assert_eq!(
+            after.failures_internal - before.failures_internal,
+            1,
+            "{what}: failures_internal"
+        );
+        assert_eq!(out[0], 0, "{what}: no external user written");
+        let log = SINK.lock().unwrap();
+        assert!(
+            log.iter()
+                .any(|m| m.contains("access denied: internal: a panic was caught")),
+            "{what}: {log:?}"
+        );
+    }
+    awsiam_deinit();
+}
