@@ -35,6 +35,7 @@ pub enum Reason {
     PrincipalTypeNotAllowed,
     RoleMismatch,
     BindingMismatch,
+    NoMatchingRule,
     AuthStringInvalid,
     Internal,
 }
@@ -52,12 +53,13 @@ pub enum Group {
     StsRejected,
     AccountNotAllowed,
     PrincipalMismatch,
+    NoMatchingRule,
     Internal,
 }
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 29] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -84,6 +86,7 @@ impl Reason {
         Reason::PrincipalTypeNotAllowed,
         Reason::RoleMismatch,
         Reason::BindingMismatch,
+        Reason::NoMatchingRule,
         Reason::AuthStringInvalid,
         Reason::Internal,
     ];
@@ -117,6 +120,7 @@ impl Reason {
             Reason::PrincipalTypeNotAllowed => "principal_type_not_allowed",
             Reason::RoleMismatch => "role_mismatch",
             Reason::BindingMismatch => "binding_mismatch",
+            Reason::NoMatchingRule => "no_matching_rule",
             Reason::AuthStringInvalid => "auth_string_invalid",
             Reason::Internal => "internal",
         }
@@ -149,6 +153,9 @@ impl Reason {
             | Reason::RoleMismatch
             | Reason::BindingMismatch
             | Reason::AuthStringInvalid => Group::PrincipalMismatch,
+            // Its own counter: a caller every check let through but no rule covers is a
+            // gap in the rules (or a stranger), not a mismatch with one account.
+            Reason::NoMatchingRule => Group::NoMatchingRule,
             Reason::Internal => Group::Internal,
         }
     }
@@ -213,6 +220,7 @@ mod tests {
         assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
+        assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);
     }
 
