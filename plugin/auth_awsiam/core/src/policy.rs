@@ -967,7 +967,7 @@ mod tests {
             ),
             (format!("{a} => x, {a} => "), "rule 2"),
             (format!("{a} => x,"), "entry 2 is empty"),
-            (format!(" => x"), "rule 1 '=> x': no pattern before '=>'"),
+            (" => x".to_string(), "rule 1 '=> x': no pattern before '=>'"),
             (format!("{a} => x => y"), "more than one '=>'"),
             (
                 format!("{a} -> x"),
