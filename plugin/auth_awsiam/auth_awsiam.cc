@@ -99,9 +99,17 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
   login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
 
-  const int verdict = awsiam_authenticate(&login, info->external_user,
-                                          sizeof(info->external_user));
-  return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
+  char mapped[sizeof(info->authenticated_as)];
+  static_assert(sizeof(mapped) > AWSIAM_MAX_ACCOUNT_NAME_LEN,
+                "authenticated_as must hold any mapped account name");
+  const int verdict =
+      awsiam_authenticate(&login, info->external_user,
+                          sizeof(info->external_user), mapped, sizeof(mapped));
+  if (verdict != AWSIAM_ALLOW) return CR_ERROR;
+  /* A mapping rule named another account: MySQL proxies to it (GRANT PROXY and
+     the account's existence are checked by the server after we return). */
+  if (mapped[0] != '\0') memcpy(info->authenticated_as, mapped, sizeof(mapped));
+  return CR_OK;
 }
 
 /* IDENTIFIED BY / SET PASSWORD: there is no password to store. */
@@ -327,6 +335,7 @@ static SHOW_VAR awsiam_status_variables[] = {
     AWSIAM_COUNTER("failures_account_not_allowed",
                    failures_account_not_allowed),
     AWSIAM_COUNTER("failures_principal_mismatch", failures_principal_mismatch),
+    AWSIAM_COUNTER("failures_no_matching_rule", failures_no_matching_rule),
     AWSIAM_COUNTER("failures_internal", failures_internal),
     AWSIAM_COUNTER("sts_requests", sts_requests),
     AWSIAM_COUNTER("sts_errors", sts_errors),

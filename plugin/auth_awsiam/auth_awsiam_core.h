@@ -70,6 +70,7 @@ struct awsiam_counters {
   unsigned long long failures_sts_rejected;
   unsigned long long failures_account_not_allowed;
   unsigned long long failures_principal_mismatch;
+  unsigned long long failures_no_matching_rule; /* a proxy account's rules: none matched */
   unsigned long long failures_internal;
   unsigned long long sts_requests;
   unsigned long long sts_errors;
@@ -97,10 +98,17 @@ void awsiam_setting_set_num(int setting, unsigned long long value);
 /* Checks an AS '...' auth string at CREATE/ALTER USER (same return convention). */
 int awsiam_auth_string_check(const char *value, size_t len, char *err, size_t err_cap);
 
+/* Longest account name a mapping rule may name (MySQL's user name limit; ASCII). */
+#define AWSIAM_MAX_ACCOUNT_NAME_LEN 32
+
 /* Decides one login. On AWSIAM_ALLOW writes the caller's ARN (NUL-terminated, cut to
-   fit) into external_user. Writes the refusal to the log itself. */
+   fit) into external_user, and into mapped_account the MySQL account a mapping rule
+   (PATTERN => ACCOUNT) maps the caller to, or '' when the login stays on its own
+   account. mapped_account must have room for AWSIAM_MAX_ACCOUNT_NAME_LEN + 1 bytes, or
+   every login is refused: a name is never cut. Writes the refusal to the log itself. */
 int awsiam_authenticate(const struct awsiam_login *login, char *external_user,
-                        size_t external_user_cap);
+                        size_t external_user_cap, char *mapped_account,
+                        size_t mapped_account_cap);
 
 const struct awsiam_counters *awsiam_counters(void);
 

@@ -7,6 +7,8 @@ use crate::cache;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
+use crate::logging;
+use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts};
 use crate::server_identity;
@@ -44,6 +46,14 @@ pub enum Seen {
 /// A refusal and what was seen of the caller by then.
 pub type Denied = (Refusal, Seen);
 
+/// A login let in: who the caller is, and, for a proxy account, the account a mapping rule
+/// maps it to (MySQL's proxy check comes next, in the server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    pub caller: Caller,
+    pub mapped: Option<Mapped>,
+}
+
 /// Longest unique ID or access key ID written to a log line (IAM's limit is 128).
 const MAX_LOGGED_ID: usize = 128;
 
@@ -78,7 +88,7 @@ impl Seen {
 pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
 
 /// Decides one login with the settings in force, then logs and counts the outcome.
-pub fn authenticate(login: &Login) -> Result<Caller, Refusal> {
+pub fn authenticate(login: &Login) -> Result<Admitted, Refusal> {
     let cfg = config::current();
     let result = verify(
         login,
@@ -96,7 +106,7 @@ pub fn verify(
     cfg: &Config,
     now: SystemTime,
     server: ServerAccounts,
-) -> Result<Caller, Denied> {
+) -> Result<Admitted, Denied> {
     let raw = login.token.ok_or_else(|| {
         (
             refuse(
@@ -120,9 +130,11 @@ pub fn verify(
             })
         }
     };
-    policy::decide(login.user, login.auth_string, &caller, allowed)
+    // Every check above (token, audience, freshness, STS) ran before this point; the
+    // policy checks the account before it maps.
+    let mapped = policy::decide(login.user, login.auth_string, &caller, allowed)
         .map_err(|r| (r, Seen::Caller(Box::new(caller.clone()))))?;
-    Ok(caller)
+    Ok(Admitted { caller, mapped })
 }
 
 /// The STS answer for a token: from the cache, else from STS (then cached).
@@ -152,16 +164,28 @@ fn loggable(s: &str) -> String {
     quoted(s, MAX_LOGGED_NAME)
 }
 
-fn report(login: &Login, result: &Result<Caller, Denied>) {
+fn report(login: &Login, result: &Result<Admitted, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
-        Ok(c) => {
+        Ok(Admitted { caller: c, mapped }) => {
             COUNTERS.add_success();
-            log::info!(
+            let who = format!(
                 "{user}@{host} authenticated as {} ({})",
                 c.arn,
                 ids(&c.user_id, &c.access_key_id)
             );
+            match mapped {
+                None => log::info!("{who}"),
+                // A note from verbosity 2: MySQL may still refuse the mapped login (no such
+                // account, no GRANT PROXY), and then this line says what the plugin did.
+                Some(m) => log::info!(
+                    target: logging::NOTE,
+                    "{who}, mapped to '{}' by rule {} (MySQL then requires an account '{}' and GRANT PROXY ON it TO the proxy account)",
+                    m.account,
+                    m.rule,
+                    m.account
+                ),
+            }
         }
         Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
@@ -239,7 +263,7 @@ mod tests {
         (cfg, token.encode().into_bytes(), handle)
     }
 
-    fn reason(r: Result<Caller, Denied>) -> Reason {
+    fn reason(r: Result<Admitted, Denied>) -> Reason {
         r.unwrap_err().0.reason
     }
 
@@ -287,7 +311,11 @@ mod tests {
         let (cfg, token, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
         let l = login("AppRole", "", Some(&token));
         let id = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap();
-        assert_eq!(id.arn, "arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        assert_eq!(
+            id.caller.arn,
+            "arn:aws:sts::123456789012:assumed-role/AppRole/s1"
+        );
+        assert_eq!(id.mapped, None);
         let l = login("Other", "", Some(&token));
         let (r, seen) = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap_err();
         assert_eq!(r.reason, Reason::RoleMismatch);

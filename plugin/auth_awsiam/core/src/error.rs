@@ -36,6 +36,7 @@ pub enum Reason {
     PrincipalTypeNotAllowed,
     RoleMismatch,
     BindingMismatch,
+    NoMatchingRule,
     AuthStringInvalid,
     Internal,
 }
@@ -53,6 +54,7 @@ pub enum Group {
     StsRejected,
     AccountNotAllowed,
     PrincipalMismatch,
+    NoMatchingRule,
     Internal,
 }
 
@@ -86,6 +88,7 @@ impl Reason {
         Reason::PrincipalTypeNotAllowed,
         Reason::RoleMismatch,
         Reason::BindingMismatch,
+        Reason::NoMatchingRule,
         Reason::AuthStringInvalid,
         Reason::Internal,
     ];
@@ -120,6 +123,7 @@ impl Reason {
             Reason::PrincipalTypeNotAllowed => "principal_type_not_allowed",
             Reason::RoleMismatch => "role_mismatch",
             Reason::BindingMismatch => "binding_mismatch",
+            Reason::NoMatchingRule => "no_matching_rule",
             Reason::AuthStringInvalid => "auth_string_invalid",
             Reason::Internal => "internal",
         }
@@ -153,6 +157,9 @@ impl Reason {
             | Reason::RoleMismatch
             | Reason::BindingMismatch
             | Reason::AuthStringInvalid => Group::PrincipalMismatch,
+            // Its own counter: a caller every check let through but no rule covers is a
+            // gap in the rules (or a stranger), not a mismatch with one account.
+            Reason::NoMatchingRule => Group::NoMatchingRule,
             Reason::Internal => Group::Internal,
         }
     }
@@ -217,6 +224,7 @@ mod tests {
         assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
+        assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);
     }
 

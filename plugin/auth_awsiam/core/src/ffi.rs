@@ -10,6 +10,7 @@ pub use crate::abi::{AwsiamLogin, LogLevel, Verdict};
 use crate::auth::{self, Login};
 use crate::error::{Reason, refuse};
 use crate::logging::{self, LogFn};
+use crate::mapping::MAX_ACCOUNT_NAME_LEN;
 use crate::metrics::{COUNTERS, Counters};
 use crate::plugin;
 
@@ -196,12 +197,15 @@ pub unsafe extern "C" fn awsiam_auth_string_check(
 
 /// # Safety
 /// `login` is NULL or points to a valid `struct awsiam_login` whose pointers are NULL or
-/// valid for their lengths; `external_user` is NULL or writable for `external_user_cap`.
+/// valid for their lengths; `external_user` is NULL or writable for `external_user_cap`;
+/// `mapped_account` is NULL or writable for `mapped_account_cap`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_authenticate(
     login: *const AwsiamLogin,
     external_user: *mut c_char,
     external_user_cap: usize,
+    mapped_account: *mut c_char,
+    mapped_account_cap: usize,
 ) -> c_int {
     let verdict = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: caller guarantees `login` is NULL or valid.
@@ -237,10 +241,25 @@ pub unsafe extern "C" fn awsiam_authenticate(
             token,
             secure_transport: l.secure_transport != 0,
         };
+        // A mapped account name is written whole or not at all: cut, it would name another
+        // account. Every valid name fits in this much, so a smaller buffer is refused first.
+        if mapped_account.is_null() || mapped_account_cap <= MAX_ACCOUNT_NAME_LEN {
+            let refusal = refuse(
+                Reason::Internal,
+                "the server passed no room for a mapped account name",
+            );
+            auth::report_refusal(&login, refusal);
+            return DENY;
+        }
         match auth::authenticate(&login) {
-            Ok(id) => {
-                // SAFETY: caller guarantees on `external_user`.
-                unsafe { write_c(external_user, external_user_cap, &id.arn) };
+            Ok(admitted) => {
+                // SAFETY: caller guarantees on `external_user` and `mapped_account`; the
+                // name fits (checked above against MAX_ACCOUNT_NAME_LEN).
+                unsafe {
+                    write_c(external_user, external_user_cap, &admitted.caller.arn);
+                    let name = admitted.mapped.as_ref().map_or("", |m| m.account.as_str());
+                    write_c(mapped_account, mapped_account_cap, name);
+                }
                 ALLOW
             }
             Err(_) => DENY,

@@ -21,17 +21,23 @@ pub const MAX_MESSAGE_LEN: usize = 2048;
 /// levels and with contents we do not control.
 const OWN_TARGET: &str = "auth_awsiam";
 
+/// Target of the informational lines shown from verbosity 2, like refusals: what a DBA
+/// needs next to a refusal the server itself makes after the plugin said yes (a mapped
+/// login without GRANT PROXY). `log::info!(target: NOTE, ...)`.
+pub const NOTE: &str = "auth_awsiam_core::note";
+
 static SINK: RwLock<Option<LogFn>> = RwLock::new(None);
 static VERBOSITY: AtomicU8 = AtomicU8::new(DEFAULT_LOG_VERBOSITY);
 
 struct ShimLogger;
 static LOGGER: ShimLogger = ShimLogger;
 
-fn enabled_at(level: Level) -> bool {
+fn enabled_at(level: Level, target: &str) -> bool {
     let v = VERBOSITY.load(Ordering::Relaxed);
     match level {
         Level::Error => true,
         Level::Warn => v >= 2,
+        Level::Info if target == NOTE => v >= 2,
         Level::Info => v >= 3,
         Level::Debug | Level::Trace => false,
     }
@@ -39,7 +45,7 @@ fn enabled_at(level: Level) -> bool {
 
 impl Log for ShimLogger {
     fn enabled(&self, metadata: &Metadata) -> bool {
-        metadata.target().starts_with(OWN_TARGET) && enabled_at(metadata.level())
+        metadata.target().starts_with(OWN_TARGET) && enabled_at(metadata.level(), metadata.target())
     }
 
     fn log(&self, record: &Record) {
@@ -127,12 +133,18 @@ mod tests {
 
     #[test]
     fn verbosity_levels() {
+        let own = "auth_awsiam_core::auth";
         set_verbosity(1);
-        assert!(enabled_at(Level::Error) && !enabled_at(Level::Warn));
+        assert!(enabled_at(Level::Error, own) && !enabled_at(Level::Warn, own));
+        assert!(!enabled_at(Level::Info, NOTE));
         set_verbosity(2);
-        assert!(enabled_at(Level::Warn) && !enabled_at(Level::Info));
+        assert!(enabled_at(Level::Warn, own) && !enabled_at(Level::Info, own));
+        assert!(
+            enabled_at(Level::Info, NOTE),
+            "notes show with the refusals"
+        );
         set_verbosity(3);
-        assert!(enabled_at(Level::Info) && !enabled_at(Level::Debug));
+        assert!(enabled_at(Level::Info, own) && !enabled_at(Level::Debug, own));
         set_verbosity(DEFAULT_LOG_VERBOSITY);
     }
 

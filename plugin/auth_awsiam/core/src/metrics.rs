@@ -62,6 +62,8 @@ counters! {
     failures_sts_rejected,
     failures_account_not_allowed,
     failures_principal_mismatch,
+    /// A proxy account's mapping rules: none matched the caller (reason no_matching_rule).
+    failures_no_matching_rule,
     failures_internal,
     sts_requests,
     sts_errors,
@@ -100,6 +102,7 @@ impl Counters {
             Group::StsRejected => &self.failures_sts_rejected,
             Group::AccountNotAllowed => &self.failures_account_not_allowed,
             Group::PrincipalMismatch => &self.failures_principal_mismatch,
+            Group::NoMatchingRule => &self.failures_no_matching_rule,
             Group::Internal => &self.failures_internal,
         });
     }

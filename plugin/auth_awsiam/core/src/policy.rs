@@ -4,12 +4,13 @@ use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{
     Caller, Kind, MAX_NAME_LEN, Principal, is_name, is_partition, is_path_segment,
 };
+use crate::mapping::{self, MAX_RULES, Mapped, Rule};
 use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
 
-/// Most patterns in one auth string.
+/// Most patterns in one binding (an auth string without rules).
 pub const MAX_PATTERNS: usize = 16;
-/// Longest auth string.
-pub const MAX_AUTH_STRING_LEN: usize = 1024;
+/// Longest auth string (room for `MAX_RULES` rules of about a hundred bytes).
+pub const MAX_AUTH_STRING_LEN: usize = 4096;
 /// The wildcard: any run of characters other than '/' and ':'.
 pub const WILDCARD: char = '*';
 
@@ -303,8 +304,27 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
     })
 }
 
-/// Parses a whole auth string: empty, or 1 to 16 comma-separated patterns.
-pub fn parse_auth_string(s: &str) -> Result<Vec<Pattern>, String> {
+/// What an account's `AS '...'` string says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthString {
+    /// Empty: the default rule (role name = user name).
+    Default,
+    /// Plain patterns: the caller must match one of them and logs in as this account.
+    Binding(Vec<Pattern>),
+    /// `PATTERN => ACCOUNT` rules: this is a proxy account; the first matching rule names
+    /// the account the caller becomes.
+    Mapping(Vec<Rule>),
+}
+
+/// Why rules and plain patterns cannot share an auth string: a plain pattern in a proxy
+/// account would let the caller in as the proxy account itself, which is rarely meant (an
+/// anonymous proxy account usually has no privileges of its own).
+const MIXED_REFUSED: &str = "plain patterns and PATTERN => ACCOUNT rules cannot be mixed: \
+     in an account with rules, every entry must name the account it maps to";
+
+/// Parses a whole auth string: empty, 1 to 16 comma-separated patterns, or 1 to 32
+/// comma-separated `PATTERN => ACCOUNT` rules.
+pub fn parse_auth_string(s: &str) -> Result<AuthString, String> {
     if s.len() > MAX_AUTH_STRING_LEN {
         return Err(format!(
             "auth string is {} bytes, the limit is {MAX_AUTH_STRING_LEN}",
@@ -312,9 +332,57 @@ pub fn parse_auth_string(s: &str) -> Result<Vec<Pattern>, String> {
         ));
     }
     if s.trim().is_empty() {
-        return Ok(Vec::new());
+        return Ok(AuthString::Default);
     }
     let items: Vec<&str> = s.split(',').map(str::trim).collect();
+    if let Some(i) = items.iter().position(|item| item.is_empty()) {
+        return Err(format!("entry {} is empty (stray comma?)", i + 1));
+    }
+    if let Some(i) = items
+        .iter()
+        .position(|i| i.contains('>') && !i.contains(mapping::ARROW))
+    {
+        return Err(format!(
+            "entry {} {}: '>' outside '{}': a rule is PATTERN {} ACCOUNT",
+            i + 1,
+            shown(items[i]),
+            mapping::ARROW,
+            mapping::ARROW
+        ));
+    }
+    let rules = items.iter().filter(|i| mapping::looks_like_rule(i)).count();
+    if rules == 0 {
+        return parse_binding(&items).map(AuthString::Binding);
+    }
+    if rules < items.len() {
+        let plain = items
+            .iter()
+            .position(|i| !mapping::looks_like_rule(i))
+            .expect("some entry is not a rule");
+        return Err(format!(
+            "entry {} {} has no '{}': {MIXED_REFUSED}",
+            plain + 1,
+            shown(items[plain]),
+            mapping::ARROW
+        ));
+    }
+    if items.len() > MAX_RULES {
+        return Err(format!(
+            "auth string has {} rules, the limit is {MAX_RULES}",
+            items.len()
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            mapping::parse_rule(item).map_err(|e| format!("rule {} {}: {e}", i + 1, shown(item)))
+        })
+        .collect::<Result<_, _>>()
+        .map(AuthString::Mapping)
+}
+
+fn parse_binding(items: &[&str]) -> Result<Vec<Pattern>, String> {
     if items.len() > MAX_PATTERNS {
         return Err(format!(
             "auth string has {} patterns, the limit is {MAX_PATTERNS}",
@@ -325,9 +393,6 @@ pub fn parse_auth_string(s: &str) -> Result<Vec<Pattern>, String> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            if item.is_empty() {
-                return Err(format!("pattern {} is empty (stray comma?)", i + 1));
-            }
             parse_pattern(item).map_err(|e| format!("pattern {} {}: {e}", i + 1, shown(item)))
         })
         .collect()
@@ -381,24 +446,35 @@ pub fn no_allowed_account(why: &str) -> Refusal {
 }
 
 /// Decides whether `caller` may log in as MySQL `user` whose auth string is
-/// `auth_string`. `allowed` is called only when the account rule needs the allowed set
+/// `auth_string`: `Ok(None)` as that account itself, `Ok(Some(mapped))` as the account a
+/// mapping rule names. `allowed` is called only when the account rule needs the allowed set
 /// (it may wait for the server's own account).
 pub fn decide(
     user: &str,
     auth_string: &str,
     caller: &Caller,
     allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
-) -> Result<(), Refusal> {
+) -> Result<Option<Mapped>, Refusal> {
     let principal = &caller.principal;
-    let patterns = parse_auth_string(auth_string).map_err(|e| {
+    let parsed = parse_auth_string(auth_string).map_err(|e| {
         refuse(
             Reason::AuthStringInvalid,
             format!("the account's auth string is invalid: {e}"),
         )
     })?;
-    if patterns.is_empty() {
-        return decide_default(user, principal, allowed);
+    match parsed {
+        AuthString::Default => decide_default(user, principal, allowed).map(|()| None),
+        AuthString::Binding(patterns) => decide_binding(&patterns, caller, allowed).map(|()| None),
+        AuthString::Mapping(rules) => decide_mapping(&rules, caller, allowed).map(Some),
     }
+}
+
+fn decide_binding(
+    patterns: &[Pattern],
+    caller: &Caller,
+    allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
+) -> Result<(), Refusal> {
+    let principal = &caller.principal;
     let matching: Vec<&Pattern> = patterns.iter().filter(|p| p.matches(caller)).collect();
     if matching.is_empty() {
         return Err(match principal.kind {
@@ -417,6 +493,37 @@ pub fn decide(
         return Ok(());
     }
     allowed()?.check(&principal.account)
+}
+
+/// The first matching rule decides, with the account rule of a binding: a rule that names
+/// the caller's account (literally, or by a unique ID) allows it; otherwise the account must
+/// be allowed. A caller from an account that is not allowed is refused before it is mapped:
+/// a later rule is not tried.
+fn decide_mapping(
+    rules: &[Rule],
+    caller: &Caller,
+    allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
+) -> Result<Mapped, Refusal> {
+    let principal = &caller.principal;
+    let Some((number, rule)) = mapping::first_match(rules, caller) else {
+        return Err(match principal.kind {
+            Kind::Root | Kind::FederatedUser { .. } => type_not_allowed(principal),
+            _ => refuse(
+                Reason::NoMatchingRule,
+                format!(
+                    "the caller matches none of the proxy account's {} mapping rule(s)",
+                    rules.len()
+                ),
+            ),
+        });
+    };
+    if !rule.pattern.names_account(&principal.account) {
+        allowed()?.check(&principal.account)?;
+    }
+    Ok(Mapped {
+        account: rule.account.clone(),
+        rule: number,
+    })
 }
 
 fn type_not_allowed(p: &Principal) -> Refusal {
@@ -496,7 +603,7 @@ mod tests {
         || Err(no_allowed_account("no credentials"))
     }
 
-    fn reason(r: Result<(), Refusal>) -> Reason {
+    fn reason<T: std::fmt::Debug>(r: Result<T, Refusal>) -> Reason {
         r.unwrap_err().reason
     }
 
@@ -541,7 +648,7 @@ mod tests {
     #[test]
     fn auth_strings_invalid_with_precise_messages() {
         let cases = [
-            ("arn:aws:iam::123456789012:role/A,", "pattern 2 is empty"),
+            ("arn:aws:iam::123456789012:role/A,", "entry 2 is empty"),
             ("role/AppRole", "pattern 1 'role/AppRole': not an ARN"),
             ("arn:aws*:iam::123456789012:role/A", "unknown partition"),
             ("arn:aws:iam:us-east-1:123456789012:role/A", "empty region"),
@@ -601,11 +708,14 @@ mod tests {
         );
         assert_eq!(longest.len(), MAX_AUTH_STRING_LEN);
         assert_eq!(parse_auth_string(&longest).unwrap().len(), 1);
-        let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(1100));
+        let long = format!(
+            "arn:aws:iam::123456789012:role/{}",
+            "a".repeat(MAX_AUTH_STRING_LEN + 10)
+        );
         assert!(
             check_auth_string(&long)
                 .unwrap_err()
-                .contains("limit is 1024")
+                .contains("limit is 4096")
         );
     }
 
@@ -926,6 +1036,171 @@ mod tests {
             let e = check_auth_string(bad).unwrap_err();
             assert!(e.contains("unique ID (AROA..., AIDA...)"), "{bad}: {e}");
         }
+    }
+
+    fn mapped<T>(r: Result<Option<Mapped>, T>) -> Option<(String, usize)>
+    where
+        T: std::fmt::Debug,
+    {
+        r.unwrap().map(|m| (m.account, m.rule))
+    }
+
+    const RULES: &str = "arn:aws:iam::123456789012:role/dev-* => developers,
+        arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DBA_*/* => dba,
+        arn:aws:iam::123456789012:role/ci-deploy => deployer";
+
+    #[test]
+    fn auth_string_kinds() {
+        assert_eq!(parse_auth_string(" "), Ok(AuthString::Default));
+        assert!(matches!(
+            parse_auth_string("arn:aws:iam::123456789012:role/A"),
+            Ok(AuthString::Binding(p)) if p.len() == 1
+        ));
+        let Ok(AuthString::Mapping(rules)) = parse_auth_string(RULES) else {
+            panic!("{:?}", parse_auth_string(RULES))
+        };
+        let accounts: Vec<&str> = rules.iter().map(|r| r.account.as_str()).collect();
+        assert_eq!(accounts, ["developers", "dba", "deployer"]);
+    }
+
+    #[test]
+    fn rule_strings_invalid_with_precise_messages() {
+        let a = "arn:aws:iam::123456789012:role/A";
+        let cases = [
+            (
+                format!("{a} => x, {a}"),
+                "entry 2 'arn:aws:iam::123456789012:role/A' has no '=>': plain patterns and PATTERN => ACCOUNT rules cannot be mixed",
+            ),
+            (
+                format!("{a}, {a} => x"),
+                "entry 1 'arn:aws:iam::123456789012:role/A' has no '=>'",
+            ),
+            (
+                format!("{a} => "),
+                "rule 1 'arn:aws:iam::123456789012:role/A =>': no account name",
+            ),
+            (format!("{a} => x, {a} => "), "rule 2"),
+            (format!("{a} => x,"), "entry 2 is empty"),
+            (" => x".to_string(), "rule 1 '=> x': no pattern before '=>'"),
+            (format!("{a} => x => y"), "more than one '=>'"),
+            (
+                format!("{a} -> x"),
+                "entry 1 'arn:aws:iam::123456789012:role/A -> x': '>' outside '=>'",
+            ),
+            (format!("{a} => x, {a} -> y"), "entry 2"),
+            (format!("{a} => 'x'@'%'"), "without quotes"),
+            (format!("{a} => x@%"), "names a host"),
+            (
+                "arn:aws:iam::123456789012:role/ => x".to_string(),
+                "role name ''",
+            ),
+        ];
+        for (s, want) in cases {
+            let e = check_auth_string(&s).unwrap_err();
+            assert!(e.contains(want), "{s}: got '{e}', want '{want}'");
+        }
+        let at_limit = vec![format!("{a} => x"); MAX_RULES].join(",");
+        assert!(check_auth_string(&at_limit).is_ok());
+        let many = vec![format!("{a} => x"); MAX_RULES + 1].join(",");
+        let e = check_auth_string(&many).unwrap_err();
+        assert!(e.contains("33 rules, the limit is 32"), "{e}");
+    }
+
+    #[test]
+    fn mapping_first_match_wins() {
+        let dev = p("arn:aws:sts::123456789012:assumed-role/dev-alice/s1");
+        assert_eq!(
+            mapped(decide("anyone", RULES, &dev, never())),
+            Some(("developers".into(), 1))
+        );
+        let sso =
+            p("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DBA_abc123/alice@example.com");
+        assert_eq!(
+            mapped(decide("", RULES, &sso, never())),
+            Some(("dba".into(), 2))
+        );
+        // An earlier, broader rule wins over a later, narrower one.
+        let broad_first = "arn:aws:iam::123456789012:role/* => readers, \
+                           arn:aws:iam::123456789012:role/dev-* => developers";
+        assert_eq!(
+            mapped(decide("", broad_first, &dev, never())),
+            Some(("readers".into(), 1))
+        );
+        // The MySQL user name plays no part.
+        assert_eq!(
+            mapped(decide("dba", RULES, &dev, never())),
+            Some(("developers".into(), 1))
+        );
+    }
+
+    #[test]
+    fn mapping_refusals() {
+        let ops = p("arn:aws:sts::123456789012:assumed-role/ops/s1");
+        assert_eq!(
+            reason(decide("", RULES, &ops, never())),
+            Reason::NoMatchingRule
+        );
+        // A stranger's role of the same name matches no rule with a literal account.
+        let stranger = p("arn:aws:sts::210987654321:assumed-role/dev-alice/s1");
+        assert_eq!(
+            reason(decide("", RULES, &stranger, never())),
+            Reason::NoMatchingRule
+        );
+        // The root user and federated users: refused as in a binding.
+        let root = p("arn:aws:iam::123456789012:root");
+        assert_eq!(
+            reason(decide("", RULES, &root, never())),
+            Reason::PrincipalTypeNotAllowed
+        );
+        assert_eq!(
+            mapped(decide(
+                "",
+                "arn:aws:iam::123456789012:root => breakglass",
+                &root,
+                never()
+            )),
+            Some(("breakglass".into(), 1))
+        );
+        // A stored string that is no longer valid is refused, never half-read.
+        let stored = "arn:aws:iam::123456789012:role/path/dev-* => developers";
+        let dev = p("arn:aws:sts::123456789012:assumed-role/dev-alice/s1");
+        assert_eq!(
+            reason(decide("", stored, &dev, never())),
+            Reason::AuthStringInvalid
+        );
+    }
+
+    #[test]
+    fn mapping_checks_the_account_first() {
+        // A wildcard account: the caller's account must be allowed, and if it is not, the
+        // caller is refused there (no later rule is tried).
+        let s = "arn:aws:iam::*:role/dev-* => developers, \
+                 arn:aws:iam::210987654321:role/dev-* => partners";
+        let other = p("arn:aws:sts::210987654321:assumed-role/dev-bob/s1");
+        assert_eq!(
+            reason(decide("", s, &other, configured(&[ACCT]))),
+            Reason::AccountNotAllowed
+        );
+        assert_eq!(
+            reason(decide("", s, &other, unknown())),
+            Reason::NoAllowedAccount
+        );
+        assert_eq!(
+            mapped(decide("", s, &other, configured(&[ACCT, OTHER]))),
+            Some(("developers".into(), 1))
+        );
+        // A literal account in the matching rule allows that account, as in a binding; so
+        // does a unique ID.
+        let literal = "arn:aws:iam::210987654321:role/dev-* => partners";
+        assert_eq!(
+            mapped(decide("", literal, &other, never())),
+            Some(("partners".into(), 1))
+        );
+        let id = with_user_id(other.clone(), "AROAEXAMPLEID1234567:s1");
+        assert_eq!(
+            mapped(decide("", "AROAEXAMPLEID1234567 => partners", &id, never())),
+            Some(("partners".into(), 1))
+        );
     }
 
     #[test]

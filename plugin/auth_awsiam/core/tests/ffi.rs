@@ -40,6 +40,9 @@ fn set_str(setting: c_int, value: &str) -> Result<(), String> {
     }
 }
 
+/// Room the shim gives a mapped account name: `sizeof(info->authenticated_as)`.
+const AUTHENTICATED_AS_LEN: usize = 32 * 3 + 1;
+
 fn login(user: &[u8], token: Option<&[u8]>, auth: &[u8], out: &mut [c_char]) -> c_int {
     login_over(1, user, token, auth, out)
 }
@@ -52,6 +55,33 @@ fn login_over(
     auth: &[u8],
     out: &mut [c_char],
 ) -> c_int {
+    let mut mapped = [0x55 as c_char; AUTHENTICATED_AS_LEN];
+    let verdict = login_mapped_over(secure, user, token, auth, out, &mut mapped);
+    if verdict == ALLOW {
+        assert_eq!(mapped[0], 0, "no rule: no mapped account");
+    }
+    verdict
+}
+
+/// A login whose mapped account (if any) is written into `mapped`.
+fn login_mapped(
+    user: &[u8],
+    token: Option<&[u8]>,
+    auth: &[u8],
+    out: &mut [c_char],
+    mapped: &mut [c_char],
+) -> c_int {
+    login_mapped_over(1, user, token, auth, out, mapped)
+}
+
+fn login_mapped_over(
+    secure: c_int,
+    user: &[u8],
+    token: Option<&[u8]>,
+    auth: &[u8],
+    out: &mut [c_char],
+    mapped: &mut [c_char],
+) -> c_int {
     let l = AwsiamLogin {
         user: user.as_ptr().cast(),
         user_len: user.len(),
@@ -63,7 +93,15 @@ fn login_over(
         token_len: token.map_or(0, <[u8]>::len),
         secure_transport: secure,
     };
-    unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
+    unsafe {
+        awsiam_authenticate(
+            &l,
+            out.as_mut_ptr(),
+            out.len(),
+            mapped.as_mut_ptr(),
+            mapped.len(),
+        )
+    }
 }
 
 const ALLOW: c_int = Verdict::Allow as c_int;
@@ -155,7 +193,15 @@ fn the_c_abi_end_to_end() {
     assert_eq!(login(b"AppRole", None, b"", &mut out), DENY);
     assert!(logged("access denied for 'AppRole'@'10.1.2.3': no_token:"));
     assert_eq!(
-        unsafe { awsiam_authenticate(std::ptr::null(), out.as_mut_ptr(), out.len()) },
+        unsafe {
+            awsiam_authenticate(
+                std::ptr::null(),
+                out.as_mut_ptr(),
+                out.len(),
+                std::ptr::null_mut(),
+                0,
+            )
+        },
         DENY
     );
     assert_eq!(
@@ -284,6 +330,47 @@ fn the_c_abi_end_to_end() {
     assert!(logged(
         "(caller arn:aws:sts::123456789012:assumed-role/AppRole/s1, user ID 'X', access key ID '123456789012')"
     ));
+
+    // A proxy account's rule maps the caller: the account name comes back for the shim to
+    // copy into authenticated_as, and the log says so from verbosity 2 (MySQL's own proxy
+    // check follows, and may refuse).
+    awsiam_setting_set_num(LOG_VERBOSITY, 2);
+    let rules = b"arn:aws:iam::123456789012:role/Ops => ops, arn:aws:iam::123456789012:role/App* => developers";
+    let mut mapped = [0x55 as c_char; AUTHENTICATED_AS_LEN];
+    assert_eq!(
+        login_mapped(b"", Some(&packet), rules, &mut out, &mut mapped),
+        ALLOW
+    );
+    assert_eq!(
+        unsafe { CStr::from_ptr(mapped.as_ptr()) }.to_str().unwrap(),
+        "developers"
+    );
+    assert!(logged(
+        "''@'10.1.2.3' authenticated as arn:aws:sts::123456789012:assumed-role/AppRole/s1 \
+         (user ID 'X', access key ID '123456789012'), mapped to 'developers' by rule 2"
+    ));
+    // No rule matches: its own reason and counter.
+    let others = b"arn:aws:iam::123456789012:role/Ops => ops";
+    assert_eq!(
+        login_mapped(b"", Some(&packet), others, &mut out, &mut mapped),
+        DENY
+    );
+    assert!(logged("access denied for ''@'10.1.2.3': no_matching_rule:"));
+    assert_eq!(counters().failures_no_matching_rule, 1);
+    // A buffer that could not hold every valid name is refused before anything else: a
+    // name is never cut into another account's name.
+    let internal = counters().failures_internal;
+    let mut short = [0 as c_char; 32];
+    assert_eq!(
+        login_mapped(b"", Some(&packet), rules, &mut out, &mut short),
+        DENY
+    );
+    assert_eq!(counters().failures_internal, internal + 1);
+    assert!(logged(
+        "access denied for ''@'10.1.2.3': internal: the server passed no room for a mapped account name"
+    ));
+    awsiam_setting_set_num(LOG_VERBOSITY, 3);
+
     // Nothing secret in any log line.
     let sig = token.rsplit('.').next().unwrap();
     for (_, m) in LOG.lock().unwrap().iter() {

@@ -215,3 +215,18 @@ fn the_shim_shows_every_counter() {
         "the shim's status variables and the counters differ"
     );
 }
+
+#[test]
+fn the_mapped_account_limit_matches() {
+    // `#define AWSIAM_MAX_ACCOUNT_NAME_LEN N`: the shim's static_assert and the core's
+    // refusal of a smaller buffer rely on the same number.
+    let text = plugin_file("../auth_awsiam_core.h");
+    let value: usize = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("#define AWSIAM_MAX_ACCOUNT_NAME_LEN"))
+        .expect("header defines AWSIAM_MAX_ACCOUNT_NAME_LEN")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(value, auth_awsiam_core::mapping::MAX_ACCOUNT_NAME_LEN);
+}

@@ -118,9 +118,10 @@ fn logins_against_localstack() {
     let t = token(&ep, &app, now);
     let id = auth::authenticate(&login("AppRole", "", &t)).expect("AppRole allowed");
     assert_eq!(
-        id.arn,
+        id.caller.arn,
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/AppRole/ls-test")
     );
+    assert_eq!(id.mapped, None);
 
     // ...but not as another MySQL user.
     let e = auth::authenticate(&login("OtherRole", "", &t)).unwrap_err();
@@ -155,7 +156,7 @@ fn logins_against_localstack() {
     let root = format!("arn:aws:iam::{ACCOUNT}:root");
     let id =
         auth::authenticate(&login("breakglass", &root, &t_root)).expect("root bound explicitly");
-    assert_eq!(id.arn, root);
+    assert_eq!(id.caller.arn, root);
 
     // An old token never reaches STS.
     let old = token(&ep, &app, now - Duration::from_secs(3600));

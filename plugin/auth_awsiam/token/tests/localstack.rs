@@ -84,7 +84,7 @@ fn assume_role_token_is_accepted() {
         .map_err(|(r, _)| r)
         .unwrap();
     assert_eq!(
-        id.arn,
+        id.caller.arn,
         "arn:aws:sts::123456789012:assumed-role/AppRole/cli-test"
     );
     std::fs::remove_dir_all(&dir).unwrap();
