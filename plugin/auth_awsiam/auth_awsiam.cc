@@ -74,10 +74,6 @@ static bool connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
 
 static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                                     MYSQL_SERVER_AUTH_INFO *info) {
-  unsigned char *packet = nullptr;
-  const int packet_len = vio->read_packet(vio, &packet);
-  info->password_used = PASSWORD_USED_YES;
-
   MYSQL_PLUGIN_VIO_INFO vio_info;
   vio->info(vio, &vio_info);
   const bool local = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
@@ -95,9 +91,20 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";
   login.auth_string_len =
       info->auth_string != nullptr ? info->auth_string_length : 0;
+  login.token = nullptr;
+  login.token_len = 0;
+  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
+
+  /* Before the token is asked for: the first read_packet is what makes the
+     server switch the client to mysql_clear_password, and the client then
+     sends its token, in clear on a plain connection. */
+  if (awsiam_transport_check(&login) != AWSIAM_ALLOW) return CR_ERROR;
+
+  unsigned char *packet = nullptr;
+  const int packet_len = vio->read_packet(vio, &packet);
+  info->password_used = PASSWORD_USED_YES;
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
-  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
 
   const int verdict = awsiam_authenticate(&login, info->external_user,
                                           sizeof(info->external_user));
