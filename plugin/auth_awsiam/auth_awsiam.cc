@@ -111,17 +111,20 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
 }
 
-/* IDENTIFIED BY / SET PASSWORD: there is no password to store. */
+/* IDENTIFIED BY / SET PASSWORD, and CREATE USER ... IDENTIFIED WITH
+   auth_awsiam without AS (an empty password): there is no password to store. */
 static int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
                                        unsigned int *outbuflen,
                                        const char *inbuf [[maybe_unused]],
                                        unsigned int inbuflen) {
   *outbuflen = 0;
-  if (inbuflen == 0) return 0;
-  my_printf_error(ER_PASSWORD_FORMAT,
-                  "auth_awsiam accounts have no password: use IDENTIFIED WITH "
-                  "auth_awsiam, optionally AS 'arn:aws:iam::ACCOUNT:role/NAME'",
-                  MYF(0));
+  THD *thd = current_thd;
+  const int creating =
+      thd != nullptr && thd_sql_command(thd) == SQLCOM_CREATE_USER ? 1 : 0;
+  char reason[512];
+  if (awsiam_password_check(creating, inbuflen, reason, sizeof(reason)) == 0)
+    return 0;
+  my_printf_error(ER_PASSWORD_FORMAT, "%s", MYF(0), reason);
   return 1;
 }
 
@@ -154,7 +157,9 @@ static struct st_mysql_auth awsiam_auth_handler = {
     awsiam_generate_auth_string,
     awsiam_validate_auth_string,
     awsiam_set_salt,
-    0,
+    /* Only a user who may manage accounts changes an auth_awsiam account's
+       authentication: its own user cannot, even with ALTER USER USER(). */
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
     nullptr};
 
 /* ---- System variables ---------------------------------------------------- */

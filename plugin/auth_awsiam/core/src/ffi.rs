@@ -301,6 +301,22 @@ pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_
     })
 }
 
+/// # Safety
+/// `err` is NULL or writable for `err_cap` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_password_check(
+    creating: c_int,
+    password_len: usize,
+    err: *mut c_char,
+    err_cap: usize,
+) -> c_int {
+    guarded("awsiam_password_check", INVALID, || {
+        let result = plugin::check_password(creating != 0, password_len);
+        // SAFETY: caller guarantees on `err`.
+        unsafe { status(result, err, err_cap) }
+    })
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_counters() -> *const Counters {
     &COUNTERS
