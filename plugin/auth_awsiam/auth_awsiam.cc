@@ -204,13 +204,16 @@ static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
                     MYF(0), setting_name(Setting));
     return 1;
   }
-  if (awsiam_setting_check(Setting, str, reason, sizeof(reason)) != 0) {
+  /* A value that fills buf exactly comes back in buf with no NUL after it:
+     check and keep a NUL-terminated copy of exactly len bytes, on the
+     statement's arena (the value must outlive this call). */
+  const char *copy = thd_strmake(thd, str, len);
+  if (awsiam_setting_check(Setting, copy, reason, sizeof(reason)) != 0) {
     my_printf_error(ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set: %s",
                     MYF(0), setting_name(Setting), reason);
     return 1;
   }
-  /* The value must outlive this call: keep a copy on the statement's arena. */
-  *static_cast<const char **>(save) = thd_strmake(thd, str, len);
+  *static_cast<const char **>(save) = copy;
   return 0;
 }
 
