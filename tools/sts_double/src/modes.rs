@@ -1,0 +1,257 @@
+//! What each listener does with a request: answer like STS, or fail in one precise way.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::thread;
+use std::time::Duration;
+
+use crate::http::{self, Request};
+
+/// One way of answering. Each mode gets its own listening port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A GetCallerIdentity success, after the configured latency; keep-alive.
+    Ok,
+    /// Accepts the connection, reads the request, never answers.
+    HangAccept,
+    /// Sends the status line, headers and part of the body, then never the rest.
+    HangBody,
+    /// HTTP 500, STS error code InternalFailure.
+    Http500,
+    /// HTTP 503, STS error code ServiceUnavailable.
+    Http503,
+    /// Bytes that are not HTTP at all, then closes.
+    Garbage,
+    /// HTTP 302 to another host.
+    Redirect,
+    /// HTTP 200 with a 10 MB body.
+    HugeBody,
+    /// Reads the request and closes the connection without a byte of answer.
+    Close,
+    /// A correct success, sent one byte at a time, far slower than any STS timeout.
+    Slow,
+    /// HTTP 400, STS error code Throttling (what STS answers when rate-limited).
+    Throttling,
+    /// HTTP 403, STS error code SignatureDoesNotMatch (what STS answers to a forged
+    /// signature, which LocalStack cannot show: it checks no signature).
+    Rejected,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 12] = [
+        Mode::Ok,
+        Mode::HangAccept,
+        Mode::HangBody,
+        Mode::Http500,
+        Mode::Http503,
+        Mode::Garbage,
+        Mode::Redirect,
+        Mode::HugeBody,
+        Mode::Close,
+        Mode::Slow,
+        Mode::Throttling,
+        Mode::Rejected,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Ok => "ok",
+            Mode::HangAccept => "hang_accept",
+            Mode::HangBody => "hang_body",
+            Mode::Http500 => "http_500",
+            Mode::Http503 => "http_503",
+            Mode::Garbage => "garbage",
+            Mode::Redirect => "redirect",
+            Mode::HugeBody => "huge_body",
+            Mode::Close => "close",
+            Mode::Slow => "slow",
+            Mode::Throttling => "throttling",
+            Mode::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Size of the `huge_body` answer.
+pub const HUGE_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Pause between two bytes of the `slow` answer: about 100 s for a whole answer.
+const SLOW_BYTE_PAUSE: Duration = Duration::from_millis(200);
+/// Longest a hanging connection is held if the client never gives up.
+const HANG_LIMIT: Duration = Duration::from_secs(600);
+/// Where `redirect` sends the client (a port nothing listens on).
+const REDIRECT_TO: &str = "http://127.0.0.1:1/";
+/// The account answered when the access key ID is not 12 digits (LocalStack's default).
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+
+/// How the `ok` mode answers.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// Sleep before each success.
+    pub latency: Duration,
+    /// The caller's ARN; `{account}` is replaced by the account.
+    pub arn_template: String,
+}
+
+/// Serves one connection in `mode` until the client closes it (or the mode closes it).
+pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut reader = io::BufReader::new(stream.try_clone()?);
+    loop {
+        let Some(request) = http::read_request(&mut reader)? else {
+            return Ok(());
+        };
+        match mode {
+            Mode::Ok => {
+                thread::sleep(answer.latency);
+                let (status, body) = success_or_invalid(&request, answer);
+                http::write_response(&mut stream, status, &[], body.as_bytes())?;
+                if request.wants_close {
+                    return Ok(());
+                }
+            }
+            Mode::HangAccept => return hang(&mut reader),
+            Mode::HangBody => {
+                stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 4096\r\n\r\n\
+                      <GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">",
+                )?;
+                stream.flush()?;
+                return hang(&mut reader);
+            }
+            Mode::Http500 => error(&mut stream, 500, "Receiver", "InternalFailure")?,
+            Mode::Http503 => error(&mut stream, 503, "Receiver", "ServiceUnavailable")?,
+            Mode::Throttling => error(&mut stream, 400, "Sender", "Throttling")?,
+            Mode::Rejected => error(&mut stream, 403, "Sender", "SignatureDoesNotMatch")?,
+            Mode::Garbage => {
+                stream
+                    .write_all(b"\x16\x03\x01\x00\xffthis is not HTTP\r\n\x00\x01\x02\r\n\r\n")?;
+                return Ok(());
+            }
+            Mode::Redirect => {
+                http::write_response(&mut stream, 302, &[("Location", REDIRECT_TO)], b"")?
+            }
+            Mode::HugeBody => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {HUGE_BODY_BYTES}\r\n\r\n"
+                );
+                stream.write_all(head.as_bytes())?;
+                let chunk = vec![b'x'; 64 * 1024];
+                for _ in 0..HUGE_BODY_BYTES / chunk.len() {
+                    stream.write_all(&chunk)?;
+                }
+                return Ok(());
+            }
+            Mode::Close => return Ok(()),
+            Mode::Slow => {
+                let (status, body) = success_or_invalid(&request, answer);
+                let whole = http::response_bytes(status, &[], body.as_bytes());
+                for byte in whole {
+                    stream.write_all(&[byte])?;
+                    stream.flush()?;
+                    thread::sleep(SLOW_BYTE_PAUSE);
+                }
+            }
+        }
+    }
+}
+
+/// Holds the connection open, reading and dropping whatever comes, until the client
+/// closes it or `HANG_LIMIT` passes.
+fn hang(reader: &mut io::BufReader<TcpStream>) -> io::Result<()> {
+    reader.get_ref().set_read_timeout(Some(HANG_LIMIT))?;
+    let mut sink = [0u8; 4096];
+    while reader.read(&mut sink)? > 0 {}
+    Ok(())
+}
+
+fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Result<()> {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+         <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>sts_double answers {code}</Message>\n  \
+         </Error>\n  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n</ErrorResponse>\n"
+    );
+    http::write_response(stream, status, &[], body.as_bytes())
+}
+
+/// The account a request was signed for: the access key ID of its credential when that is
+/// 12 digits (as LocalStack reads it), else `DEFAULT_ACCOUNT`.
+pub fn account_of(request: &Request) -> String {
+    let key_id = request
+        .header("authorization")
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|cred| cred.split('/').next())
+        .unwrap_or("");
+    if key_id.len() == 12 && key_id.bytes().all(|b| b.is_ascii_digit()) {
+        key_id.to_string()
+    } else {
+        DEFAULT_ACCOUNT.to_string()
+    }
+}
+
+/// A GetCallerIdentity success for a well-formed request, else STS's answer to a request
+/// that is not one.
+fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
+    if request.method != "POST" || !request.body.contains("Action=GetCallerIdentity") {
+        return (400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>\n".into());
+    }
+    let account = account_of(request);
+    let arn = answer.arn_template.replace("{account}", &account);
+    (200, success_body(&arn, &account))
+}
+
+/// The body STS answers to GetCallerIdentity.
+pub fn success_body(arn: &str, account: &str) -> String {
+    // A role session's unique ID is the role ID and the session name; anything else gets
+    // a user-style ID. Neither is checked by anyone here.
+    let user_id = match arn.split_once(":assumed-role/") {
+        Some((_, rest)) => format!(
+            "AROASTSDOUBLE00000000:{}",
+            rest.rsplit('/').next().unwrap_or("session")
+        ),
+        None => "AIDASTSDOUBLE00000000".to_string(),
+    };
+    format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  \
+         <GetCallerIdentityResult>\n    <Arn>{arn}</Arn>\n    <UserId>{user_id}</UserId>\n    \
+         <Account>{account}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    \
+         <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n  </ResponseMetadata>\n\
+         </GetCallerIdentityResponse>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in Mode::ALL {
+            assert_eq!(Mode::from_name(m.name()), Some(m));
+        }
+        assert_eq!(Mode::from_name("nope"), None);
+    }
+
+    #[test]
+    fn account_from_a_12_digit_key_id() {
+        let mut r = Request::default();
+        r.headers.push((
+            "authorization".into(),
+            "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=ab".into(),
+        ));
+        assert_eq!(account_of(&r), "111111111111");
+        r.headers[0].1 =
+            "AWS4-HMAC-SHA256 Credential=ASIAXXXX/20260101/us-east-1/sts/aws4_request".into();
+        assert_eq!(account_of(&r), DEFAULT_ACCOUNT);
+        assert_eq!(account_of(&Request::default()), DEFAULT_ACCOUNT);
+    }
+
+    #[test]
+    fn success_names_the_session() {
+        let body = success_body("arn:aws:sts::1:assumed-role/AppRole/s1", "1");
+        assert!(body.contains("<UserId>AROASTSDOUBLE00000000:s1</UserId>"));
+        assert!(body.contains("<Account>1</Account>"));
+    }
+}
