@@ -1,9 +1,13 @@
 //! The exchange with STS: sends the request `request::rebuild` makes from the token, over
-//! the shared transport, and reads the answer within the limits. Counts every exchange.
+//! the shared transport, and reads the answer within the limits. Counts every request; a
+//! throttled one may be retried once (the policy is in `throttle`).
+
+use std::time::{Duration, Instant};
 
 use super::answer::{bad_response, caller_from, error_refusal};
 use super::precheck::Target;
-use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy};
+use super::throttle::{self, RETRIES, RetryQuota};
+use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy, tls_failure};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
@@ -23,6 +27,12 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
             ),
         );
     }
+    if let Some(why) = tls_failure(e) {
+        return refuse(
+            Reason::StsCertificate,
+            format!("STS at {} cannot be trusted: {why}", target.url),
+        );
+    }
     let detail = match e {
         ureq::Error::Timeout(_) => format!(
             "STS at {} did not answer in time (connect timeout {} s, total {} s)",
@@ -36,13 +46,15 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
 }
 
 /// Sends the rebuilt request and reads the answer, unless `MAX_STS_REQUESTS` exchanges are
-/// already in flight (then refused at once: sts_busy). Counts the exchange.
+/// already in flight (then refused at once: sts_busy). A throttled answer may be retried
+/// once, within `auth_awsiam_sts_timeout` (see `throttle`).
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
-    call_within(&STS_REQUESTS, target, token, cfg)
+    call_within(&STS_REQUESTS, &RETRIES, target, token, cfg)
 }
 
 fn call_within(
     slots: &Slots,
+    quota: &RetryQuota,
     target: &Target,
     token: &Token,
     cfg: &Config,
@@ -56,9 +68,48 @@ fn call_within(
             ),
         ));
     };
+    let started = Instant::now();
+    let result = match counted(target, token, cfg, None) {
+        Err(first) if first.reason == Reason::StsThrottled => {
+            match throttle::retry_pause(started.elapsed(), cfg.sts_timeout, quota) {
+                Ok(pause) => {
+                    std::thread::sleep(pause);
+                    metrics::COUNTERS.add_sts_retry();
+                    let left = cfg.sts_timeout.saturating_sub(started.elapsed());
+                    counted(target, token, cfg, Some(left)).map_err(|mut again| {
+                        if again.reason == Reason::StsThrottled {
+                            again.detail.push_str(&format!(
+                                " (also on one retry {} ms later)",
+                                pause.as_millis()
+                            ));
+                        }
+                        again
+                    })
+                }
+                Err(no) => Err(Refusal {
+                    detail: format!("{} ({})", first.detail, no.why()),
+                    ..first
+                }),
+            }
+        }
+        other => other,
+    };
+    if result.is_ok() {
+        quota.refund();
+    }
+    result
+}
+
+/// One request, counted: requests, errors, time.
+fn counted(
+    target: &Target,
+    token: &Token,
+    cfg: &Config,
+    budget: Option<Duration>,
+) -> Result<Caller, Refusal> {
     metrics::COUNTERS.add_sts_request();
-    let started = std::time::Instant::now();
-    let result = exchange(target, token, cfg);
+    let started = Instant::now();
+    let result = exchange(target, token, cfg, budget);
     metrics::COUNTERS.add_sts_time(started.elapsed());
     if result.is_err() {
         metrics::COUNTERS.add_sts_error();
@@ -66,9 +117,18 @@ fn call_within(
     result
 }
 
-fn exchange(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
+/// `budget`: a total timeout shorter than `auth_awsiam_sts_timeout` (for a retry).
+fn exchange(
+    target: &Target,
+    token: &Token,
+    cfg: &Config,
+    budget: Option<Duration>,
+) -> Result<Caller, Refusal> {
     let rebuilt = rebuild(token);
     let mut req = agent(cfg).post(&target.url);
+    if let Some(budget) = budget {
+        req = req.config().timeout_global(Some(budget)).build();
+    }
     for (name, value) in &rebuilt.headers {
         req = req.header(*name, value.as_str());
     }
@@ -247,7 +307,7 @@ mod tests {
         )
         .unwrap();
         let target = precheck(&t, &c, true, SystemTime::now()).unwrap();
-        let e = call_within(&Slots::new(0), &target, &t, &c).unwrap_err();
+        let e = call_within(&Slots::new(0), &RETRIES, &target, &t, &c).unwrap_err();
         assert_eq!(e.reason, Reason::StsBusy, "{e}");
         assert!(
             e.detail.contains("refused rather than queued"),

@@ -3,6 +3,7 @@
 //! - `hosts`: AWS host and partition rules (pure; the token tool uses them too);
 //! - `precheck`: the checks that need the settings, before any network I/O;
 //! - `freshness`: the token's time window (one of those checks);
+//! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
 //! - `transport`: the HTTP agent and its name-lookup threads;
 //! - `exchange`: the request sent, the answer read within limits;
 //! - `answer`: what an STS answer says (caller, or the refusal its status means).
@@ -12,6 +13,7 @@ pub mod exchange;
 pub mod freshness;
 pub mod hosts;
 pub mod precheck;
+pub mod throttle;
 pub mod transport;
 
 pub use exchange::call;

@@ -9,9 +9,13 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+};
 
 use crate::config::Config;
+use crate::metrics;
+use crate::syntax::quoted;
 
 pub const ACCEPT: &str = "application/xml";
 const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
@@ -171,6 +175,75 @@ pub fn join_lookups() {
     LOOKUPS.join_all();
 }
 
+/// Longest host name quoted from a certificate, and most names shown.
+const MAX_CERT_NAME_LEN: usize = 128;
+const MAX_CERT_NAMES_SHOWN: usize = 4;
+
+/// What is wrong with STS's certificate, when that is why a connection failed: the
+/// certificate chain or name the system's trust store (rustls-platform-verifier) refused.
+/// Other TLS failures (no common cipher, a peer that is not TLS) are not certificate
+/// problems and give `None`.
+pub fn tls_failure(e: &ureq::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let tls = match e {
+        ureq::Error::Rustls(t) => t,
+        ureq::Error::Io(io) => io.get_ref()?.downcast_ref::<rustls::Error>()?,
+        _ => return None,
+    };
+    let rustls::Error::InvalidCertificate(cert) = tls else {
+        return None;
+    };
+    Some(match cert {
+        C::UnknownIssuer => "its certificate is not issued by a CA in the system's trust store \
+            (unknown issuer; the plugin reads the operating system's CA certificates)"
+            .to_string(),
+        C::NotValidForName => "its certificate is for another host name".to_string(),
+        C::NotValidForNameContext { presented, .. } => {
+            let names: Vec<String> = presented
+                .iter()
+                .take(MAX_CERT_NAMES_SHOWN)
+                .map(|n| quoted(n, MAX_CERT_NAME_LEN))
+                .collect();
+            format!(
+                "its certificate is for another host name (it names {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        C::Expired | C::ExpiredContext { .. } => "its certificate has expired".to_string(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "its certificate is not valid yet (is this server's clock right?)".to_string()
+        }
+        C::Revoked => "its certificate is revoked".to_string(),
+        other => format!("its certificate is refused ({other})"),
+    })
+}
+
+/// ureq's own connector chain (TCP, then TLS for https), counting every connection it
+/// sets up: `Auth_awsiam_sts_connections`, against `Auth_awsiam_sts_requests`, shows how
+/// well the pool keeps connections warm.
+#[derive(Debug, Default)]
+struct CountingConnector(DefaultConnector);
+
+impl Connector<()> for CountingConnector {
+    type Out = Box<dyn Transport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let made = self.0.connect(details, chained)?;
+        if made.is_some() {
+            metrics::COUNTERS.add_sts_connection();
+        }
+        Ok(made)
+    }
+}
+
 /// One shared agent per timeout pair: keeps TLS sessions and connections to STS warm.
 static AGENT: LazyLock<Mutex<Option<(Duration, Duration, ureq::Agent)>>> =
     LazyLock::new(|| Mutex::new(None));
@@ -199,7 +272,7 @@ pub fn agent(cfg: &Config) -> ureq::Agent {
         .user_agent(USER_AGENT)
         .tls_config(tls)
         .build();
-    let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), JoinedResolver);
+    let agent = ureq::Agent::with_parts(config, CountingConnector::default(), JoinedResolver);
     *guard = Some((cfg.connect_timeout, cfg.sts_timeout, agent.clone()));
     agent
 }
