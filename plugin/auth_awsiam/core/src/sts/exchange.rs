@@ -134,7 +134,7 @@ fn exchange(
     }
     let mut resp = match req.send(rebuilt.body) {
         Ok(r) => r,
-        Err(e @ ureq::Error::Protocol(_)) => {
+        Err(e @ (ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..))) => {
             return Err(bad_response(
                 target,
                 format_args!("answered something that is not HTTP: {e}"),
