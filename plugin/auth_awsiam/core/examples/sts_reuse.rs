@@ -56,10 +56,11 @@ fn run(
                     let token = sign(host, "us-east-1", None, &creds, now).expect("signed");
                     let result = sts::precheck(&token, cfg, true, now)
                         .and_then(|target| sts::call(&target, &token, cfg));
-                    if let Err(e) = result {
-                        if failed.fetch_add(1, Ordering::Relaxed) < 3 {
-                            eprintln!("login failed: {e}");
-                        }
+                    // Counts every failure; shows the first three.
+                    if let Err(e) = result
+                        && failed.fetch_add(1, Ordering::Relaxed) < 3
+                    {
+                        eprintln!("login failed: {e}");
                     }
                 }
             });

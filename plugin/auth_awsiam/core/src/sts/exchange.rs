@@ -184,9 +184,10 @@ mod tests {
     use crate::config::parse_endpoint;
     use crate::identity::Kind;
     use crate::request::{AUTHORIZATION_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, sign};
-    use crate::testutil::{error_xml, fake_sts, http, success_xml};
+    use crate::testutil::{counting_sts, error_xml, fake_sts, http, success_xml};
     use aws_credential_types::Credentials;
     use std::net::TcpListener;
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant, SystemTime};
 
     fn cfg() -> Config {
@@ -423,5 +424,129 @@ mod tests {
         let after = metrics::COUNTERS.snapshot();
         assert!(after.sts_requests > before.sts_requests);
         assert!(after.sts_errors > before.sts_errors);
+    }
+
+    fn throttled() -> Vec<u8> {
+        http("400 Bad Request", &error_xml("Throttling", "Rate exceeded"))
+    }
+
+    #[test]
+    fn a_throttled_login_sends_at_most_two_requests_within_its_timeout() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (mut c, t, target) = setup(&addr);
+        c.sts_timeout = Duration::from_secs(2);
+        let quota = RetryQuota::new(throttle::RETRY_QUOTA);
+        let retries = metrics::COUNTERS.snapshot().sts_retries;
+        let started = Instant::now();
+        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsThrottled, "{e}");
+        assert!(e.detail.contains("also on one retry"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        assert!(started.elapsed() < c.sts_timeout);
+        assert!(metrics::COUNTERS.snapshot().sts_retries > retries);
+        // The message is not echoed: it may hold request material.
+        assert!(!e.detail.contains("Rate exceeded"));
+    }
+
+    #[test]
+    fn no_retry_without_time_left_or_quota() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (mut c, t, target) = setup(&addr);
+        // A timeout that cannot hold a pause and a second request.
+        c.sts_timeout = Duration::from_millis(500);
+        let full = RetryQuota::new(throttle::RETRY_QUOTA);
+        let e = call_within(&STS_REQUESTS, &full, &target, &t, &c).unwrap_err();
+        assert!(e.detail.contains("not retried: too little"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        assert_eq!(full.tokens(), throttle::RETRY_QUOTA);
+        // An empty quota: refused at once.
+        c.sts_timeout = Duration::from_secs(5);
+        let empty = RetryQuota::new(0);
+        let e = call_within(&STS_REQUESTS, &empty, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsThrottled);
+        assert!(e.detail.contains("retry quota is used up"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_storm_of_throttled_logins_costs_at_most_the_quota_in_retries() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (c, t, target) = setup(&addr);
+        let quota = RetryQuota::new(throttle::RETRY_QUOTA);
+        let logins = 40;
+        std::thread::scope(|s| {
+            for _ in 0..logins {
+                s.spawn(|| {
+                    let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+                    assert_eq!(e.reason, Reason::StsThrottled);
+                });
+            }
+        });
+        let burst = (throttle::RETRY_QUOTA / throttle::RETRY_COST) as usize;
+        assert_eq!(requests.load(Ordering::SeqCst), logins + burst);
+        assert_eq!(quota.tokens(), 0);
+    }
+
+    #[test]
+    fn a_retry_can_succeed_and_other_errors_are_not_retried() {
+        let (addr, requests) = counting_sts(|n| {
+            if n == 0 {
+                throttled()
+            } else {
+                http(
+                    "200 OK",
+                    &success_xml(
+                        "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                        "123456789012",
+                    ),
+                )
+            }
+        });
+        let (c, t, target) = setup(&addr);
+        let quota = RetryQuota::new(throttle::RETRY_COST);
+        call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap();
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        // The verified caller gave one token back.
+        assert_eq!(quota.tokens(), 1);
+        let (addr, requests) = counting_sts(|_| http("503 Service Unavailable", ""));
+        let (c, t, target) = setup(&addr);
+        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsUnreachable);
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn refused_certificates_have_their_own_reason() {
+        use rustls::CertificateError as C;
+        let (c, _, target) = setup("127.0.0.1:9");
+        let tls = |e: C| {
+            ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(e),
+            ))
+        };
+        for (e, want) in [
+            (
+                tls(C::UnknownIssuer),
+                "not issued by a CA in the system's trust store",
+            ),
+            (tls(C::Expired), "has expired"),
+            (tls(C::NotValidForName), "for another host name"),
+            (
+                ureq::Error::Rustls(rustls::Error::InvalidCertificate(C::NotValidYet)),
+                "not valid yet",
+            ),
+        ] {
+            let r = unreachable(&target, &e, &c);
+            assert_eq!(r.reason, Reason::StsCertificate, "{r}");
+            assert_eq!(r.reason.group(), crate::error::Group::StsUnavailable);
+            assert!(r.detail.contains(want), "{}", r.detail);
+        }
+        // A TLS failure that is not about the certificate stays sts_unreachable.
+        let other = ureq::Error::Rustls(rustls::Error::HandshakeNotComplete);
+        assert_eq!(
+            unreachable(&target, &other, &c).reason,
+            Reason::StsUnreachable
+        );
     }
 }
