@@ -71,6 +71,10 @@ impl RetryQuota {
     pub fn tokens(&self) -> u32 {
         self.tokens.load(Ordering::Acquire)
     }
+
+    fn refill(&self) {
+        self.tokens.store(self.max, Ordering::Release);
+    }
 }
 
 /// The quota of the plugin's STS requests.
@@ -131,6 +135,12 @@ pub const ADVICE: &str = "STS is throttling this server's GetCallerIdentity call
 
 /// When the last notice was written, and how many throttled logins went unlogged since.
 static NOTICE: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
+
+/// Plugin start: a full retry quota, and the next throttled login gets its line.
+pub fn reset() {
+    RETRIES.refill();
+    *NOTICE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
 
 /// Whether a throttled login's refusal gets its log line: the first one in each
 /// `NOTICE_INTERVAL` does, with `ADVICE` and the count of those left unlogged since the
