@@ -66,6 +66,7 @@ struct awsiam_counters {
   unsigned long long failures_server_id;
   unsigned long long failures_insecure_transport;
   unsigned long long failures_sts_unavailable;
+  unsigned long long failures_sts_throttled; /* STS answered "slow down" (Throttling) */
   unsigned long long failures_sts_busy; /* at the cap on concurrent STS requests */
   unsigned long long failures_sts_rejected;
   unsigned long long failures_account_not_allowed;
@@ -76,6 +77,8 @@ struct awsiam_counters {
   unsigned long long sts_errors;
   unsigned long long cache_hits;
   unsigned long long sts_time_us; /* time spent in STS exchanges, in all */
+  unsigned long long sts_connections; /* new connections opened to STS */
+  unsigned long long sts_retries; /* second requests after a throttled answer */
 };
 
 /* Plugin start: resets configuration and counters, installs the log sink. 0 on success. */

@@ -28,7 +28,9 @@ fi
 echo "cargo fallback: auth_awsiam.so and auth_awsiam_token built; option off: no auth_awsiam target"
 
 LS_DIR=/tmp/auth_awsiam-localstack
-trap 'localstack_stop "$LS_DIR"' EXIT
+# sts_https adds a test CA to the system trust store for itself; never leave it behind.
+TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
+trap 'localstack_stop "$LS_DIR"; bash "$TEST_CA" untrust || true' EXIT
 localstack_start "$LS_DIR"
 
 say "cargo fmt --check, clippy"
@@ -39,6 +41,9 @@ cargo clippy --workspace --all-targets --locked -q -- -D warnings
 
 say "cargo test (unit tests, and the integration test against LocalStack)"
 AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
+# The STS fault double, for the MTR tests of STS faults (besides LocalStack).
+cargo build -p sts_double --locked -q
+export STS_DOUBLE=$CARGO_TARGET_DIR/debug/sts_double
 
 say "Building sts_double (the fault STS of the MTR fault test)"
 cargo build --release --locked -p sts_double

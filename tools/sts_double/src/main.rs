@@ -23,6 +23,12 @@
 //! | `slow` | a correct success, one byte every 200 ms |
 //! | `throttling` | HTTP 400, STS error code `Throttling` |
 //! | `rejected` | HTTP 403, STS error code `SignatureDoesNotMatch` |
+//! | `throttle_switch` | `throttling` while the file `--throttle-switch` names exists, else `ok` |
+//!
+//! HTTPS: `--https NAME=CERT,KEY` adds a listener that answers like `ok` over TLS with
+//! that certificate chain and key (PEM files), on its own port, announced as
+//! `https://localhost:PORT` (see `tls`). Certificates are made at test time, never
+//! committed.
 //!
 //! Each connection gets its own thread and keep-alive is honoured, so the double is never
 //! the bottleneck of a login benchmark (its CPU per answer is a few microseconds).
@@ -31,6 +37,7 @@
 //!
 //! ```text
 //! sts_double serve [--listen MODE=ADDR]... [--latency-ms N] [--arn TEMPLATE]
+//!                  [--https NAME=CERT,KEY]... [--throttle-switch FILE]
 //!                  [--pid-file F] [--mtr-include F] [--max-lifetime SECS]
 //! sts_double start --dir DIR [serve options]   # serve in the background, return when ready
 //! sts_double stop --dir DIR                    # stop what `start` started, by its PID
@@ -40,12 +47,15 @@
 //! defaults to `arn:aws:sts::{account}:assumed-role/AppRole/sts-double` (`{account}` is
 //! replaced). `--mtr-include` writes one mysqltest line per mode,
 //! `--let $sts_double_MODE = http://127.0.0.1:PORT`, for an MTR test to `--source`.
-//! `start` writes `DIR/sts_double.pid`, `DIR/ports.inc` (the include) and
-//! `DIR/sts_double.log`, and gives the server a lifetime of 30 minutes, so a test that
+//! `--let $sts_double_https_NAME = https://localhost:PORT` for each HTTPS listener and
+//! `--let $sts_double_throttle_switch_file = FILE`. `start` writes `DIR/sts_double.pid`,
+//! `DIR/ports.inc` (the include) and `DIR/sts_double.log`, makes the throttle switch
+//! `DIR/throttle.on` unless one is given, and gives the server a lifetime of 30 minutes, so a test that
 //! dies before its `stop` leaves nothing running for long.
 
 mod http;
 mod modes;
+mod tls;
 
 use std::fs;
 use std::io::{self, BufRead, Write};
@@ -75,6 +85,9 @@ struct Options {
     mtr_include: Option<PathBuf>,
     max_lifetime: Option<Duration>,
     dir: Option<PathBuf>,
+    /// HTTPS listeners: name, certificate chain file, key file.
+    https: Vec<(String, PathBuf, PathBuf)>,
+    throttle_switch: Option<PathBuf>,
     /// Printed on stdout once listening (set by `start` for its child).
     announce: bool,
 }
@@ -107,6 +120,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.max_lifetime = Some(Duration::from_secs(s));
             }
             "--dir" => o.dir = Some(value()?.into()),
+            "--https" => {
+                let v = value()?;
+                let (name, files) = v.split_once('=').ok_or("--https takes NAME=CERT,KEY")?;
+                let (cert, key) = files.split_once(',').ok_or("--https takes NAME=CERT,KEY")?;
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    return Err(format!("--https: bad name '{name}'"));
+                }
+                o.https.push((name.to_string(), cert.into(), key.into()));
+            }
+            "--throttle-switch" => o.throttle_switch = Some(value()?.into()),
             "--announce" => o.announce = true,
             other => return Err(format!("unknown option '{other}'")),
         }
@@ -143,6 +167,7 @@ fn serve(o: Options) -> Result<(), String> {
     let answer = Arc::new(Answer {
         latency: o.latency,
         arn_template: o.arn.unwrap_or_else(|| DEFAULT_ARN.to_string()),
+        throttle_switch: o.throttle_switch.clone(),
     });
     let mut include = String::new();
     let mut listeners = Vec::new();
@@ -157,6 +182,24 @@ fn serve(o: Options) -> Result<(), String> {
         eprintln!("sts_double: {} on http://{local}", mode.name());
         listeners.push((mode, listener));
     }
+    let mut https = Vec::new();
+    for (name, cert, key) in &o.https {
+        let config = tls::server_config(cert, key)?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| format!("cannot listen for https_{name}: {e}"))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        include.push_str(&format!(
+            "--let $sts_double_https_{name} = https://localhost:{port}\n"
+        ));
+        eprintln!("sts_double: https_{name} on https://localhost:{port}");
+        https.push((format!("https_{name}"), config, listener));
+    }
+    if let Some(file) = &o.throttle_switch {
+        include.push_str(&format!(
+            "--let $sts_double_throttle_switch_file = {}\n",
+            file.display()
+        ));
+    }
     if let Some(path) = &o.pid_file {
         write_atomically(path, &format!("{}\n", process::id()))?;
     }
@@ -166,6 +209,21 @@ fn serve(o: Options) -> Result<(), String> {
     for (mode, listener) in listeners {
         let answer = Arc::clone(&answer);
         thread::spawn(move || accept_loop(listener, mode, answer));
+    }
+    for (name, config, listener) in https {
+        let answer = Arc::clone(&answer);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (name, config, answer) =
+                    (name.clone(), Arc::clone(&config), Arc::clone(&answer));
+                let _ = thread::Builder::new()
+                    .name(format!("sts_double_{name}"))
+                    .spawn(move || {
+                        let _ = tls::serve(stream, &name, config, &answer);
+                    });
+            }
+        });
     }
     if o.announce {
         println!("{READY}");
@@ -235,6 +293,13 @@ fn start(o: Options, args: &[String]) -> Result<(), String> {
         .arg(dir.join("ports.inc"))
         .arg("--max-lifetime")
         .arg(START_LIFETIME_SECS.to_string())
+        .args(
+            o.throttle_switch
+                .is_none()
+                .then(|| ["--throttle-switch".into(), dir.join("throttle.on")])
+                .into_iter()
+                .flatten(),
+        )
         .arg("--announce")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -306,6 +371,7 @@ mod tests {
         let answer = Arc::new(Answer {
             latency: Duration::ZERO,
             arn_template: DEFAULT_ARN.into(),
+            throttle_switch: Some(switch_file()),
         });
         thread::spawn(move || accept_loop(listener, mode, answer));
         addr
@@ -340,6 +406,20 @@ mod tests {
         let got = exchange(&spawn(Mode::Throttling), 1);
         assert!(got.starts_with("HTTP/1.1 400 Bad Request"));
         assert!(got.contains("<Code>Throttling</Code>"));
+    }
+
+    fn switch_file() -> PathBuf {
+        std::env::temp_dir().join(format!("sts_double_test_{}.on", process::id()))
+    }
+
+    #[test]
+    fn throttle_switch_throttles_while_the_file_exists() {
+        let addr = spawn(Mode::ThrottleSwitch);
+        fs::write(switch_file(), "").unwrap();
+        let got = exchange(&addr, 2);
+        assert_eq!(got.matches("<Code>Throttling</Code>").count(), 2, "{got}");
+        fs::remove_file(switch_file()).unwrap();
+        assert!(exchange(&addr, 1).starts_with("HTTP/1.1 200 OK"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
@@ -35,10 +36,13 @@ pub enum Mode {
     /// HTTP 403, STS error code SignatureDoesNotMatch (what STS answers to a forged
     /// signature, which LocalStack cannot show: it checks no signature).
     Rejected,
+    /// `throttling` while the switch file (`--throttle-switch`) exists, else `ok`: STS
+    /// throttling for a while, as long as a test wants, then answering again.
+    ThrottleSwitch,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 12] = [
+    pub const ALL: [Mode; 13] = [
         Mode::Ok,
         Mode::HangAccept,
         Mode::HangBody,
@@ -51,6 +55,7 @@ impl Mode {
         Mode::Slow,
         Mode::Throttling,
         Mode::Rejected,
+        Mode::ThrottleSwitch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +72,7 @@ impl Mode {
             Mode::Slow => "slow",
             Mode::Throttling => "throttling",
             Mode::Rejected => "rejected",
+            Mode::ThrottleSwitch => "throttle_switch",
         }
     }
 
@@ -80,7 +86,7 @@ pub const HUGE_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Pause between two bytes of the `slow` answer: about 100 s for a whole answer.
 const SLOW_BYTE_PAUSE: Duration = Duration::from_millis(200);
 /// Longest a hanging connection is held if the client never gives up.
-const HANG_LIMIT: Duration = Duration::from_secs(600);
+pub const HANG_LIMIT: Duration = Duration::from_secs(600);
 /// Where `redirect` sends the client (a port nothing listens on).
 const REDIRECT_TO: &str = "http://127.0.0.1:1/";
 /// The account answered when the access key ID is not 12 digits (LocalStack's default).
@@ -93,6 +99,8 @@ pub struct Answer {
     pub latency: Duration,
     /// The caller's ARN; `{account}` is replaced by the account.
     pub arn_template: String,
+    /// While this file exists, `throttle_switch` answers Throttling.
+    pub throttle_switch: Option<PathBuf>,
 }
 
 /// Serves one connection in `mode` until the client closes it (or the mode closes it).
@@ -103,8 +111,11 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
         let Some(request) = http::read_request(&mut reader)? else {
             return Ok(());
         };
+        let throttled = mode == Mode::ThrottleSwitch
+            && answer.throttle_switch.as_ref().is_some_and(|f| f.exists());
         match mode {
-            Mode::Ok => {
+            Mode::ThrottleSwitch if throttled => error(&mut stream, 400, "Sender", "Throttling")?,
+            Mode::Ok | Mode::ThrottleSwitch => {
                 thread::sleep(answer.latency);
                 let (status, body) = success_or_invalid(&request, answer);
                 http::write_response(&mut stream, status, &[], body.as_bytes())?;
@@ -193,7 +204,7 @@ pub fn account_of(request: &Request) -> String {
 
 /// A GetCallerIdentity success for a well-formed request, else STS's answer to a request
 /// that is not one.
-fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
+pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
     if request.method != "POST" || !request.body.contains("Action=GetCallerIdentity") {
         return (400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>\n".into());
     }

@@ -189,8 +189,16 @@ fn report(login: &Login, result: &Result<Admitted, Denied>) {
         }
         Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
+            // A storm of throttled logins gets one line, with advice, per interval.
+            let advice = match refusal.reason {
+                Reason::StsThrottled => match sts::throttle::notice() {
+                    Some(advice) => format!(". {advice}"),
+                    None => return,
+                },
+                _ => String::new(),
+            };
             log::warn!(
-                "access denied for {user}@{host}: {}: {}{}",
+                "access denied for {user}@{host}: {}: {}{}{advice}",
                 refusal.reason.name(),
                 refusal.detail,
                 seen.describe()

@@ -26,6 +26,7 @@ pub enum Reason {
     ServerIdMismatch,
     InsecureTransport,
     StsUnreachable,
+    StsCertificate,
     StsBadResponse,
     StsThrottled,
     StsBusy,
@@ -50,6 +51,7 @@ pub enum Group {
     ServerId,
     InsecureTransport,
     StsUnavailable,
+    StsThrottled,
     StsBusy,
     StsRejected,
     AccountNotAllowed,
@@ -78,6 +80,7 @@ impl Reason {
         Reason::ServerIdMismatch,
         Reason::InsecureTransport,
         Reason::StsUnreachable,
+        Reason::StsCertificate,
         Reason::StsBadResponse,
         Reason::StsThrottled,
         Reason::StsBusy,
@@ -113,6 +116,7 @@ impl Reason {
             Reason::ServerIdMismatch => "server_id_mismatch",
             Reason::InsecureTransport => "insecure_transport",
             Reason::StsUnreachable => "sts_unreachable",
+            Reason::StsCertificate => "sts_certificate",
             Reason::StsBadResponse => "sts_bad_response",
             Reason::StsThrottled => "sts_throttled",
             Reason::StsBusy => "sts_busy",
@@ -146,9 +150,10 @@ impl Reason {
             Reason::TokenExpired | Reason::TokenFromFuture => Group::TokenExpired,
             Reason::ServerIdMissing | Reason::ServerIdMismatch => Group::ServerId,
             Reason::InsecureTransport => Group::InsecureTransport,
-            Reason::StsUnreachable | Reason::StsBadResponse | Reason::StsThrottled => {
+            Reason::StsUnreachable | Reason::StsCertificate | Reason::StsBadResponse => {
                 Group::StsUnavailable
             }
+            Reason::StsThrottled => Group::StsThrottled,
             Reason::StsBusy => Group::StsBusy,
             Reason::StsRejected => Group::StsRejected,
             Reason::AccountNotAllowed | Reason::NoAllowedAccount => Group::AccountNotAllowed,
@@ -220,7 +225,7 @@ mod tests {
         assert_eq!(Reason::HostNotAllowed.group(), Group::TokenInvalid);
         assert_eq!(Reason::ScopeMismatch.group(), Group::TokenInvalid);
         assert_eq!(Reason::TokenFromFuture.group(), Group::TokenExpired);
-        assert_eq!(Reason::StsThrottled.group(), Group::StsUnavailable);
+        assert_eq!(Reason::StsThrottled.group(), Group::StsThrottled);
         assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);

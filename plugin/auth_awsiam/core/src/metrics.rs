@@ -57,6 +57,8 @@ counters! {
     failures_server_id,
     failures_insecure_transport,
     failures_sts_unavailable,
+    /// STS answered "slow down" (reason sts_throttled), even after a retry if one was made.
+    failures_sts_throttled,
     /// Refused at the cap on concurrent STS requests or name lookups (reason sts_busy).
     failures_sts_busy,
     failures_sts_rejected,
@@ -70,6 +72,11 @@ counters! {
     cache_hits,
     /// Microseconds spent in STS exchanges, in all (divide by sts_requests for a mean).
     sts_time_us,
+    /// New connections opened to STS (TCP, plus TLS for https). Divided by sts_requests
+    /// it is the share of requests that paid for a connection set-up.
+    sts_connections,
+    /// Second requests sent after a throttled answer (at most one per login).
+    sts_retries,
 }
 
 fn bump(c: &AtomicU64) {
@@ -98,6 +105,7 @@ impl Counters {
             Group::ServerId => &self.failures_server_id,
             Group::InsecureTransport => &self.failures_insecure_transport,
             Group::StsUnavailable => &self.failures_sts_unavailable,
+            Group::StsThrottled => &self.failures_sts_throttled,
             Group::StsBusy => &self.failures_sts_busy,
             Group::StsRejected => &self.failures_sts_rejected,
             Group::AccountNotAllowed => &self.failures_account_not_allowed,
@@ -113,6 +121,14 @@ impl Counters {
 
     pub fn add_sts_error(&self) {
         bump(&self.sts_errors);
+    }
+
+    pub fn add_sts_connection(&self) {
+        bump(&self.sts_connections);
+    }
+
+    pub fn add_sts_retry(&self) {
+        bump(&self.sts_retries);
     }
 
     pub fn add_cache_hit(&self) {
@@ -156,7 +172,9 @@ mod tests {
         let s = c.snapshot();
         assert_eq!(s.failures, 2);
         assert_eq!(s.failures_token_invalid, 1);
-        assert_eq!(s.failures_sts_unavailable, 1);
+        // Throttling has its own counter, apart from "unreachable" and "rejected".
+        assert_eq!(s.failures_sts_throttled, 1);
+        assert_eq!(s.failures_sts_unavailable, 0);
         assert_eq!(s.successes, 1);
         c.reset();
         assert_eq!(c.snapshot(), Snapshot::default());

@@ -20,6 +20,7 @@ pub fn init(sink: Option<LogFn>) {
     logging::set_verbosity(config::current().log_verbosity);
     COUNTERS.reset();
     cache::clear();
+    sts::throttle::reset();
 }
 
 /// After the settings are applied: the default region, then the server's own account in

@@ -91,3 +91,24 @@ pub fn fake_sts(
     });
     (addr, handle)
 }
+
+/// A fake STS that serves every connection until the test process ends, answering the
+/// n-th request (from 0) with `respond(n)`; returns its address and the request count.
+pub fn counting_sts(
+    respond: impl Fn(usize) -> Vec<u8> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = read_request(&mut stream);
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.write_all(&respond(n));
+        }
+    });
+    (addr, count)
+}

@@ -1,9 +1,13 @@
 //! The exchange with STS: sends the request `request::rebuild` makes from the token, over
-//! the shared transport, and reads the answer within the limits. Counts every exchange.
+//! the shared transport, and reads the answer within the limits. Counts every request; a
+//! throttled one may be retried once (the policy is in `throttle`).
+
+use std::time::{Duration, Instant};
 
 use super::answer::{bad_response, caller_from, error_refusal};
 use super::precheck::Target;
-use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy};
+use super::throttle::{self, RETRIES, RetryQuota};
+use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy, tls_failure};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
@@ -23,6 +27,12 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
             ),
         );
     }
+    if let Some(why) = tls_failure(e) {
+        return refuse(
+            Reason::StsCertificate,
+            format!("STS at {} cannot be trusted: {why}", target.url),
+        );
+    }
     let detail = match e {
         ureq::Error::Timeout(_) => format!(
             "STS at {} did not answer in time (connect timeout {} s, total {} s)",
@@ -36,13 +46,15 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
 }
 
 /// Sends the rebuilt request and reads the answer, unless `MAX_STS_REQUESTS` exchanges are
-/// already in flight (then refused at once: sts_busy). Counts the exchange.
+/// already in flight (then refused at once: sts_busy). A throttled answer may be retried
+/// once, within `auth_awsiam_sts_timeout` (see `throttle`).
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
-    call_within(&STS_REQUESTS, target, token, cfg)
+    call_within(&STS_REQUESTS, &RETRIES, target, token, cfg)
 }
 
 fn call_within(
     slots: &Slots,
+    quota: &RetryQuota,
     target: &Target,
     token: &Token,
     cfg: &Config,
@@ -56,9 +68,48 @@ fn call_within(
             ),
         ));
     };
+    let started = Instant::now();
+    let result = match counted(target, token, cfg, None) {
+        Err(first) if first.reason == Reason::StsThrottled => {
+            match throttle::retry_pause(started.elapsed(), cfg.sts_timeout, quota) {
+                Ok(pause) => {
+                    std::thread::sleep(pause);
+                    metrics::COUNTERS.add_sts_retry();
+                    let left = cfg.sts_timeout.saturating_sub(started.elapsed());
+                    counted(target, token, cfg, Some(left)).map_err(|mut again| {
+                        if again.reason == Reason::StsThrottled {
+                            again.detail.push_str(&format!(
+                                " (also on one retry {} ms later)",
+                                pause.as_millis()
+                            ));
+                        }
+                        again
+                    })
+                }
+                Err(no) => Err(Refusal {
+                    detail: format!("{} ({})", first.detail, no.why()),
+                    ..first
+                }),
+            }
+        }
+        other => other,
+    };
+    if result.is_ok() {
+        quota.refund();
+    }
+    result
+}
+
+/// One request, counted: requests, errors, time.
+fn counted(
+    target: &Target,
+    token: &Token,
+    cfg: &Config,
+    budget: Option<Duration>,
+) -> Result<Caller, Refusal> {
     metrics::COUNTERS.add_sts_request();
-    let started = std::time::Instant::now();
-    let result = exchange(target, token, cfg);
+    let started = Instant::now();
+    let result = exchange(target, token, cfg, budget);
     metrics::COUNTERS.add_sts_time(started.elapsed());
     if result.is_err() {
         metrics::COUNTERS.add_sts_error();
@@ -66,15 +117,24 @@ fn call_within(
     result
 }
 
-fn exchange(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
+/// `budget`: a total timeout shorter than `auth_awsiam_sts_timeout` (for a retry).
+fn exchange(
+    target: &Target,
+    token: &Token,
+    cfg: &Config,
+    budget: Option<Duration>,
+) -> Result<Caller, Refusal> {
     let rebuilt = rebuild(token);
     let mut req = agent(cfg).post(&target.url);
+    if let Some(budget) = budget {
+        req = req.config().timeout_global(Some(budget)).build();
+    }
     for (name, value) in &rebuilt.headers {
         req = req.header(*name, value.as_str());
     }
     let mut resp = match req.send(rebuilt.body) {
         Ok(r) => r,
-        Err(e @ ureq::Error::Protocol(_)) => {
+        Err(e @ (ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..))) => {
             return Err(bad_response(
                 target,
                 format_args!("answered something that is not HTTP: {e}"),
@@ -124,9 +184,10 @@ mod tests {
     use crate::config::parse_endpoint;
     use crate::identity::Kind;
     use crate::request::{AUTHORIZATION_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, sign};
-    use crate::testutil::{error_xml, fake_sts, http, success_xml};
+    use crate::testutil::{counting_sts, error_xml, fake_sts, http, success_xml};
     use aws_credential_types::Credentials;
     use std::net::TcpListener;
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant, SystemTime};
 
     fn cfg() -> Config {
@@ -247,7 +308,7 @@ mod tests {
         )
         .unwrap();
         let target = precheck(&t, &c, true, SystemTime::now()).unwrap();
-        let e = call_within(&Slots::new(0), &target, &t, &c).unwrap_err();
+        let e = call_within(&Slots::new(0), &RETRIES, &target, &t, &c).unwrap_err();
         assert_eq!(e.reason, Reason::StsBusy, "{e}");
         assert!(
             e.detail.contains("refused rather than queued"),
@@ -387,5 +448,129 @@ mod tests {
         let after = metrics::COUNTERS.snapshot();
         assert!(after.sts_requests > before.sts_requests);
         assert!(after.sts_errors > before.sts_errors);
+    }
+
+    fn throttled() -> Vec<u8> {
+        http("400 Bad Request", &error_xml("Throttling", "Rate exceeded"))
+    }
+
+    #[test]
+    fn a_throttled_login_sends_at_most_two_requests_within_its_timeout() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (mut c, t, target) = setup(&addr);
+        c.sts_timeout = Duration::from_secs(2);
+        let quota = RetryQuota::new(throttle::RETRY_QUOTA);
+        let retries = metrics::COUNTERS.snapshot().sts_retries;
+        let started = Instant::now();
+        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsThrottled, "{e}");
+        assert!(e.detail.contains("also on one retry"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        assert!(started.elapsed() < c.sts_timeout);
+        assert!(metrics::COUNTERS.snapshot().sts_retries > retries);
+        // The message is not echoed: it may hold request material.
+        assert!(!e.detail.contains("Rate exceeded"));
+    }
+
+    #[test]
+    fn no_retry_without_time_left_or_quota() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (mut c, t, target) = setup(&addr);
+        // A timeout that cannot hold a pause and a second request.
+        c.sts_timeout = Duration::from_millis(500);
+        let full = RetryQuota::new(throttle::RETRY_QUOTA);
+        let e = call_within(&STS_REQUESTS, &full, &target, &t, &c).unwrap_err();
+        assert!(e.detail.contains("not retried: too little"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        assert_eq!(full.tokens(), throttle::RETRY_QUOTA);
+        // An empty quota: refused at once.
+        c.sts_timeout = Duration::from_secs(5);
+        let empty = RetryQuota::new(0);
+        let e = call_within(&STS_REQUESTS, &empty, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsThrottled);
+        assert!(e.detail.contains("retry quota is used up"), "{}", e.detail);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_storm_of_throttled_logins_costs_at_most_the_quota_in_retries() {
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (c, t, target) = setup(&addr);
+        let quota = RetryQuota::new(throttle::RETRY_QUOTA);
+        let logins = 40;
+        std::thread::scope(|s| {
+            for _ in 0..logins {
+                s.spawn(|| {
+                    let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+                    assert_eq!(e.reason, Reason::StsThrottled);
+                });
+            }
+        });
+        let burst = (throttle::RETRY_QUOTA / throttle::RETRY_COST) as usize;
+        assert_eq!(requests.load(Ordering::SeqCst), logins + burst);
+        assert_eq!(quota.tokens(), 0);
+    }
+
+    #[test]
+    fn a_retry_can_succeed_and_other_errors_are_not_retried() {
+        let (addr, requests) = counting_sts(|n| {
+            if n == 0 {
+                throttled()
+            } else {
+                http(
+                    "200 OK",
+                    &success_xml(
+                        "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+                        "123456789012",
+                    ),
+                )
+            }
+        });
+        let (c, t, target) = setup(&addr);
+        let quota = RetryQuota::new(throttle::RETRY_COST);
+        call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap();
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        // The verified caller gave one token back.
+        assert_eq!(quota.tokens(), 1);
+        let (addr, requests) = counting_sts(|_| http("503 Service Unavailable", ""));
+        let (c, t, target) = setup(&addr);
+        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsUnreachable);
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn refused_certificates_have_their_own_reason() {
+        use rustls::CertificateError as C;
+        let (c, _, target) = setup("127.0.0.1:9");
+        let tls = |e: C| {
+            ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(e),
+            ))
+        };
+        for (e, want) in [
+            (
+                tls(C::UnknownIssuer),
+                "not issued by a CA in the system's trust store",
+            ),
+            (tls(C::Expired), "has expired"),
+            (tls(C::NotValidForName), "for another host name"),
+            (
+                ureq::Error::Rustls(rustls::Error::InvalidCertificate(C::NotValidYet)),
+                "not valid yet",
+            ),
+        ] {
+            let r = unreachable(&target, &e, &c);
+            assert_eq!(r.reason, Reason::StsCertificate, "{r}");
+            assert_eq!(r.reason.group(), crate::error::Group::StsUnavailable);
+            assert!(r.detail.contains(want), "{}", r.detail);
+        }
+        // A TLS failure that is not about the certificate stays sts_unreachable.
+        let other = ureq::Error::Rustls(rustls::Error::HandshakeNotComplete);
+        assert_eq!(
+            unreachable(&target, &other, &c).reason,
+            Reason::StsUnreachable
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! - `hosts`: AWS host and partition rules (pure; the token tool uses them too);
 //! - `precheck`: the checks that need the settings, before any network I/O;
 //! - `freshness`: the token's time window (one of those checks);
-//! - `transport`: the HTTP agent and its name-lookup threads;
+//! - `resolve`: name lookups on a few joined threads, shared by concurrent callers;
+//! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
+//! - `transport`: the HTTP agent, its connection pool and its caps;
 //! - `exchange`: the request sent, the answer read within limits;
 //! - `answer`: what an STS answer says (caller, or the refusal its status means).
 
@@ -12,6 +14,8 @@ pub mod exchange;
 pub mod freshness;
 pub mod hosts;
 pub mod precheck;
+pub mod resolve;
+pub mod throttle;
 pub mod transport;
 
 pub use exchange::call;

@@ -1,17 +1,24 @@
-//! HTTP transport to STS and the threads it needs: one shared agent (warm TLS sessions and
-//! pooled connections), and a resolver whose name-lookup threads are tracked and joined at
+//! HTTP transport to STS: one shared agent (a pool of warm connections sized for the most
+//! requests that can be in flight, TLS sessions resumed), the caps on concurrent requests,
+//! and the bridge to the plugin's own resolver (`resolve`), whose threads are joined at
 //! plugin stop.
 
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{LazyLock, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver as UreqResolver};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+};
 
 use crate::config::Config;
+use crate::metrics;
+use crate::syntax::quoted;
+
+pub use super::resolve::MAX_LOOKUPS;
+use super::resolve::{LookupError, Resolver};
 
 pub const ACCEPT: &str = "application/xml";
 const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
@@ -22,10 +29,22 @@ const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
 /// requests that may all be waiting for a timeout. 64 in flight at STS's usual 10-50 ms
 /// is well over 1,000 verifications a second.
 pub const MAX_STS_REQUESTS: usize = 64;
-/// Most name-lookup threads alive at once. A lookup normally takes milliseconds and is
-/// needed only for a new connection; threads pile up only when the resolver hangs, which
-/// is when they must not grow without bound.
-pub const MAX_LOOKUPS: usize = 16;
+/// Idle connections kept, per STS host and in all: as many as can be busy at once, so
+/// every connection a finished request gives back can serve a later one, and a steady
+/// load opens no new connection. (ureq's defaults, 3 per host and 10 in all, made a third
+/// of the requests at 64 concurrent logins open a connection.)
+pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS;
+/// How long an idle connection is kept. Under load connections are reused within
+/// milliseconds; an idle one is closed by us before a load balancer's idle timeout
+/// (commonly 60 s) can close it under a request. A connection the other end closed
+/// anyway is noticed before use and replaced.
+pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
+/// Input and output buffer of a connection. An STS request is a few KiB (the session token
+/// is most of it) and an answer well under 1 KiB; ureq's default of 128 KiB each would
+/// make the idle pool cost up to 16 MiB instead of 2 MiB.
+pub const CONNECTION_BUFFER_BYTES: usize = 16 * 1024;
+/// Most addresses of one name tried (ureq's own limit).
+const MAX_ADDRESSES: usize = 16;
 
 /// A counting limit without waiting: `try_take` gives a slot or nothing.
 #[derive(Debug)]
@@ -69,7 +88,7 @@ impl Drop for Slot<'_> {
 /// The slots of STS exchanges (see `MAX_STS_REQUESTS`).
 pub static STS_REQUESTS: Slots = Slots::new(MAX_STS_REQUESTS);
 
-/// The error a resolver gives when `MAX_LOOKUPS` threads are already alive.
+/// The error the resolver gives when `MAX_LOOKUPS` names are already being looked up.
 #[derive(Debug)]
 pub struct LookupsBusy;
 
@@ -86,64 +105,14 @@ pub fn is_lookups_busy(e: &ureq::Error) -> bool {
     matches!(e, ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<LookupsBusy>()))
 }
 
-/// Name-lookup threads still alive, at most `max`. ureq's own resolver leaves a timed-out
-/// lookup's thread behind, detached: it would run plugin code after the plugin stopped
-/// (and after mysqld unloaded the library). Ours are joined at plugin stop.
-pub struct Lookups {
-    running: Mutex<Vec<JoinHandle<()>>>,
-    max: usize,
-}
+/// The lookup threads of the plugin (see `resolve`).
+static RESOLVER: LazyLock<Arc<Resolver>> = LazyLock::new(|| Arc::new(Resolver::new()));
 
-impl Lookups {
-    pub const fn new(max: usize) -> Self {
-        Lookups {
-            running: Mutex::new(Vec::new()),
-            max,
-        }
-    }
+/// ureq's resolver interface over `resolve::Resolver`, bounded by the request's timeout.
+#[derive(Debug)]
+struct PooledResolver;
 
-    /// Runs `job` in a new tracked thread, unless `max` are alive.
-    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        let (done, still): (Vec<_>, Vec<_>) = running.drain(..).partition(JoinHandle::is_finished);
-        *running = still;
-        if running.len() >= self.max {
-            return Err(std::io::Error::other(LookupsBusy));
-        }
-        let handle = thread::Builder::new()
-            .name("auth_awsiam_dns".into())
-            .spawn(job)?;
-        running.push(handle);
-        drop(running);
-        for h in done {
-            let _ = h.join();
-        }
-        Ok(())
-    }
-
-    /// Waits for every thread still alive. Bounded by the system resolver's own timeouts.
-    pub fn join_all(&self) {
-        let running = std::mem::take(&mut *self.running.lock().unwrap_or_else(|e| e.into_inner()));
-        for h in running {
-            let _ = h.join();
-        }
-    }
-}
-
-static LOOKUPS: Lookups = Lookups::new(MAX_LOOKUPS);
-
-/// ureq's default resolver run in a thread tracked by `.0`, bounded by the request's
-/// timeout. (The thread set is a field so a test can give it its own and see which threads
-/// a resolution starts.)
-struct JoinedResolver(&'static Lookups);
-
-impl std::fmt::Debug for JoinedResolver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("JoinedResolver")
-    }
-}
-
-impl Resolver for JoinedResolver {
+impl UreqResolver for PooledResolver {
     fn resolve(
         &self,
         uri: &ureq::http::Uri,
@@ -158,24 +127,111 @@ impl Resolver for JoinedResolver {
         }) {
             return DefaultResolver::default().resolve(uri, config, NextTimeout::default());
         }
-        let (tx, rx) = mpsc::sync_channel(1);
-        let (uri, config) = (uri.clone(), config.clone());
-        self.0.spawn(move || {
-            // No timeout here: the lookup runs synchronously in this thread.
-            let _ =
-                tx.send(DefaultResolver::default().resolve(&uri, &config, NextTimeout::default()));
-        })?;
-        match rx.recv_timeout(*timeout.after) {
-            Ok(result) => result,
-            Err(RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(timeout.reason)),
-            Err(RecvTimeoutError::Disconnected) => Err(ureq::Error::HostNotFound),
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(ureq::Error::HostNotFound);
+        };
+        let host_port =
+            DefaultResolver::host_and_port(scheme, authority).ok_or(ureq::Error::HostNotFound)?;
+        let addrs = RESOLVER
+            .lookup(&host_port, *timeout.after)
+            .map_err(|e| match e {
+                LookupError::Busy => ureq::Error::Io(io::Error::other(LookupsBusy)),
+                LookupError::Timeout => ureq::Error::Timeout(timeout.reason),
+                LookupError::Stopping => {
+                    ureq::Error::Io(io::Error::other("the plugin is stopping"))
+                }
+                LookupError::Failed(why) => ureq::Error::Io(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("name lookup of {host_port} failed: {why}"),
+                )),
+            })?;
+        let mut out = self.empty();
+        for a in config
+            .ip_family()
+            .keep_wanted(addrs.into_iter())
+            .take(MAX_ADDRESSES)
+        {
+            out.push(a);
         }
+        if out.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(out)
     }
 }
 
-/// Waits for every name lookup still running (plugin stop).
+/// Waits for the lookup threads to end (plugin stop).
 pub fn join_lookups() {
-    LOOKUPS.join_all();
+    RESOLVER.stop();
+}
+
+/// Longest host name quoted from a certificate, and most names shown.
+const MAX_CERT_NAME_LEN: usize = 128;
+const MAX_CERT_NAMES_SHOWN: usize = 4;
+
+/// What is wrong with STS's certificate, when that is why a connection failed: the
+/// certificate chain or name the system's trust store (rustls-platform-verifier) refused.
+/// Other TLS failures (no common cipher, a peer that is not TLS) are not certificate
+/// problems and give `None`.
+pub fn tls_failure(e: &ureq::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let tls = match e {
+        ureq::Error::Rustls(t) => t,
+        ureq::Error::Io(io) => io.get_ref()?.downcast_ref::<rustls::Error>()?,
+        _ => return None,
+    };
+    let rustls::Error::InvalidCertificate(cert) = tls else {
+        return None;
+    };
+    Some(match cert {
+        C::UnknownIssuer => "its certificate is not issued by a CA in the system's trust store \
+            (unknown issuer; the plugin reads the operating system's CA certificates)"
+            .to_string(),
+        C::NotValidForName => "its certificate is for another host name".to_string(),
+        C::NotValidForNameContext { presented, .. } => {
+            let names: Vec<String> = presented
+                .iter()
+                .take(MAX_CERT_NAMES_SHOWN)
+                .map(|n| quoted(n, MAX_CERT_NAME_LEN))
+                .collect();
+            format!(
+                "its certificate is for another host name (it names {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        C::Expired | C::ExpiredContext { .. } => "its certificate has expired".to_string(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "its certificate is not valid yet (is this server's clock right?)".to_string()
+        }
+        C::Revoked => "its certificate is revoked".to_string(),
+        other => format!("its certificate is refused ({other})"),
+    })
+}
+
+/// ureq's own connector chain (TCP, then TLS for https), counting every connection it
+/// sets up: `Auth_awsiam_sts_connections`, against `Auth_awsiam_sts_requests`, shows how
+/// well the pool keeps connections warm.
+#[derive(Debug, Default)]
+struct CountingConnector(DefaultConnector);
+
+impl Connector<()> for CountingConnector {
+    type Out = Box<dyn Transport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let made = self.0.connect(details, chained)?;
+        if made.is_some() {
+            metrics::COUNTERS.add_sts_connection();
+        }
+        Ok(made)
+    }
 }
 
 /// One shared agent per timeout pair: keeps TLS sessions and connections to STS warm.
@@ -205,12 +261,14 @@ pub fn agent(cfg: &Config) -> ureq::Agent {
         .accept(ACCEPT)
         .user_agent(USER_AGENT)
         .tls_config(tls)
+        .max_idle_connections(MAX_IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
+        .max_idle_age(MAX_IDLE_AGE)
+        .input_buffer_size(CONNECTION_BUFFER_BYTES)
+        .output_buffer_size(CONNECTION_BUFFER_BYTES)
+        .max_response_header_size(CONNECTION_BUFFER_BYTES)
         .build();
-    let agent = ureq::Agent::with_parts(
-        config,
-        DefaultConnector::default(),
-        JoinedResolver(&LOOKUPS),
-    );
+    let agent = ureq::Agent::with_parts(config, CountingConnector::default(), PooledResolver);
     *guard = Some((cfg.connect_timeout, cfg.sts_timeout, agent.clone()));
     agent
 }
@@ -225,83 +283,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn name_lookups_are_joined_at_stop() {
+    fn names_are_looked_up_by_joined_threads() {
         // "localhost" is a name (looked up, from /etc/hosts: no network).
         let uri: ureq::http::Uri = "http://localhost:9/".parse().unwrap();
         let config = ureq::Agent::config_builder().build();
-        let timeout = NextTimeout {
-            after: ureq::unversioned::transport::time::Duration::Exact(Duration::ZERO),
-            ..NextTimeout::default()
-        };
-        // Whether or not the lookup beat the zero timeout, its thread is ours to join.
-        let _ = JoinedResolver(&LOOKUPS).resolve(&uri, &config, timeout);
-        // Other tests may add lookups of their own meanwhile: follow ours by thread id.
-        let ours: Vec<_> = LOOKUPS
-            .running
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|h| h.thread().name() == Some("auth_awsiam_dns"))
-            .map(|h| h.thread().id())
-            .collect();
-        assert!(!ours.is_empty(), "the lookup thread is tracked");
-        join_lookups();
-        let left = LOOKUPS.running.lock().unwrap();
-        assert!(!left.iter().any(|h| ours.contains(&h.thread().id())));
-        drop(left);
-        // A lookup that finishes in time answers normally.
-        let got = JoinedResolver(&LOOKUPS)
+        let got = PooledResolver
             .resolve(&uri, &config, NextTimeout::default())
             .unwrap();
         assert!(got.iter().any(|a| a.ip().is_loopback() && a.port() == 9));
+        // The https default port is filled in.
+        let uri: ureq::http::Uri = "https://localhost/".parse().unwrap();
+        let got = PooledResolver
+            .resolve(&uri, &config, NextTimeout::default())
+            .unwrap();
+        assert!(got.iter().all(|a| a.port() == 443));
+        assert!(RESOLVER.threads() >= 1);
         join_lookups();
+        assert_eq!(RESOLVER.threads(), 0);
+        // A busy resolver is told apart from other failures.
+        let busy = ureq::Error::Io(io::Error::other(LookupsBusy));
+        assert!(is_lookups_busy(&busy));
+        assert!(!is_lookups_busy(&ureq::Error::HostNotFound));
     }
 
     #[test]
     fn ip_literals_need_no_lookup_thread() {
-        // A thread set that may start no thread at all: any lookup thread is LookupsBusy.
-        static NONE_ALLOWED: Lookups = Lookups::new(0);
-        let resolver = JoinedResolver(&NONE_ALLOWED);
         let config = ureq::Agent::config_builder().build();
         for (uri, want) in [
             ("http://127.0.0.1:4566/", "127.0.0.1:4566"),
             ("http://[::1]:4566/", "[::1]:4566"),
         ] {
             let uri: ureq::http::Uri = uri.parse().unwrap();
-            let got = resolver
+            let got = PooledResolver
                 .resolve(&uri, &config, NextTimeout::default())
                 .unwrap();
             assert_eq!(got[0].to_string(), want);
         }
-        // A name does need one (so the check above is not vacuous).
-        let name: ureq::http::Uri = "http://localhost:4566/".parse().unwrap();
-        let e = resolver
-            .resolve(&name, &config, NextTimeout::default())
-            .unwrap_err();
-        assert!(is_lookups_busy(&e), "{e}");
-        assert!(NONE_ALLOWED.running.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn lookup_threads_are_capped() {
-        let lookups = Lookups::new(2);
-        let (release, wait) = mpsc::channel::<()>();
-        let wait = std::sync::Arc::new(Mutex::new(wait));
-        for _ in 0..2 {
-            let wait = wait.clone();
-            lookups
-                .spawn(move || {
-                    let _ = wait.lock().unwrap().recv();
-                })
-                .unwrap();
-        }
-        let e = lookups.spawn(|| {}).unwrap_err();
-        assert!(is_lookups_busy(&ureq::Error::Io(e)));
-        assert!(!is_lookups_busy(&ureq::Error::HostNotFound));
-        drop(release);
-        lookups.join_all();
-        lookups.spawn(|| {}).unwrap();
-        lookups.join_all();
     }
 
     #[test]
