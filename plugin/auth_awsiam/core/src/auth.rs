@@ -36,7 +36,7 @@ pub struct Identity {
 }
 
 /// A refusal and, when STS already answered, the caller's ARN for the log line.
-type Denied = (Refusal, Option<String>);
+pub type Denied = (Refusal, Option<String>);
 
 /// Source of the server's own account (a parameter so tests need no background thread).
 pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
@@ -71,8 +71,22 @@ pub fn verify(
         )
     })?;
     let token = Token::decode(raw).map_err(|r| (r, None))?;
-    let target = sts::precheck(&token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
-    let verified = verified_caller(&token, &target, cfg, now).map_err(|r| (r, None))?;
+    verify_token(login, &token, cfg, now, server, true)
+}
+
+/// Everything after decoding, shared by auth_awsiam and auth_awsiam_challenge (one policy
+/// engine): local checks, STS (through the cache when `use_cache`), policy.
+pub fn verify_token(
+    login: &Login,
+    token: &Token,
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+    use_cache: bool,
+) -> Result<Identity, Denied> {
+    let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
+    let verified =
+        verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -97,8 +111,9 @@ fn verified_caller(
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
+    use_cache: bool,
 ) -> Result<Verified, Refusal> {
-    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
+    let caching = use_cache && cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = caching.then(|| cache::key(&token.encode()));
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
@@ -118,7 +133,8 @@ fn loggable(s: &str) -> String {
     crate::syntax::quotable(s, MAX_LOGGED_NAME, |c| !c.is_control() && c != '\'')
 }
 
-fn report(login: &Login, result: &Result<Identity, Denied>) {
+/// One log line and the outcome counters for a decided login (both plugins).
+pub fn report(login: &Login, result: &Result<Identity, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
         Ok(id) => {

@@ -35,6 +35,10 @@ pub enum Reason {
     RoleMismatch,
     BindingMismatch,
     AuthStringInvalid,
+    NoAnswer,
+    ChallengeMismatch,
+    ChallengeExpired,
+    AudienceMismatch,
     Internal,
 }
 
@@ -55,7 +59,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 27] = [
+    pub const ALL: [Reason; 31] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -82,6 +86,10 @@ impl Reason {
         Reason::RoleMismatch,
         Reason::BindingMismatch,
         Reason::AuthStringInvalid,
+        Reason::NoAnswer,
+        Reason::ChallengeMismatch,
+        Reason::ChallengeExpired,
+        Reason::AudienceMismatch,
         Reason::Internal,
     ];
 
@@ -114,6 +122,10 @@ impl Reason {
             Reason::RoleMismatch => "role_mismatch",
             Reason::BindingMismatch => "binding_mismatch",
             Reason::AuthStringInvalid => "auth_string_invalid",
+            Reason::NoAnswer => "no_answer",
+            Reason::ChallengeMismatch => "challenge_mismatch",
+            Reason::ChallengeExpired => "challenge_expired",
+            Reason::AudienceMismatch => "audience_mismatch",
             Reason::Internal => "internal",
         }
     }
@@ -121,7 +133,7 @@ impl Reason {
     /// The counter group this reason is counted in.
     pub fn group(self) -> Group {
         match self {
-            Reason::NoToken => Group::NoToken,
+            Reason::NoToken | Reason::NoAnswer => Group::NoToken,
             Reason::TokenEmpty
             | Reason::TokenTooLarge
             | Reason::TokenVersion
@@ -130,9 +142,14 @@ impl Reason {
             | Reason::ScopeMismatch
             | Reason::HeaderNotSigned
             | Reason::HeaderNotSupported
-            | Reason::HostNotAllowed => Group::TokenInvalid,
-            Reason::TokenExpired | Reason::TokenFromFuture => Group::TokenExpired,
-            Reason::ServerIdMissing | Reason::ServerIdMismatch => Group::ServerId,
+            | Reason::HostNotAllowed
+            | Reason::ChallengeMismatch => Group::TokenInvalid,
+            Reason::TokenExpired | Reason::TokenFromFuture | Reason::ChallengeExpired => {
+                Group::TokenExpired
+            }
+            Reason::ServerIdMissing | Reason::ServerIdMismatch | Reason::AudienceMismatch => {
+                Group::ServerId
+            }
             Reason::InsecureTransport => Group::InsecureTransport,
             Reason::StsUnreachable | Reason::StsBadResponse | Reason::StsThrottled => {
                 Group::StsUnavailable

@@ -5,10 +5,18 @@
 //! (`config`) and sends the request `request` rebuilds, `identity` parses the caller's ARN,
 //! `policy` decides; `cache` keeps STS answers, `server_identity` learns the server's own
 //! account, `metrics` and `logging` report to the server.
+//!
+//! A challenge login (auth_awsiam_challenge): `challenge` is what the server sends,
+//! `answer` what the client plugin returns, `audience` which server names it may be signed
+//! for, `challenge_login` runs it and hands the token to `auth` like any other.
 #![deny(unsafe_code)]
 
+pub mod answer;
+pub mod audience;
 pub mod auth;
 pub mod cache;
+pub mod challenge;
+pub mod challenge_login;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -15,7 +15,8 @@ use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Principal, parse_arn};
 use crate::metrics;
 use crate::request::{
-    DATE_HEADER, HOST_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, TEMPLATE_HEADERS, rebuild,
+    AUDIENCE_HEADER, DATE_HEADER, HOST_HEADER, NONCE_HEADER, SERVER_ID_HEADER,
+    SESSION_TOKEN_HEADER, TEMPLATE_HEADERS, rebuild,
 };
 use crate::syntax;
 use crate::token::Token;
@@ -183,6 +184,8 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
             "a session token",
         ),
         (SERVER_ID_HEADER, token.server_id.is_some(), "a server id"),
+        (NONCE_HEADER, token.binding.is_some(), "a challenge nonce"),
+        (AUDIENCE_HEADER, token.binding.is_some(), "an audience"),
     ] {
         match (carried, signs(header)) {
             (true, false) => {
