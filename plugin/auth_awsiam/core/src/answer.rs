@@ -79,9 +79,12 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
         };
         return Err(refuse(Reason::TokenVersion, detail));
     };
-    let payload = URL_SAFE_NO_PAD
-        .decode(body)
-        .map_err(|_| refuse(Reason::TokenEncoding, "answer body is not unpadded base64url"))?;
+    let payload = URL_SAFE_NO_PAD.decode(body).map_err(|_| {
+        refuse(
+            Reason::TokenEncoding,
+            "answer body is not unpadded base64url",
+        )
+    })?;
     let payload = String::from_utf8(payload)
         .map_err(|_| refuse(Reason::TokenEncoding, "answer payload is not UTF-8"))?;
     let fields: Vec<&str> = payload.split('\n').collect();
@@ -193,15 +196,7 @@ mod tests {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
         let b = binding();
         let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
-        let t = sign_bound(
-            "127.0.0.1:4566",
-            "us-east-1",
-            None,
-            Some(&b),
-            &creds,
-            time,
-        )
-        .unwrap();
+        let t = sign_bound("127.0.0.1:4566", "us-east-1", None, Some(&b), &creds, time).unwrap();
         assert_eq!(
             t.signed_headers,
             "content-type;host;x-amz-date;x-auth-awsiam-audience;x-auth-awsiam-nonce"

@@ -53,17 +53,12 @@ impl Entry {
 }
 
 /// The parsed setting.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Audiences {
+    #[default]
     Own,
     Any,
     Listed(Vec<Entry>),
-}
-
-impl Default for Audiences {
-    fn default() -> Self {
-        Audiences::Own
-    }
 }
 
 /// Parses `auth_awsiam_challenge_audiences` (names are case-insensitive).
@@ -202,7 +197,15 @@ mod tests {
     fn own_names_ipv6_and_mapped() {
         let own = Audiences::Own;
         assert!(check(&own, "[::1]:3306", addr("[::1]:3306"), None).is_ok());
-        assert!(check(&own, "127.0.0.1:3306", addr("[::ffff:127.0.0.1]:3306"), None).is_ok());
+        assert!(
+            check(
+                &own,
+                "127.0.0.1:3306",
+                addr("[::ffff:127.0.0.1]:3306"),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]

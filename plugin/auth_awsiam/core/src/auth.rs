@@ -85,8 +85,7 @@ pub fn verify_token(
     use_cache: bool,
 ) -> Result<Identity, Denied> {
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
-    let verified =
-        verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
+    let verified = verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)

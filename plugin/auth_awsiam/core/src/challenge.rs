@@ -116,11 +116,7 @@ impl Challenge {
             .ok()
             .filter(|t| t.is_ascii())
             .ok_or_else(|| bad("the challenge is not ASCII text"))?;
-        let Some(body) = text.strip_suffix('\n') else {
-            return Err(bad("the challenge does not end with a newline"));
-        };
-        let mut lines = body.split('\n');
-        let version = lines.next().unwrap_or("");
+        let version = text.split('\n').next().unwrap_or("");
         if version != VERSION_LINE {
             return Err(bad(if version.starts_with("awsiam-challenge/") {
                 format!(
@@ -131,6 +127,11 @@ impl Challenge {
                 "the server's first packet is not an auth_awsiam challenge".to_string()
             }));
         }
+        let Some(body) = text.strip_suffix('\n') else {
+            return Err(bad("the challenge does not end with a newline"));
+        };
+        let mut lines = body.split('\n');
+        lines.next();
         let lines: Vec<&str> = lines.collect();
         if lines.len() != FIELDS.len() {
             return Err(bad(format!(
@@ -271,7 +272,10 @@ pub(crate) mod tests {
             let mut lines: Vec<String> = good.lines().map(|l| format!("{l}\n")).collect();
             let i = lines.iter().position(|l| l.starts_with(field)).unwrap();
             lines[i] = replacement.to_string();
-            assert!(Challenge::decode(lines.concat().as_bytes()).is_err(), "{replacement}");
+            assert!(
+                Challenge::decode(lines.concat().as_bytes()).is_err(),
+                "{replacement}"
+            );
         }
     }
 

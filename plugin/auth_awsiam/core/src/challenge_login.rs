@@ -192,7 +192,10 @@ pub fn verify(
     }
     let token = answer::decode(raw).map_err(deny)?;
     let Some(binding) = token.binding.as_ref() else {
-        return Err(deny(refuse(Reason::Internal, "a decoded answer without binding")));
+        return Err(deny(refuse(
+            Reason::Internal,
+            "a decoded answer without binding",
+        )));
     };
     if binding.nonce != ctx.issued.nonce {
         return Err(deny(refuse(
@@ -294,10 +297,14 @@ mod tests {
     }
 
     /// A config whose endpoint is a fake STS answering `answers` times, and its challenge.
-    fn setup(answers: usize) -> (Config, Challenge, std::thread::JoinHandle<Vec<crate::testutil::Received>>) {
-        let (addr, handle) = fake_sts(answers, |_| {
-            Some(http("200 OK", &success_xml(ARN, ACCT)))
-        });
+    fn setup(
+        answers: usize,
+    ) -> (
+        Config,
+        Challenge,
+        std::thread::JoinHandle<Vec<crate::testutil::Received>>,
+    ) {
+        let (addr, handle) = fake_sts(answers, |_| Some(http("200 OK", &success_xml(ARN, ACCT))));
         let cfg = Config {
             endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
             ..Config::default()
@@ -338,7 +345,14 @@ mod tests {
             local: local(),
             host_name: Some("db-host"),
         };
-        verify(&login(answer), &ctx, cfg, settings, SystemTime::now(), &server_is_acct)
+        verify(
+            &login(answer),
+            &ctx,
+            cfg,
+            settings,
+            SystemTime::now(),
+            &server_is_acct,
+        )
     }
 
     fn reason(r: Result<Identity, Denied>) -> Reason {
@@ -380,7 +394,14 @@ mod tests {
     fn a_good_answer_logs_in_through_sts_and_policy() {
         let (cfg, c, handle) = setup(1);
         let a = answer_for(&c, &c.nonce, "127.0.0.1:3306");
-        let id = run(&cfg, &Settings::default(), &c, Some(&a), Duration::from_millis(5)).unwrap();
+        let id = run(
+            &cfg,
+            &Settings::default(),
+            &c,
+            Some(&a),
+            Duration::from_millis(5),
+        )
+        .unwrap();
         assert_eq!(id.arn, ARN);
         let received = handle.join().unwrap();
         let nonce_sent = received[0]
@@ -406,10 +427,19 @@ mod tests {
         assert!(arn.is_none());
 
         let good = answer_for(&c, &c.nonce, "127.0.0.1:3306");
-        let late = run(&cfg, &s, &c, Some(&good), c.timeout + Duration::from_millis(1));
+        let late = run(
+            &cfg,
+            &s,
+            &c,
+            Some(&good),
+            c.timeout + Duration::from_millis(1),
+        );
         assert_eq!(reason(late), Reason::ChallengeExpired);
 
-        assert_eq!(reason(run(&cfg, &s, &c, Some(b"hunter2"), quick)), Reason::TokenVersion);
+        assert_eq!(
+            reason(run(&cfg, &s, &c, Some(b"hunter2"), quick)),
+            Reason::TokenVersion
+        );
 
         // An answer to another connection's challenge: replayed or relayed.
         let other = issue(&login(None), &cfg, &s).unwrap();
@@ -438,7 +468,10 @@ mod tests {
         let mut elsewhere = c.clone();
         elsewhere.sts_host = "sts.example.com".into();
         let a = answer_for(&elsewhere, &c.nonce, "127.0.0.1:3306");
-        assert_eq!(reason(run(&cfg, &s, &c, Some(&a), quick)), Reason::HostNotAllowed);
+        assert_eq!(
+            reason(run(&cfg, &s, &c, Some(&a), quick)),
+            Reason::HostNotAllowed
+        );
     }
 
     #[test]

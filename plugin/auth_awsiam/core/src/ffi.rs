@@ -358,12 +358,14 @@ fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_challenge_init() -> c_int {
-    guarded("awsiam_challenge_init", INVALID, || {
-        match challenge_login::init() {
+    guarded(
+        "awsiam_challenge_init",
+        INVALID,
+        || match challenge_login::init() {
             Ok(()) => 0,
             Err(_) => INVALID,
-        }
-    })
+        },
+    )
 }
 
 /// # Safety
@@ -394,9 +396,13 @@ pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
 ) -> c_int {
     // SAFETY: forwarded caller guarantees.
     unsafe {
-        string_setting("awsiam_challenge_setting_set_str", value, err, err_cap, |v| {
-            challenge_login::set_str(setting, v)
-        })
+        string_setting(
+            "awsiam_challenge_setting_set_str",
+            value,
+            err,
+            err_cap,
+            |v| challenge_login::set_str(setting, v),
+        )
     }
 }
 

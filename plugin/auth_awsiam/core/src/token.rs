@@ -109,7 +109,10 @@ impl Token {
     /// The wire form of a cleartext token. A challenge answer (a token with a binding) is
     /// written by `answer::encode` instead; its binding has no place in this format.
     pub fn encode(&self) -> String {
-        debug_assert!(self.binding.is_none(), "a bound token is encoded as an answer");
+        debug_assert!(
+            self.binding.is_none(),
+            "a bound token is encoded as an answer"
+        );
         let payload = self.fields().join("\n");
         format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(payload))
     }
