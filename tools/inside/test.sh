@@ -16,7 +16,7 @@ cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON -DAUTH_AWSIAM_TL
       -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON $MYSQL_CMAKE_ARGS >/tmp/no-corrosion.log 2>&1 ||
   { tail -n 30 /tmp/no-corrosion.log; exit 1; }
 grep -q "Corrosion not found, building the Rust core with plain cargo" /tmp/no-corrosion.log
-cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
+cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
   { tail -n 30 /tmp/no-corrosion.log; exit 1; }
 nm -D --defined-only "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" | grep -q _mysql_plugin_declarations_
 "$BUILD-no-corrosion/runtime_output_directory/auth_awsiam_token" --version
