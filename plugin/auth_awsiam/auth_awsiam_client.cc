@@ -20,6 +20,7 @@
 */
 
 #include <errmsg.h>
+#include <my_compiler.h> /* MY_ATTRIBUTE, used by client_plugin.h */
 #include <mysql.h>
 #include <mysql/client_plugin.h>
 #include <cstdio>
