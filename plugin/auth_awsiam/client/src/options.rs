@@ -80,7 +80,7 @@ fn check(name: Name, value: &str, from: &str) -> Result<(), String> {
 }
 
 fn shown(value: &str) -> String {
-    syntax::quotable(value, 64, |c| c.is_ascii_graphic())
+    syntax::quoted(value, 64)
 }
 
 /// `mysql_plugin_options(plugin, option, value)`: sets (or with `None`, clears) an option.
@@ -88,7 +88,7 @@ pub fn set(option: &str, value: Option<&str>) -> Result<(), String> {
     let i = index(option).ok_or_else(|| {
         let names: Vec<&str> = ALL.iter().map(|n| n.option).collect();
         format!(
-            "unknown option '{}' (known: {})",
+            "unknown option {} (known: {})",
             shown(option),
             names.join(", ")
         )

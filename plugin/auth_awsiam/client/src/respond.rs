@@ -3,11 +3,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use auth_awsiam_core::answer;
 use auth_awsiam_core::challenge::Challenge;
+use auth_awsiam_core::challenge::answer;
 use auth_awsiam_core::credentials;
 use auth_awsiam_core::request;
-use auth_awsiam_core::sts::official_host;
+use auth_awsiam_core::sts::hosts::official_host;
 use auth_awsiam_core::syntax;
 use auth_awsiam_core::token::Binding;
 use aws_config::Region;
@@ -62,7 +62,7 @@ pub struct Dialed<'a> {
 /// `host:port` as dialed (IPv6 literals in brackets), lowercase.
 pub fn dialed_audience(d: &Dialed) -> Result<String, Failure> {
     if d.local_socket {
-        return Ok(auth_awsiam_core::audience::LOCALHOST.to_string());
+        return Ok(auth_awsiam_core::challenge::audience::LOCALHOST.to_string());
     }
     let host = d.host.trim().to_ascii_lowercase();
     let host = if host.contains(':') && !host.starts_with('[') {
@@ -75,8 +75,8 @@ pub fn dialed_audience(d: &Dialed) -> Result<String, Failure> {
         Ok(audience)
     } else {
         Err(Failure::Options(format!(
-            "cannot use the host '{}' as the audience to sign: set AUTH_AWSIAM_AUDIENCE to the server's host[:port]",
-            syntax::quotable(d.host, 64, |c| c.is_ascii_graphic())
+            "cannot use the host {} as the audience to sign: set AUTH_AWSIAM_AUDIENCE to the server's host[:port]",
+            syntax::quoted(d.host, 64)
         )))
     }
 }

@@ -6,11 +6,12 @@ use std::time::{Duration, SystemTime};
 use crate::cache;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::Principal;
+use crate::identity::Caller;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts};
 use crate::server_identity;
-use crate::sts::{self, Verified};
+use crate::sts;
+use crate::syntax::quoted;
 use crate::token::Token;
 
 /// Longest user or host name written to a log line (both come from the client).
@@ -28,13 +29,6 @@ pub struct Login<'a> {
     pub secure_transport: bool,
 }
 
-/// Who logged in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub arn: String,
-    pub principal: Principal,
-}
-
 /// A refusal and, when STS already answered, the caller's ARN for the log line.
 pub type Denied = (Refusal, Option<String>);
 
@@ -42,7 +36,7 @@ pub type Denied = (Refusal, Option<String>);
 pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
 
 /// Decides one login with the settings in force, then logs and counts the outcome.
-pub fn authenticate(login: &Login) -> Result<Identity, Refusal> {
+pub fn authenticate(login: &Login) -> Result<Caller, Refusal> {
     let cfg = config::current();
     let result = verify(
         login,
@@ -60,7 +54,7 @@ pub fn verify(
     cfg: &Config,
     now: SystemTime,
     server: ServerAccounts,
-) -> Result<Identity, Denied> {
+) -> Result<Caller, Denied> {
     let raw = login.token.ok_or_else(|| {
         (
             refuse(
@@ -83,9 +77,9 @@ pub fn verify_token(
     now: SystemTime,
     server: ServerAccounts,
     use_cache: bool,
-) -> Result<Identity, Denied> {
+) -> Result<Caller, Denied> {
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
-    let verified = verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
+    let caller = verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -96,12 +90,9 @@ pub fn verify_token(
             })
         }
     };
-    policy::decide(login.user, login.auth_string, &verified.principal, allowed)
-        .map_err(|r| (r, Some(verified.arn.clone())))?;
-    Ok(Identity {
-        arn: verified.arn,
-        principal: verified.principal,
-    })
+    policy::decide(login.user, login.auth_string, &caller.principal, allowed)
+        .map_err(|r| (r, Some(caller.arn.clone())))?;
+    Ok(caller)
 }
 
 /// The STS answer for a token: from the cache, else from STS (then cached).
@@ -111,7 +102,7 @@ fn verified_caller(
     cfg: &Config,
     now: SystemTime,
     use_cache: bool,
-) -> Result<Verified, Refusal> {
+) -> Result<Caller, Refusal> {
     let caching = use_cache && cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = caching.then(|| cache::key(&token.encode()));
     if let Some(v) = key.as_ref().and_then(cache::get) {
@@ -129,22 +120,22 @@ fn verified_caller(
 }
 
 fn loggable(s: &str) -> String {
-    crate::syntax::quotable(s, MAX_LOGGED_NAME, |c| !c.is_control() && c != '\'')
+    quoted(s, MAX_LOGGED_NAME)
 }
 
 /// One log line and the outcome counters for a decided login (both plugins).
-pub fn report(login: &Login, result: &Result<Identity, Denied>) {
+pub fn report(login: &Login, result: &Result<Caller, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
         Ok(id) => {
             COUNTERS.add_success();
-            log::info!("'{user}'@'{host}' authenticated as {}", id.arn);
+            log::info!("{user}@{host} authenticated as {}", id.arn);
         }
         Err((refusal, arn)) => {
             COUNTERS.add_failure(refusal.reason);
             let caller = arn.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
             log::warn!(
-                "access denied for '{user}'@'{host}': {}: {}{caller}",
+                "access denied for {user}@{host}: {}: {}{caller}",
                 refusal.reason.name(),
                 refusal.detail
             );
@@ -216,7 +207,7 @@ mod tests {
         (cfg, token.encode().into_bytes(), handle)
     }
 
-    fn reason(r: Result<Identity, Denied>) -> Reason {
+    fn reason(r: Result<Caller, Denied>) -> Reason {
         r.unwrap_err().0.reason
     }
 
@@ -320,7 +311,7 @@ mod tests {
 
     #[test]
     fn log_names_are_cleaned() {
-        assert_eq!(loggable("a'b\nc"), "a?b?c");
-        assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME);
+        assert_eq!(loggable("a'b\nc"), "'a?b?c'");
+        assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME + 5);
     }
 }

@@ -8,39 +8,25 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use std::time::Duration;
 
+pub use crate::abi::{AwsiamLogin, LogLevel, Verdict};
 use crate::auth::{self, Login};
+use crate::challenge::login as challenge_login;
 use crate::challenge::{self, Challenge};
-use crate::challenge_login;
 use crate::error::{Reason, refuse};
-use crate::logging::{self, LOG_ERROR, LogFn};
+use crate::logging::{self, LogFn};
 use crate::metrics::{COUNTERS, Counters};
 use crate::plugin;
 
-/// `enum awsiam_verdict`.
-pub const AWSIAM_ALLOW: c_int = 0;
-pub const AWSIAM_DENY: c_int = 1;
 /// Non-zero return of the validating functions.
 const INVALID: c_int = 1;
-
-/// `struct awsiam_login`.
-#[repr(C)]
-pub struct AwsiamLogin {
-    pub user: *const c_char,
-    pub user_len: usize,
-    pub host: *const c_char,
-    pub host_len: usize,
-    pub auth_string: *const c_char,
-    pub auth_string_len: usize,
-    pub token: *const u8,
-    pub token_len: usize,
-    pub secure_transport: c_int,
-}
+const ALLOW: c_int = Verdict::Allow as c_int;
+const DENY: c_int = Verdict::Deny as c_int;
 
 /// Runs `f`; a panic is logged (by the hook) and turned into `fallback`.
 fn guarded<T>(what: &str, fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
         logging::emit(
-            LOG_ERROR,
+            LogLevel::Error,
             &format!("internal error in {what}; the call was refused"),
         );
         fallback
@@ -233,7 +219,7 @@ pub unsafe extern "C" fn awsiam_authenticate(
                 secure_transport: false,
             };
             auth::report_refusal(&empty, refusal);
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: caller guarantees each pointer is NULL or valid for its length.
         let (user, host, auth_string, token) = unsafe {
@@ -259,18 +245,18 @@ pub unsafe extern "C" fn awsiam_authenticate(
             Ok(id) => {
                 // SAFETY: caller guarantees on `external_user`.
                 unsafe { write_c(external_user, external_user_cap, &id.arn) };
-                AWSIAM_ALLOW
+                ALLOW
             }
-            Err(_) => AWSIAM_DENY,
+            Err(_) => DENY,
         }
     }));
     verdict.unwrap_or_else(|_| {
         COUNTERS.add_failure(Reason::Internal);
         logging::emit(
-            LOG_ERROR,
+            LogLevel::Error,
             "access denied: internal: a panic was caught while deciding a login",
         );
-        AWSIAM_DENY
+        DENY
     })
 }
 
@@ -421,28 +407,28 @@ pub unsafe extern "C" fn awsiam_challenge_issue(
     login: *const AwsiamLogin,
     challenge: *mut AwsiamChallenge,
 ) -> c_int {
-    guarded("awsiam_challenge_issue", AWSIAM_DENY, || {
+    guarded("awsiam_challenge_issue", DENY, || {
         if !crate::plugin::is_running() {
             return AWSIAM_UNAVAILABLE;
         }
         // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
         let (Some(l), Some(out)) = (unsafe { login.as_ref() }, unsafe { challenge.as_mut() })
         else {
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: forwarded caller guarantee.
         let owned = unsafe { OwnedLogin::from(l) };
         let Ok(issued) = challenge_login::issue_now(&owned.login(None)) else {
-            return AWSIAM_DENY;
+            return DENY;
         };
         let message = issued.encode();
         if message.len() > out.message.len() {
-            return AWSIAM_DENY;
+            return DENY;
         }
         out.message[..message.len()].copy_from_slice(&message);
         out.message_len = message.len();
         out.issued_us = challenge_login::clock_us();
-        AWSIAM_ALLOW
+        ALLOW
     })
 }
 
@@ -467,7 +453,7 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
             let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
             auth::report_refusal(&OwnedLogin::empty().login(None), refusal);
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: forwarded caller guarantees.
         let owned = unsafe { OwnedLogin::from(l) };
@@ -479,24 +465,24 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         let Ok(issued) = Challenge::decode(message) else {
             let refusal = refuse(Reason::Internal, "the server's own challenge is unreadable");
             auth::report_refusal(&login, refusal);
-            return AWSIAM_DENY;
+            return DENY;
         };
         match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
             Ok(id) => {
                 // SAFETY: caller guarantees on `external_user`.
                 unsafe { write_c(external_user, external_user_cap, &id.arn) };
-                AWSIAM_ALLOW
+                ALLOW
             }
-            Err(_) => AWSIAM_DENY,
+            Err(_) => DENY,
         }
     }));
     verdict.unwrap_or_else(|_| {
         COUNTERS.add_failure(Reason::Internal);
         logging::emit(
-            LOG_ERROR,
+            LogLevel::Error,
             "access denied: internal: a panic was caught while deciding a challenge login",
         );
-        AWSIAM_DENY
+        DENY
     })
 }
 

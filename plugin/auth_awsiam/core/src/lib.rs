@@ -1,22 +1,20 @@
 //! Rust core of the auth_awsiam MySQL authentication plugin. The C++ shim calls the C ABI in
 //! `ffi` (auth_awsiam_core.h); every decision is taken here.
 //!
-//! A login: `token` decodes the client's packet, `sts` checks it against the settings
-//! (`config`) and sends the request `request` rebuilds, `identity` parses the caller's ARN,
-//! `policy` decides; `cache` keeps STS answers, `server_identity` learns the server's own
-//! account, `metrics` and `logging` report to the server.
+//! A login (`auth::verify`): `token` decodes the client's packet, `sts` checks it against the
+//! settings (`config`), sends the request `request` rebuilds and reads the answer into an
+//! `identity::Caller`; `policy` decides. `cache` keeps callers STS verified,
+//! `server_identity` learns the server's own account, `metrics` and `logging` report to the
+//! server.
 //!
-//! A challenge login (auth_awsiam_challenge): `challenge` is what the server sends,
-//! `answer` what the client plugin returns, `audience` which server names it may be signed
-//! for, `challenge_login` runs it and hands the token to `auth` like any other.
+//! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
+//! client plugin's answer and hands its token to `auth` like any other.
 #![deny(unsafe_code)]
 
-pub mod answer;
-pub mod audience;
+pub mod abi;
 pub mod auth;
 pub mod cache;
 pub mod challenge;
-pub mod challenge_login;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -51,8 +51,8 @@ pub fn deinit() {
     RUNNING.store(false, Ordering::SeqCst);
     server_identity::stop();
     cache::clear();
-    sts::reset_agent();
-    sts::join_lookups();
+    sts::transport::reset_agent();
+    sts::transport::join_lookups();
     logging::uninstall();
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Kind, MAX_NAME_LEN, Principal, is_name, is_partition, is_path_segment};
-use crate::syntax::{ACCOUNT_ID_LEN, is_account_id};
+use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
 
 /// Most patterns in one auth string.
 pub const MAX_PATTERNS: usize = 16;
@@ -119,7 +119,8 @@ fn glob_name(s: &str, what: &str, min: usize) -> Result<Glob, String> {
         Ok(Glob(s.to_string()))
     } else {
         Err(format!(
-            "{what} '{s}' must be {min} to {MAX_NAME_LEN} characters from [A-Za-z0-9+=,.@_-] or '*'"
+            "{what} {} must be {min} to {MAX_NAME_LEN} characters from [A-Za-z0-9+=,.@_-] or '*'",
+            shown(s)
         ))
     }
 }
@@ -134,7 +135,8 @@ fn glob_account(s: &str) -> Result<Glob, String> {
         Ok(Glob(s.to_string()))
     } else {
         Err(format!(
-            "account '{s}' must be a 12-digit ID (or use '*' wildcards)"
+            "account {} must be a 12-digit ID (or use '*' wildcards)",
+            shown(s)
         ))
     }
 }
@@ -145,10 +147,16 @@ fn literal_path(segments: &[&str]) -> Result<Option<String>, String> {
     }
     if let Some(bad) = segments.iter().find(|s| !is_path_segment(s)) {
         return Err(format!(
-            "path segment '{bad}' is empty or has a forbidden character (paths are literal: no '*')"
+            "path segment {} is empty or has a forbidden character (paths are literal: no '*')",
+            shown(bad)
         ));
     }
     Ok(Some(format!("/{}/", segments.join("/"))))
+}
+
+/// An auth string, or a part of one, or a name, as shown in an error.
+fn shown(s: &str) -> String {
+    quoted(s, MAX_AUTH_STRING_LEN)
 }
 
 const PATTERN_FORMS: &str = "expected arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, \
@@ -166,12 +174,14 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
     }
     if !is_partition(partition) {
         return Err(format!(
-            "unknown partition '{partition}' (aws, aws-cn, aws-us-gov, aws-iso*; no wildcard)"
+            "unknown partition {} (aws, aws-cn, aws-us-gov, aws-iso*; no wildcard)",
+            shown(partition)
         ));
     }
     if service != "iam" && service != "sts" {
         return Err(format!(
-            "service '{service}' is neither iam nor sts; {PATTERN_FORMS}"
+            "service {} is neither iam nor sts; {PATTERN_FORMS}",
+            shown(service)
         ));
     }
     if !region.is_empty() {
@@ -217,14 +227,16 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
         ),
         _ => {
             return Err(format!(
-                "unsupported resource '{resource}'; {PATTERN_FORMS}"
+                "unsupported resource {}; {PATTERN_FORMS}",
+                shown(resource)
             ));
         }
     };
     if service != want_service {
         return Err(format!(
-            "'{}' ARNs use service '{want_service}', not '{service}'",
-            segments[0]
+            "{} ARNs use service '{want_service}', not {}",
+            shown(segments[0]),
+            shown(service)
         ));
     }
     Ok(Pattern {
@@ -259,7 +271,7 @@ pub fn parse_auth_string(s: &str) -> Result<Vec<Pattern>, String> {
             if item.is_empty() {
                 return Err(format!("pattern {} is empty (stray comma?)", i + 1));
             }
-            parse_pattern(item).map_err(|e| format!("pattern {} '{item}': {e}", i + 1))
+            parse_pattern(item).map_err(|e| format!("pattern {} {}: {e}", i + 1, shown(item)))
         })
         .collect()
 }
@@ -372,14 +384,17 @@ fn decide_default(
         Kind::AssumedRole { role, .. } => Err(refuse(
             Reason::RoleMismatch,
             format!(
-                "role '{role}' differs from the MySQL user name '{user}' (without an AS '...' binding they must be equal)"
+                "role {} differs from the MySQL user name {} (without an AS '...' binding they must be equal)",
+                shown(role),
+                shown(user)
             ),
         )),
         Kind::User { name, .. } => Err(refuse(
             Reason::RoleMismatch,
             format!(
-                "the caller is IAM user '{name}', not a role session; bind it with CREATE USER ... IDENTIFIED WITH auth_awsiam AS '{}'",
-                principal.arn()
+                "the caller is IAM user {}, not a role session; bind it with CREATE USER ... IDENTIFIED WITH auth_awsiam AS {}",
+                shown(name),
+                shown(&principal.arn())
             ),
         )),
         Kind::Root | Kind::FederatedUser { .. } => Err(type_not_allowed(principal)),

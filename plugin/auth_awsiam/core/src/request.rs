@@ -10,6 +10,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
+use crate::syntax;
 use crate::token::{Binding, SERVICE, Token};
 
 pub const METHOD: &str = "POST";
@@ -83,7 +84,7 @@ pub fn sign_bound(
     time: SystemTime,
 ) -> Result<Token, SignError> {
     if let Some(b) = binding {
-        crate::answer::check_binding(b).map_err(SignError)?;
+        crate::challenge::answer::check_binding(b).map_err(SignError)?;
     }
     let identity: Identity = creds.clone().into();
     let params = v4::SigningParams::builder()
@@ -110,7 +111,12 @@ pub fn sign_bound(
         headers.into_iter(),
         SignableBody::Bytes(BODY.as_bytes()),
     )
-    .map_err(|e| SignError(format!("invalid request for host '{host}': {e}")))?;
+    .map_err(|e| {
+        SignError(format!(
+            "invalid request for host {}: {e}",
+            syntax::quoted(host, syntax::MAX_HOST_LEN)
+        ))
+    })?;
     let output =
         sigv4_sign(signable, &params).map_err(|e| SignError(format!("signing failed: {e}")))?;
     let (instructions, _) = output.into_parts();

@@ -16,6 +16,13 @@
 //! A later format gets a new first line and is never read as this one. Both sides decode
 //! with [`Challenge::decode`]: the client before it signs anything, the server on its own
 //! issued challenge when the answer comes back.
+//!
+//! `answer` is what the client plugin sends back, `audience` which server names it may be
+//! signed for, `login` runs a challenge login on the server.
+
+pub mod answer;
+pub mod audience;
+pub mod login;
 
 use std::fmt;
 use std::time::Duration;
@@ -120,8 +127,8 @@ impl Challenge {
         if version != VERSION_LINE {
             return Err(bad(if version.starts_with("awsiam-challenge/") {
                 format!(
-                    "unsupported challenge version '{}' (this client reads {VERSION_LINE}): install the auth_awsiam_client plugin of the server's release",
-                    syntax::quotable(version, 32, |c| c.is_ascii_graphic())
+                    "unsupported challenge version {} (this client reads {VERSION_LINE}): install the auth_awsiam_client plugin of the server's release",
+                    syntax::quoted(version, 32)
                 )
             } else {
                 "the server's first packet is not an auth_awsiam challenge".to_string()

@@ -28,8 +28,8 @@ pub fn check_binding(b: &Binding) -> Result<(), String> {
     }
     if !syntax::is_authority(&b.audience) {
         return Err(format!(
-            "the audience '{}' is not a lowercase host[:port]",
-            syntax::quotable(&b.audience, 64, |c| c.is_ascii_graphic())
+            "the audience {} is not a lowercase host[:port]",
+            syntax::quoted(&b.audience, 64)
         ));
     }
     Ok(())

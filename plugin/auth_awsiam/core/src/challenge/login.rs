@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::answer;
-use crate::audience::{self, Audiences};
-use crate::auth::{self, Denied, Identity, Login, ServerAccounts};
-use crate::challenge::{self, Challenge};
+use super::{self as challenge, Challenge};
+use crate::auth::{self, Denied, Login, ServerAccounts};
+use crate::challenge::answer;
+use crate::challenge::audience::{self, Audiences};
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
+use crate::identity::Caller;
 use crate::server_identity;
 use crate::sts;
 
@@ -141,7 +142,7 @@ pub fn issue(login: &Login, cfg: &Config, settings: &Settings) -> Result<Challen
     let region = cfg.effective_region().to_string();
     let sts_host = match &cfg.endpoint {
         Some(ep) => ep.authority.clone(),
-        None => sts::official_host_for_region(&region),
+        None => sts::hosts::official_host_for_region(&region),
     };
     Ok(Challenge {
         nonce,
@@ -172,7 +173,7 @@ pub fn verify(
     settings: &Settings,
     now: SystemTime,
     server: ServerAccounts,
-) -> Result<Identity, Denied> {
+) -> Result<Caller, Denied> {
     let deny = |r: Refusal| (r, None);
     let raw = login.token.ok_or_else(|| {
         deny(refuse(
@@ -232,7 +233,7 @@ pub fn authenticate(
     issued: &Challenge,
     waited: Duration,
     local: Option<SocketAddr>,
-) -> Result<Identity, Refusal> {
+) -> Result<Caller, Refusal> {
     let host_name = audience::host_name();
     let ctx = Context {
         issued,
@@ -252,7 +253,7 @@ pub fn authenticate(
     result.map_err(|(r, _)| r)
 }
 
-fn report(login: &Login, result: &Result<Identity, Denied>) {
+fn report(login: &Login, result: &Result<Caller, Denied>) {
     let counter = if result.is_ok() {
         &COUNTERS.successes
     } else {
@@ -338,7 +339,7 @@ mod tests {
         issued: &Challenge,
         answer: Option<&[u8]>,
         waited: Duration,
-    ) -> Result<Identity, Denied> {
+    ) -> Result<Caller, Denied> {
         let ctx = Context {
             issued,
             waited,
@@ -355,7 +356,7 @@ mod tests {
         )
     }
 
-    fn reason(r: Result<Identity, Denied>) -> Reason {
+    fn reason(r: Result<Caller, Denied>) -> Reason {
         r.unwrap_err().0.reason
     }
 

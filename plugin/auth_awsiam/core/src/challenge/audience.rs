@@ -75,8 +75,8 @@ pub fn parse(value: &str) -> Result<Audiences, String> {
         let item = item.trim().to_ascii_lowercase();
         let entry = Entry::parse(&item).ok_or_else(|| {
             format!(
-                "'{}' is not a host name or address with an optional :port",
-                syntax::quotable(&item, 64, |c| c.is_ascii_graphic())
+                "{} is not a host name or address with an optional :port",
+                syntax::quoted(&item, 64)
             )
         })?;
         entries.push(entry);
