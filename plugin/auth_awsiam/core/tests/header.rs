@@ -189,7 +189,9 @@ fn exported_functions() -> BTreeSet<String> {
 #[test]
 fn exported_functions_match() {
     let mut declared = header_functions(&header());
-    declared.extend(header_functions(&header_of("../auth_awsiam_core_challenge.h")));
+    declared.extend(header_functions(&header_of(
+        "../auth_awsiam_core_challenge.h",
+    )));
     let exported = exported_functions();
     assert!(exported.len() >= 10, "{exported:?}");
     assert_eq!(declared, exported);

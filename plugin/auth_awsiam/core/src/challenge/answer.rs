@@ -246,6 +246,42 @@ mod tests {
         assert!(e.0.contains("nonce"), "{e}");
     }
 
+    #[test]
+    fn nonce_and_audience_are_signed_exactly_when_carried() {
+        use crate::config::{Config, parse_endpoint};
+        use crate::sts::precheck::precheck;
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:4566").unwrap(),
+            ..Config::default()
+        };
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        let now = std::time::SystemTime::now();
+        let t = sign_bound(
+            "127.0.0.1:4566",
+            "us-east-1",
+            None,
+            Some(&binding()),
+            &creds,
+            now,
+        )
+        .unwrap();
+        assert!(precheck(&t, &cfg, true, now).is_ok());
+        // Carried but not signed: STS would never see it checked.
+        let mut unsigned = t.clone();
+        unsigned.signed_headers = "content-type;host;x-amz-date;x-auth-awsiam-audience".into();
+        assert_eq!(
+            precheck(&unsigned, &cfg, true, now).unwrap_err().reason,
+            Reason::HeaderNotSigned
+        );
+        // Signed but not carried (a cleartext token naming the challenge headers).
+        let mut not_carried = t.clone();
+        not_carried.binding = None;
+        assert_eq!(
+            precheck(&not_carried, &cfg, true, now).unwrap_err().reason,
+            Reason::TokenField
+        );
+    }
+
     proptest! {
         #[test]
         fn decode_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..10_000)) {
