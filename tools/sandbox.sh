@@ -116,6 +116,16 @@ provision() {
       /opt/localstack/bin/pip install -q -c '"$INSIDE_REPO"'/tools/localstack/constraints.txt "localstack-core[base-runtime]" moto-ext service-identity awscli awscli-local boto3'
     stamp_set localstack "$ls_id"
   fi
+  # Python's mysqlclient built against libmysqlclient (Debian's python3-mysqldb uses
+  # MariaDB Connector/C), for the test of auth_awsiam_client in a program of one's own.
+  # Its own stamp: adding it changes nothing of the steps above.
+  if ! stamp_ok mysqlclient "libmysqlclient-dev mysqlclient<3"; then
+    log "installing Python's mysqlclient against libmysqlclient into /opt/mysqlclient"
+    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmysqlclient-dev python3-dev gcc >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
+      rm -rf /opt/mysqlclient; python3 -m venv /opt/mysqlclient;
+      /opt/mysqlclient/bin/pip install -q --no-binary mysqlclient "mysqlclient<3"'
+    stamp_set mysqlclient "libmysqlclient-dev mysqlclient<3"
+  fi
   log "chroot ready at $CHROOT"
 }
 

@@ -34,6 +34,7 @@
 #include "violite.h"
 #endif
 
+#include "auth_awsiam_challenge.h"
 #include "auth_awsiam_core.h"
 
 static MYSQL_PLUGIN plugin_handle = nullptr;
@@ -70,6 +71,15 @@ static bool connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
   THD *thd = current_thd;
   return thd != nullptr && thd->get_vio_type() == VIO_TYPE_SSL;
 #endif
+}
+
+/* TLS or a local connection (socket, pipe, shared memory). */
+bool awsiam_connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
+  const bool local =
+      vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
+      vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_PIPE ||
+      vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_MEMORY;
+  return local || connection_is_tls(vio_info);
 }
 
 static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
@@ -136,8 +146,9 @@ static int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
   return 1;
 }
 
-/* IDENTIFIED WITH auth_awsiam AS '...': the string binds the account to ARNs. */
-static int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen) {
+/* IDENTIFIED WITH auth_awsiam AS '...': the string binds the account to ARNs
+   (auth_awsiam_challenge uses it too). */
+int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen) {
   char reason[512];
   if (awsiam_auth_string_check(inbuf, buflen, reason, sizeof(reason)) == 0)
     return 0;
@@ -422,4 +433,23 @@ mysql_declare_plugin(auth_awsiam){
     awsiam_system_variables,
     nullptr,
     0,
-} mysql_declare_plugin_end;
+},
+    /* auth_awsiam_challenge.cc: the same checks and settings, but the client
+       plugin auth_awsiam_client signs a one-time challenge. */
+    {
+        MYSQL_AUTHENTICATION_PLUGIN,
+        &awsiam_challenge_handler,
+        "auth_awsiam_challenge",
+        "auth_awsiam authors",
+        "AWS IAM authentication by a one-time challenge signed by the client "
+        "plugin auth_awsiam_client",
+        PLUGIN_LICENSE_GPL,
+        awsiam_challenge_plugin_init,
+        nullptr, /* check uninstall */
+        awsiam_challenge_plugin_deinit,
+        0x0100, /* 1.0 */
+        awsiam_challenge_status_variables,
+        awsiam_challenge_system_variables,
+        nullptr,
+        0,
+    } mysql_declare_plugin_end;

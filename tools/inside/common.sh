@@ -23,6 +23,8 @@ build_plugin() {
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+  # The client library's default plugin directory is the same one.
+  install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam_client.so" "$PLUGIN_DIR/auth_awsiam_client.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
 }

@@ -15,6 +15,16 @@ mysql_as_role() {
   mysql --defaults-file="$STATE/token.cnf" --protocol=TCP --host=127.0.0.1 --port=$PORT "$@"
 }
 
+# The same service with the client plugin auth_awsiam_client (auth_awsiam_challenge):
+# no token step. The plugin finds credentials like the AWS CLI: a profile assuming the role.
+mysql_challenge() {
+  printf '[profile base]\naws_access_key_id = 123456789012\naws_secret_access_key = sandbox-placeholder-secret\n[profile %s]\nrole_arn = arn:aws:iam::123456789012:role/%s\nsource_profile = base\n' \
+    "$ROLE" "$ROLE" > "$STATE/aws_config"
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE="$STATE/aws_config" AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+      AWS_PROFILE="$ROLE" AWS_ENDPOINT_URL_STS="$STS_ENDPOINT" \
+    mysql --no-defaults --protocol=TCP --host=127.0.0.1 --port=$PORT --user=app "$@"
+}
+
 stop() {
   say "Stopping the demo server and LocalStack"
   server_stop "$STATE"
@@ -38,6 +48,10 @@ start() {
   mysql_as_role --table -e "SELECT USER(), CURRENT_USER(), @@external_user;"
   mysql_as_root --table -e "SHOW GLOBAL STATUS LIKE 'Auth_awsiam_s%';"
   echo "(the token went to $STATE/token.cnf, mode $(stat -c %a "$STATE/token.cnf"), not to a command line)"
+
+  say "The challenge login: no token, no password (auth_awsiam_challenge and the client plugin auth_awsiam_client)"
+  mysql_as_root -v -e "CREATE USER 'app'@'%' IDENTIFIED WITH auth_awsiam_challenge AS 'arn:aws:iam::123456789012:role/$ROLE';"
+  mysql_challenge --table -e "SELECT USER(), CURRENT_USER(), @@external_user;"
 
   cat <<MSG
 

@@ -16,7 +16,7 @@ cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON -DAUTH_AWSIAM_TL
       -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON $MYSQL_CMAKE_ARGS >/tmp/no-corrosion.log 2>&1 ||
   { tail -n 30 /tmp/no-corrosion.log; exit 1; }
 grep -q "Corrosion not found, building the Rust core with plain cargo" /tmp/no-corrosion.log
-cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
+cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
   { tail -n 30 /tmp/no-corrosion.log; exit 1; }
 nm -D --defined-only "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" | grep -q _mysql_plugin_declarations_
 "$BUILD-no-corrosion/runtime_output_directory/auth_awsiam_token" --version
@@ -56,6 +56,7 @@ mtr() {
   (cd "$MTR_HOME" &&
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
        AUTH_AWSIAM_STS_DOUBLE="$STS_DOUBLE" CI=1 \
+       AUTH_AWSIAM_MYSQLCLIENT_PYTHON=/opt/mysqlclient/bin/python \
        AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
        AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
      perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \

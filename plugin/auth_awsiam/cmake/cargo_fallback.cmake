@@ -1,7 +1,7 @@
 # Builds the Rust core with cargo alone, for trees whose CMake cannot find the
 # Corrosion package. It defines the same targets Corrosion would:
-# auth_awsiam_core (the static library) and auth_awsiam_cli (builds the
-# auth_awsiam_token program).
+# auth_awsiam_core (the static library), auth_awsiam_client_core (the client
+# plugin's) and auth_awsiam_cli (builds the auth_awsiam_token program).
 
 FIND_PROGRAM(CARGO_EXECUTABLE cargo HINTS "$ENV{CARGO_HOME}/bin" "$ENV{HOME}/.cargo/bin")
 IF(NOT CARGO_EXECUTABLE)
@@ -11,6 +11,7 @@ ENDIF()
 
 SET(AUTH_AWSIAM_CARGO_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
 SET(AUTH_AWSIAM_CORE_LIB "${AUTH_AWSIAM_CARGO_DIR}/release/libauth_awsiam_core.a")
+SET(AUTH_AWSIAM_CLIENT_LIB "${AUTH_AWSIAM_CARGO_DIR}/release/libauth_awsiam_client_core.a")
 
 SET(AUTH_AWSIAM_CARGO_COMMANDS)
 FOREACH(manifest ${AUTH_AWSIAM_MANIFESTS})
@@ -23,7 +24,7 @@ ENDFOREACH()
 # cargo knows best what changed: run it on every build, it is quick when idle.
 ADD_CUSTOM_TARGET(auth_awsiam_cargo
   ${AUTH_AWSIAM_CARGO_COMMANDS}
-  BYPRODUCTS "${AUTH_AWSIAM_CORE_LIB}"
+  BYPRODUCTS "${AUTH_AWSIAM_CORE_LIB}" "${AUTH_AWSIAM_CLIENT_LIB}"
              "${AUTH_AWSIAM_CARGO_DIR}/release/auth_awsiam_token"
   USES_TERMINAL
   COMMENT "cargo build of the auth_awsiam Rust core")
@@ -32,6 +33,11 @@ ADD_LIBRARY(auth_awsiam_core INTERFACE)
 TARGET_LINK_LIBRARIES(auth_awsiam_core INTERFACE
   "${AUTH_AWSIAM_CORE_LIB}" pthread dl m rt)
 ADD_DEPENDENCIES(auth_awsiam_core auth_awsiam_cargo)
+
+ADD_LIBRARY(auth_awsiam_client_core INTERFACE)
+TARGET_LINK_LIBRARIES(auth_awsiam_client_core INTERFACE
+  "${AUTH_AWSIAM_CLIENT_LIB}" pthread dl m rt)
+ADD_DEPENDENCIES(auth_awsiam_client_core auth_awsiam_cargo)
 
 ADD_CUSTOM_TARGET(auth_awsiam_cli ALL
   COMMAND "${CMAKE_COMMAND}" -E copy

@@ -117,9 +117,22 @@ pub fn verify(
         )
     })?;
     let token = Token::decode(raw).map_err(|r| (r, Seen::Nothing))?;
+    verify_token(login, &token, cfg, now, server, true)
+}
+
+/// Everything after decoding, shared by auth_awsiam and auth_awsiam_challenge (one policy
+/// engine): local checks, STS (through the cache when `use_cache`), policy and mapping.
+pub fn verify_token(
+    login: &Login,
+    token: &Token,
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+    use_cache: bool,
+) -> Result<Admitted, Denied> {
     let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
-    let target = sts::precheck(&token, cfg, login.secure_transport, now).map_err(signed_with)?;
-    let caller = verified_caller(&token, &target, cfg, now).map_err(signed_with)?;
+    let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
+    let caller = verified_caller(token, &target, cfg, now, use_cache).map_err(signed_with)?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -143,8 +156,9 @@ fn verified_caller(
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
+    use_cache: bool,
 ) -> Result<Caller, Refusal> {
-    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
+    let caching = use_cache && cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = caching.then(|| cache::key(&token.encode()));
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
@@ -164,7 +178,8 @@ fn loggable(s: &str) -> String {
     quoted(s, MAX_LOGGED_NAME)
 }
 
-fn report(login: &Login, result: &Result<Admitted, Denied>) {
+/// One log line and the outcome counters for a decided login (both plugins).
+pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
         Ok(Admitted { caller: c, mapped }) => {

@@ -39,6 +39,10 @@ pub enum Reason {
     BindingMismatch,
     NoMatchingRule,
     AuthStringInvalid,
+    NoAnswer,
+    ChallengeMismatch,
+    ChallengeExpired,
+    AudienceMismatch,
     Internal,
 }
 
@@ -62,7 +66,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 29] = [
+    pub const ALL: [Reason; 35] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -93,6 +97,10 @@ impl Reason {
         Reason::BindingMismatch,
         Reason::NoMatchingRule,
         Reason::AuthStringInvalid,
+        Reason::NoAnswer,
+        Reason::ChallengeMismatch,
+        Reason::ChallengeExpired,
+        Reason::AudienceMismatch,
         Reason::Internal,
     ];
 
@@ -129,6 +137,10 @@ impl Reason {
             Reason::BindingMismatch => "binding_mismatch",
             Reason::NoMatchingRule => "no_matching_rule",
             Reason::AuthStringInvalid => "auth_string_invalid",
+            Reason::NoAnswer => "no_answer",
+            Reason::ChallengeMismatch => "challenge_mismatch",
+            Reason::ChallengeExpired => "challenge_expired",
+            Reason::AudienceMismatch => "audience_mismatch",
             Reason::Internal => "internal",
         }
     }
@@ -136,7 +148,7 @@ impl Reason {
     /// The counter group this reason is counted in.
     pub fn group(self) -> Group {
         match self {
-            Reason::NoToken => Group::NoToken,
+            Reason::NoToken | Reason::NoAnswer => Group::NoToken,
             Reason::TokenEmpty
             | Reason::TokenTooLarge
             | Reason::TokenVersion
@@ -146,9 +158,14 @@ impl Reason {
             | Reason::ScopeMismatch
             | Reason::HeaderNotSigned
             | Reason::HeaderNotSupported
-            | Reason::HostNotAllowed => Group::TokenInvalid,
-            Reason::TokenExpired | Reason::TokenFromFuture => Group::TokenExpired,
-            Reason::ServerIdMissing | Reason::ServerIdMismatch => Group::ServerId,
+            | Reason::HostNotAllowed
+            | Reason::ChallengeMismatch => Group::TokenInvalid,
+            Reason::TokenExpired | Reason::TokenFromFuture | Reason::ChallengeExpired => {
+                Group::TokenExpired
+            }
+            Reason::ServerIdMissing | Reason::ServerIdMismatch | Reason::AudienceMismatch => {
+                Group::ServerId
+            }
             Reason::InsecureTransport => Group::InsecureTransport,
             Reason::StsUnreachable | Reason::StsCertificate | Reason::StsBadResponse => {
                 Group::StsUnavailable

@@ -6,11 +6,15 @@
 //! `identity::Caller`; `policy` decides, with `mapping` for a proxy account's rules. `cache`
 //! keeps callers STS verified, `server_identity` learns the server's own account, `metrics`
 //! and `logging` report to the server.
+//!
+//! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
+//! client plugin's answer and hands its token to `auth` like any other.
 #![deny(unsafe_code)]
 
 pub mod abi;
 pub mod auth;
 pub mod cache;
+pub mod challenge;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -1,5 +1,7 @@
 //! Plugin life cycle and settings, as the C ABI exposes them (safe side).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::cache;
 use crate::config::{self, Config, Setting};
 use crate::credentials;
@@ -9,6 +11,14 @@ use crate::policy;
 use crate::server_identity;
 use crate::sts;
 use crate::syntax;
+
+/// Between `init` and `deinit` of auth_awsiam: auth_awsiam_challenge needs it running.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Whether auth_awsiam (which holds the settings and the log sink) is running.
+pub fn is_running() -> bool {
+    RUNNING.load(Ordering::SeqCst)
+}
 
 /// Plugin start: fresh settings and counters, the log sink installed.
 pub fn init(sink: Option<LogFn>) {
@@ -21,6 +31,7 @@ pub fn init(sink: Option<LogFn>) {
     COUNTERS.reset();
     cache::clear();
     sts::throttle::reset();
+    RUNNING.store(true, Ordering::SeqCst);
 }
 
 /// After the settings are applied: the default region, then the server's own account in
@@ -38,6 +49,7 @@ pub fn start() {
 
 /// Plugin stop: no thread of ours survives it, nothing calls the shim afterwards.
 pub fn deinit() {
+    RUNNING.store(false, Ordering::SeqCst);
     server_identity::stop();
     cache::clear();
     sts::transport::reset_agent();

@@ -11,7 +11,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::syntax;
-use crate::token::{SERVICE, Token};
+use crate::token::{Binding, SERVICE, Token};
 
 pub const METHOD: &str = "POST";
 pub const PATH: &str = "/";
@@ -19,18 +19,24 @@ pub const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 /// The audience header: the client signs the server ID it means to log in to.
 pub const SERVER_ID_HEADER: &str = "x-auth-awsiam-server-id";
+/// The challenge's one-time nonce (challenge answers only).
+pub const NONCE_HEADER: &str = "x-auth-awsiam-nonce";
+/// The server the client meant to reach, `host[:port]` (challenge answers only).
+pub const AUDIENCE_HEADER: &str = "x-auth-awsiam-audience";
 pub const CONTENT_TYPE_HEADER: &str = "content-type";
 pub const HOST_HEADER: &str = "host";
 pub const DATE_HEADER: &str = "x-amz-date";
 pub const SESSION_TOKEN_HEADER: &str = "x-amz-security-token";
 pub const AUTHORIZATION_HEADER: &str = "authorization";
 /// Every header a token may list as signed; anything else is refused.
-pub const TEMPLATE_HEADERS: [&str; 5] = [
+pub const TEMPLATE_HEADERS: [&str; 7] = [
     CONTENT_TYPE_HEADER,
     HOST_HEADER,
     DATE_HEADER,
     SESSION_TOKEN_HEADER,
     SERVER_ID_HEADER,
+    NONCE_HEADER,
+    AUDIENCE_HEADER,
 ];
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -64,6 +70,22 @@ pub fn sign(
     creds: &Credentials,
     time: SystemTime,
 ) -> Result<Token, SignError> {
+    sign_bound(host, region, server_id, None, creds, time)
+}
+
+/// `sign`, also signing a challenge's nonce and audience when `binding` is given: the one
+/// signer of the CLI, the client plugin and the server's own identity lookup.
+pub fn sign_bound(
+    host: &str,
+    region: &str,
+    server_id: Option<&str>,
+    binding: Option<&Binding>,
+    creds: &Credentials,
+    time: SystemTime,
+) -> Result<Token, SignError> {
+    if let Some(b) = binding {
+        crate::challenge::answer::check_binding(b).map_err(SignError)?;
+    }
     let identity: Identity = creds.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -77,6 +99,10 @@ pub fn sign(
     let mut headers = vec![(CONTENT_TYPE_HEADER, CONTENT_TYPE), (HOST_HEADER, host)];
     if let Some(id) = server_id {
         headers.push((SERVER_ID_HEADER, id));
+    }
+    if let Some(b) = binding {
+        headers.push((NONCE_HEADER, &b.nonce));
+        headers.push((AUDIENCE_HEADER, &b.audience));
     }
     let url = format!("https://{host}{PATH}");
     let signable = SignableRequest::new(
@@ -115,10 +141,13 @@ pub fn sign(
         signature,
         server_id: server_id.map(str::to_string),
         session_token: value_of(SESSION_TOKEN_HEADER),
+        binding: None,
     };
     // The token must pass the same checks the server applies (host syntax, key length...).
-    Token::decode(token.encode().as_bytes())
-        .map_err(|r| SignError(format!("cannot make a valid token: {}", r.detail)))
+    let mut token = Token::decode(token.encode().as_bytes())
+        .map_err(|r| SignError(format!("cannot make a valid token: {}", r.detail)))?;
+    token.binding = binding.cloned();
+    Ok(token)
 }
 
 /// Authorization header value from a token's signature material.
@@ -153,6 +182,10 @@ pub fn rebuild(token: &Token) -> Rebuilt {
     }
     if let Some(id) = &token.server_id {
         headers.push((SERVER_ID_HEADER, id.clone()));
+    }
+    if let Some(b) = &token.binding {
+        headers.push((NONCE_HEADER, b.nonce.clone()));
+        headers.push((AUDIENCE_HEADER, b.audience.clone()));
     }
     headers.push((AUTHORIZATION_HEADER, authorization(token)));
     Rebuilt {

@@ -65,6 +65,19 @@ pub struct Token {
     pub signature: String,
     pub server_id: Option<String>,
     pub session_token: Option<String>,
+    /// Set only in the answer to a challenge (`answer.rs`): the nonce and audience the
+    /// client signed. A cleartext token never has one.
+    pub binding: Option<Binding>,
+}
+
+/// What a challenge answer signs on top of a token: the server's one-time nonce and the
+/// server the client meant to reach (the audience).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The nonce of the challenge, as the server wrote it (base64url).
+    pub nonce: String,
+    /// `host[:port]` the client dialed, or the audience it was told to use.
+    pub audience: String,
 }
 
 // Debug never shows the signature or the session token: tokens end up in test output and
@@ -82,6 +95,7 @@ impl fmt::Debug for Token {
                 "session_token",
                 &self.session_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("binding", &self.binding)
             .finish()
     }
 }
@@ -108,9 +122,9 @@ fn field_error(detail: impl Into<String>) -> Refusal {
 }
 
 impl Token {
-    /// The wire form.
-    pub fn encode(&self) -> String {
-        let payload = [
+    /// The seven payload fields, in wire order ('' for an absent optional field).
+    pub fn fields(&self) -> [&str; FIELD_COUNT] {
+        [
             self.host.as_str(),
             &self.amz_date,
             &self.credential,
@@ -119,7 +133,16 @@ impl Token {
             self.server_id.as_deref().unwrap_or(""),
             self.session_token.as_deref().unwrap_or(""),
         ]
-        .join("\n");
+    }
+
+    /// The wire form of a cleartext token. A challenge answer (a token with a binding) is
+    /// written by `answer::encode` instead; its binding has no place in this format.
+    pub fn encode(&self) -> String {
+        debug_assert!(
+            self.binding.is_none(),
+            "a bound token is encoded as an answer"
+        );
+        let payload = self.fields().join("\n");
         format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(payload))
     }
 
@@ -181,12 +204,17 @@ impl Token {
 
     fn parse_fields(payload: &str) -> Result<Token, Refusal> {
         let fields: Vec<&str> = payload.split('\n').collect();
-        if fields.len() != FIELD_COUNT {
+        let Ok(fields) = <[&str; FIELD_COUNT]>::try_from(fields.as_slice()) else {
             return Err(field_error(format!(
                 "token has {} fields, expected {FIELD_COUNT}",
                 fields.len()
             )));
-        }
+        };
+        Self::from_fields(fields)
+    }
+
+    /// Checks the seven payload fields (shared with the challenge answer's decoder).
+    pub fn from_fields(fields: [&str; FIELD_COUNT]) -> Result<Token, Refusal> {
         let [
             host,
             amz_date,
@@ -195,10 +223,7 @@ impl Token {
             signature,
             server_id,
             session_token,
-        ] = fields[..]
-        else {
-            unreachable!("length checked above");
-        };
+        ] = fields;
         check_host(host)?;
         check_amz_date(amz_date)?;
         check_credential(credential, amz_date)?;
@@ -225,6 +250,7 @@ impl Token {
             signature: signature.to_string(),
             server_id: server_id.map(str::to_string),
             session_token: session_token.map(str::to_string),
+            binding: None,
         })
     }
 
@@ -432,6 +458,7 @@ pub(crate) mod tests {
             signature: "a".repeat(64),
             server_id: Some("db1".into()),
             session_token: Some("FwoGZXIvYXdzE+/=".into()),
+            binding: None,
         }
     }
 
@@ -725,6 +752,7 @@ pub(crate) mod tests {
                         signature: sig,
                         server_id: sid,
                         session_token: st,
+                        binding: None,
                     }
                 },
             )

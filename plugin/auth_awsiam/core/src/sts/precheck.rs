@@ -9,7 +9,8 @@ use super::hosts::{official_host, partition_of_region, unknown_region_of};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::request::{
-    DATE_HEADER, HOST_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, TEMPLATE_HEADERS,
+    AUDIENCE_HEADER, DATE_HEADER, HOST_HEADER, NONCE_HEADER, SERVER_ID_HEADER,
+    SESSION_TOKEN_HEADER, TEMPLATE_HEADERS,
 };
 use crate::syntax::{MAX_HOST_LEN, quoted};
 use crate::token::Token;
@@ -109,6 +110,8 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
             "a session token",
         ),
         (SERVER_ID_HEADER, token.server_id.is_some(), "a server id"),
+        (NONCE_HEADER, token.binding.is_some(), "a challenge nonce"),
+        (AUDIENCE_HEADER, token.binding.is_some(), "an audience"),
     ] {
         match (carried, signs(header)) {
             (true, false) => {

@@ -1,0 +1,131 @@
+"""A man in the middle for the auth_awsiam_challenge tests.
+
+It listens on a port of its own, runs the given client command against that
+port, and passes the client's packets to the real server and back, keeping a
+copy of the client's answer to the challenge. Used two ways:
+
+- as an eavesdropper on the path to the real server (the client signs the
+  real server's name): the login goes through; then
+- as a server the client was tricked into dialing (the client signs the name
+  it dialed, the man in the middle's): the real server must refuse it.
+
+Either way it then replays the captured answer on a new connection of its own
+to the real server, which must refuse it: the challenge there is another one.
+
+Usage: man_in_the_middle.py SERVER_PORT USER -- CLIENT_COMMAND... (the string
+MITM_PORT in the command is replaced by the port it listens on). Prints the
+client's output and exit status, then what the server answered to the replay.
+Only the MySQL protocol in clear is understood: the client must not use TLS.
+"""
+
+import select
+import socket
+import struct
+import subprocess
+import sys
+import threading
+
+CLIENT_PROTOCOL_41 = 0x200
+CLIENT_SECURE_CONNECTION = 0x8000
+CLIENT_PLUGIN_AUTH = 0x80000
+CLIENT_LONG_PASSWORD = 0x1
+UTF8MB4 = 255
+AUTH_SWITCH = 0xFE
+PLUGIN = b"auth_awsiam_client"
+
+
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return data
+
+
+def read_packet(sock):
+    header = read_exactly(sock, 4)
+    length = header[0] | header[1] << 8 | header[2] << 16
+    return header[3], read_exactly(sock, length)
+
+
+def write_packet(sock, seq, payload):
+    sock.sendall(struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload)
+
+
+def relay(client, server, captured):
+    """Passes whole packets both ways; keeps the client's answer to an auth switch."""
+    switched = False
+    socks = [client, server]
+    try:
+        while True:
+            readable, _, _ = select.select(socks, [], [], 30)
+            if not readable:
+                return
+            for sock in readable:
+                seq, payload = read_packet(sock)
+                if sock is server:
+                    if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
+                        switched = True
+                    write_packet(client, seq, payload)
+                else:
+                    if switched and "answer" not in captured:
+                        captured["answer"] = payload
+                    write_packet(server, seq, payload)
+    except (EOFError, OSError):
+        return
+
+
+def replay(server_port, user, answer):
+    """A login of our own that sends a captured answer to the server's new challenge."""
+    with socket.create_connection(("127.0.0.1", server_port), timeout=30) as s:
+        read_packet(s)  # the server's greeting
+        caps = (CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION
+                | CLIENT_PLUGIN_AUTH)
+        response = (struct.pack("<IIB", caps, 1 << 24, UTF8MB4) + b"\0" * 23
+                    + user.encode() + b"\0" + b"\0" + PLUGIN + b"\0")
+        write_packet(s, 1, response)
+        seq, payload = read_packet(s)
+        if payload[:1] != bytes([AUTH_SWITCH]):
+            return "the server sent no challenge"
+        write_packet(s, seq + 1, answer)
+        _, reply = read_packet(s)
+        if reply[:1] == b"\0":
+            return "ACCEPTED"
+        if reply[:1] == b"\xff":
+            code = struct.unpack("<H", reply[1:3])[0]
+            return f"refused: ERROR {code}: {reply[9:].decode(errors='replace')}"
+        return "unexpected reply"
+
+
+def main():
+    server_port, user = int(sys.argv[1]), sys.argv[2]
+    command = sys.argv[sys.argv.index("--") + 1:]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = str(listener.getsockname()[1])
+    command = [arg.replace("MITM_PORT", port) for arg in command]
+    captured = {}
+
+    def serve():
+        client, _ = listener.accept()
+        with client, socket.create_connection(("127.0.0.1", server_port)) as server:
+            relay(client, server, captured)
+
+    proxy = threading.Thread(target=serve, daemon=True)
+    proxy.start()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    proxy.join(timeout=10)
+    out = (done.stdout + done.stderr).replace(port, "MITM_PORT").rstrip()
+    print(f"client through the man in the middle (exit {done.returncode}):")
+    print(out)
+    if "answer" not in captured:
+        print("no answer captured")
+        return
+    print("replayed answer:", replay(server_port, user, captured["answer"]))
+
+
+if __name__ == "__main__":
+    main()

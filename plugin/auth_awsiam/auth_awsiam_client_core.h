@@ -1,0 +1,39 @@
+/* The C ABI of the Rust side of the client plugin auth_awsiam_client (crate
+   auth_awsiam_client_core, module ffi.rs).
+
+   Safe from any thread, never unwinds into the client program, takes no ownership of the
+   caller's memory. Messages are NUL-terminated UTF-8, cut to fit. */
+#ifndef AUTH_AWSIAM_CLIENT_CORE_H
+#define AUTH_AWSIAM_CLIENT_CORE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest answer (an encoded, signed request). */
+#define AWSIAM_CLIENT_MAX_ANSWER_LEN 8704
+
+/* mysql_plugin_options(): "profile", "region", "sts-endpoint" or "audience"; a NULL value
+   clears the option. 0 on success; otherwise the reason in err and non-zero. */
+int awsiam_client_option(const char *name, const char *value, char *err,
+                         size_t err_cap);
+
+/* Answers the server's challenge. host and port are what the client dialed, local_socket
+   is 1 over a Unix socket, named pipe or shared memory. On success returns 0 with the
+   answer in answer (answer_len bytes, not NUL-terminated); otherwise non-zero with a
+   message for the user in err. */
+int awsiam_client_answer(const unsigned char *challenge, size_t challenge_len,
+                         const char *host, unsigned int port, int local_socket,
+                         unsigned char *answer, size_t answer_cap,
+                         size_t *answer_len, char *err, size_t err_cap);
+
+/* Plugin unload: forgets the options. */
+void awsiam_client_deinit(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTH_AWSIAM_CLIENT_CORE_H */

@@ -1,0 +1,77 @@
+/* The C ABI of the Rust core for the server plugin auth_awsiam_challenge (crate
+   auth_awsiam_core, module ffi.rs; the shared part is auth_awsiam_core.h).
+
+   Same rules: safe from any thread, never unwinds into the caller, takes no ownership of
+   the caller's memory. */
+#ifndef AUTH_AWSIAM_CORE_CHALLENGE_H
+#define AUTH_AWSIAM_CORE_CHALLENGE_H
+
+#include <stddef.h>
+
+#include "auth_awsiam_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returned instead of a verdict while the auth_awsiam plugin, which holds the settings and
+   the log sink, is not running; nothing was logged. */
+#define AWSIAM_UNAVAILABLE 2
+
+/* Longest challenge message. */
+#define AWSIAM_CHALLENGE_MAX_LEN 1024
+
+/* One challenge, kept by the shim between awsiam_challenge_issue and
+   awsiam_challenge_verify. */
+struct awsiam_challenge {
+  unsigned char message[AWSIAM_CHALLENGE_MAX_LEN]; /* what to send to the client */
+  size_t message_len;
+  unsigned long long issued_us; /* the core's monotonic clock when issued */
+};
+
+/* One id per system variable of auth_awsiam_challenge. */
+enum awsiam_challenge_setting {
+  AWSIAM_CHALLENGE_AUDIENCES = 0, /* string: '', '*' or host[:port] names, comma separated */
+  AWSIAM_CHALLENGE_TIMEOUT = 1    /* number: seconds the answer is awaited */
+};
+
+/* Counters behind the Auth_awsiam_challenge_* status variables (refusal reasons are
+   counted in struct awsiam_counters, with auth_awsiam's). */
+struct awsiam_challenge_counters {
+  unsigned long long issued;
+  unsigned long long successes;
+  unsigned long long failures;
+};
+
+/* Plugin start: fresh challenge settings and counters. 0 on success; non-zero while
+   auth_awsiam is not running. */
+int awsiam_challenge_init(void);
+
+/* Settings, with the conventions of awsiam_setting_check / _set_str / _set_num. */
+int awsiam_challenge_setting_check(int setting, const char *value, char *err,
+                                   size_t err_cap);
+int awsiam_challenge_setting_set_str(int setting, const char *value, char *err,
+                                     size_t err_cap);
+void awsiam_challenge_setting_set_num(int setting, unsigned long long value);
+
+/* Before anything is sent: checks the transport and fills challenge. AWSIAM_ALLOW: send
+   challenge->message. AWSIAM_DENY: refused, logged and counted. AWSIAM_UNAVAILABLE: see
+   above. login->token is ignored. */
+int awsiam_challenge_issue(const struct awsiam_login *login,
+                           struct awsiam_challenge *challenge);
+
+/* Decides the answer (login->token, NULL if none came) to challenge. socket is the
+   connection's TCP socket (for the address the client reached) or -1. On AWSIAM_ALLOW
+   writes the caller's ARN into external_user. Logs and counts the outcome, except for
+   AWSIAM_UNAVAILABLE. */
+int awsiam_challenge_verify(const struct awsiam_login *login,
+                            const struct awsiam_challenge *challenge, int socket,
+                            char *external_user, size_t external_user_cap);
+
+const struct awsiam_challenge_counters *awsiam_challenge_counters(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTH_AWSIAM_CORE_CHALLENGE_H */

@@ -1,0 +1,484 @@
+//! One auth_awsiam_challenge login, start to end: the transport check and a fresh
+//! challenge; then the answer checked against that challenge (time, nonce, audience) and
+//! handed to the same verification as an auth_awsiam token (`auth::verify_token`: STS,
+//! policy); then one log line and the counters.
+//!
+//! The nonce lives only in this connection's challenge, so an answer is good for this
+//! connection alone: no replay cache is needed, and none is kept.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::{self as challenge, Challenge};
+use crate::auth::{self, Admitted, Denied, Login, Seen, ServerAccounts};
+use crate::challenge::answer;
+use crate::challenge::audience::{self, Audiences};
+use crate::config::{self, Config};
+use crate::error::{Reason, Refusal, refuse};
+use crate::identity::Caller;
+use crate::server_identity;
+use crate::sts;
+
+/// Default seconds the server waits for the answer (mysqld's connect_timeout, 10 s by
+/// default, also bounds it).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The ids of `enum awsiam_challenge_setting` in auth_awsiam_core_challenge.h.
+pub const SETTING_AUDIENCES: i32 = 0;
+pub const SETTING_TIMEOUT: i32 = 1;
+
+/// The challenge plugin's own settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub audiences: Audiences,
+    pub timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            audiences: Audiences::Own,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+static SETTINGS: LazyLock<RwLock<Arc<Settings>>> =
+    LazyLock::new(|| RwLock::new(Arc::new(Settings::default())));
+
+/// The settings in force.
+pub fn settings() -> Arc<Settings> {
+    SETTINGS.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn update(f: impl FnOnce(&mut Settings)) {
+    let mut guard = SETTINGS.write().unwrap_or_else(|e| e.into_inner());
+    let mut next = (**guard).clone();
+    f(&mut next);
+    *guard = Arc::new(next);
+}
+
+/// Validates a string setting.
+pub fn check_str(id: i32, value: &str) -> Result<(), String> {
+    match id {
+        SETTING_AUDIENCES => audience::parse(value).map(|_| ()),
+        _ => Err(format!("unknown challenge setting id {id}")),
+    }
+}
+
+/// Validates and applies a string setting.
+pub fn set_str(id: i32, value: &str) -> Result<(), String> {
+    match id {
+        SETTING_AUDIENCES => {
+            let audiences = audience::parse(value)?;
+            update(|s| s.audiences = audiences);
+            Ok(())
+        }
+        _ => Err(format!("unknown challenge setting id {id}")),
+    }
+}
+
+/// Applies a number setting (range enforced by the server).
+pub fn set_num(id: i32, value: u64) {
+    match id {
+        SETTING_TIMEOUT => {
+            let secs = value.clamp(1, challenge::MAX_TIMEOUT_SECS);
+            update(|s| s.timeout = Duration::from_secs(secs));
+        }
+        _ => log::error!("unknown challenge number setting id {id} ignored"),
+    }
+}
+
+/// Counters behind the `Auth_awsiam_challenge_*` status variables; same layout as
+/// `struct awsiam_challenge_counters`. Refusal reasons are counted with auth_awsiam's.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub issued: AtomicU64,
+    pub successes: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+pub static COUNTERS: Counters = Counters {
+    issued: AtomicU64::new(0),
+    successes: AtomicU64::new(0),
+    failures: AtomicU64::new(0),
+};
+
+/// Challenge plugin start: its own settings and counters afresh. Fails while auth_awsiam,
+/// which holds the shared settings and the log sink, is not running.
+pub fn init() -> Result<(), String> {
+    if !crate::plugin::is_running() {
+        return Err(NOT_RUNNING.into());
+    }
+    *SETTINGS.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Settings::default());
+    for c in [&COUNTERS.issued, &COUNTERS.successes, &COUNTERS.failures] {
+        c.store(0, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Why the challenge plugin cannot work, for the shim to log with its own handle.
+pub const NOT_RUNNING: &str = "auth_awsiam_challenge needs the auth_awsiam plugin of the same library, which holds the settings: INSTALL PLUGIN auth_awsiam SONAME 'auth_awsiam.so'";
+
+/// Monotonic microseconds of this process, for the issue time the shim keeps.
+pub fn clock_us() -> u64 {
+    static BASE: LazyLock<Instant> = LazyLock::new(Instant::now);
+    u64::try_from(BASE.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The challenge for one connection, after the transport check: the token must not travel
+/// in clear when auth_awsiam_require_secure_transport is ON, so no challenge is sent then.
+pub fn issue(login: &Login, cfg: &Config, settings: &Settings) -> Result<Challenge, Refusal> {
+    if cfg.require_secure_transport && !login.secure_transport {
+        return Err(refuse(
+            Reason::InsecureTransport,
+            "the connection is neither TLS nor local, so no challenge was sent; connect with TLS (or set auth_awsiam_require_secure_transport=OFF)",
+        ));
+    }
+    let nonce = challenge::new_nonce().map_err(|e| refuse(Reason::Internal, e))?;
+    let region = cfg.effective_region().to_string();
+    let sts_host = match &cfg.endpoint {
+        Some(ep) => ep.authority.clone(),
+        None => sts::hosts::official_host_for_region(&region),
+    };
+    Ok(Challenge {
+        nonce,
+        sts_host,
+        region,
+        server_id: cfg.server_id.clone(),
+        timeout: settings.timeout,
+    })
+}
+
+/// What the server knows about the answer besides the login.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The challenge this connection sent.
+    pub issued: &'a Challenge,
+    /// Time from sending the challenge to receiving the answer.
+    pub waited: Duration,
+    /// The address and port the connection reached; `None` over a local socket.
+    pub local: Option<SocketAddr>,
+    pub host_name: Option<&'a str>,
+}
+
+/// The decision alone: no logging, no outcome counters. `login.token` is the answer.
+pub fn verify(
+    login: &Login,
+    ctx: &Context,
+    cfg: &Config,
+    settings: &Settings,
+    now: SystemTime,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
+    let deny = |r: Refusal| (r, Seen::Nothing);
+    let raw = login.token.ok_or_else(|| {
+        deny(refuse(
+            Reason::NoAnswer,
+            "the client sent no answer to the challenge: it lacks the auth_awsiam_client plugin or AWS credentials (the client's error says which)",
+        ))
+    })?;
+    if ctx.waited > ctx.issued.timeout {
+        return Err(deny(refuse(
+            Reason::ChallengeExpired,
+            format!(
+                "the answer came {} ms after the challenge; the limit is {} s (auth_awsiam_challenge_timeout)",
+                ctx.waited.as_millis(),
+                ctx.issued.timeout.as_secs()
+            ),
+        )));
+    }
+    let token = answer::decode(raw).map_err(deny)?;
+    let Some(binding) = token.binding.as_ref() else {
+        return Err(deny(refuse(
+            Reason::Internal,
+            "a decoded answer without binding",
+        )));
+    };
+    if binding.nonce != ctx.issued.nonce {
+        return Err(deny(refuse(
+            Reason::ChallengeMismatch,
+            "the answer is signed for another challenge than this connection's (a replayed or relayed answer)",
+        )));
+    }
+    audience::check(
+        &settings.audiences,
+        &binding.audience,
+        ctx.local,
+        ctx.host_name,
+    )
+    .map_err(|d| deny(refuse(Reason::AudienceMismatch, d)))?;
+    // One answer, one login: caching it would only keep memory busy.
+    auth::verify_token(login, &token, cfg, now, server, false)
+}
+
+/// Issues a challenge with the settings in force; a refusal is logged and counted.
+pub fn issue_now(login: &Login) -> Result<Challenge, Refusal> {
+    let result = issue(login, &config::current(), &settings());
+    match &result {
+        Ok(_) => {
+            COUNTERS.issued.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(r) => report(login, &Err((r.clone(), Seen::Nothing))),
+    }
+    result
+}
+
+/// Decides one answer with the settings in force, then logs and counts the outcome.
+pub fn authenticate(
+    login: &Login,
+    issued: &Challenge,
+    waited: Duration,
+    local: Option<SocketAddr>,
+) -> Result<Admitted, Refusal> {
+    let host_name = audience::host_name();
+    let ctx = Context {
+        issued,
+        waited,
+        local,
+        host_name: host_name.as_deref(),
+    };
+    let result = verify(
+        login,
+        &ctx,
+        &config::current(),
+        &settings(),
+        SystemTime::now(),
+        &server_identity::allowed_accounts,
+    );
+    report(login, &result);
+    result.map_err(|(r, _)| r)
+}
+
+fn report(login: &Login, result: &Result<Admitted, Denied>) {
+    let counter = if result.is_ok() {
+        &COUNTERS.successes
+    } else {
+        &COUNTERS.failures
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    auth::report(login, result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_endpoint;
+    use crate::policy::{AccountSource, AllowedAccounts};
+    use crate::request::sign_bound;
+    use crate::testutil::{fake_sts, http, success_xml};
+    use crate::token::Binding;
+    use aws_credential_types::Credentials;
+
+    const ACCT: &str = "123456789012";
+    const ARN: &str = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
+
+    fn server_is_acct(_: Duration) -> Result<AllowedAccounts, Refusal> {
+        Ok(AllowedAccounts {
+            accounts: vec![ACCT.into()],
+            source: AccountSource::ServerOwn,
+        })
+    }
+
+    fn login<'a>(answer: Option<&'a [u8]>) -> Login<'a> {
+        Login {
+            user: "AppRole",
+            host: "127.0.0.1",
+            auth_string: "",
+            token: answer,
+            secure_transport: true,
+        }
+    }
+
+    fn local() -> Option<SocketAddr> {
+        Some("127.0.0.1:3306".parse().unwrap())
+    }
+
+    /// A config whose endpoint is a fake STS answering `answers` times, and its challenge.
+    fn setup(
+        answers: usize,
+    ) -> (
+        Config,
+        Challenge,
+        std::thread::JoinHandle<Vec<crate::testutil::Received>>,
+    ) {
+        let (addr, handle) = fake_sts(answers, |_| Some(http("200 OK", &success_xml(ARN, ACCT))));
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            ..Config::default()
+        };
+        let issued = issue(&login(None), &cfg, &Settings::default()).unwrap();
+        (cfg, issued, handle)
+    }
+
+    /// What the client plugin sends: signed for the challenge's host, nonce and audience.
+    fn answer_for(c: &Challenge, nonce: &str, audience: &str) -> Vec<u8> {
+        let creds = Credentials::new(ACCT, "secret", None, None, "test");
+        let binding = Binding {
+            nonce: nonce.into(),
+            audience: audience.into(),
+        };
+        let t = sign_bound(
+            &c.sts_host,
+            &c.region,
+            c.server_id.as_deref(),
+            Some(&binding),
+            &creds,
+            SystemTime::now(),
+        )
+        .unwrap();
+        answer::encode(&t).unwrap().into_bytes()
+    }
+
+    fn run(
+        cfg: &Config,
+        settings: &Settings,
+        issued: &Challenge,
+        answer: Option<&[u8]>,
+        waited: Duration,
+    ) -> Result<Admitted, Denied> {
+        let ctx = Context {
+            issued,
+            waited,
+            local: local(),
+            host_name: Some("db-host"),
+        };
+        verify(
+            &login(answer),
+            &ctx,
+            cfg,
+            settings,
+            SystemTime::now(),
+            &server_is_acct,
+        )
+    }
+
+    fn reason(r: Result<Admitted, Denied>) -> Reason {
+        r.unwrap_err().0.reason
+    }
+
+    #[test]
+    fn challenge_names_the_configured_endpoint_and_server_id() {
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:4566").unwrap(),
+            server_id: Some("db1".into()),
+            ..Config::default()
+        };
+        let c = issue(&login(None), &cfg, &Settings::default()).unwrap();
+        assert_eq!(c.sts_host, "127.0.0.1:4566");
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.server_id.as_deref(), Some("db1"));
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(Challenge::decode(&c.encode()).unwrap(), c);
+        let official = issue(&login(None), &Config::default(), &Settings::default()).unwrap();
+        assert_eq!(official.sts_host, "sts.us-east-1.amazonaws.com");
+        assert_ne!(official.nonce, c.nonce, "a fresh nonce per challenge");
+    }
+
+    #[test]
+    fn no_challenge_over_an_insecure_connection() {
+        let mut l = login(None);
+        l.secure_transport = false;
+        let r = issue(&l, &Config::default(), &Settings::default()).unwrap_err();
+        assert_eq!(r.reason, Reason::InsecureTransport);
+        let cfg = Config {
+            require_secure_transport: false,
+            ..Config::default()
+        };
+        assert!(issue(&l, &cfg, &Settings::default()).is_ok());
+    }
+
+    #[test]
+    fn a_good_answer_logs_in_through_sts_and_policy() {
+        let (cfg, c, handle) = setup(1);
+        let a = answer_for(&c, &c.nonce, "127.0.0.1:3306");
+        let id = run(
+            &cfg,
+            &Settings::default(),
+            &c,
+            Some(&a),
+            Duration::from_millis(5),
+        )
+        .unwrap();
+        assert_eq!(id.arn, ARN);
+        let received = handle.join().unwrap();
+        let nonce_sent = received[0]
+            .headers
+            .iter()
+            .any(|(n, v)| n == "x-auth-awsiam-nonce" && *v == c.nonce);
+        assert!(nonce_sent, "STS gets the signed nonce header");
+    }
+
+    #[test]
+    fn refusals_before_io() {
+        // No fake STS at all: every one of these must be decided without the network.
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:9").unwrap(),
+            ..Config::default()
+        };
+        let s = Settings::default();
+        let c = issue(&login(None), &cfg, &s).unwrap();
+        let quick = Duration::from_millis(5);
+        let (r, arn) = run(&cfg, &s, &c, None, quick).unwrap_err();
+        assert_eq!(r.reason, Reason::NoAnswer);
+        assert!(r.detail.contains("auth_awsiam_client"));
+        assert!(arn.is_none());
+
+        let good = answer_for(&c, &c.nonce, "127.0.0.1:3306");
+        let late = run(
+            &cfg,
+            &s,
+            &c,
+            Some(&good),
+            c.timeout + Duration::from_millis(1),
+        );
+        assert_eq!(reason(late), Reason::ChallengeExpired);
+
+        assert_eq!(
+            reason(run(&cfg, &s, &c, Some(b"hunter2"), quick)),
+            Reason::TokenVersion
+        );
+
+        // An answer to another connection's challenge: replayed or relayed.
+        let other = issue(&login(None), &cfg, &s).unwrap();
+        let replayed = answer_for(&other, &other.nonce, "127.0.0.1:3306");
+        let (r, _) = run(&cfg, &s, &c, Some(&replayed), quick).unwrap_err();
+        assert_eq!(r.reason, Reason::ChallengeMismatch);
+
+        // Signed for the server the client meant to reach, which is not this one.
+        let relayed = answer_for(&c, &c.nonce, "evil.example.com:3306");
+        let (r, _) = run(&cfg, &s, &c, Some(&relayed), quick).unwrap_err();
+        assert_eq!(r.reason, Reason::AudienceMismatch);
+        assert!(r.detail.contains("evil.example.com:3306"), "{}", r.detail);
+
+        // A listed name is accepted only when listed.
+        let listed = Settings {
+            audiences: audience::parse("db1.example.com:3306").unwrap(),
+            ..Settings::default()
+        };
+        let local_name = answer_for(&c, &c.nonce, "127.0.0.1:3306");
+        assert_eq!(
+            reason(run(&cfg, &listed, &c, Some(&local_name), quick)),
+            Reason::AudienceMismatch
+        );
+
+        // The shared local checks of auth_awsiam still apply: here, the host allowlist.
+        let mut elsewhere = c.clone();
+        elsewhere.sts_host = "sts.example.com".into();
+        let a = answer_for(&elsewhere, &c.nonce, "127.0.0.1:3306");
+        assert_eq!(
+            reason(run(&cfg, &s, &c, Some(&a), quick)),
+            Reason::HostNotAllowed
+        );
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        assert!(check_str(SETTING_AUDIENCES, "db1:3306,db2").is_ok());
+        assert!(check_str(SETTING_AUDIENCES, "a b").is_err());
+        assert!(check_str(99, "").is_err());
+    }
+}

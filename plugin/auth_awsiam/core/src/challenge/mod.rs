@@ -1,0 +1,308 @@
+//! The challenge the server plugin `auth_awsiam_challenge` sends to the client plugin
+//! `auth_awsiam_client`: a fresh nonce for this connection, what to sign for, and how long
+//! the server waits for the answer.
+//!
+//! Wire form, version 1: ASCII lines ending in '\n', exactly these and in this order:
+//!
+//! ```text
+//! awsiam-challenge/1
+//! nonce=<43 characters: 32 random bytes, base64url without padding>
+//! sts-host=<the STS authority the server verifies against, host[:port]>
+//! region=<the signing region of that host>
+//! server-id=<auth_awsiam_server_id, or nothing>
+//! timeout=<seconds the server waits for the answer>
+//! ```
+//!
+//! A later format gets a new first line and is never read as this one. Both sides decode
+//! with [`Challenge::decode`]: the client before it signs anything, the server on its own
+//! issued challenge when the answer comes back.
+//!
+//! `answer` is what the client plugin sends back, `audience` which server names it may be
+//! signed for, `login` runs a challenge login on the server.
+
+pub mod answer;
+pub mod audience;
+pub mod login;
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::syntax;
+
+/// The first line: the format and its version.
+pub const VERSION_LINE: &str = "awsiam-challenge/1";
+/// Longest challenge accepted, checked before anything is parsed.
+pub const MAX_CHALLENGE_LEN: usize = 1024;
+/// Random bytes in a nonce.
+pub const NONCE_BYTES: usize = 32;
+/// Characters of a nonce once encoded (base64url of 32 bytes, no padding).
+pub const NONCE_LEN: usize = 43;
+/// Longest wait a challenge may announce.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+/// The field names after the version line, in wire order.
+const FIELDS: [&str; 5] = ["nonce", "sts-host", "region", "server-id", "timeout"];
+
+/// A challenge that could not be read (the client shows it; it names no secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadChallenge(pub String);
+
+impl fmt::Display for BadChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadChallenge {}
+
+fn bad(detail: impl Into<String>) -> BadChallenge {
+    BadChallenge(detail.into())
+}
+
+/// One challenge. Every field has passed its syntax check when it comes out of
+/// [`Challenge::decode`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub nonce: String,
+    /// The authority to sign for (the Host header of the request).
+    pub sts_host: String,
+    pub region: String,
+    pub server_id: Option<String>,
+    /// How long the server waits for the answer.
+    pub timeout: Duration,
+}
+
+/// A fresh nonce from the operating system's random source.
+pub fn new_nonce() -> Result<String, String> {
+    let mut bytes = [0u8; NONCE_BYTES];
+    getrandom::getrandom(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A nonce as written on the wire: 43 base64url characters that decode to 32 bytes.
+pub fn is_nonce(s: &str) -> bool {
+    s.len() == NONCE_LEN
+        && URL_SAFE_NO_PAD
+            .decode(s)
+            .is_ok_and(|b| b.len() == NONCE_BYTES)
+}
+
+impl Challenge {
+    /// The wire form.
+    pub fn encode(&self) -> Vec<u8> {
+        let values = [
+            self.nonce.clone(),
+            self.sts_host.clone(),
+            self.region.clone(),
+            self.server_id.clone().unwrap_or_default(),
+            self.timeout.as_secs().to_string(),
+        ];
+        let mut out = format!("{VERSION_LINE}\n");
+        for (name, value) in FIELDS.iter().zip(values) {
+            out.push_str(&format!("{name}={value}\n"));
+        }
+        out.into_bytes()
+    }
+
+    /// Parses and checks a challenge. Tolerates one trailing NUL (client libraries treat
+    /// plugin data as a C string); nothing else outside the format.
+    pub fn decode(raw: &[u8]) -> Result<Challenge, BadChallenge> {
+        let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
+        if raw.is_empty() {
+            return Err(bad("the server sent an empty challenge"));
+        }
+        if raw.len() > MAX_CHALLENGE_LEN {
+            return Err(bad(format!(
+                "the challenge has {} bytes, more than the limit of {MAX_CHALLENGE_LEN}",
+                raw.len()
+            )));
+        }
+        let text = std::str::from_utf8(raw)
+            .ok()
+            .filter(|t| t.is_ascii())
+            .ok_or_else(|| bad("the challenge is not ASCII text"))?;
+        let version = text.split('\n').next().unwrap_or("");
+        if version != VERSION_LINE {
+            return Err(bad(if version.starts_with("awsiam-challenge/") {
+                format!(
+                    "unsupported challenge version {} (this client reads {VERSION_LINE}): install the auth_awsiam_client plugin of the server's release",
+                    syntax::quoted(version, 32)
+                )
+            } else {
+                "the server's first packet is not an auth_awsiam challenge".to_string()
+            }));
+        }
+        let Some(body) = text.strip_suffix('\n') else {
+            return Err(bad("the challenge does not end with a newline"));
+        };
+        let mut lines = body.split('\n');
+        lines.next();
+        let lines: Vec<&str> = lines.collect();
+        if lines.len() != FIELDS.len() {
+            return Err(bad(format!(
+                "the challenge has {} fields, expected {}",
+                lines.len(),
+                FIELDS.len()
+            )));
+        }
+        let mut values = [""; FIELDS.len()];
+        for ((slot, line), name) in values.iter_mut().zip(&lines).zip(FIELDS) {
+            *slot = line
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
+                .ok_or_else(|| bad(format!("challenge field '{name}' missing or out of order")))?;
+        }
+        let [nonce, sts_host, region, server_id, timeout] = values;
+        if !is_nonce(nonce) {
+            return Err(bad("challenge nonce is not 32 bytes of base64url"));
+        }
+        if !syntax::is_authority(sts_host) {
+            return Err(bad("challenge sts-host is not a host[:port]"));
+        }
+        if !syntax::is_region(region) {
+            return Err(bad("challenge region is not a region name"));
+        }
+        if !server_id.is_empty() && !syntax::is_server_id(server_id) {
+            return Err(bad(format!(
+                "challenge server-id must be {}",
+                syntax::SERVER_ID_RULE
+            )));
+        }
+        let secs = (!timeout.is_empty()
+            && timeout.len() <= 4
+            && timeout.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| timeout.parse::<u64>().ok())
+        .flatten()
+        .filter(|s| (1..=MAX_TIMEOUT_SECS).contains(s))
+        .ok_or_else(|| {
+            bad(format!(
+                "challenge timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
+            ))
+        })?;
+        Ok(Challenge {
+            nonce: nonce.to_string(),
+            sts_host: sts_host.to_string(),
+            region: region.to_string(),
+            server_id: (!server_id.is_empty()).then(|| server_id.to_string()),
+            timeout: Duration::from_secs(secs),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub(crate) fn sample() -> Challenge {
+        Challenge {
+            nonce: new_nonce().unwrap(),
+            sts_host: "sts.us-east-1.amazonaws.com".into(),
+            region: "us-east-1".into(),
+            server_id: Some("db1".into()),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn text_of(c: &Challenge) -> String {
+        String::from_utf8(c.encode()).unwrap()
+    }
+
+    fn err(raw: &str) -> String {
+        Challenge::decode(raw.as_bytes()).unwrap_err().0
+    }
+
+    #[test]
+    fn wire_form_is_the_documented_one() {
+        let mut c = sample();
+        c.nonce = "A".repeat(43);
+        c.server_id = None;
+        assert_eq!(
+            text_of(&c),
+            format!(
+                "awsiam-challenge/1\nnonce={}\nsts-host=sts.us-east-1.amazonaws.com\nregion=us-east-1\nserver-id=\ntimeout=10\n",
+                "A".repeat(43)
+            )
+        );
+    }
+
+    #[test]
+    fn round_trip_with_and_without_server_id_and_nul() {
+        let c = sample();
+        assert_eq!(Challenge::decode(&c.encode()).unwrap(), c);
+        let mut with_nul = c.encode();
+        with_nul.push(0);
+        assert_eq!(Challenge::decode(&with_nul).unwrap(), c);
+        let mut c = sample();
+        c.server_id = None;
+        c.sts_host = "127.0.0.1:4566".into();
+        assert_eq!(Challenge::decode(&c.encode()).unwrap(), c);
+    }
+
+    #[test]
+    fn nonces_are_fresh_and_well_formed() {
+        let a = new_nonce().unwrap();
+        let b = new_nonce().unwrap();
+        assert_ne!(a, b);
+        assert!(is_nonce(&a) && is_nonce(&b));
+        assert!(!is_nonce(&a[1..]));
+        assert!(!is_nonce(&format!("{}=", &a[1..])));
+        assert!(!is_nonce(&"!".repeat(43)));
+    }
+
+    #[test]
+    fn refusals() {
+        let good = text_of(&sample());
+        assert!(err("").contains("empty"));
+        assert!(err(&"a".repeat(MAX_CHALLENGE_LEN + 1)).contains("limit"));
+        assert!(err("awsiam-challenge/2\n").contains("unsupported challenge version"));
+        assert!(err("caf\u{e9}\n").contains("not ASCII"));
+        assert!(err("hello\n").contains("not an auth_awsiam challenge"));
+        assert!(err(good.trim_end()).contains("newline"));
+        assert!(err("awsiam-challenge/1\nnonce=x\n").contains("fields"));
+        let swapped = good.replacen("sts-host=", "sts_host=", 1);
+        assert!(err(&swapped).contains("'sts-host'"));
+        let extra = format!("{good}extra=1\n");
+        assert!(err(&extra).contains("fields"));
+        let cases = [
+            ("nonce=", "nonce=short\n"),
+            ("sts-host=", "sts-host=Bad Host\n"),
+            ("region=", "region=moon\n"),
+            ("server-id=", "server-id=has space\n"),
+            ("timeout=", "timeout=0\n"),
+            ("timeout=", "timeout=99999\n"),
+            ("timeout=", "timeout=-1\n"),
+        ];
+        for (field, replacement) in cases {
+            let mut lines: Vec<String> = good.lines().map(|l| format!("{l}\n")).collect();
+            let i = lines.iter().position(|l| l.starts_with(field)).unwrap();
+            lines[i] = replacement.to_string();
+            assert!(
+                Challenge::decode(lines.concat().as_bytes()).is_err(),
+                "{replacement}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scramble_is_not_a_challenge() {
+        // What a client reads when the server's handshake came from another plugin.
+        let scramble: Vec<u8> = (1u8..=20).chain([0]).collect();
+        assert!(Challenge::decode(&scramble).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn decode_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = Challenge::decode(&raw);
+        }
+
+        #[test]
+        fn decode_never_panics_on_lines(lines in proptest::collection::vec("[ -~]{0,60}", 0..8)) {
+            let text = format!("{VERSION_LINE}\n{}\n", lines.join("\n"));
+            let _ = Challenge::decode(text.as_bytes());
+        }
+    }
+}
