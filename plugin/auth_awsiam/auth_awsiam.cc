@@ -131,7 +131,7 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
 
 /* IDENTIFIED BY / SET PASSWORD, and CREATE USER ... IDENTIFIED WITH
    auth_awsiam without AS (an empty password): there is no password to store. */
-static int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
+int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
                                        unsigned int *outbuflen,
                                        const char *inbuf [[maybe_unused]],
                                        unsigned int inbuflen) {

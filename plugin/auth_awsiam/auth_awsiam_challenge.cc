@@ -82,28 +82,19 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
 
-  verdict = awsiam_challenge_verify(&login, &challenge,
-                                    tcp ? vio_info.socket : -1,
-                                    info->external_user,
-                                    sizeof(info->external_user));
+  char mapped[sizeof(info->authenticated_as)];
+  static_assert(sizeof(mapped) > AWSIAM_MAX_ACCOUNT_NAME_LEN,
+                "authenticated_as must hold any mapped account name");
+  verdict = awsiam_challenge_verify(
+      &login, &challenge, tcp ? vio_info.socket : -1, info->external_user,
+      sizeof(info->external_user), mapped, sizeof(mapped));
   if (verdict == AWSIAM_UNAVAILABLE) log_unavailable("login refused");
-  return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
+  if (verdict != AWSIAM_ALLOW) return CR_ERROR;
+  /* A mapping rule named another account: MySQL proxies to it. */
+  if (mapped[0] != '\0') memcpy(info->authenticated_as, mapped, sizeof(mapped));
+  return CR_OK;
 }
 
-/* IDENTIFIED BY / SET PASSWORD: there is no password to store. */
-static int challenge_generate_auth_string(char *outbuf [[maybe_unused]],
-                                          unsigned int *outbuflen,
-                                          const char *inbuf [[maybe_unused]],
-                                          unsigned int inbuflen) {
-  *outbuflen = 0;
-  if (inbuflen == 0) return 0;
-  my_printf_error(ER_PASSWORD_FORMAT,
-                  "auth_awsiam_challenge accounts have no password: use "
-                  "IDENTIFIED WITH auth_awsiam_challenge, optionally AS "
-                  "'arn:aws:iam::ACCOUNT:role/NAME'",
-                  MYF(0));
-  return 1;
-}
 
 static int challenge_set_salt(const char *password [[maybe_unused]],
                               unsigned int password_len [[maybe_unused]],
@@ -118,10 +109,12 @@ st_mysql_auth awsiam_challenge_handler = {
     MYSQL_AUTHENTICATION_INTERFACE_VERSION,
     "auth_awsiam_client", /* the client plugin that answers the challenge */
     challenge_authenticate_user,
-    challenge_generate_auth_string,
+    /* The same rule as auth_awsiam: no password is ever set, and only a user
+       who may manage accounts changes the binding (not the user itself). */
+    awsiam_generate_auth_string,
     awsiam_validate_auth_string,
     challenge_set_salt,
-    0,
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
     nullptr};
 
 /* ---- System variables ---------------------------------------------------- */
@@ -142,7 +135,9 @@ static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
                     MYF(0));
     return 1;
   }
-  if (awsiam_challenge_setting_check(AWSIAM_CHALLENGE_AUDIENCES, str, reason,
+  /* A value that fills buf comes back with no NUL after it: check a copy. */
+  const char *copy = thd_strmake(thd, str, len);
+  if (awsiam_challenge_setting_check(AWSIAM_CHALLENGE_AUDIENCES, copy, reason,
                                      sizeof(reason)) != 0) {
     my_printf_error(ER_WRONG_VALUE_FOR_VAR,
                     "Variable 'auth_awsiam_challenge_audiences' can't be set: "
@@ -150,7 +145,7 @@ static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
                     MYF(0), reason);
     return 1;
   }
-  *static_cast<const char **>(save) = thd_strmake(thd, str, len);
+  *static_cast<const char **>(save) = copy;
   return 0;
 }
 

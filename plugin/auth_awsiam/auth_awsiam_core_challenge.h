@@ -62,11 +62,13 @@ int awsiam_challenge_issue(const struct awsiam_login *login,
 
 /* Decides the answer (login->token, NULL if none came) to challenge. socket is the
    connection's TCP socket (for the address the client reached) or -1. On AWSIAM_ALLOW
-   writes the caller's ARN into external_user. Logs and counts the outcome, except for
-   AWSIAM_UNAVAILABLE. */
+   writes the caller's ARN into external_user and, as awsiam_authenticate does, the account
+   a mapping rule maps the caller to into mapped_account ('' if none). Logs and counts the
+   outcome, except for AWSIAM_UNAVAILABLE. */
 int awsiam_challenge_verify(const struct awsiam_login *login,
                             const struct awsiam_challenge *challenge, int socket,
-                            char *external_user, size_t external_user_cap);
+                            char *external_user, size_t external_user_cap,
+                            char *mapped_account, size_t mapped_account_cap);
 
 const struct awsiam_challenge_counters *awsiam_challenge_counters(void);
 

@@ -283,10 +283,10 @@ pub unsafe extern "C" fn awsiam_authenticate(
 /// As `awsiam_authenticate` for `login` (its token is not read).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_int {
-    guarded("awsiam_transport_check", AWSIAM_DENY, || {
+    guarded("awsiam_transport_check", DENY, || {
         // SAFETY: caller guarantees `login` is NULL or valid.
         let Some(l) = (unsafe { login.as_ref() }) else {
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: caller guarantees each pointer is NULL or valid for its length.
         let (user, host) = unsafe {
@@ -304,8 +304,8 @@ pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_
             secure_transport: l.secure_transport != 0,
         };
         match auth::check_transport(&login) {
-            Ok(()) => AWSIAM_ALLOW,
-            Err(_) => AWSIAM_DENY,
+            Ok(()) => ALLOW,
+            Err(_) => DENY,
         }
     })
 }
@@ -501,8 +501,8 @@ pub unsafe extern "C" fn awsiam_challenge_issue(
 /// # Safety
 /// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
 /// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
-/// `socket` is the connection's TCP socket or -1; `external_user` as for
-/// `awsiam_authenticate`.
+/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
+/// for `awsiam_authenticate`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_challenge_verify(
     login: *const AwsiamLogin,
@@ -510,6 +510,8 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
     socket: c_int,
     external_user: *mut c_char,
     external_user_cap: usize,
+    mapped_account: *mut c_char,
+    mapped_account_cap: usize,
 ) -> c_int {
     let verdict = catch_unwind(AssertUnwindSafe(|| {
         if !crate::plugin::is_running() {
@@ -533,10 +535,24 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
             auth::report_refusal(&login, refusal);
             return DENY;
         };
+        // As in awsiam_authenticate: a mapped account name is written whole or not at all.
+        if mapped_account.is_null() || mapped_account_cap <= MAX_ACCOUNT_NAME_LEN {
+            let refusal = refuse(
+                Reason::Internal,
+                "the server passed no room for a mapped account name",
+            );
+            auth::report_refusal(&login, refusal);
+            return DENY;
+        }
         match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
-            Ok(id) => {
-                // SAFETY: caller guarantees on `external_user`.
-                unsafe { write_c(external_user, external_user_cap, &id.arn) };
+            Ok(admitted) => {
+                // SAFETY: caller guarantees on `external_user` and `mapped_account`; the
+                // name fits (checked above).
+                unsafe {
+                    write_c(external_user, external_user_cap, &admitted.caller.arn);
+                    let name = admitted.mapped.as_ref().map_or("", |m| m.account.as_str());
+                    write_c(mapped_account, mapped_account_cap, name);
+                }
                 ALLOW
             }
             Err(_) => DENY,

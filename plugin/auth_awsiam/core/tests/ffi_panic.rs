@@ -59,7 +59,16 @@ fn login(token: Option<&[u8]>, out: &mut [c_char]) -> c_int {
         token_len: token.map_or(0, <[u8]>::len),
         secure_transport: 1,
     };
-    unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
+    let mut mapped = [0 as c_char; 97];
+    unsafe {
+        awsiam_authenticate(
+            &l,
+            out.as_mut_ptr(),
+            out.len(),
+            mapped.as_mut_ptr(),
+            mapped.len(),
+        )
+    }
 }
 
 #[test]

@@ -17,7 +17,6 @@ use crate::challenge::answer;
 use crate::challenge::audience::{self, Audiences};
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::Caller;
 use crate::server_identity;
 use crate::sts;
 
@@ -403,7 +402,7 @@ mod tests {
             Duration::from_millis(5),
         )
         .unwrap();
-        assert_eq!(id.arn, ARN);
+        assert_eq!(id.caller.arn, ARN);
         let received = handle.join().unwrap();
         let nonce_sent = received[0]
             .headers
@@ -425,7 +424,7 @@ mod tests {
         let (r, arn) = run(&cfg, &s, &c, None, quick).unwrap_err();
         assert_eq!(r.reason, Reason::NoAnswer);
         assert!(r.detail.contains("auth_awsiam_client"));
-        assert!(arn.is_none());
+        assert_eq!(arn, Seen::Nothing);
 
         let good = answer_for(&c, &c.nonce, "127.0.0.1:3306");
         let late = run(

@@ -51,11 +51,7 @@ pub fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal {
 }
 
 /// The caller named by a 200 answer, checked against the target's partition.
-pub fn caller_from(
-    target: &Target,
-    body: &str,
-    access_key_id: &str,
-) -> Result<Caller, Refusal> {
+pub fn caller_from(target: &Target, body: &str, access_key_id: &str) -> Result<Caller, Refusal> {
     const RESULT: [&str; 2] = ["GetCallerIdentityResponse", "GetCallerIdentityResult"];
     let fields = parse_xml(body, &RESULT, &["Arn", "UserId", "Account"]).map_err(|why| {
         bad_response(
