@@ -316,6 +316,21 @@ pub enum AuthString {
     Mapping(Vec<Rule>),
 }
 
+impl AuthString {
+    /// Its number of entries: patterns or rules.
+    pub fn len(&self) -> usize {
+        match self {
+            AuthString::Default => 0,
+            AuthString::Binding(patterns) => patterns.len(),
+            AuthString::Mapping(rules) => rules.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Why rules and plain patterns cannot share an auth string: a plain pattern in a proxy
 /// account would let the caller in as the proxy account itself, which is rarely meant (an
 /// anonymous proxy account usually has no privileges of its own).
@@ -947,6 +962,8 @@ mod tests {
         };
         let accounts: Vec<&str> = rules.iter().map(|r| r.account.as_str()).collect();
         assert_eq!(accounts, ["developers", "dba", "deployer"]);
+        assert_eq!(parse_auth_string(RULES).unwrap().len(), 3);
+        assert!(parse_auth_string("").unwrap().is_empty());
     }
 
     #[test]
