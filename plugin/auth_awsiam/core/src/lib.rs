@@ -3,9 +3,9 @@
 //!
 //! A login (`auth::verify`): `token` decodes the client's packet, `sts` checks it against the
 //! settings (`config`), sends the request `request` rebuilds and reads the answer into an
-//! `identity::Caller`; `policy` decides, with `mapping` for a proxy account's rules. `cache`
-//! keeps callers STS verified, `server_identity` learns the server's own account, `metrics`
-//! and `logging` report to the server.
+//! `identity::Caller`; `policy` decides, on `pattern`s, with `mapping` for a proxy account's
+//! rules. `cache` keeps callers STS verified, `server_identity` learns the server's own
+//! account, `metrics` and `logging` report to the server.
 #![deny(unsafe_code)]
 
 pub mod abi;
@@ -19,6 +19,7 @@ pub mod identity;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
+pub mod pattern;
 pub mod plugin;
 pub mod policy;
 pub mod request;
