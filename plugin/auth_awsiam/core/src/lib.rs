@@ -3,9 +3,9 @@
 //!
 //! A login (`auth::verify`): `token` decodes the client's packet, `sts` checks it against the
 //! settings (`config`), sends the request `request` rebuilds and reads the answer into an
-//! `identity::Caller`; `policy` decides, with `mapping` for a proxy account's rules. `cache`
-//! keeps callers STS verified, `server_identity` learns the server's own account, `metrics`
-//! and `logging` report to the server.
+//! `identity::Caller`; `policy` decides, on `pattern`s, with `mapping` for a proxy account's
+//! rules. `cache` keeps callers STS verified, `server_identity` learns the server's own
+//! account, `metrics` and `logging` report to the server.
 //!
 //! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
 //! client plugin's answer and hands its token to `auth` like any other.
@@ -23,6 +23,7 @@ pub mod identity;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
+pub mod pattern;
 pub mod plugin;
 pub mod policy;
 pub mod request;

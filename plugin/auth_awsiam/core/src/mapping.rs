@@ -2,13 +2,12 @@
 //! first rule whose pattern matches the caller names the MySQL account the login becomes;
 //! MySQL's proxy users do the rest (GRANT PROXY, CURRENT_USER(), @@proxy_user).
 //!
-//! The patterns are the binding patterns of `policy`. `=>` cannot occur in an IAM name ('>'
+//! The patterns are those of bindings (`pattern`). `=>` cannot occur in an IAM name ('>'
 //! is not an IAM character), so a rule can never be read as a plain pattern or the other way
 //! round.
 
 use crate::identity::Caller;
-use crate::policy::{Pattern, parse_pattern};
-use crate::syntax::quoted;
+use crate::pattern::{Pattern, parse_pattern, shown};
 
 /// Separates a rule's pattern from its account.
 pub const ARROW: &str = "=>";
@@ -44,10 +43,6 @@ pub fn is_account_name(s: &str) -> bool {
     (1..=MAX_ACCOUNT_NAME_LEN).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'-'))
-}
-
-fn shown(s: &str) -> String {
-    quoted(s, crate::policy::MAX_AUTH_STRING_LEN)
 }
 
 /// Checks the account side of a rule; the error says what a DBA likely meant.

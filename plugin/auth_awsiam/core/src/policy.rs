@@ -1,307 +1,19 @@
-//! Who may log in as which MySQL account: the auth-string patterns and the decision.
+//! Who may log in as which MySQL account: the auth string (a binding's patterns, or a proxy
+//! account's mapping rules) and the decision.
 
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::{
-    Caller, Kind, MAX_NAME_LEN, Principal, is_name, is_partition, is_path_segment,
-};
+use crate::identity::{Caller, Kind, Principal};
 use crate::mapping::{self, MAX_RULES, Mapped, Rule};
-use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
+use crate::pattern::{Pattern, parse_pattern};
+use crate::syntax::quoted;
 
 /// Most patterns in one binding (an auth string without rules).
 pub const MAX_PATTERNS: usize = 16;
 /// Longest auth string (room for `MAX_RULES` rules of about a hundred bytes).
 pub const MAX_AUTH_STRING_LEN: usize = 4096;
-/// The wildcard: any run of characters other than '/' and ':'.
-pub const WILDCARD: char = '*';
-
-/// A name or account that may hold `*` wildcards.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Glob(String);
-
-impl Glob {
-    pub fn is_literal(&self) -> bool {
-        !self.0.contains(WILDCARD)
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        glob_match(self.0.as_bytes(), text.as_bytes())
-    }
-}
-
-/// Iterative wildcard match with one backtrack point (linear in practice, never
-/// exponential). `*` never crosses '/' or ':'.
-fn glob_match(pat: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pat.len() && pat[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pat.len() && pat[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if let Some((sp, st)) = star
-            && text[st] != b'/'
-            && text[st] != b':'
-        {
-            // Let the last star swallow one more character and retry.
-            star = Some((sp, st + 1));
-            p = sp + 1;
-            t = st + 1;
-        } else {
-            return false;
-        }
-    }
-    pat[p..].iter().all(|&c| c == b'*')
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PatternKind {
-    /// `arn:P:iam::ACCT:role/NAME`: every session of the role. No path: see
-    /// `ROLE_PATH_REFUSED`.
-    Role { name: Glob },
-    /// `arn:P:iam::ACCT:user/[path/]NAME`; `path` is `Some("/a/b/")` when given.
-    User { path: Option<String>, name: Glob },
-    /// `arn:P:sts::ACCT:assumed-role/ROLE/SESSION`
-    AssumedRole { role: Glob, session: Glob },
-    /// `arn:P:iam::ACCT:root` (literal account)
-    Root,
-    /// `arn:P:sts::ACCT:federated-user/NAME`
-    FederatedUser { name: Glob },
-    /// A role's or an IAM user's unique ID (`AROA...`, `AIDA...`), as in STS's `UserId`.
-    /// It names one principal for its whole life: a role deleted and re-created under the
-    /// same name gets a new ID, so the binding does not follow the name. (The pattern's
-    /// partition and account are unused.)
-    UniqueId(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pattern {
-    pub partition: String,
-    pub account: Glob,
-    pub kind: PatternKind,
-}
-
-impl Pattern {
-    pub fn matches(&self, caller: &Caller) -> bool {
-        if let PatternKind::UniqueId(id) = &self.kind {
-            return unique_id(caller) == Some(id.as_str());
-        }
-        let p = &caller.principal;
-        if self.partition != p.partition || !self.account.matches(&p.account) {
-            return false;
-        }
-        match (&self.kind, &p.kind) {
-            (PatternKind::Role { name }, Kind::AssumedRole { role, .. }) => name.matches(role),
-            (
-                PatternKind::User {
-                    path: want,
-                    name: n,
-                },
-                Kind::User { path, name },
-            ) => n.matches(name) && want.as_ref().is_none_or(|w| w == path),
-            (
-                PatternKind::AssumedRole {
-                    role: r,
-                    session: s,
-                },
-                Kind::AssumedRole { role, session },
-            ) => r.matches(role) && s.matches(session),
-            (PatternKind::Root, Kind::Root) => true,
-            (PatternKind::FederatedUser { name: n }, Kind::FederatedUser { name }) => {
-                n.matches(name)
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether the pattern names `account` explicitly, which allows it: a literal account,
-    /// or a unique ID (which belongs to one account).
-    pub fn names_account(&self, account: &str) -> bool {
-        matches!(self.kind, PatternKind::UniqueId(_))
-            || (self.account.is_literal() && self.account.0 == account)
-    }
-}
-
-/// Prefixes of the unique IDs a binding may name: roles and IAM users.
-pub const UNIQUE_ID_PREFIXES: [&str; 2] = ["AROA", "AIDA"];
-/// Length bounds of a unique ID (IAM's own: 16 to 128 characters).
-const UNIQUE_ID_LEN: std::ops::RangeInclusive<usize> = 16..=128;
-
-/// A role's or an IAM user's unique ID: `AROA` or `AIDA`, then uppercase letters and digits.
-pub fn is_unique_id(s: &str) -> bool {
-    UNIQUE_ID_LEN.contains(&s.len())
-        && UNIQUE_ID_PREFIXES.iter().any(|p| s.starts_with(p))
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-}
-
-/// The caller's unique ID from STS's `UserId`: before the ':' for a role session
-/// (`AROA...:SESSION`), the whole of it for an IAM user (`AIDA...`).
-fn unique_id(caller: &Caller) -> Option<&str> {
-    let id = match caller.principal.kind {
-        Kind::AssumedRole { .. } => caller.user_id.split_once(':')?.0,
-        Kind::User { .. } => caller.user_id.as_str(),
-        Kind::Root | Kind::FederatedUser { .. } => return None,
-    };
-    is_unique_id(id).then_some(id)
-}
-
-fn glob_name(s: &str, what: &str, min: usize) -> Result<Glob, String> {
-    let without: String = s.chars().filter(|&c| c != WILDCARD).collect();
-    let ok = if s.contains(WILDCARD) {
-        s.len() <= MAX_NAME_LEN && (without.is_empty() || is_name(&without, 1))
-    } else {
-        is_name(s, min)
-    };
-    if ok {
-        Ok(Glob(s.to_string()))
-    } else {
-        Err(format!(
-            "{what} {} must be {min} to {MAX_NAME_LEN} characters from [A-Za-z0-9+=,.@_-] or '*'",
-            shown(s)
-        ))
-    }
-}
-
-fn glob_account(s: &str) -> Result<Glob, String> {
-    let ok = if s.contains(WILDCARD) {
-        s.len() <= ACCOUNT_ID_LEN && s.chars().all(|c| c.is_ascii_digit() || c == WILDCARD)
-    } else {
-        is_account_id(s)
-    };
-    if ok {
-        Ok(Glob(s.to_string()))
-    } else {
-        Err(format!(
-            "account {} must be a 12-digit ID (or use '*' wildcards)",
-            shown(s)
-        ))
-    }
-}
-
-fn literal_path(segments: &[&str]) -> Result<Option<String>, String> {
-    if segments.is_empty() {
-        return Ok(None);
-    }
-    if let Some(bad) = segments.iter().find(|s| !is_path_segment(s)) {
-        return Err(format!(
-            "path segment {} is empty or has a forbidden character (paths are literal: no '*')",
-            shown(bad)
-        ));
-    }
-    Ok(Some(format!("/{}/", segments.join("/"))))
-}
-
 /// An auth string, or a part of one, or a name, as shown in an error.
 fn shown(s: &str) -> String {
     quoted(s, MAX_AUTH_STRING_LEN)
-}
-
-/// Why a role pattern may not name a path. GetCallerIdentity reports a role session as
-/// `arn:P:sts::ACCT:assumed-role/NAME/SESSION`, without the role's path, so the path can
-/// never be checked: `role/PATH/NAME` would silently mean role NAME wherever it is, and
-/// `role/PATH/*` every role of the account.
-const ROLE_PATH_REFUSED: &str = "a role pattern cannot name a path: GetCallerIdentity reports \
-     a role session as arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, without the role's \
-     path, so the path cannot be checked (role/PATH/* would match every role of the account); \
-     write arn:aws:iam::ACCOUNT:role/NAME (a role name is unique in its account) or bind the \
-     role's unique ID";
-
-const PATTERN_FORMS: &str = "expected arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, \
-     arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, arn:aws:iam::ACCOUNT:root or \
-     arn:aws:sts::ACCOUNT:federated-user/NAME, or a role's or user's unique ID (AROA..., AIDA...)";
-
-/// Parses one pattern; the error says what is wrong with it.
-pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
-    if is_unique_id(s) {
-        return Ok(Pattern {
-            partition: String::new(),
-            account: Glob(String::new()),
-            kind: PatternKind::UniqueId(s.to_string()),
-        });
-    }
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts[..] else {
-        return Err(format!("not an ARN; {PATTERN_FORMS}"));
-    };
-    if prefix != "arn" {
-        return Err(format!("must start with 'arn:'; {PATTERN_FORMS}"));
-    }
-    if !is_partition(partition) {
-        return Err(format!(
-            "unknown partition {} (aws, aws-cn, aws-us-gov, aws-iso*; no wildcard)",
-            shown(partition)
-        ));
-    }
-    if service != "iam" && service != "sts" {
-        return Err(format!(
-            "service {} is neither iam nor sts; {PATTERN_FORMS}",
-            shown(service)
-        ));
-    }
-    if !region.is_empty() {
-        return Err("IAM and STS ARNs have an empty region field ('::')".into());
-    }
-    let account = glob_account(account)?;
-    let segments: Vec<&str> = resource.split('/').collect();
-    let (want_service, kind) = match &segments[..] {
-        ["role", path @ .., name] => {
-            if !path.is_empty() {
-                return Err(ROLE_PATH_REFUSED.into());
-            }
-            (
-                "iam",
-                PatternKind::Role {
-                    name: glob_name(name, "role name", 1)?,
-                },
-            )
-        }
-        ["user", path @ .., name] => (
-            "iam",
-            PatternKind::User {
-                path: literal_path(path)?,
-                name: glob_name(name, "user name", 1)?,
-            },
-        ),
-        ["assumed-role", role, session] => (
-            "sts",
-            PatternKind::AssumedRole {
-                role: glob_name(role, "role name", 1)?,
-                session: glob_name(session, "session name", 2)?,
-            },
-        ),
-        ["root"] => {
-            if !account.is_literal() {
-                return Err("a root pattern needs a literal 12-digit account (no '*')".into());
-            }
-            ("iam", PatternKind::Root)
-        }
-        ["federated-user", name] => (
-            "sts",
-            PatternKind::FederatedUser {
-                name: glob_name(name, "federated user name", 2)?,
-            },
-        ),
-        _ => {
-            return Err(format!(
-                "unsupported resource {}; {PATTERN_FORMS}",
-                shown(resource)
-            ));
-        }
-    };
-    if service != want_service {
-        return Err(format!(
-            "{} ARNs use service '{want_service}', not {}",
-            shown(segments[0]),
-            shown(service)
-        ));
-    }
-    Ok(Pattern {
-        partition: partition.to_string(),
-        account,
-        kind,
-    })
 }
 
 /// What an account's `AS '...'` string says.
@@ -314,6 +26,21 @@ pub enum AuthString {
     /// `PATTERN => ACCOUNT` rules: this is a proxy account; the first matching rule names
     /// the account the caller becomes.
     Mapping(Vec<Rule>),
+}
+
+impl AuthString {
+    /// Its number of entries: patterns or rules.
+    pub fn len(&self) -> usize {
+        match self {
+            AuthString::Default => 0,
+            AuthString::Binding(patterns) => patterns.len(),
+            AuthString::Mapping(rules) => rules.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Why rules and plain patterns cannot share an auth string: a plain pattern in a proxy
@@ -605,22 +332,6 @@ mod tests {
 
     fn reason<T: std::fmt::Debug>(r: Result<T, Refusal>) -> Reason {
         r.unwrap_err().reason
-    }
-
-    #[test]
-    fn glob_matching() {
-        let g = |s: &str| Glob(s.to_string());
-        assert!(g("App*").matches("AppRole"));
-        assert!(g("*").matches(""));
-        assert!(g("*Role").matches("AppRole"));
-        assert!(g("A*p*e").matches("AppRole"));
-        assert!(!g("A*x").matches("AppRole"));
-        assert!(!g("App").matches("AppRole"));
-        assert!(!g("a*").matches("a/b"), "no '/' crossing");
-        assert!(!g("a*").matches("a:b"), "no ':' crossing");
-        assert!(g("1234*").matches(ACCT));
-        // Pathological pattern stays fast.
-        assert!(!g(&"*a".repeat(30)).matches(&"a".repeat(29)));
     }
 
     #[test]
@@ -1065,6 +776,8 @@ mod tests {
         };
         let accounts: Vec<&str> = rules.iter().map(|r| r.account.as_str()).collect();
         assert_eq!(accounts, ["developers", "dba", "deployer"]);
+        assert_eq!(parse_auth_string(RULES).unwrap().len(), 3);
+        assert!(parse_auth_string("").unwrap().is_empty());
     }
 
     #[test]
