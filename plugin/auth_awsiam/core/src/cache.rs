@@ -186,6 +186,23 @@ mod tests {
         assert_eq!(c.len(), 3);
     }
 
+    /// An entry is expired from the instant it expires, for eviction as for lookup.
+    #[test]
+    fn an_entry_expiring_now_is_evicted_before_a_live_one() {
+        let mut c = Cache::default();
+        let t0 = Instant::now();
+        c.put(k(1), v(1), 100 * SEC, 3, 0, t0);
+        c.put(k(2), v(2), SEC, 3, 0, t0);
+        c.put(k(3), v(3), 100 * SEC, 3, 0, t0);
+        c.put(k(4), v(4), 100 * SEC, 3, 0, t0 + SEC);
+        assert!(
+            c.get(&k(1), t0 + SEC).is_some(),
+            "the oldest live entry stays"
+        );
+        assert!(c.get(&k(2), t0 + SEC).is_none());
+        assert_eq!(c.len(), 3);
+    }
+
     #[test]
     fn reinsert_same_key_keeps_one_entry() {
         let mut c = Cache::default();
