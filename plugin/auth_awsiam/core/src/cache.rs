@@ -161,6 +161,7 @@ mod tests {
         let mut c = Cache::default();
         let t0 = Instant::now();
         c.put(k(1), v(1), 10 * SEC, 10, 0, t0);
+        assert!(!c.is_empty());
         assert_eq!(c.get(&k(1), t0 + 9 * SEC), Some(v(1)));
         assert_eq!(c.get(&k(1), t0 + 10 * SEC), None);
         assert!(c.is_empty(), "expired entry removed on lookup");
