@@ -245,7 +245,8 @@ mod tests {
         use crate::token::tests::sample;
         let t = sample();
         let genuine = key(&t.encode());
-        let changes: [(&str, fn(&mut Token)); 9] = [
+        type Change = (&'static str, fn(&mut Token));
+        let changes: [Change; 9] = [
             ("host", |t| t.host.push('x')),
             ("date", |t| t.amz_date.replace_range(14..15, "6")),
             ("credential", |t| t.credential.replace_range(0..1, "B")),
