@@ -161,6 +161,7 @@ mod tests {
         let mut c = Cache::default();
         let t0 = Instant::now();
         c.put(k(1), v(1), 10 * SEC, 10, 0, t0);
+        assert!(!c.is_empty());
         assert_eq!(c.get(&k(1), t0 + 9 * SEC), Some(v(1)));
         assert_eq!(c.get(&k(1), t0 + 10 * SEC), None);
         assert!(c.is_empty(), "expired entry removed on lookup");
@@ -183,6 +184,23 @@ mod tests {
         c.put(k(5), v(5), 100 * SEC, 3, 0, t0 + 2 * SEC);
         assert!(c.get(&k(1), t0 + 2 * SEC).is_none());
         assert!(c.get(&k(5), t0 + 2 * SEC).is_some());
+        assert_eq!(c.len(), 3);
+    }
+
+    /// An entry is expired from the instant it expires, for eviction as for lookup.
+    #[test]
+    fn an_entry_expiring_now_is_evicted_before_a_live_one() {
+        let mut c = Cache::default();
+        let t0 = Instant::now();
+        c.put(k(1), v(1), 100 * SEC, 3, 0, t0);
+        c.put(k(2), v(2), SEC, 3, 0, t0);
+        c.put(k(3), v(3), 100 * SEC, 3, 0, t0);
+        c.put(k(4), v(4), 100 * SEC, 3, 0, t0 + SEC);
+        assert!(
+            c.get(&k(1), t0 + SEC).is_some(),
+            "the oldest live entry stays"
+        );
+        assert!(c.get(&k(2), t0 + SEC).is_none());
         assert_eq!(c.len(), 3);
     }
 
@@ -227,7 +245,8 @@ mod tests {
         use crate::token::tests::sample;
         let t = sample();
         let genuine = key(&t.encode());
-        let changes: [(&str, fn(&mut Token)); 9] = [
+        type Change = (&'static str, fn(&mut Token));
+        let changes: [Change; 9] = [
             ("host", |t| t.host.push('x')),
             ("date", |t| t.amz_date.replace_range(14..15, "6")),
             ("credential", |t| t.credential.replace_range(0..1, "B")),

@@ -258,6 +258,8 @@ mod tests {
             time(),
         )
         .unwrap();
+        assert_eq!(t.host, "sts.us-east-1.amazonaws.com");
+        assert_eq!(t.signature.len(), 64);
         assert_eq!(t.amz_date, "20260102T030405Z");
         assert_eq!(
             t.credential,

@@ -217,6 +217,11 @@ mod tests {
         );
         assert_ne!(cdata, ok);
         assert_eq!(caller_from(&target, &cdata, "AKID").unwrap().arn, v.arn);
+        // An empty leaf is an empty value; an unknown empty element is ignored.
+        let no_id = ok.replace("<UserId>AROAEXAMPLE:s1</UserId>", "<UserId/>");
+        assert_eq!(caller_from(&target, &no_id, "AKID").unwrap().user_id, "");
+        let extra = ok.replace("<UserId>", "<Extra/><UserId>");
+        assert_eq!(caller_from(&target, &extra, "AKID").unwrap(), v);
         let cases = [
             ("", Reason::StsBadResponse),
             ("hello", Reason::StsBadResponse),

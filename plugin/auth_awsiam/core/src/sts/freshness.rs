@@ -223,6 +223,33 @@ mod tests {
         assert_eq!(reason(check_in(&m, &t1, &c, now + 901 * S)), None);
     }
 
+    /// A full memory drops every sighting whose token its signing time alone now expires
+    /// (from the instant signed + max_age), before it forgets any other: those tokens fall
+    /// back to their signing time.
+    #[test]
+    fn a_full_memory_drops_the_sightings_that_are_over() {
+        let m = Memory::new(2);
+        let c = Config::default();
+        let (a, b) = (token(60), token(61));
+        let signed = a.signing_time();
+        assert_eq!(b.signing_time(), signed);
+        // Both seen 100 s before their (future) signing time: remembered, full.
+        for t in [&a, &b] {
+            assert!(check_in(&m, t, &c, signed - 100 * S).is_ok());
+        }
+        assert_eq!(m.len.load(Ordering::Relaxed), 2);
+        // At signed + max_age exactly, a new future-dated token arrives.
+        let over = signed + c.token_max_age;
+        let mut later = token(62);
+        later.amz_date = amz(over + 100 * S);
+        assert!(check_in(&m, &later, &c, over).is_ok());
+        assert_eq!(m.len.load(Ordering::Relaxed), 1, "both sightings dropped");
+        // So both are measured from their signing time again: exactly max_age old.
+        for t in [&a, &b] {
+            assert_eq!(reason(check_in(&m, t, &c, over)), None);
+        }
+    }
+
     #[test]
     fn a_memory_of_size_zero_remembers_nothing() {
         let m = Memory::new(0);

@@ -291,6 +291,16 @@ mod tests {
         let t = plain_token("sts.eu-west-1.amazonaws.com", "eu-west-1");
         let target = precheck(&t, &cfg(), true, now_of(&t)).unwrap();
         assert_eq!(target.url, "https://sts.eu-west-1.amazonaws.com/");
+        // Whatever endpoint is configured, and in whatever region.
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("http://127.0.0.1:4566").unwrap();
+        c.region = "us-west-2".into();
+        let target = precheck(&t, &c, true, now_of(&t)).unwrap();
+        assert_eq!(target.url, "https://sts.eu-west-1.amazonaws.com/");
+        assert_eq!(
+            (target.region.as_str(), target.partition.as_str()),
+            ("eu-west-1", "aws")
+        );
     }
 
     #[test]
