@@ -74,10 +74,6 @@ static bool connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
 
 static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                                     MYSQL_SERVER_AUTH_INFO *info) {
-  unsigned char *packet = nullptr;
-  const int packet_len = vio->read_packet(vio, &packet);
-  info->password_used = PASSWORD_USED_YES;
-
   MYSQL_PLUGIN_VIO_INFO vio_info;
   vio->info(vio, &vio_info);
   const bool local = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
@@ -95,26 +91,40 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";
   login.auth_string_len =
       info->auth_string != nullptr ? info->auth_string_length : 0;
+  login.token = nullptr;
+  login.token_len = 0;
+  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
+
+  /* Before the token is asked for: the first read_packet is what makes the
+     server switch the client to mysql_clear_password, and the client then
+     sends its token, in clear on a plain connection. */
+  if (awsiam_transport_check(&login) != AWSIAM_ALLOW) return CR_ERROR;
+
+  unsigned char *packet = nullptr;
+  const int packet_len = vio->read_packet(vio, &packet);
+  info->password_used = PASSWORD_USED_YES;
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
-  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
 
   const int verdict = awsiam_authenticate(&login, info->external_user,
                                           sizeof(info->external_user));
   return verdict == AWSIAM_ALLOW ? CR_OK : CR_ERROR;
 }
 
-/* IDENTIFIED BY / SET PASSWORD: there is no password to store. */
+/* IDENTIFIED BY / SET PASSWORD, and CREATE USER ... IDENTIFIED WITH
+   auth_awsiam without AS (an empty password): there is no password to store. */
 static int awsiam_generate_auth_string(char *outbuf [[maybe_unused]],
                                        unsigned int *outbuflen,
                                        const char *inbuf [[maybe_unused]],
                                        unsigned int inbuflen) {
   *outbuflen = 0;
-  if (inbuflen == 0) return 0;
-  my_printf_error(ER_PASSWORD_FORMAT,
-                  "auth_awsiam accounts have no password: use IDENTIFIED WITH "
-                  "auth_awsiam, optionally AS 'arn:aws:iam::ACCOUNT:role/NAME'",
-                  MYF(0));
+  THD *thd = current_thd;
+  const int creating =
+      thd != nullptr && thd_sql_command(thd) == SQLCOM_CREATE_USER ? 1 : 0;
+  char reason[512];
+  if (awsiam_password_check(creating, inbuflen, reason, sizeof(reason)) == 0)
+    return 0;
+  my_printf_error(ER_PASSWORD_FORMAT, "%s", MYF(0), reason);
   return 1;
 }
 
@@ -147,7 +157,9 @@ static struct st_mysql_auth awsiam_auth_handler = {
     awsiam_generate_auth_string,
     awsiam_validate_auth_string,
     awsiam_set_salt,
-    0,
+    /* Only a user who may manage accounts changes an auth_awsiam account's
+       authentication: its own user cannot, even with ALTER USER USER(). */
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
     nullptr};
 
 /* ---- System variables ---------------------------------------------------- */
@@ -192,13 +204,16 @@ static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
                     MYF(0), setting_name(Setting));
     return 1;
   }
-  if (awsiam_setting_check(Setting, str, reason, sizeof(reason)) != 0) {
+  /* A value that fills buf exactly comes back in buf with no NUL after it:
+     check and keep a NUL-terminated copy of exactly len bytes, on the
+     statement's arena (the value must outlive this call). */
+  const char *copy = thd_strmake(thd, str, len);
+  if (awsiam_setting_check(Setting, copy, reason, sizeof(reason)) != 0) {
     my_printf_error(ER_WRONG_VALUE_FOR_VAR, "Variable '%s' can't be set: %s",
                     MYF(0), setting_name(Setting), reason);
     return 1;
   }
-  /* The value must outlive this call: keep a copy on the statement's arena. */
-  *static_cast<const char **>(save) = thd_strmake(thd, str, len);
+  *static_cast<const char **>(save) = copy;
   return 0;
 }
 

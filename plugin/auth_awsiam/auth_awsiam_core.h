@@ -100,6 +100,19 @@ void awsiam_setting_set_num(int setting, unsigned long long value);
 /* Checks an AS '...' auth string at CREATE/ALTER USER (same return convention). */
 int awsiam_auth_string_check(const char *value, size_t len, char *err, size_t err_cap);
 
+/* Called before the client is asked for its token (reading the first packet is what makes
+   the server switch the client to mysql_clear_password, and the client then sends the token).
+   Reads login->user, host and secure_transport only. AWSIAM_DENY when the connection must
+   not carry a token (auth_awsiam_require_secure_transport and neither TLS nor local): the
+   refusal is logged and counted (insecure_transport) like any other. */
+int awsiam_transport_check(const struct awsiam_login *login);
+
+/* IDENTIFIED BY / SET PASSWORD on an auth_awsiam account: whether a "password" of
+   password_len bytes may be set. creating is 1 inside CREATE USER, where IDENTIFIED WITH
+   auth_awsiam without AS also asks, with an empty password. Same return convention as
+   awsiam_setting_check (0, or non-zero and the reason in err). */
+int awsiam_password_check(int creating, size_t password_len, char *err, size_t err_cap);
+
 /* Decides one login. On AWSIAM_ALLOW writes the caller's ARN (NUL-terminated, cut to
    fit) into external_user. Writes the refusal to the log itself. */
 int awsiam_authenticate(const struct awsiam_login *login, char *external_user,

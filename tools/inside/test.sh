@@ -45,11 +45,17 @@ AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
 cargo build -p sts_double --locked -q
 export STS_DOUBLE=$CARGO_TARGET_DIR/debug/sts_double
 
+say "Building sts_double (the fault STS of the MTR fault test)"
+cargo build --release --locked -p sts_double
+STS_DOUBLE=$CARGO_TARGET_DIR/release/sts_double
+[ -x "$STS_DOUBLE" ]
+
 VARDIR=/tmp/auth_awsiam-mtr
 mtr() {
   rm -rf "$VARDIR"
   (cd "$MTR_HOME" &&
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
+       AUTH_AWSIAM_STS_DOUBLE="$STS_DOUBLE" CI=1 \
        AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
        AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
      perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \

@@ -183,6 +183,22 @@ fn report(login: &Login, result: &Result<Caller, Denied>) {
     }
 }
 
+/// The transport rule alone, checked before the server asks the client for its token: a
+/// client on a connection that is neither TLS nor local must not be asked to send it in
+/// clear. Logs and counts a refusal like `authenticate`.
+pub fn check_transport(login: &Login) -> Result<(), Refusal> {
+    if login.secure_transport || !config::current().require_secure_transport {
+        return Ok(());
+    }
+    Err(report_refusal(
+        login,
+        refuse(
+            Reason::InsecureTransport,
+            "the client connected without TLS and not locally; refused before it was asked for its token: use TLS or a local socket (or set auth_awsiam_require_secure_transport=OFF)",
+        ),
+    ))
+}
+
 /// Counts and logs a refusal decided at the C boundary, before `authenticate` could run
 /// (the server passed no login). A caught panic is counted and logged in ffi.rs.
 pub fn report_refusal(login: &Login, refusal: Refusal) -> Refusal {
@@ -382,5 +398,17 @@ mod tests {
     fn log_names_are_cleaned() {
         assert_eq!(loggable("a'b\nc"), "'a?b?c'");
         assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME + 5);
+    }
+
+    #[test]
+    fn transport_is_checked_before_any_token() {
+        // The default settings require a secure transport.
+        let plain = Login {
+            secure_transport: false,
+            ..login("AppRole", "", None)
+        };
+        let r = check_transport(&plain).unwrap_err();
+        assert_eq!(r.reason, Reason::InsecureTransport);
+        assert!(check_transport(&login("AppRole", "", None)).is_ok());
     }
 }

@@ -256,6 +256,53 @@ pub unsafe extern "C" fn awsiam_authenticate(
     })
 }
 
+/// # Safety
+/// As `awsiam_authenticate` for `login` (its token is not read).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_int {
+    guarded("awsiam_transport_check", AWSIAM_DENY, || {
+        // SAFETY: caller guarantees `login` is NULL or valid.
+        let Some(l) = (unsafe { login.as_ref() }) else {
+            return AWSIAM_DENY;
+        };
+        // SAFETY: caller guarantees each pointer is NULL or valid for its length.
+        let (user, host) = unsafe {
+            (
+                bytes(l.user.cast::<u8>(), l.user_len),
+                bytes(l.host.cast::<u8>(), l.host_len),
+            )
+        };
+        let (user, host) = (String::from_utf8_lossy(user), String::from_utf8_lossy(host));
+        let login = Login {
+            user: &user,
+            host: &host,
+            auth_string: "",
+            token: None,
+            secure_transport: l.secure_transport != 0,
+        };
+        match auth::check_transport(&login) {
+            Ok(()) => AWSIAM_ALLOW,
+            Err(_) => AWSIAM_DENY,
+        }
+    })
+}
+
+/// # Safety
+/// `err` is NULL or writable for `err_cap` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_password_check(
+    creating: c_int,
+    password_len: usize,
+    err: *mut c_char,
+    err_cap: usize,
+) -> c_int {
+    guarded("awsiam_password_check", INVALID, || {
+        let result = plugin::check_password(creating != 0, password_len);
+        // SAFETY: caller guarantees on `err`.
+        unsafe { status(result, err, err_cap) }
+    })
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_counters() -> *const Counters {
     &COUNTERS

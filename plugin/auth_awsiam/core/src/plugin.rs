@@ -89,6 +89,22 @@ fn after_change(old: &Config, new: &Config) {
     logging::set_verbosity(new.log_verbosity);
 }
 
+/// What `IDENTIFIED BY` and `SET PASSWORD` get on an auth_awsiam account.
+pub const NO_PASSWORD: &str = "auth_awsiam accounts have no password: use IDENTIFIED WITH auth_awsiam, optionally AS 'arn:aws:iam::ACCOUNT:role/NAME'";
+
+/// A "password" being set on an auth_awsiam account. The one case let through is the empty
+/// one `CREATE USER ... IDENTIFIED WITH auth_awsiam` (no `AS`) asks for. Anything else, the
+/// empty string included, would replace the account's `AS` binding with a password-derived
+/// string, and MySQL lets users set their own password: a logged-in user could clear the
+/// binding and fall back to the role-name rule. Bindings change only with `IDENTIFIED WITH`.
+pub fn check_password(creating: bool, password_len: usize) -> Result<(), String> {
+    if creating && password_len == 0 {
+        Ok(())
+    } else {
+        Err(NO_PASSWORD.to_string())
+    }
+}
+
 pub fn check_auth_string(value: &str) -> Result<(), String> {
     policy::check_auth_string(value)
 }
@@ -96,4 +112,17 @@ pub fn check_auth_string(value: &str) -> Result<(), String> {
 /// The server's own account, or '' while unknown.
 pub fn server_account() -> String {
     server_identity::account().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_password_is_ever_set() {
+        assert_eq!(check_password(true, 0), Ok(()), "CREATE USER without AS");
+        for (creating, len) in [(true, 6), (false, 0), (false, 6)] {
+            assert_eq!(check_password(creating, len), Err(NO_PASSWORD.to_string()));
+        }
+    }
 }
