@@ -260,10 +260,10 @@ pub unsafe extern "C" fn awsiam_authenticate(
 /// As `awsiam_authenticate` for `login` (its token is not read).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_int {
-    guarded("awsiam_transport_check", AWSIAM_DENY, || {
+    guarded("awsiam_transport_check", DENY, || {
         // SAFETY: caller guarantees `login` is NULL or valid.
         let Some(l) = (unsafe { login.as_ref() }) else {
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: caller guarantees each pointer is NULL or valid for its length.
         let (user, host) = unsafe {
@@ -281,8 +281,8 @@ pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_
             secure_transport: l.secure_transport != 0,
         };
         match auth::check_transport(&login) {
-            Ok(()) => AWSIAM_ALLOW,
-            Err(_) => AWSIAM_DENY,
+            Ok(()) => ALLOW,
+            Err(_) => DENY,
         }
     })
 }
