@@ -41,10 +41,6 @@ cargo clippy --workspace --all-targets --locked -q -- -D warnings
 
 say "cargo test (unit tests, and the integration test against LocalStack)"
 AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
-# The STS fault double, for the MTR tests of STS faults (besides LocalStack).
-cargo build -p sts_double --locked -q
-export STS_DOUBLE=$CARGO_TARGET_DIR/debug/sts_double
-
 say "Building sts_double (the fault STS of the MTR fault test)"
 cargo build --release --locked -p sts_double
 STS_DOUBLE=$CARGO_TARGET_DIR/release/sts_double
