@@ -8,6 +8,7 @@
 mod load;
 mod procfs;
 mod scenario;
+mod soak;
 mod suite;
 mod table;
 mod target;
