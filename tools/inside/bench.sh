@@ -43,7 +43,8 @@ cpus=$(nproc)
 client_cpus=; server_cpus=
 if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
   half=$((cpus / 2))
-  client_cpus=0-$((half - 1)); server_cpus=$half-$((cpus - 1))
+  client_cpus=0; [ "$half" -gt 1 ] && client_cpus=0-$((half - 1))
+  server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
 fi
 on_client() { if [ -n "$client_cpus" ]; then taskset -c "$client_cpus" "$@"; else "$@"; fi; }
 

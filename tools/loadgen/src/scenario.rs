@@ -120,6 +120,9 @@ impl Measured {
     }
 }
 
+/// Logins per client thread before each measured window (connection set-up, caches).
+pub const WARMUP: usize = 1;
+
 /// What the suite needs to run a cell: the admin session and the processes to watch.
 pub struct Bench {
     pub admin: Admin,
@@ -138,7 +141,7 @@ impl Bench {
         let plan = Plan {
             threads,
             stop,
-            warmup: 1,
+            warmup: WARMUP,
             server_pid: Some(self.server_pid),
             helper_pids: self.helper_pids.clone(),
         };

@@ -4,7 +4,7 @@
 //! and its memory before, halfway and after.
 
 use crate::load::Stop;
-use crate::scenario::{Measured, Path};
+use crate::scenario::{Measured, Path, WARMUP};
 use crate::suite::{CACHED_TTL, SHA2_PASSWORD, SHA2_USER, SOAK_CLIENTS, Suite, available_threads};
 use crate::table::{Table, fig};
 use crate::target::Target;
@@ -39,10 +39,12 @@ impl Suite {
         let base = self.soak("soak caching_sha2_password", &base_t, &sha2, Path::Other)?;
         self.sql("SET GLOBAL auth_awsiam_cache_ttl = DEFAULT")?;
         self.sql("SET GLOBAL auth_awsiam_cache_size = DEFAULT")?;
+        // One token per login, warm-up logins of both halves included: none may repeat.
+        let needed = n as usize + 2 * SOAK_CLIENTS * WARMUP;
         let fresh_pw = Passwords::list(tokens::sign_many(
             &sign_for,
             1 << 40,
-            n as usize,
+            needed,
             available_threads(),
         )?);
         let fresh = self.soak("soak fresh tokens", &iam_t, &fresh_pw, Path::Sts)?;
@@ -122,15 +124,36 @@ impl Suite {
                 s.1.outcome.after.server_rss_kib,
             )
         };
-        let k = n / 1000;
+        let k = count_name(n);
         self.lines
-            .add(format!("rss_growth_mb_{k}k_baseline"), rss(&base), 1);
+            .add(format!("rss_growth_mb_{k}_baseline"), rss(&base), 1);
         self.lines
-            .add(format!("rss_growth_mb_{k}k_fresh"), rss(&fresh), 1);
+            .add(format!("rss_growth_mb_{k}_fresh"), rss(&fresh), 1);
         self.lines
             .add("rss_growth_mb_2nd_half_fresh", second(&fresh), 1);
         self.lines
-            .add(format!("rss_growth_mb_{k}k_cached"), rss(&cached), 1);
+            .add(format!("rss_growth_mb_{k}_cached"), rss(&cached), 1);
         Ok(())
+    }
+}
+
+/// A count as it appears in a `bench:` name: 100000 is "100k".
+fn count_name(n: u64) -> String {
+    if n >= 1000 && n.is_multiple_of(1000) {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_in_names() {
+        assert_eq!(count_name(100_000), "100k");
+        assert_eq!(count_name(400), "400");
+        assert_eq!(count_name(1500), "1500");
     }
 }
