@@ -2,7 +2,11 @@
 
    The C++ shim calls only what is declared here. Every function is safe to call from any
    thread, never unwinds into the caller, and takes no ownership of the caller's memory.
-   Strings passed in are NUL-terminated UTF-8 unless a length is given. */
+   Strings passed in are NUL-terminated UTF-8 unless a length is given.
+
+   Written by hand for readers; core/tests/header.rs holds it to the Rust declarations
+   (core/src/abi.rs, config.rs, metrics.rs, ffi.rs): enum values, struct fields and their
+   order, and function names must match, or the test fails. */
 #ifndef AUTH_AWSIAM_CORE_H
 #define AUTH_AWSIAM_CORE_H
 
@@ -62,6 +66,7 @@ struct awsiam_counters {
   unsigned long long failures_server_id;
   unsigned long long failures_insecure_transport;
   unsigned long long failures_sts_unavailable;
+  unsigned long long failures_sts_busy; /* at the cap on concurrent STS requests */
   unsigned long long failures_sts_rejected;
   unsigned long long failures_account_not_allowed;
   unsigned long long failures_principal_mismatch;

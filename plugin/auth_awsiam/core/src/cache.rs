@@ -1,4 +1,4 @@
-//! Verified STS answers, keyed by the SHA-256 of the token. Only the STS answer is cached:
+//! Caller STS answers, keyed by the SHA-256 of the token. Only the STS answer is cached:
 //! every local check and the policy run again on each login. The lock is held only for a
 //! map operation, never across the STS call.
 
@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::sts::Verified;
+use crate::identity::Caller;
 
 pub type Key = [u8; 32];
 
 struct Entry {
-    verified: Verified,
+    caller: Caller,
     expires: Instant,
     seq: u64,
 }
@@ -29,10 +29,10 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn get(&mut self, key: &Key, now: Instant) -> Option<Verified> {
+    pub fn get(&mut self, key: &Key, now: Instant) -> Option<Caller> {
         let entry = self.entries.get(key)?;
         if entry.expires > now {
-            return Some(entry.verified.clone());
+            return Some(entry.caller.clone());
         }
         let seq = entry.seq;
         self.entries.remove(key);
@@ -48,7 +48,7 @@ impl Cache {
     pub fn put(
         &mut self,
         key: Key,
-        verified: Verified,
+        caller: Caller,
         lifetime: Duration,
         capacity: usize,
         generation: u64,
@@ -75,7 +75,7 @@ impl Cache {
         self.entries.insert(
             key,
             Entry {
-                verified,
+                caller,
                 expires: now + lifetime,
                 seq,
             },
@@ -119,7 +119,7 @@ fn with<T>(f: impl FnOnce(&mut Cache) -> T) -> T {
     f(&mut CACHE.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-pub fn get(key: &Key) -> Option<Verified> {
+pub fn get(key: &Key) -> Option<Caller> {
     with(|c| c.get(key, Instant::now()))
 }
 
@@ -127,17 +127,8 @@ pub fn generation() -> u64 {
     with(|c| c.generation())
 }
 
-pub fn put(key: Key, verified: Verified, lifetime: Duration, capacity: usize, generation: u64) {
-    with(|c| {
-        c.put(
-            key,
-            verified,
-            lifetime,
-            capacity,
-            generation,
-            Instant::now(),
-        )
-    });
+pub fn put(key: Key, caller: Caller, lifetime: Duration, capacity: usize, generation: u64) {
+    with(|c| c.put(key, caller, lifetime, capacity, generation, Instant::now()));
 }
 
 pub fn clear() {
@@ -149,12 +140,13 @@ mod tests {
     use super::*;
     use crate::identity::parse_arn;
 
-    fn v(n: u32) -> Verified {
+    fn v(n: u32) -> Caller {
         let arn = format!("arn:aws:sts::123456789012:assumed-role/R{n}/s1");
-        Verified {
+        Caller {
             principal: parse_arn(&arn).unwrap(),
             arn,
             user_id: String::new(),
+            access_key_id: "AKIDEXAMPLE".into(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
+use crate::abi::c_enum;
 use crate::syntax;
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
@@ -18,41 +19,24 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
 pub const MAX_ALLOWED_ACCOUNTS: usize = 100;
 
-/// The ids of `enum awsiam_setting` in auth_awsiam_core.h.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Setting {
-    StsEndpoint = 0,
-    Region = 1,
-    AllowedAccounts = 2,
-    ServerId = 3,
-    TokenMaxAge = 4,
-    StsConnectTimeout = 5,
-    StsTimeout = 6,
-    RequireSecureTransport = 7,
-    CacheTtl = 8,
-    CacheSize = 9,
-    LogVerbosity = 10,
+c_enum! {
+    /// One id per system variable the core consumes (`enum awsiam_setting`).
+    pub enum Setting = "awsiam_setting", "AWSIAM_" {
+        StsEndpoint = 0,
+        Region = 1,
+        AllowedAccounts = 2,
+        ServerId = 3,
+        TokenMaxAge = 4,
+        StsConnectTimeout = 5,
+        StsTimeout = 6,
+        RequireSecureTransport = 7,
+        CacheTtl = 8,
+        CacheSize = 9,
+        LogVerbosity = 10,
+    }
 }
 
 impl Setting {
-    pub fn from_id(id: i32) -> Option<Setting> {
-        use Setting::*;
-        Some(match id {
-            0 => StsEndpoint,
-            1 => Region,
-            2 => AllowedAccounts,
-            3 => ServerId,
-            4 => TokenMaxAge,
-            5 => StsConnectTimeout,
-            6 => StsTimeout,
-            7 => RequireSecureTransport,
-            8 => CacheTtl,
-            9 => CacheSize,
-            10 => LogVerbosity,
-            _ => return None,
-        })
-    }
-
     pub fn is_string(self) -> bool {
         matches!(
             self,
@@ -178,6 +162,13 @@ pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
 }
 
+/// Longest excerpt of a rejected value shown in its error.
+const MAX_SHOWN_VALUE: usize = 256;
+
+fn shown(value: &str) -> String {
+    syntax::quoted(value, MAX_SHOWN_VALUE)
+}
+
 fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
@@ -206,17 +197,22 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
         (Scheme::Http, r)
     } else {
         return Err(format!(
-            "endpoint '{value}' must start with https:// (or http:// for a loopback address)"
+            "endpoint {} must start with https:// (or http:// for a loopback address)",
+            shown(value)
         ));
     };
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     if authority.contains(['/', '?', '#']) {
         return Err(format!(
-            "endpoint '{value}' must have no path, query or fragment (only scheme://host[:port])"
+            "endpoint {} must have no path, query or fragment (only scheme://host[:port])",
+            shown(value)
         ));
     }
     if !syntax::is_authority(authority) {
-        return Err(format!("endpoint '{value}' has an invalid host or port"));
+        return Err(format!(
+            "endpoint {} has an invalid host or port",
+            shown(value)
+        ));
     }
     let (host, port) = syntax::split_authority(authority);
     let default_port = match scheme {
@@ -231,7 +227,8 @@ pub fn parse_endpoint(value: &str) -> Result<Option<Endpoint>, String> {
     };
     if scheme == Scheme::Http && !is_loopback_host(host) {
         return Err(format!(
-            "endpoint '{value}': http:// is allowed only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://"
+            "endpoint {}: http:// is allowed only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://",
+            shown(value)
         ));
     }
     Ok(Some(Endpoint {
@@ -246,7 +243,8 @@ pub fn parse_region(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err(format!(
-            "region '{value}' is not a region name such as us-east-1, cn-north-1 or us-gov-west-1"
+            "region {} is not a region name such as us-east-1, cn-north-1 or us-gov-west-1",
+            shown(value)
         ))
     }
 }
@@ -266,8 +264,9 @@ pub fn parse_accounts(value: &str) -> Result<Vec<String>, String> {
     for (i, item) in items.iter().enumerate() {
         if !syntax::is_account_id(item) {
             return Err(format!(
-                "item {} '{item}' is not a 12-digit AWS account ID (IDs are separated by commas)",
-                i + 1
+                "item {} {} is not a 12-digit AWS account ID (IDs are separated by commas)",
+                i + 1,
+                shown(item)
             ));
         }
         if !accounts.iter().any(|a| a == item) {

@@ -6,37 +6,23 @@
 use std::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+pub use crate::abi::{AwsiamLogin, LogLevel, Verdict};
 use crate::auth::{self, Login};
 use crate::error::{Reason, refuse};
-use crate::logging::{self, LOG_ERROR, LogFn};
+use crate::logging::{self, LogFn};
 use crate::metrics::{COUNTERS, Counters};
 use crate::plugin;
 
-/// `enum awsiam_verdict`.
-pub const AWSIAM_ALLOW: c_int = 0;
-pub const AWSIAM_DENY: c_int = 1;
 /// Non-zero return of the validating functions.
 const INVALID: c_int = 1;
-
-/// `struct awsiam_login`.
-#[repr(C)]
-pub struct AwsiamLogin {
-    pub user: *const c_char,
-    pub user_len: usize,
-    pub host: *const c_char,
-    pub host_len: usize,
-    pub auth_string: *const c_char,
-    pub auth_string_len: usize,
-    pub token: *const u8,
-    pub token_len: usize,
-    pub secure_transport: c_int,
-}
+const ALLOW: c_int = Verdict::Allow as c_int;
+const DENY: c_int = Verdict::Deny as c_int;
 
 /// Runs `f`; a panic is logged (by the hook) and turned into `fallback`.
 fn guarded<T>(what: &str, fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
         logging::emit(
-            LOG_ERROR,
+            LogLevel::Error,
             &format!("internal error in {what}; the call was refused"),
         );
         fallback
@@ -229,7 +215,7 @@ pub unsafe extern "C" fn awsiam_authenticate(
                 secure_transport: false,
             };
             auth::report_refusal(&empty, refusal);
-            return AWSIAM_DENY;
+            return DENY;
         };
         // SAFETY: caller guarantees each pointer is NULL or valid for its length.
         let (user, host, auth_string, token) = unsafe {
@@ -255,18 +241,18 @@ pub unsafe extern "C" fn awsiam_authenticate(
             Ok(id) => {
                 // SAFETY: caller guarantees on `external_user`.
                 unsafe { write_c(external_user, external_user_cap, &id.arn) };
-                AWSIAM_ALLOW
+                ALLOW
             }
-            Err(_) => AWSIAM_DENY,
+            Err(_) => DENY,
         }
     }));
     verdict.unwrap_or_else(|_| {
         COUNTERS.add_failure(Reason::Internal);
         logging::emit(
-            LOG_ERROR,
+            LogLevel::Error,
             "access denied: internal: a panic was caught while deciding a login",
         );
-        AWSIAM_DENY
+        DENY
     })
 }
 

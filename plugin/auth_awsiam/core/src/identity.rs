@@ -1,4 +1,5 @@
-//! The caller's identity as STS reports it: ARN parsing into a [`Principal`].
+//! The caller's identity as STS reports it: ARN parsing into a [`Principal`], and the
+//! [`Caller`] record a verified token yields.
 
 use std::fmt;
 
@@ -13,6 +14,20 @@ pub const MAX_PATH_LEN: usize = 512;
 const MAX_RESOURCE_LEN: usize = MAX_PATH_LEN + 2 * MAX_NAME_LEN;
 /// Longest ARN excerpt written to a log detail.
 const MAX_LOGGED_ARN: usize = MAX_RESOURCE_LEN + 100;
+
+/// Who signed a token, as STS answered: the one record of a verified caller. The cache
+/// keeps it, the policy decides on it, the log line names it, and the server gets its ARN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The ARN exactly as STS answered it.
+    pub arn: String,
+    /// STS's `UserId`: the unique ID of the principal (`AROA...:session` for a role
+    /// session, `AIDA...` for an IAM user); empty if STS sent none.
+    pub user_id: String,
+    /// The access key ID the token was signed with (never the secret or session token).
+    pub access_key_id: String,
+    pub principal: Principal,
+}
 
 /// Who signed the token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,13 +114,11 @@ pub fn is_path_segment(s: &str) -> bool {
 fn unsupported(arn: &str, why: &str) -> Refusal {
     refuse(
         Reason::CallerUnsupported,
-        format!("caller ARN '{}' is not supported: {why}", printable(arn)),
+        format!(
+            "caller ARN {} is not supported: {why}",
+            syntax::quoted(arn, MAX_LOGGED_ARN)
+        ),
     )
-}
-
-/// ARNs come from STS, but are still bounded and cleaned before they reach a log line.
-fn printable(s: &str) -> String {
-    crate::syntax::quotable(s, MAX_LOGGED_ARN, |c| c.is_ascii_graphic())
 }
 
 /// Parses a caller ARN from GetCallerIdentity.

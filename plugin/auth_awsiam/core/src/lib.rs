@@ -1,12 +1,14 @@
 //! Rust core of the auth_awsiam MySQL authentication plugin. The C++ shim calls the C ABI in
 //! `ffi` (auth_awsiam_core.h); every decision is taken here.
 //!
-//! A login: `token` decodes the client's packet, `sts` checks it against the settings
-//! (`config`) and sends the request `request` rebuilds, `identity` parses the caller's ARN,
-//! `policy` decides; `cache` keeps STS answers, `server_identity` learns the server's own
-//! account, `metrics` and `logging` report to the server.
+//! A login (`auth::verify`): `token` decodes the client's packet, `sts` checks it against the
+//! settings (`config`), sends the request `request` rebuilds and reads the answer into an
+//! `identity::Caller`; `policy` decides. `cache` keeps callers STS verified,
+//! `server_identity` learns the server's own account, `metrics` and `logging` report to the
+//! server.
 #![deny(unsafe_code)]
 
+pub mod abi;
 pub mod auth;
 pub mod cache;
 pub mod config;

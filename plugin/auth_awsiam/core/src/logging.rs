@@ -8,15 +8,11 @@ use std::sync::{Once, RwLock};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
+use crate::abi::LogLevel;
 use crate::config::DEFAULT_LOG_VERBOSITY;
 
 /// `awsiam_log_fn` of the header.
 pub type LogFn = extern "C" fn(level: c_int, message: *const c_char);
-
-/// `enum awsiam_log_level` of the header.
-pub const LOG_ERROR: c_int = 0;
-pub const LOG_WARNING: c_int = 1;
-pub const LOG_INFO: c_int = 2;
 
 /// Longest message passed to the server (its error log lines are bounded too).
 pub const MAX_MESSAGE_LEN: usize = 2048;
@@ -51,9 +47,9 @@ impl Log for ShimLogger {
             return;
         }
         let level = match record.level() {
-            Level::Error => LOG_ERROR,
-            Level::Warn => LOG_WARNING,
-            _ => LOG_INFO,
+            Level::Error => LogLevel::Error,
+            Level::Warn => LogLevel::Warning,
+            _ => LogLevel::Info,
         };
         emit(level, &record.args().to_string());
     }
@@ -80,11 +76,11 @@ pub fn clean_line(message: &str) -> String {
 }
 
 /// Sends a message to the sink, if one is installed, whatever the verbosity.
-pub fn emit(level: c_int, message: &str) {
+pub fn emit(level: LogLevel, message: &str) {
     let sink = *SINK.read().unwrap_or_else(|e| e.into_inner());
     if let Some(f) = sink {
         let line = CString::new(clean_line(message)).unwrap_or_default();
-        f(level, line.as_ptr());
+        f(level as c_int, line.as_ptr());
     }
 }
 
@@ -111,7 +107,7 @@ pub fn install_panic_hook() {
             let has_sink = SINK.read().map(|s| s.is_some()).unwrap_or(false);
             if has_sink {
                 emit(
-                    LOG_ERROR,
+                    LogLevel::Error,
                     &format!("internal error (panic caught at the plugin boundary): {info}"),
                 );
             } else {

@@ -5,70 +5,70 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Group, Reason};
 
-/// Same fields, same order, as `struct awsiam_counters` in auth_awsiam_core.h.
+/// Declares the counters once: the `#[repr(C)]` struct the shim reads in place (same
+/// fields, same order as `struct awsiam_counters`; tests/header.rs holds the header to it),
+/// its one static instance, a plain `Snapshot`, and the field names.
 /// `AtomicU64` has the size and alignment of `unsigned long long` on every supported target.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub successes: AtomicU64,
-    pub failures: AtomicU64,
-    pub failures_no_token: AtomicU64,
-    pub failures_token_invalid: AtomicU64,
-    pub failures_token_expired: AtomicU64,
-    pub failures_server_id: AtomicU64,
-    pub failures_insecure_transport: AtomicU64,
-    pub failures_sts_unavailable: AtomicU64,
-    pub failures_sts_rejected: AtomicU64,
-    pub failures_account_not_allowed: AtomicU64,
-    pub failures_principal_mismatch: AtomicU64,
-    pub failures_internal: AtomicU64,
-    pub sts_requests: AtomicU64,
-    pub sts_errors: AtomicU64,
-    pub cache_hits: AtomicU64,
+macro_rules! counters {
+    ($($(#[$doc:meta])* $field:ident,)*) => {
+        #[repr(C)]
+        #[derive(Debug, Default)]
+        pub struct Counters {
+            $($(#[$doc])* pub $field: AtomicU64,)*
+        }
+
+        /// Plain copy of the counters, for tests and logs.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Snapshot {
+            $(pub $field: u64,)*
+        }
+
+        /// The one instance; its address is stable for the life of the process.
+        pub static COUNTERS: Counters = Counters {
+            $($field: AtomicU64::new(0),)*
+        };
+
+        impl Counters {
+            /// `struct awsiam_counters` in auth_awsiam_core.h.
+            pub const C_STRUCT: &'static str = "awsiam_counters";
+            /// Field names in declaration order: the header's fields and the shim's
+            /// `Auth_awsiam_<name>` status variables.
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field),)*];
+
+            fn all(&self) -> impl Iterator<Item = &AtomicU64> {
+                [$(&self.$field,)*].into_iter()
+            }
+
+            pub fn snapshot(&self) -> Snapshot {
+                Snapshot {
+                    $($field: self.$field.load(Ordering::Relaxed),)*
+                }
+            }
+        }
+    };
+}
+
+counters! {
+    successes,
+    failures,
+    failures_no_token,
+    failures_token_invalid,
+    failures_token_expired,
+    failures_server_id,
+    failures_insecure_transport,
+    failures_sts_unavailable,
+    /// Refused at the cap on concurrent STS requests or name lookups (reason sts_busy).
+    failures_sts_busy,
+    failures_sts_rejected,
+    failures_account_not_allowed,
+    failures_principal_mismatch,
+    failures_internal,
+    sts_requests,
+    sts_errors,
+    cache_hits,
     /// Microseconds spent in STS exchanges, in all (divide by sts_requests for a mean).
-    pub sts_time_us: AtomicU64,
+    sts_time_us,
 }
-
-/// Plain copy of the counters, for tests and logs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub successes: u64,
-    pub failures: u64,
-    pub failures_no_token: u64,
-    pub failures_token_invalid: u64,
-    pub failures_token_expired: u64,
-    pub failures_server_id: u64,
-    pub failures_insecure_transport: u64,
-    pub failures_sts_unavailable: u64,
-    pub failures_sts_rejected: u64,
-    pub failures_account_not_allowed: u64,
-    pub failures_principal_mismatch: u64,
-    pub failures_internal: u64,
-    pub sts_requests: u64,
-    pub sts_errors: u64,
-    pub cache_hits: u64,
-    pub sts_time_us: u64,
-}
-
-/// The one instance; its address is stable for the life of the process.
-pub static COUNTERS: Counters = Counters {
-    successes: AtomicU64::new(0),
-    failures: AtomicU64::new(0),
-    failures_no_token: AtomicU64::new(0),
-    failures_token_invalid: AtomicU64::new(0),
-    failures_token_expired: AtomicU64::new(0),
-    failures_server_id: AtomicU64::new(0),
-    failures_insecure_transport: AtomicU64::new(0),
-    failures_sts_unavailable: AtomicU64::new(0),
-    failures_sts_rejected: AtomicU64::new(0),
-    failures_account_not_allowed: AtomicU64::new(0),
-    failures_principal_mismatch: AtomicU64::new(0),
-    failures_internal: AtomicU64::new(0),
-    sts_requests: AtomicU64::new(0),
-    sts_errors: AtomicU64::new(0),
-    cache_hits: AtomicU64::new(0),
-    sts_time_us: AtomicU64::new(0),
-};
 
 fn bump(c: &AtomicU64) {
     // Relaxed: counters are independent statistics, read without ordering needs.
@@ -76,27 +76,6 @@ fn bump(c: &AtomicU64) {
 }
 
 impl Counters {
-    fn all(&self) -> [&AtomicU64; 16] {
-        [
-            &self.successes,
-            &self.failures,
-            &self.failures_no_token,
-            &self.failures_token_invalid,
-            &self.failures_token_expired,
-            &self.failures_server_id,
-            &self.failures_insecure_transport,
-            &self.failures_sts_unavailable,
-            &self.failures_sts_rejected,
-            &self.failures_account_not_allowed,
-            &self.failures_principal_mismatch,
-            &self.failures_internal,
-            &self.sts_requests,
-            &self.sts_errors,
-            &self.cache_hits,
-            &self.sts_time_us,
-        ]
-    }
-
     pub fn reset(&self) {
         for c in self.all() {
             c.store(0, Ordering::Relaxed);
@@ -117,6 +96,7 @@ impl Counters {
             Group::ServerId => &self.failures_server_id,
             Group::InsecureTransport => &self.failures_insecure_transport,
             Group::StsUnavailable => &self.failures_sts_unavailable,
+            Group::StsBusy => &self.failures_sts_busy,
             Group::StsRejected => &self.failures_sts_rejected,
             Group::AccountNotAllowed => &self.failures_account_not_allowed,
             Group::PrincipalMismatch => &self.failures_principal_mismatch,
@@ -140,29 +120,6 @@ impl Counters {
         let us = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
         self.sts_time_us.fetch_add(us, Ordering::Relaxed);
     }
-
-    pub fn snapshot(&self) -> Snapshot {
-        let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] =
-            self.all().map(|x| x.load(Ordering::Relaxed));
-        Snapshot {
-            successes: a,
-            failures: b,
-            failures_no_token: c,
-            failures_token_invalid: d,
-            failures_token_expired: e,
-            failures_server_id: f,
-            failures_insecure_transport: g,
-            failures_sts_unavailable: h,
-            failures_sts_rejected: i,
-            failures_account_not_allowed: j,
-            failures_principal_mismatch: k,
-            failures_internal: l,
-            sts_requests: m,
-            sts_errors: n,
-            cache_hits: o,
-            sts_time_us: p,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -172,12 +129,19 @@ mod tests {
 
     #[test]
     fn layout_matches_the_c_struct() {
-        assert_eq!(size_of::<Counters>(), 16 * 8);
+        assert_eq!(size_of::<Counters>(), Counters::FIELDS.len() * 8);
         assert_eq!(align_of::<Counters>(), align_of::<u64>());
         assert_eq!(offset_of!(Counters, successes), 0);
-        assert_eq!(offset_of!(Counters, failures_internal), 11 * 8);
-        assert_eq!(offset_of!(Counters, cache_hits), 14 * 8);
-        assert_eq!(offset_of!(Counters, sts_time_us), 15 * 8);
+        let index = |name| Counters::FIELDS.iter().position(|f| *f == name).unwrap();
+        assert_eq!(
+            offset_of!(Counters, failures_internal),
+            index("failures_internal") * 8
+        );
+        assert_eq!(offset_of!(Counters, sts_time_us), index("sts_time_us") * 8);
+        // The snapshot reads the field of the same name.
+        let c = Counters::default();
+        c.add_cache_hit();
+        assert_eq!(c.snapshot().cache_hits, 1);
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub fn start() {
 pub fn deinit() {
     server_identity::stop();
     cache::clear();
-    sts::reset_agent();
-    sts::join_lookups();
+    sts::transport::reset_agent();
+    sts::transport::join_lookups();
+    sts::freshness::forget_all();
     logging::uninstall();
 }
 

@@ -10,6 +10,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
+use crate::syntax;
 use crate::token::{SERVICE, Token};
 
 pub const METHOD: &str = "POST";
@@ -84,7 +85,12 @@ pub fn sign(
         headers.into_iter(),
         SignableBody::Bytes(BODY.as_bytes()),
     )
-    .map_err(|e| SignError(format!("invalid request for host '{host}': {e}")))?;
+    .map_err(|e| {
+        SignError(format!(
+            "invalid request for host {}: {e}",
+            syntax::quoted(host, syntax::MAX_HOST_LEN)
+        ))
+    })?;
     let output =
         sigv4_sign(signable, &params).map_err(|e| SignError(format!("signing failed: {e}")))?;
     let (instructions, _) = output.into_parts();

@@ -192,7 +192,7 @@ fn learn(
     }
     let host = match &cfg.endpoint {
         Some(ep) => ep.authority.clone(),
-        None => sts::official_host_for_region(&region),
+        None => sts::hosts::official_host_for_region(&region),
     };
     let token = request::sign(
         &host,
@@ -203,8 +203,8 @@ fn learn(
     )
     .map_err(|e| format!("cannot sign GetCallerIdentity: {e}"))?;
     let target = sts::resolve_target(&token, cfg).map_err(|r| r.to_string())?;
-    let verified = sts::call(&target, &token, cfg).map_err(|r| r.to_string())?;
-    Ok((verified.principal.account, verified.arn))
+    let caller = sts::call(&target, &token, cfg).map_err(|r| r.to_string())?;
+    Ok((caller.principal.account, caller.arn))
 }
 
 fn load_in_runtime(region: &str, stop: &StopSignal) -> Result<Credentials, String> {

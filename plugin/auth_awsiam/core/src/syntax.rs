@@ -104,13 +104,40 @@ pub fn split_authority(s: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Text from outside (a client, STS) made safe to quote in a log line or an error: at
-/// most `max` characters, each one that `keep` refuses replaced by '?'.
-pub fn quotable(s: &str, max: usize, keep: impl Fn(char) -> bool) -> String {
-    s.chars()
-        .take(max)
-        .map(|c| if keep(c) { c } else { '?' })
-        .collect()
+/// Text from outside (a client, STS, a DBA's SET or CREATE USER, a command line) as it is
+/// shown in a log line or an error message: in single quotes, at most `max` characters then
+/// "...", and every character that could break or forge the line shown as '?'. The one
+/// helper for this: no message quotes outside text any other way.
+pub fn quoted(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max) + 5);
+    out.push('\'');
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        out.push(if is_shown(c) { c } else { '?' });
+    }
+    out.push('\'');
+    out
+}
+
+/// A character shown as itself: not a control, not an invisible Unicode format character
+/// (bidi overrides, zero-width marks) that could make a line read differently than it is,
+/// not a quote or backslash that could fake where the quoted text ends.
+fn is_shown(c: char) -> bool {
+    let format = matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    );
+    !c.is_control() && !format && !matches!(c, '\'' | '"' | '\\' | '`')
 }
 
 #[cfg(test)]
@@ -185,5 +212,19 @@ mod tests {
         ] {
             assert!(!is_authority(a), "{a}");
         }
+    }
+
+    #[test]
+    fn quoting_outside_text() {
+        assert_eq!(
+            quoted("arn:aws:iam::1:user/a", 64),
+            "'arn:aws:iam::1:user/a'"
+        );
+        assert_eq!(quoted("a'b\nc\"d\\e`", 64), "'a?b?c?d?e?'");
+        assert_eq!(quoted("r\u{202e}ev\u{200b}", 64), "'r?ev?'");
+        assert_eq!(quoted("José", 64), "'José'", "names may be Unicode");
+        assert_eq!(quoted("abcdef", 3), "'abc...'");
+        assert_eq!(quoted("abc", 3), "'abc'");
+        assert_eq!(quoted("", 3), "''");
     }
 }

@@ -260,8 +260,8 @@ fn check_credential(credential: &str, amz_date: &str) -> Result<(), Refusal> {
         return Err(refuse(
             Reason::ScopeMismatch,
             format!(
-                "token is signed for service '{}' instead of 'sts'",
-                printable(service)
+                "token is signed for service {} instead of 'sts'",
+                syntax::quoted(service, MAX_QUOTED_LEN)
             ),
         ));
     }
@@ -323,11 +323,6 @@ fn check_session_token(t: &str) -> Result<(), Refusal> {
 
 /// Longest excerpt of an untrusted field quoted in a refusal detail.
 const MAX_QUOTED_LEN: usize = 32;
-
-/// A short, printable excerpt of an untrusted, non-secret field for a log detail.
-fn printable(s: &str) -> String {
-    syntax::quotable(s, MAX_QUOTED_LEN, |c| c.is_ascii_graphic())
-}
 
 fn digits(s: &str) -> Option<u64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {

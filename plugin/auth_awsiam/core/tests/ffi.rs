@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use auth_awsiam_core::config::Setting;
 use auth_awsiam_core::ffi::*;
 use auth_awsiam_core::request::sign;
 use aws_credential_types::Credentials;
@@ -89,15 +90,17 @@ fn login(user: &[u8], token: Option<&[u8]>, auth: &[u8], out: &mut [c_char]) -> 
     unsafe { awsiam_authenticate(&l, out.as_mut_ptr(), out.len()) }
 }
 
-const ENDPOINT: c_int = 0;
-const ALLOWED_ACCOUNTS: c_int = 2;
-const LOG_VERBOSITY: c_int = 10;
+const ALLOW: c_int = Verdict::Allow as c_int;
+const DENY: c_int = Verdict::Deny as c_int;
+const ENDPOINT: c_int = Setting::StsEndpoint as c_int;
+const ALLOWED_ACCOUNTS: c_int = Setting::AllowedAccounts as c_int;
+const LOG_VERBOSITY: c_int = Setting::LogVerbosity as c_int;
 
 #[test]
 fn the_c_abi_end_to_end() {
     assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
-    let counters = awsiam_counters();
-    let failures = |i: usize| unsafe { *(counters as *const u64).add(i) };
+    // Read through the pointer the shim gets (tests/header.rs holds its layout).
+    let counters = || unsafe { &*awsiam_counters() }.snapshot();
 
     // Settings: validated, precise errors, cut to the buffer.
     let bad = CString::new("http://10.0.0.1:4566").unwrap();
@@ -158,20 +161,28 @@ fn the_c_abi_end_to_end() {
 
     // Logins refused before any I/O, counted and logged.
     let mut out = [0 as c_char; 512];
-    assert_eq!(login(b"AppRole", None, b"", &mut out), AWSIAM_DENY);
+    assert_eq!(login(b"AppRole", None, b"", &mut out), DENY);
     assert!(logged("access denied for 'AppRole'@'10.1.2.3': no_token:"));
     assert_eq!(
         unsafe { awsiam_authenticate(std::ptr::null(), out.as_mut_ptr(), out.len()) },
-        AWSIAM_DENY
+        DENY
     );
     assert_eq!(
         login(b"\xff\xfe", Some(b"garbage\0"), b"\xff", &mut out),
-        AWSIAM_DENY
+        DENY
     );
-    assert_eq!(failures(1), 3, "failures");
-    assert_eq!(failures(2), 1, "failures_no_token");
-    assert_eq!(failures(3), 1, "failures_token_invalid");
-    assert_eq!(failures(11), 1, "failures_internal (NULL login)");
+    assert_eq!(counters().failures, 3, "failures");
+    assert_eq!(counters().failures_no_token, 1, "failures_no_token");
+    assert_eq!(
+        counters().failures_token_invalid,
+        1,
+        "failures_token_invalid"
+    );
+    assert_eq!(
+        counters().failures_internal,
+        1,
+        "failures_internal (NULL login)"
+    );
 
     // A full login against a fake STS, with the verbosity that logs successes.
     let addr = fake_sts("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
@@ -190,10 +201,7 @@ fn the_c_abi_end_to_end() {
         .encode();
     let mut packet = token.clone().into_bytes();
     packet.push(0);
-    assert_eq!(
-        login(b"AppRole", Some(&packet), b"", &mut out),
-        AWSIAM_ALLOW
-    );
+    assert_eq!(login(b"AppRole", Some(&packet), b"", &mut out), ALLOW);
     let arn = unsafe { CStr::from_ptr(out.as_ptr()) }
         .to_str()
         .unwrap()
@@ -202,27 +210,28 @@ fn the_c_abi_end_to_end() {
     assert!(logged(
         "'AppRole'@'10.1.2.3' authenticated as arn:aws:sts::123456789012:assumed-role/AppRole/s1"
     ));
-    assert_eq!(failures(0), 1, "successes");
+    assert_eq!(counters().successes, 1, "successes");
     // The ARN is cut to fit a small buffer.
     let mut small = [0 as c_char; 10];
-    assert_eq!(
-        login(b"AppRole", Some(&packet), b"", &mut small),
-        AWSIAM_ALLOW
-    );
+    assert_eq!(login(b"AppRole", Some(&packet), b"", &mut small), ALLOW);
     assert_eq!(
         unsafe { CStr::from_ptr(small.as_ptr()) }.to_str().unwrap(),
         "arn:aws:s"
     );
-    assert_eq!(failures(14), 1, "cache_hits");
-    assert!(failures(12) > 0, "sts_requests");
-    assert!(failures(15) > 0, "sts_time_us grows with the STS exchanges");
+    assert_eq!(counters().cache_hits, 1, "cache_hits");
+    assert!(counters().sts_requests > 0, "sts_requests");
+    assert!(
+        counters().sts_time_us > 0,
+        "sts_time_us grows with the STS exchanges"
+    );
     // Wrong role: refused, and the log line names the caller.
-    assert_eq!(login(b"Other", Some(&packet), b"", &mut out), AWSIAM_DENY);
+    assert_eq!(login(b"Other", Some(&packet), b"", &mut out), DENY);
     assert!(logged(
         "access denied for 'Other'@'10.1.2.3': role_mismatch:"
     ));
+    // ... its unique ID and access key ID, never the secret or the session token.
     assert!(logged(
-        "(arn:aws:sts::123456789012:assumed-role/AppRole/s1)"
+        "(caller arn:aws:sts::123456789012:assumed-role/AppRole/s1, user ID 'X', access key ID '123456789012')"
     ));
     // Nothing secret in any log line.
     let sig = token.rsplit('.').next().unwrap();
@@ -267,12 +276,12 @@ fn the_c_abi_end_to_end() {
     // Installed again in the same process: the logger still reaches the (new) sink.
     LOG.lock().unwrap().clear();
     assert_eq!(unsafe { awsiam_init(Some(sink)) }, 0);
-    assert_eq!(failures(1), 0, "counters reset by init");
-    assert_eq!(login(b"u", None, b"", &mut out), AWSIAM_DENY);
+    assert_eq!(counters().failures, 0, "counters reset by init");
+    assert_eq!(login(b"u", None, b"", &mut out), DENY);
     assert!(logged("no_token"));
     awsiam_deinit();
     // After deinit nothing is written to the old sink.
     LOG.lock().unwrap().clear();
-    assert_eq!(login(b"u", None, b"", &mut out), AWSIAM_DENY);
+    assert_eq!(login(b"u", None, b"", &mut out), DENY);
     assert!(LOG.lock().unwrap().is_empty());
 }

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use auth_awsiam_core::config::parse_endpoint;
 use auth_awsiam_core::credentials;
 use auth_awsiam_core::request;
-use auth_awsiam_core::sts::{official_host, official_host_for_region};
+use auth_awsiam_core::sts::hosts::{official_host, official_host_for_region};
 use auth_awsiam_core::syntax;
 use aws_config::Region;
 use aws_config::sts::AssumeRoleProvider;
@@ -17,6 +17,9 @@ use aws_smithy_types::date_time::{DateTime, Format as DateFormat};
 use crate::cli::Args;
 
 /// The environment variable aws-config also honours for the STS endpoint.
+/// Longest excerpt of a bad argument shown in its error.
+const MAX_SHOWN_ARG: usize = 64;
+
 pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_STS";
 
 /// A failure, with the exit status it maps to.
@@ -103,7 +106,8 @@ pub fn plan(args: &Args, env_endpoint: Option<String>) -> Result<Plan, Failure> 
         && !syntax::is_region(r)
     {
         return Err(Failure::Usage(format!(
-            "bad --region '{r}': expected a region name such as us-east-1"
+            "bad --region {}: expected a region name such as us-east-1",
+            syntax::quoted(r, MAX_SHOWN_ARG)
         )));
     }
     let signing_time = match &args.signing_time {
@@ -113,7 +117,8 @@ pub fn plan(args: &Args, env_endpoint: Option<String>) -> Result<Plan, Failure> 
             .and_then(|d| SystemTime::try_from(d).ok())
             .ok_or_else(|| {
                 Failure::Usage(format!(
-                    "bad --signing-time '{s}': expected RFC 3339 such as 2026-01-02T03:04:05Z"
+                    "bad --signing-time {}: expected RFC 3339 such as 2026-01-02T03:04:05Z",
+                    syntax::quoted(s, MAX_SHOWN_ARG)
                 ))
             })?,
     };
@@ -142,7 +147,8 @@ async fn load(args: &Args, plan: &Plan) -> Result<(Credentials, String), Failure
     })?;
     if !syntax::is_region(&region) {
         return Err(Failure::Usage(format!(
-            "the configured AWS region '{region}' is not a region name"
+            "the configured AWS region {} is not a region name",
+            syntax::quoted(&region, MAX_SHOWN_ARG)
         )));
     }
     let base = sdk
