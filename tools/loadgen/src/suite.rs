@@ -185,6 +185,7 @@ impl Suite {
                 "sha2 us",
                 "cached us",
                 "+us/hit",
+                "cpu ratio",
                 "mysqld cores",
                 "client cores",
                 "others",
@@ -222,6 +223,9 @@ impl Suite {
                 let (bo, io) = (&b.outcome, &i.outcome);
                 let r = ratio(Some(io.rate()), Some(bo.rate()));
                 let extra = io.server_us_per_login().zip(bo.server_us_per_login());
+                // Logins per second of mysqld CPU, cached over baseline: what the ratio
+                // would be with a core to itself, whoever else used the machine.
+                let cpu_r = ratio(bo.server_us_per_login(), io.server_us_per_login());
                 let label = transport.label();
                 table.row(vec![
                     label.into(),
@@ -232,6 +236,7 @@ impl Suite {
                     fig(bo.server_us_per_login(), 0),
                     fig(io.server_us_per_login(), 0),
                     fig(extra.map(|(a, b)| a - b), 1),
+                    fig(cpu_r, 2),
                     format!(
                         "{}/{}",
                         fig(bo.server_cores(), 2),
@@ -250,6 +255,8 @@ impl Suite {
                 self.lines
                     .add(format!("cached_rate_{tag}c{c}"), Some(io.rate()), 0);
                 self.lines.add(format!("cached_ratio_{tag}c{c}"), r, 2);
+                self.lines
+                    .add(format!("cached_cpu_ratio_{tag}c{c}"), cpu_r, 2);
                 baselines.insert((label, c), b);
             }
         }
