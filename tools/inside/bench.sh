@@ -1,21 +1,76 @@
 #!/usr/bin/env bash
-# The sandbox side of tools/bench.sh: one server, one LocalStack, and the
-# connection-rate table of tools/bench/connect_rate.py.
+# The sandbox side of tools/bench.sh: one mysqld with the plugin, three STS doubles
+# (tools/sts_double, answering after 0, 20 and 50 ms), and the benchmark of
+# tools/loadgen (`auth_awsiam_loadgen suite`), which prints the tables and the
+# `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
+# for CI; other options go to the suite (--seconds, --rounds, --soak).
+#
+# The client and the server share this machine's cores. So that the figures are the
+# server's, mysqld is pinned to the upper half of the CPUs and the load generator with
+# the doubles to the lower half (on 2 cores: one each); the suite shows how busy each
+# side was, and what else ran meanwhile. BENCH_PIN=0 turns the pinning off.
 source "$(dirname "$0")/common.sh"
 
 STATE=/tmp/auth_awsiam-bench
 PORT=3311
-cleanup() { server_stop "$STATE"; localstack_stop "$STATE/localstack"; }
+LATENCIES=(0 20 50)
+# The doubles answer this ARN; the account is the one they give a non-numeric access key
+# (the load generator signs with one), and the role is the benchmark's MySQL user.
+ARN_TEMPLATE='arn:aws:sts::{account}:assumed-role/BenchRole/loadgen'
+ARN=${ARN_TEMPLATE/'{account}'/000000000000}
+
+# The smoke run reuses the debug build the tests already made; figures want release.
+profile=release; profile_flag=(--release)
+if [ "${1:-}" = --smoke ]; then profile=debug; profile_flag=(); fi
+BIN=/usr/src/mysql/cargo-target/$profile
+
+cleanup() {
+  server_stop "$STATE"
+  for ms in "${LATENCIES[@]}"; do
+    if [ -f "$STATE/sts$ms/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$STATE/sts$ms"; fi
+  done
+  return 0
+}
 trap cleanup EXIT
 
 build_plugin
-localstack_start "$STATE/localstack"
+say "Building the load generator and the STS double ($profile)"
+export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
+(cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_loadgen -p sts_double)
+
+# CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
+cpus=$(nproc)
+client_cpus=; server_cpus=
+if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
+  half=$((cpus / 2))
+  client_cpus=0; [ "$half" -gt 1 ] && client_cpus=0-$((half - 1))
+  server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
+fi
+on_client() { if [ -n "$client_cpus" ]; then taskset -c "$client_cpus" "$@"; else "$@"; fi; }
+
+say "Starting the STS doubles (latency ${LATENCIES[*]} ms)"
+rm -rf "$STATE"; mkdir -p "$STATE"
+sts_args=(); helper_args=()
+for ms in "${LATENCIES[@]}"; do
+  on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
+    --latency-ms "$ms" --arn "$ARN_TEMPLATE"
+  authority=$(sed -n 's|^--let $sts_double_ok = http://||p' "$STATE/sts$ms/ports.inc")
+  sts_args+=(--sts "$ms=$authority")
+  helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
+done
+
+STS_ENDPOINT=http://${sts_args[1]#*=}
 server_start "$STATE" "$PORT"
-mysql --no-defaults --socket="$STATE/mysqld.sock" -uroot -e "
-  CREATE USER 'bench_sha2'@'localhost' IDENTIFIED WITH caching_sha2_password BY 'bench-password';
-  CREATE USER 'AppRole'@'localhost' IDENTIFIED WITH auth_awsiam;"
-mint_option_file AppRole "$STATE/token.cnf"
-sed -n 's/^password=//p' "$STATE/token.cnf" > "$STATE/token"
-say "Connection rate (figures vary with the machine; compare the ratios)"
-python3 "$SRC/tools/bench/connect_rate.py" --socket "$STATE/mysqld.sock" \
-  --token-file "$STATE/token" "$@"
+server_pid=$(cat "$STATE/mysqld.pid")
+if [ -n "$server_cpus" ]; then
+  # Every thread so far; threads started later inherit the mask.
+  taskset -a -p -c "$server_cpus" "$server_pid" >/dev/null
+  say "mysqld pinned to CPU $server_cpus, load generator and doubles to CPU $client_cpus"
+else
+  say "No CPU pinning: mysqld, load generator and doubles share $cpus CPUs"
+fi
+
+say "Benchmark (figures vary with the machine; compare the ratios)"
+on_client "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
+  --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
+  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" "$@"

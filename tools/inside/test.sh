@@ -83,3 +83,4 @@ install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/aut
 passed=$(grep -cE '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ pass \]' /tmp/auth_awsiam-mtr.log || true)
 [ "$passed" -gt 0 ] || { echo "no auth_awsiam MTR test ran" >&2; exit 1; }
 echo "mtr: $passed passed, 0 failed"
+[ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke  # the benchmark, all scenarios, small counts (so it cannot rot)
