@@ -18,11 +18,14 @@ struct Entry {
     seq: u64,
 }
 
-/// A bounded map with insertion order, so the oldest entry can be evicted in O(log n).
+/// A bounded map indexed by expiry: expired entries, and when it is full the entry that
+/// expires soonest (the one worth least), are evicted in O(log n) each, never by a scan
+/// (a scan of a full cache under the lock cost more than the rest of a login).
 #[derive(Default)]
 pub struct Cache {
     entries: HashMap<Key, Entry>,
-    order: BTreeMap<u64, Key>,
+    /// (expires, seq) of every entry; seq orders entries expiring at the same instant.
+    by_expiry: BTreeMap<(Instant, u64), Key>,
     next_seq: u64,
     /// Bumped by `clear`; an answer obtained under an older generation is not stored.
     generation: u64,
@@ -34,10 +37,14 @@ impl Cache {
         if entry.expires > now {
             return Some(entry.caller.clone());
         }
-        let seq = entry.seq;
-        self.entries.remove(key);
-        self.order.remove(&seq);
+        self.remove(key);
         None
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some(old) = self.entries.remove(key) {
+            self.by_expiry.remove(&(old.expires, old.seq));
+        }
     }
 
     pub fn generation(&self) -> u64 {
@@ -57,45 +64,43 @@ impl Cache {
         if capacity == 0 || lifetime.is_zero() || generation != self.generation {
             return;
         }
-        if let Some(old) = self.entries.remove(&key) {
-            self.order.remove(&old.seq);
-        }
+        self.remove(&key);
         if self.entries.len() >= capacity {
             self.evict_expired(now);
         }
         while self.entries.len() >= capacity {
-            let Some((_, oldest)) = self.order.pop_first() else {
+            let Some((_, soonest)) = self.by_expiry.pop_first() else {
                 break;
             };
-            self.entries.remove(&oldest);
+            self.entries.remove(&soonest);
         }
-        let seq = self.next_seq;
+        let (expires, seq) = (now + lifetime, self.next_seq);
         self.next_seq += 1;
-        self.order.insert(seq, key);
+        self.by_expiry.insert((expires, seq), key);
         self.entries.insert(
             key,
             Entry {
                 caller,
-                expires: now + lifetime,
+                expires,
                 seq,
             },
         );
     }
 
+    /// Drops every entry expired at `now`: they are the front of the expiry index.
     fn evict_expired(&mut self, now: Instant) {
-        let order = &mut self.order;
-        self.entries.retain(|_, e| {
-            let keep = e.expires > now;
-            if !keep {
-                order.remove(&e.seq);
+        while let Some(entry) = self.by_expiry.first_entry() {
+            if entry.key().0 > now {
+                break;
             }
-            keep
-        });
+            let key = entry.remove();
+            self.entries.remove(&key);
+        }
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.order.clear();
+        self.by_expiry.clear();
         self.generation += 1;
     }
 
@@ -211,7 +216,7 @@ mod tests {
         c.put(k(1), v(1), SEC, 2, 0, t0);
         c.put(k(1), v(1), SEC, 2, 0, t0);
         assert_eq!(c.len(), 1);
-        assert_eq!(c.order.len(), 1);
+        assert_eq!(c.by_expiry.len(), 1);
     }
 
     #[test]
