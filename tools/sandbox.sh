@@ -1,30 +1,58 @@
 #!/usr/bin/env bash
-# The test sandbox: a Debian sid chroot with MySQL 9.7 (server, client, test suite and
-# source tree), the build tools, Corrosion, cargo and LocalStack. Debian 12 has no MySQL,
-# and sid binaries need sid's glibc, hence the chroot.
+# The test sandboxes: one chroot per server line, each with that line's MySQL (server,
+# client, test suite and source tree), the build tools, Corrosion, cargo and LocalStack.
+# Debian 12 has neither MySQL 9.7 nor 8.4, and their binaries need newer glibc, hence
+# the chroots.
 #
-#   tools/sandbox.sh provision      create or refresh the chroot (idempotent, cached)
-#   tools/sandbox.sh run CMD...     run CMD inside it, with this repository at /src/auth_awsiam
-#   tools/sandbox.sh shell          an interactive shell inside it
+#   line 9.7 (default)  Debian sid, MySQL 9.7.4      /var/cache/auth_awsiam/sid
+#                       ($AUTH_AWSIAM_CHROOT)
+#   line 8.4            Ubuntu 26.04 "resolute",     /var/cache/auth_awsiam/resolute
+#                       MySQL 8.4.13 LTS             ($AUTH_AWSIAM_CHROOT_84)
+#
+#   tools/sandbox.sh [--line 8.4] provision   create or refresh the chroot (idempotent, cached)
+#   tools/sandbox.sh [--line 8.4] run CMD...  run CMD inside it, with this repository at /src/auth_awsiam
+#   tools/sandbox.sh [--line 8.4] shell       an interactive shell inside it
 #
 # Must run as root. Every mount is made in a private mount namespace, so none outlives the
 # command that needed it.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CHROOT=${AUTH_AWSIAM_CHROOT:-/var/cache/auth_awsiam/sid}
 INSIDE_REPO=/src/auth_awsiam
+LINE=9.7
+if [ "${1:-}" = --line ]; then LINE=${2:-}; shift 2 || true; fi
 
-# What the chroot needs: MySQL 9.7 (server, client, mtr, source) and what builds a plugin in
-# that source tree (the configure step fails without any of these), plus Corrosion, cargo
-# and python3 for LocalStack.
-PACKAGES=(
-  mysql-server-core mysql-client mysql-testsuite mysql-source
-  cmake make g++ bison pkg-config libssl-dev libncurses-dev libtirpc-dev
-  libcurl4-openssl-dev rpcsvc-proto libudev-dev
-  corrosion cargo rustc rustfmt rust-clippy
-  python3 python3-venv python3-pymysql ca-certificates perl procps curl
-)
+case "$LINE" in
+9.7)
+  CHROOT=${AUTH_AWSIAM_CHROOT:-/var/cache/auth_awsiam/sid}
+  # What the chroot needs: MySQL 9.7 (server, client, mtr, source) and what builds a plugin
+  # in that source tree (the configure step fails without any of these), plus Corrosion,
+  # cargo and python3 for LocalStack.
+  PACKAGES=(
+    mysql-server-core mysql-client mysql-testsuite mysql-source
+    cmake make g++ bison pkg-config libssl-dev libncurses-dev libtirpc-dev
+    libcurl4-openssl-dev rpcsvc-proto libudev-dev
+    corrosion cargo rustc rustfmt rust-clippy
+    python3 python3-venv python3-pymysql ca-certificates perl procps curl
+  )
+  ;;
+8.4)
+  CHROOT=${AUTH_AWSIAM_CHROOT_84:-/var/cache/auth_awsiam/resolute}
+  # The same for MySQL 8.4.13 (resolute-updates). Resolute's default cargo is 1.93, older
+  # than the crates' rust-version (1.94.1, what the AWS SDK crates declare): its versioned
+  # toolchain cargo-1.97 (in /usr/lib/rust-1.97/bin) builds the core; the default one stays
+  # to show that it is refused with a clear message. mysql-testsuite pulls in the full
+  # mysql-server, whose service must not start in the chroot (policy-rc.d below).
+  PACKAGES=(
+    mysql-server-core mysql-client-core mysql-testsuite mysql-source
+    cmake make g++ bison pkg-config libssl-dev libncurses-dev libtirpc-dev
+    libcurl4-openssl-dev rpcsvc-proto libudev-dev
+    corrosion cargo cargo-1.97 rustc-1.97
+    python3 python3-venv ca-certificates perl procps curl
+  )
+  ;;
+*) printf '[sandbox] error: unknown server line %s (9.7 or 8.4)\n' "$LINE" >&2; exit 2 ;;
+esac
 
 log() { printf '[sandbox] %s\n' "$*" >&2; }
 die() { printf '[sandbox] error: %s\n' "$*" >&2; exit 1; }
@@ -61,11 +89,83 @@ run_inside() {
     exec chroot "$c" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       LANG=C.UTF-8 CI="${CI:-}" AWS_EC2_METADATA_DISABLED=true \
+      LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}" \
       SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
       CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt \
       PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
       "$@"
   ' _ "$CHROOT" "$REPO" "$INSIDE_REPO" "$@"
+}
+
+# debootstrap SUITE $CHROOT.tmp MIRROR..., retried from scratch: the mirror sometimes
+# drops a download.
+bootstrap() {
+  local attempt
+  mkdir -p "$(dirname "$CHROOT")"
+  for attempt in 1 2 3; do
+    rm -rf "$CHROOT.tmp"
+    debootstrap --variant=minbase "$@" >/tmp/auth_awsiam-debootstrap.log 2>&1 && break
+    tail -n 5 /tmp/auth_awsiam-debootstrap.log >&2
+    [ "$attempt" = 3 ] && die "debootstrap failed 3 times"
+    log "debootstrap failed (attempt $attempt), trying again"
+    sleep 10
+  done
+  rm -rf "$CHROOT"; mv "$CHROOT.tmp" "$CHROOT"
+  # The mirror is a frozen snapshot: its Release file is past its Valid-Until date.
+  echo 'Acquire::Check-Valid-Until "false";' > "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
+  echo 'APT::Install-Recommends "false";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
+  echo 'Acquire::Retries "5";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
+}
+
+bootstrap_sid() {
+  local mirror=$1
+  if [ ! -x "$CHROOT/usr/bin/apt-get" ] || ! stamp_ok base "$mirror"; then
+    log "debootstrap sid from $mirror into $CHROOT (about a minute)"
+    bootstrap sid "$CHROOT.tmp" "$mirror"
+    stamp_set base "$mirror"
+  fi
+}
+
+# The Ubuntu archive key, from Debian's ubuntu-keyring package. Bookworm lacks that
+# package but trixie has it: apt downloads it from the same mirror with a throwaway list
+# of trixie (whose release key bookworm's debian-archive-keyring holds), so it is checked
+# like any package, and the host's own apt state is left alone.
+fetch_ubuntu_keyring() {
+  local mirror=$1 out=$2 d
+  d=$(mktemp -d)
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/x"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" > "$d/sources.list"
+  local o=(-qq -o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+           -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Sandbox::User=root
+           -o Acquire::Retries=5 -o Acquire::Languages=none)
+  apt-get "${o[@]}" update && (cd "$d" && apt-get "${o[@]}" download ubuntu-keyring) ||
+    die "cannot download ubuntu-keyring from $mirror (trixie)"
+  dpkg-deb -x "$d"/ubuntu-keyring_*.deb "$d/x"
+  mkdir -p "$(dirname "$out")"
+  cp "$d/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$out"
+  rm -rf "$d"
+}
+
+# Ubuntu 26.04 from the Ubuntu archive the same mirror serves under /ubuntu; bookworm's
+# debootstrap knows Ubuntu through its "gutsy" script.
+bootstrap_resolute() {
+  local mirror=${1%/debian}/ubuntu
+  local keyring; keyring=$(dirname "$CHROOT")/ubuntu-archive-keyring.gpg
+  if [ ! -x "$CHROOT/usr/bin/apt-get" ] || ! stamp_ok base "$mirror resolute"; then
+    [ -s "$keyring" ] || fetch_ubuntu_keyring "$1" "$keyring"
+    log "debootstrap resolute from $mirror into $CHROOT (about a minute)"
+    bootstrap --keyring="$keyring" --components=main,universe \
+      resolute "$CHROOT.tmp" "$mirror" /usr/share/debootstrap/scripts/gutsy
+    # MySQL 8.4.13 is in -updates and -security (the release pocket has 8.4.8).
+    local pocket
+    for pocket in resolute resolute-updates resolute-security; do
+      echo "deb $mirror $pocket main universe"
+    done > "$CHROOT/etc/apt/sources.list"
+    # No service may start in the chroot (mysql-testsuite pulls in mysql-server).
+    printf '#!/bin/sh\nexit 101\n' > "$CHROOT/usr/sbin/policy-rc.d"
+    chmod 0755 "$CHROOT/usr/sbin/policy-rc.d"
+    stamp_set base "$mirror resolute"
+  fi
 }
 
 provision() {
@@ -75,26 +175,10 @@ provision() {
       DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=5 install -y -qq debootstrap >/dev/null
   fi
   local mirror; mirror=$(host_mirror)
-  if [ ! -x "$CHROOT/usr/bin/apt-get" ] || ! stamp_ok base "$mirror"; then
-    log "debootstrap sid from $mirror into $CHROOT (about a minute)"
-    mkdir -p "$(dirname "$CHROOT")"
-    # The mirror sometimes drops a download: try again from scratch, a few times.
-    local attempt
-    for attempt in 1 2 3; do
-      rm -rf "$CHROOT.tmp"
-      debootstrap --variant=minbase sid "$CHROOT.tmp" "$mirror" >/tmp/auth_awsiam-debootstrap.log 2>&1 && break
-      tail -n 5 /tmp/auth_awsiam-debootstrap.log >&2
-      [ "$attempt" = 3 ] && die "debootstrap failed 3 times"
-      log "debootstrap failed (attempt $attempt), trying again"
-      sleep 10
-    done
-    rm -rf "$CHROOT"; mv "$CHROOT.tmp" "$CHROOT"
-    # The mirror is a frozen snapshot: its Release file is past its Valid-Until date.
-    echo 'Acquire::Check-Valid-Until "false";' > "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
-    echo 'APT::Install-Recommends "false";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
-    echo 'Acquire::Retries "5";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
-    stamp_set base "$mirror"
-  fi
+  case "$LINE" in
+    9.7) bootstrap_sid "$mirror" ;;
+    8.4) bootstrap_resolute "$mirror" ;;
+  esac
   local want="${PACKAGES[*]}"
   if ! stamp_ok packages "$want"; then
     log "installing packages in the chroot (a few minutes cold)"
@@ -119,12 +203,21 @@ provision() {
   # Python's mysqlclient built against libmysqlclient (Debian's python3-mysqldb uses
   # MariaDB Connector/C), for the test of auth_awsiam_client in a program of one's own.
   # Its own stamp: adding it changes nothing of the steps above.
-  if ! stamp_ok mysqlclient "libmysqlclient-dev mysqlclient<3"; then
+  if ! stamp_ok mysqlclient "libmysqlclient-dev python3-venv mysqlclient<3"; then
     log "installing Python's mysqlclient against libmysqlclient into /opt/mysqlclient"
-    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmysqlclient-dev python3-dev gcc >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
+    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmysqlclient-dev python3-dev python3-venv gcc pkg-config >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
       rm -rf /opt/mysqlclient; python3 -m venv /opt/mysqlclient;
       /opt/mysqlclient/bin/pip install -q --no-binary mysqlclient "mysqlclient<3"'
-    stamp_set mysqlclient "libmysqlclient-dev mysqlclient<3"
+    stamp_set mysqlclient "libmysqlclient-dev python3-venv mysqlclient<3"
+  fi
+  # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
+  # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
+  local old_cmake="3.21.4 3.18.4.post1"
+  if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$old_cmake"; then
+    log "installing CMake $old_cmake for the Corrosion test"
+    run_inside /bin/bash -c 'set -e; for v in "$@"; do d=/opt/cmake-$(echo "$v" | cut -d. -f1,2); rm -rf "$d";
+      /opt/localstack/bin/pip install -q --target "$d" "cmake==$v"; "$d/cmake/data/bin/cmake" --version; done' _ $old_cmake
+    stamp_set old-cmake "$old_cmake"
   fi
   log "chroot ready at $CHROOT"
 }

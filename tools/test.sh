@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh Debian 12 machine, as root: builds
-# the sandbox (a Debian sid chroot with MySQL 9.7 and LocalStack) if needed,
-# then cargo fmt/clippy/test and the auth_awsiam MTR suite inside it.
-# Extra arguments go to mysql-test-run (e.g. a test name, or --record).
+# Runs every test of the project on a fresh Debian 12 machine, as root, on both
+# server lines: builds the sandboxes if needed (a Debian sid chroot with MySQL
+# 9.7.4, an Ubuntu 26.04 chroot with MySQL 8.4.13, each with LocalStack), then
+# in each one builds the plugin in the MySQL source tree and runs the whole
+# auth_awsiam MTR suite; on 9.7 also the other build configurations and cargo
+# fmt/clippy/test. Extra arguments go to mysql-test-run (e.g. a test name).
+# Ends with one summary line per server line and the total.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bash "$here/sandbox.sh" provision
-bash "$here/sandbox.sh" run /bin/bash /src/auth_awsiam/tools/inside/test.sh "$@"
+log=$(mktemp /tmp/auth_awsiam-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+for line in 9.7 8.4; do
+  bash "$here/sandbox.sh" --line "$line" provision
+done
+for line in 9.7 8.4; do
+  bash "$here/sandbox.sh" --line "$line" run /bin/bash /src/auth_awsiam/tools/inside/test.sh "$@" |
+    tee -a "$log"
+done
+# Each line ended with its summary; a failure stopped the run above.
+echo
+summaries=$(grep -E '^mtr MySQL [0-9.]+.*: [0-9]+ passed, 0 failed, 0 skipped$' "$log")
+echo "$summaries"
+total=$(awk -F': ' '{ split($2, n, " "); sum += n[1] } END { print sum }' <<<"$summaries")
+echo "$total passed, 0 failed"

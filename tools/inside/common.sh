@@ -1,7 +1,7 @@
 # Shared by the scripts that run inside the sandbox chroot (tools/sandbox.sh).
 set -euo pipefail
 SRC=/src/auth_awsiam                    # this repository, bind-mounted
-TREE=/usr/src/mysql/tree                # the unpacked MySQL 9.7 source tree
+TREE=/usr/src/mysql/tree                # the unpacked MySQL source tree (9.7 or 8.4)
 BUILD=/usr/src/mysql/build              # its build directory (kept between runs)
 DRIVER=/usr/src/mysql/driver            # build dir of the repository's CMakeLists.txt
 MTR_HOME=/usr/lib/mysql-test            # Debian's mysql-test-run and its binaries
@@ -10,15 +10,35 @@ LOCALSTACK_PORT=${LOCALSTACK_PORT:-4566}
 STS_ENDPOINT=http://127.0.0.1:$LOCALSTACK_PORT
 export CARGO_HOME=/root/.cargo AWS_EC2_METADATA_DISABLED=true
 
+# The server line of this chroot (tools/sandbox.sh --line), e.g. 9.7.4 or 8.4.13.
+MYSQL_VERSION=$(sed -n 's/^MYSQL_VERSION_\(MAJOR\|MINOR\|PATCH\)=//p' "$TREE/MYSQL_VERSION" | paste -sd.)
+LINE=${MYSQL_VERSION%.*}                # 9.7 or 8.4
+PLACEMENT=SYMLINK                       # plugin and suite linked from this repository
+if [ "$LINE" = 8.4 ]; then
+  # Ubuntu's default cargo (1.93) is older than the crates' rust-version; its
+  # versioned toolchain package (cargo-1.97) is not.
+  export PATH=/usr/lib/rust-1.97/bin:$PATH
+  # Copied, as packagers vendor a plugin: the copy builds with its own Cargo.lock.
+  PLACEMENT=COPY
+fi
+
 say() { printf '\n==> %s\n' "$*"; }
 
 # Puts the plugin and the suite into the tree, configures it with
 # -DWITH_AUTH_AWSIAM=ON, builds the plugin target only, and installs the .so
 # where Debian's mysqld looks for plugins.
 build_plugin() {
-  say "Building auth_awsiam in the MySQL source tree ($TREE)"
+  say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT)"
   cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
+        -DAUTH_AWSIAM_PLACEMENT="$PLACEMENT" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
+  # Configure the tree again every time: the build directory may have been configured
+  # last from another checkout (the sandbox is shared), and a CMakeLists.txt older than
+  # its makefiles would not make it configure again by itself.
+  if [ -f "$BUILD/CMakeCache.txt" ]; then
+    cmake "$BUILD" >/tmp/auth_awsiam-reconfigure.log 2>&1 ||
+      { tail -n 30 /tmp/auth_awsiam-reconfigure.log; return 1; }
+  fi
   cmake --build "$DRIVER" --target plugin
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')

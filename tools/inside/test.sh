@@ -1,31 +1,21 @@
 #!/usr/bin/env bash
-# All tests, inside the sandbox: the Rust unit and integration tests, then the
-# plugin built in the MySQL tree and the auth_awsiam MTR suite on Debian's
-# mysqld, both against a real LocalStack STS. A skipped MTR test is a failure.
+# All tests of one server line, inside its sandbox (tools/sandbox.sh [--line
+# 8.4]): the plugin built in the MySQL source tree, the other ways of
+# configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
+# (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
+# against a real LocalStack STS. Extra arguments go to mysql-test-run.
+# The last line is the summary tools/test.sh collects:
+#   mtr MySQL <version>: N passed, 0 failed, 0 skipped
 source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/checks.sh"
 
 build_plugin
-
-# The two other ways the tree may be configured: without Corrosion (the plain
-# cargo fallback must give the same targets) and with the option off (the
-# tree must configure as if the plugin were not there). The fallback build
-# also takes the TLS check of servers before 9.x (through the THD), which the
-# MTR run below exercises too.
-say "Building again without Corrosion (cargo fallback), and configuring with the option off"
-cmake -S "$TREE" -B "$BUILD-no-corrosion" -DWITH_AUTH_AWSIAM=ON -DAUTH_AWSIAM_TLS_FROM_THD=ON \
-      -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON $MYSQL_CMAKE_ARGS >/tmp/no-corrosion.log 2>&1 ||
-  { tail -n 30 /tmp/no-corrosion.log; exit 1; }
-grep -q "Corrosion not found, building the Rust core with plain cargo" /tmp/no-corrosion.log
-cmake --build "$BUILD-no-corrosion" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >/tmp/no-corrosion.log 2>&1 ||
-  { tail -n 30 /tmp/no-corrosion.log; exit 1; }
-nm -D --defined-only "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" | grep -q _mysql_plugin_declarations_
-"$BUILD-no-corrosion/runtime_output_directory/auth_awsiam_token" --version
-cmake -S "$TREE" -B "$BUILD-off" -DWITH_AUTH_AWSIAM=OFF $MYSQL_CMAKE_ARGS >/tmp/off.log 2>&1 ||
-  { tail -n 30 /tmp/off.log; exit 1; }
-if cmake --build "$BUILD-off" --target help | grep -q awsiam; then
-  echo "with -DWITH_AUTH_AWSIAM=OFF the tree still has auth_awsiam targets" >&2; exit 1
+check_build "$BUILD"
+if [ "$LINE" = 9.7 ]; then
+  check_other_configurations
+else
+  check_copied_plugin
 fi
-echo "cargo fallback: auth_awsiam.so and auth_awsiam_token built; option off: no auth_awsiam target"
 
 LS_DIR=/tmp/auth_awsiam-localstack
 # sts_https adds a test CA to the system trust store for itself; never leave it behind.
@@ -33,54 +23,35 @@ TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
 trap 'localstack_stop "$LS_DIR"; bash "$TEST_CA" untrust || true' EXIT
 localstack_start "$LS_DIR"
 
-say "cargo fmt --check, clippy"
-cd "$SRC"
-export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -q -- -D warnings
+if [ "$LINE" = 9.7 ]; then
+  say "cargo fmt --check, clippy"
+  cd "$SRC"
+  export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
+  cargo fmt --all -- --check
+  cargo clippy --workspace --all-targets --locked -q -- -D warnings
+  say "cargo test (unit tests, and the integration test against LocalStack)"
+  AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
+  bash "$SRC/tools/plugin_lock.sh" --check
+fi
 
-say "cargo test (unit tests, and the integration test against LocalStack)"
-AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT cargo test --workspace --locked
-say "Building sts_double (the fault STS of the MTR fault test)"
-cargo build --release --locked -p sts_double
-STS_DOUBLE=$CARGO_TARGET_DIR/release/sts_double
+say "Building sts_double (the fault STS of the MTR fault, throttling and HTTPS tests)"
+(cd "$SRC" && CARGO_TARGET_DIR=/usr/src/mysql/cargo-target cargo build --release --locked -q -p sts_double)
+export STS_DOUBLE=/usr/src/mysql/cargo-target/release/sts_double
 [ -x "$STS_DOUBLE" ]
 
-VARDIR=/tmp/auth_awsiam-mtr
-mtr() {
-  rm -rf "$VARDIR"
-  (cd "$MTR_HOME" &&
-   env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
-       AUTH_AWSIAM_STS_DOUBLE="$STS_DOUBLE" CI=1 \
-       AUTH_AWSIAM_MYSQLCLIENT_PYTHON=/opt/mysqlclient/bin/python \
-       AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
-       AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-     perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
-       --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
-       --report-unstable-tests "$@")
-}
+say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
+mtr_checked /tmp/auth_awsiam-mtr.log "$@"
+summary="mtr MySQL $MYSQL_VERSION: $MTR_PASSED passed, 0 failed, 0 skipped"
 
-say "mysql-test-run --suite=auth_awsiam"
-set +e
-mtr "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
-mtr_status=${PIPESTATUS[0]}
-set -e
-if [ "$mtr_status" -ne 0 ]; then
-  echo "mtr failed (exit $mtr_status); server logs under $VARDIR/log" >&2
-  exit 1
+if [ "$LINE" = 9.7 ]; then
+  say "Again with the cargo-fallback build, which finds TLS through the THD: login_refused"
+  with_plugin "$BUILD-no-corrosion" mtr_checked /tmp/auth_awsiam-mtr-thd.log login_refused
+  # The Debug build is compiled and loaded; the suite on it is cut to the install and
+  # login stories to bound the run's time (the code is the same as the main build's).
+  say "Again with the Debug build of the plugin (maintainer mode): install, login"
+  with_plugin "$BUILD-debug" mtr_checked /tmp/auth_awsiam-mtr-debug.log install login
+  echo "mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
+  # The benchmark, every scenario with small counts, so that it cannot rot.
+  [ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke
 fi
-# mtr exits 0 when tests skip; here a skip means the suite did not really run.
-if grep -E '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ skipped \]' /tmp/auth_awsiam-mtr.log; then
-  echo "auth_awsiam MTR tests were skipped: that is a failure here" >&2
-  exit 1
-fi
-say "Again with the cargo-fallback build, which finds TLS through the THD: login_refused"
-install -m 0644 "$BUILD-no-corrosion/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
-VARDIR=/tmp/auth_awsiam-mtr-thd mtr login_refused >/tmp/auth_awsiam-mtr-thd.log 2>&1 ||
-  { tail -n 60 /tmp/auth_awsiam-mtr-thd.log; echo "login_refused failed with the THD TLS check" >&2; exit 1; }
-grep -E '^\[ *[0-9]+%\] auth_awsiam\.login_refused +\[ pass \]' /tmp/auth_awsiam-mtr-thd.log
-install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
-passed=$(grep -cE '^\[ *[0-9]+%\] auth_awsiam\.[a-z_]+ +.*\[ pass \]' /tmp/auth_awsiam-mtr.log || true)
-[ "$passed" -gt 0 ] || { echo "no auth_awsiam MTR test ran" >&2; exit 1; }
-echo "mtr: $passed passed, 0 failed"
-[ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke  # the benchmark, all scenarios, small counts (so it cannot rot)
+echo "$summary"

@@ -1,0 +1,88 @@
+# The Rust core, built by cargo: the static libraries auth_awsiam_core (and
+# auth_awsiam_client_core, the client plugin's) and the token program (target auth_awsiam_cli). Corrosion imports the crates where
+# this CMake can load it; otherwise cargo_fallback.cmake runs cargo itself.
+# Both give the same targets and follow the same two rules:
+#
+# * the cargo profile is AUTH_AWSIAM_CARGO_PROFILE (release by default),
+#   whatever CMAKE_BUILD_TYPE: a Debug server build links the same optimized
+#   core as a release build (the core's own debug checks run in cargo test);
+# * cargo runs with --locked: the versions in Cargo.lock, never newer ones.
+
+SET(AUTH_AWSIAM_CARGO_PROFILE "release" CACHE STRING
+    "Cargo profile of the auth_awsiam Rust core (release or dev), whatever CMAKE_BUILD_TYPE")
+SET_PROPERTY(CACHE AUTH_AWSIAM_CARGO_PROFILE PROPERTY STRINGS release dev)
+SET(AUTH_AWSIAM_CRATES auth_awsiam_core auth_awsiam_token auth_awsiam_client_core)
+
+# The cargo workspace. Symlinked into the tree from this repository, the
+# crates are built in the repository's workspace with its Cargo.lock. Copied
+# alone into a tree (as packagers vendor plugins), there is no workspace
+# around them: one is made in the build directory (links to the crates and
+# the Cargo.lock shipped in this directory, which tools/plugin_lock.sh keeps
+# equal to the repository's).
+GET_FILENAME_COMPONENT(AUTH_AWSIAM_REAL_DIR "${CMAKE_CURRENT_SOURCE_DIR}" REALPATH)
+GET_FILENAME_COMPONENT(AUTH_AWSIAM_REPO "${AUTH_AWSIAM_REAL_DIR}/../.." ABSOLUTE)
+SET(AUTH_AWSIAM_IN_REPO)
+IF(EXISTS "${AUTH_AWSIAM_REPO}/Cargo.toml")
+  FILE(STRINGS "${AUTH_AWSIAM_REPO}/Cargo.toml" AUTH_AWSIAM_IN_REPO
+       REGEX "plugin/auth_awsiam/core")
+ENDIF()
+IF(AUTH_AWSIAM_IN_REPO)
+  SET(AUTH_AWSIAM_MANIFEST "${AUTH_AWSIAM_REPO}/Cargo.toml")
+ELSE()
+  IF(NOT EXISTS "${AUTH_AWSIAM_REAL_DIR}/Cargo.lock")
+    MESSAGE(FATAL_ERROR "auth_awsiam: ${AUTH_AWSIAM_REAL_DIR}/Cargo.lock is "
+      "missing: copy the whole plugin/auth_awsiam directory")
+  ENDIF()
+  SET(ws "${CMAKE_CURRENT_BINARY_DIR}/cargo-workspace")
+  FILE(MAKE_DIRECTORY "${ws}")
+  CONFIGURE_FILE("${CMAKE_CURRENT_LIST_DIR}/standalone_workspace.toml"
+                 "${ws}/Cargo.toml" COPYONLY)
+  CONFIGURE_FILE("${AUTH_AWSIAM_REAL_DIR}/Cargo.lock" "${ws}/Cargo.lock" COPYONLY)
+  FOREACH(crate core token client)
+    EXECUTE_PROCESS(COMMAND "${CMAKE_COMMAND}" -E create_symlink
+                            "${AUTH_AWSIAM_REAL_DIR}/${crate}" "${ws}/${crate}")
+  ENDFOREACH()
+  SET(AUTH_AWSIAM_MANIFEST "${ws}/Cargo.toml")
+  UNSET(ws)
+ENDIF()
+
+INCLUDE(${CMAKE_CURRENT_LIST_DIR}/find_corrosion.cmake)
+
+IF(Corrosion_FOUND)
+  MESSAGE(STATUS "auth_awsiam: Rust core built through Corrosion "
+    "${Corrosion_VERSION}, cargo profile ${AUTH_AWSIAM_CARGO_PROFILE}")
+  CORROSION_IMPORT_CRATE(MANIFEST_PATH "${AUTH_AWSIAM_MANIFEST}"
+                         CRATES ${AUTH_AWSIAM_CRATES}
+                         CRATE_TYPES staticlib bin
+                         PROFILE ${AUTH_AWSIAM_CARGO_PROFILE}
+                         LOCKED)
+  # `make auth_awsiam_cli` puts auth_awsiam_token next to the tree's other
+  # programs (runtime_output_directory).
+  SET_TARGET_PROPERTIES(auth_awsiam_token PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/runtime_output_directory")
+  ADD_CUSTOM_TARGET(auth_awsiam_cli ALL DEPENDS cargo-build_auth_awsiam_token)
+  SET(AUTH_AWSIAM_RUST_FOUND "${Rust_VERSION}")
+  SET(AUTH_AWSIAM_RUST_WHERE "${Rust_COMPILER_CACHED}")
+ELSE()
+  MESSAGE(STATUS "auth_awsiam: Rust core built with plain cargo "
+    "(${AUTH_AWSIAM_NO_CORROSION}), cargo profile ${AUTH_AWSIAM_CARGO_PROFILE}")
+  INCLUDE(${CMAKE_CURRENT_LIST_DIR}/cargo_fallback.cmake)
+  EXECUTE_PROCESS(COMMAND "${CARGO_EXECUTABLE}" --version
+                  OUTPUT_VARIABLE found OUTPUT_STRIP_TRAILING_WHITESPACE)
+  STRING(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" found "${found}")
+  SET(AUTH_AWSIAM_RUST_FOUND "${found}")
+  SET(AUTH_AWSIAM_RUST_WHERE "${CARGO_EXECUTABLE}")
+  UNSET(found)
+ENDIF()
+
+# The crates declare the oldest Rust they build with (rust-version, what the
+# AWS SDK crates need): say it now rather than halfway through the build.
+FILE(STRINGS "${AUTH_AWSIAM_REAL_DIR}/core/Cargo.toml" AUTH_AWSIAM_RUST_MIN
+     REGEX "^rust-version *=")
+STRING(REGEX MATCH "[0-9]+\\.[0-9]+(\\.[0-9]+)?" AUTH_AWSIAM_RUST_MIN "${AUTH_AWSIAM_RUST_MIN}")
+IF(AUTH_AWSIAM_RUST_FOUND VERSION_LESS AUTH_AWSIAM_RUST_MIN)
+  MESSAGE(FATAL_ERROR "auth_awsiam needs Rust ${AUTH_AWSIAM_RUST_MIN} or later "
+    "(the crates' rust-version), found ${AUTH_AWSIAM_RUST_FOUND} (${AUTH_AWSIAM_RUST_WHERE}). Put a newer "
+    "toolchain first in PATH (for example Ubuntu 26.04's cargo-1.97 package: "
+    "/usr/lib/rust-1.97/bin) and configure again in a new build directory.")
+ENDIF()

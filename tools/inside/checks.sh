@@ -1,0 +1,170 @@
+# The checks tools/inside/test.sh runs on the builds and on mysql-test-run,
+# inside the sandbox (sourced after common.sh).
+
+# Configures the tree in DIR with the plugin on and the options that follow
+# (the output goes to DIR.log), then builds the plugin's targets only.
+configure_tree() {
+  local dir=$1; shift
+  cmake -S "$TREE" -B "$dir" -DWITH_AUTH_AWSIAM=ON "$@" $MYSQL_CMAKE_ARGS >"$dir.log" 2>&1 ||
+    { tail -n 30 "$dir.log"; echo "configuring $dir failed" >&2; return 1; }
+}
+build_tree() {
+  cmake --build "$1" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >"$1.build.log" 2>&1 ||
+    { tail -n 40 "$1.build.log"; echo "building in $1 failed" >&2; return 1; }
+}
+# Fails unless FILE has a line with the fixed string TEXT.
+expect_in() {
+  grep -F -- "$2" "$1" >/dev/null || { echo "$1 lacks: $2" >&2; return 1; }
+}
+
+# What a build directory chose and built: the TLS probe answered as this
+# server line's headers say (9.x has is_tls_established, 8.4 has not), the
+# plugin exports its declarations, the token program runs.
+check_build() {
+  local dir=$1 want got symbols
+  if [ "$LINE" = 8.4 ]; then want=""; else want=1; fi
+  got=$(sed -n 's/^AUTH_AWSIAM_VIO_INFO_HAS_TLS_FIELD:INTERNAL=//p' "$dir/CMakeCache.txt")
+  if [ "$got" != "$want" ]; then
+    echo "$dir: the is_tls_established probe answered '$got', MySQL $MYSQL_VERSION wants '$want'" >&2
+    return 1
+  fi
+  symbols=$(nm -D --defined-only "$dir/plugin_output_directory/auth_awsiam.so")
+  case $symbols in
+    *_mysql_plugin_declarations_*) ;;
+    *) echo "$dir: auth_awsiam.so has no plugin declarations" >&2; return 1 ;;
+  esac
+  "$dir/runtime_output_directory/auth_awsiam_token" --version
+}
+
+# 9.7: the other ways the tree may be configured. Without Corrosion (the
+# plain cargo fallback must give the same targets; it also takes the TLS
+# check through the THD, which MTR runs below); with the option off (the tree
+# must configure as if the plugin were not there); a Debug build (MySQL's
+# maintainer mode: -Wall -Wextra -Werror, also on the TLS probe); and which
+# Corrosion each CMake may use.
+check_other_configurations() {
+  say "Building again without Corrosion (cargo fallback, TLS through the THD)"
+  configure_tree "$BUILD-no-corrosion" -DAUTH_AWSIAM_TLS_FROM_THD=ON \
+    -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON
+  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo (no Corrosion 0.6 or 0.5 found)"
+  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: TLS found through the THD (forced by AUTH_AWSIAM_TLS_FROM_THD)"
+  build_tree "$BUILD-no-corrosion"
+  check_build "$BUILD-no-corrosion"
+
+  say "Configuring with the option off"
+  cmake -S "$TREE" -B "$BUILD-off" -DWITH_AUTH_AWSIAM=OFF $MYSQL_CMAKE_ARGS >"$BUILD-off.log" 2>&1 ||
+    { tail -n 30 "$BUILD-off.log"; exit 1; }
+  local targets; targets=$(cmake --build "$BUILD-off" --target help)
+  case $targets in
+    *awsiam*) echo "with -DWITH_AUTH_AWSIAM=OFF the tree still has auth_awsiam targets" >&2; exit 1 ;;
+  esac
+
+  say "Debug build (WITH_DEBUG, maintainer mode)"
+  configure_tree "$BUILD-debug" -DWITH_DEBUG=1
+  expect_in "$BUILD-debug/CMakeCache.txt" "CMAKE_BUILD_TYPE:STRING=Debug"
+  expect_in "$BUILD-debug.log" "auth_awsiam: TLS read from MYSQL_PLUGIN_VIO_INFO.is_tls_established"
+  expect_in "$BUILD-debug.log" "cargo profile release"
+  build_tree "$BUILD-debug"
+  # Corrosion's default for Debug would be cargo's dev profile (output in debug/).
+  local built; built=$(find "$BUILD-debug" -name libauth_awsiam_core.a -path '*/release/*')
+  [ -n "$built" ] && [ -z "$(find "$BUILD-debug" -name libauth_awsiam_core.a -path '*/debug/*')" ] ||
+    { echo "the Debug build did not link a release-profile core" >&2; exit 1; }
+  # Maintainer mode: the plugin's own compile flags (make does not echo them).
+  expect_in "$BUILD-debug/plugin/auth_awsiam/CMakeFiles/auth_awsiam.dir/flags.make" "-Werror"
+  check_build "$BUILD-debug"
+
+  say "Which Corrosion each CMake may use (Corrosion $(corrosion_version) installed)"
+  check_corrosion_choice "$(command -v cmake)" "Corrosion $(corrosion_version)"
+  check_corrosion_choice /opt/cmake-3.21/cmake/data/bin/cmake "no Corrosion 0.5 found"
+  check_corrosion_choice /opt/cmake-3.18/cmake/data/bin/cmake "cannot tell Corrosion 0.5 from 0.6"
+  echo "cargo fallback, option off, Debug build and the Corrosion choice: as expected"
+}
+
+corrosion_version() {
+  sed -n 's/^set(PACKAGE_VERSION "\(.*\)")/\1/p' /usr/lib/*/cmake/Corrosion/CorrosionConfigVersion.cmake
+}
+
+# Configures tools/cmake_checks/corrosion_choice with the CMake given, which
+# must print the choice given.
+check_corrosion_choice() {
+  local cmake=$1 want=$2 dir out
+  dir=$(mktemp -d)
+  "$cmake" -S "$SRC/tools/cmake_checks/corrosion_choice" -B "$dir" >"$dir.log" 2>&1 ||
+    { cat "$dir.log"; echo "CMake $("$cmake" --version | head -n 1): configure failed" >&2; return 1; }
+  out=$(grep 'corrosion choice:' "$dir.log")
+  echo "$("$cmake" --version | head -n 1): $out"
+  case $out in
+    *"$want"*) rm -rf "$dir" "$dir.log" ;;
+    *) echo "expected: $want" >&2; return 1 ;;
+  esac
+}
+
+# 8.4: the plugin directory was copied into the tree (not linked): it built
+# in a workspace of its own, with exactly its own Cargo.lock, which cargo
+# (--locked) left as it was. And the tree refuses, at configure time,
+# Ubuntu's default cargo, older than the crates' rust-version.
+check_copied_plugin() {
+  say "The copied plugin built with its own Cargo.lock; an old cargo is refused"
+  [ -d "$TREE/plugin/auth_awsiam" ] && [ ! -L "$TREE/plugin/auth_awsiam" ] ||
+    { echo "$TREE/plugin/auth_awsiam is not a copy" >&2; exit 1; }
+  cmp "$SRC/plugin/auth_awsiam/Cargo.lock" "$BUILD/plugin/auth_awsiam/cargo-workspace/Cargo.lock"
+  local old_path=${PATH#/usr/lib/rust-1.97/bin:}
+  if PATH=$old_path configure_tree "$BUILD-old-cargo" >/dev/null 2>&1; then
+    echo "the tree configured with $(PATH=$old_path cargo --version)" >&2; exit 1
+  fi
+  expect_in "$BUILD-old-cargo.log" "auth_awsiam needs Rust"
+  grep -A2 "auth_awsiam needs Rust" "$BUILD-old-cargo.log"
+}
+
+# mysql-test-run on the chroot's mysqld, with the suite's environment.
+mtr() {
+  rm -rf "$VARDIR"
+  (cd "$MTR_HOME" &&
+   env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
+       AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
+       AUTH_AWSIAM_MYSQLCLIENT_PYTHON=/opt/mysqlclient/bin/python \
+       AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
+       AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+     perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
+       --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
+       --report-unstable-tests "$@")
+}
+
+# Runs mtr (output to LOG, vardir LOG without .log) and holds it to its word:
+# mtr exits 0 when tests skip or are disabled, so its report is read too.
+# Every auth_awsiam test must pass: none failed, skipped or disabled, and as
+# many passed as were asked for (each test file of the suite, or each test
+# named in the arguments), so that a test that silently stopped running fails
+# the run too. Sets MTR_PASSED.
+mtr_checked() {
+  local log=$1; shift
+  local expected=0 arg status results others
+  for arg in "$@"; do
+    case $arg in -*) ;; *) expected=$((expected + 1)) ;; esac
+  done
+  if [ "$expected" = 0 ]; then
+    expected=$(find "$SRC/mysql-test/suite/auth_awsiam/t" -name '*.test' | wc -l)
+  fi
+  set +e
+  VARDIR=${log%.log} mtr "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  results=$(grep -E '^(\[ *[0-9]+%\] )?auth_awsiam\.[A-Za-z0-9_]+ .*\[ [a-z -]+ \]' "$log" || true)
+  MTR_PASSED=$(grep -cE '\[ pass \]' <<<"$results" || true)
+  others=$(grep -vE '\[ pass \]' <<<"$results" || true)
+  if [ "$status" -ne 0 ] || [ -n "$others" ] || [ "$MTR_PASSED" -ne "$expected" ]; then
+    echo "mtr on MySQL $MYSQL_VERSION: exit $status; $MTR_PASSED of the $expected auth_awsiam tests passed" >&2
+    [ -z "$others" ] || printf 'not passed:\n%s\n' "$others" >&2
+    echo "server logs under ${log%.log}/log" >&2
+    exit 1
+  fi
+}
+
+# Runs a command with the plugin of build directory DIR in mysqld's plugin
+# directory, then puts the main build's back.
+with_plugin() {
+  local dir=$1; shift
+  install -m 0644 "$dir/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+  "$@"
+  install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+}
