@@ -20,6 +20,7 @@ cp "$plugin/cmake/standalone_workspace.toml" "$ws/Cargo.toml"
 cp "$repo/Cargo.lock" "$ws/Cargo.lock"
 ln -s "$plugin/core" "$ws/core"
 ln -s "$plugin/token" "$ws/token"
+ln -s "$plugin/client" "$ws/client"
 cargo metadata --quiet --format-version 1 --manifest-path "$ws/Cargo.toml" >/dev/null
 case $mode in
   --update) cp "$ws/Cargo.lock" "$plugin/Cargo.lock"; echo "updated $plugin/Cargo.lock" ;;
