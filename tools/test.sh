@@ -4,7 +4,8 @@
 # 9.7.4, an Ubuntu 26.04 chroot with MySQL 8.4.13, each with LocalStack), then
 # in each one builds the plugin in the MySQL source tree and runs the whole
 # auth_awsiam MTR suite; on 9.7 also the other build configurations and cargo
-# fmt/clippy/test. Extra arguments go to mysql-test-run (e.g. a test name).
+# fmt/clippy/test, the benchmark's smoke run, and a fuzz smoke run of every
+# parser. Extra arguments go to mysql-test-run (e.g. a test name).
 # Ends with one summary line per server line and the total.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +18,9 @@ for line in 9.7 8.4; do
   bash "$here/sandbox.sh" --line "$line" run /bin/bash /src/auth_awsiam/tools/inside/test.sh "$@" |
     tee -a "$log"
 done
+# Every parser of outside input under libFuzzer for a few seconds each (on the
+# host's Rust; tools/fuzz.sh runs a whole campaign).
+[ "$#" -gt 0 ] || bash "$here/fuzz.sh" --smoke
 # Each line ended with its summary; a failure stopped the run above.
 echo
 summaries=$(grep -E '^mtr MySQL [0-9.]+.*: [0-9]+ passed, 0 failed, 0 skipped$' "$log")
