@@ -62,6 +62,10 @@ say "mysql-test-run --suite=auth_awsiam"
 set +e
 mtr "$@" 2>&1 | tee /tmp/auth_awsiam-mtr.log
 mtr_status=${PIPESTATUS[0]}
+# sts_faults stops its double itself; a test that died on the way leaves it to us.
+if [ -f "$VARDIR/tmp/sts_double/sts_double.pid" ]; then
+  "$STS_DOUBLE" stop --dir "$VARDIR/tmp/sts_double" || true
+fi
 set -e
 if [ "$mtr_status" -ne 0 ]; then
   echo "mtr failed (exit $mtr_status); server logs under $VARDIR/log" >&2
