@@ -148,6 +148,10 @@ mtr_checked() {
   set +e
   VARDIR=${log%.log} mtr "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
+  # sts_faults stops its double itself; a test that died on the way leaves it to us.
+  if [ -n "${STS_DOUBLE:-}" ] && [ -f "${log%.log}/tmp/sts_double/sts_double.pid" ]; then
+    "$STS_DOUBLE" stop --dir "${log%.log}/tmp/sts_double" || true
+  fi
   set -e
   results=$(grep -E '^(\[ *[0-9]+%\] )?auth_awsiam\.[A-Za-z0-9_]+ .*\[ [a-z -]+ \]' "$log" || true)
   MTR_PASSED=$(grep -cE '\[ pass \]' <<<"$results" || true)
