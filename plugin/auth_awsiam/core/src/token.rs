@@ -622,6 +622,8 @@ pub(crate) mod tests {
             "2026010T030405Z",
             "20260102T030405Z0",
             "19691231T235959Z",
+            // Rust's integer parser takes a sign: the fields must be digits only.
+            "2026+102T030405Z",
         ] {
             assert_eq!(reason(&with_field(1, d)), Reason::TokenField, "{d}");
         }
