@@ -557,6 +557,13 @@ mod tests {
             (tls(C::Expired), "has expired"),
             (tls(C::NotValidForName), "for another host name"),
             (
+                tls(C::NotValidForNameContext {
+                    expected: rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+                    presented: vec!["DnsName(\"sts.other.example\")".into()],
+                }),
+                "for another host name (it names 'sts.other.example')",
+            ),
+            (
                 ureq::Error::Rustls(rustls::Error::InvalidCertificate(C::NotValidYet)),
                 "not valid yet",
             ),

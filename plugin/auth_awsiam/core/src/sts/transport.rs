@@ -192,7 +192,14 @@ pub fn tls_failure(e: &ureq::Error) -> Option<String> {
             let names: Vec<String> = presented
                 .iter()
                 .take(MAX_CERT_NAMES_SHOWN)
-                .map(|n| quoted(n, MAX_CERT_NAME_LEN))
+                // rustls shows each name as `DnsName("host")` (or `IpAddress(...)`).
+                .map(|n| {
+                    let bare = n
+                        .split_once('"')
+                        .and_then(|(_, rest)| rest.rsplit_once('"'))
+                        .map_or(n.as_str(), |(inner, _)| inner);
+                    quoted(bare, MAX_CERT_NAME_LEN)
+                })
                 .collect();
             format!(
                 "its certificate is for another host name (it names {})",
