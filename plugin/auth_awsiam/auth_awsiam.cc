@@ -333,6 +333,7 @@ static SHOW_VAR awsiam_status_variables[] = {
     AWSIAM_COUNTER("failures_server_id", failures_server_id),
     AWSIAM_COUNTER("failures_insecure_transport", failures_insecure_transport),
     AWSIAM_COUNTER("failures_sts_unavailable", failures_sts_unavailable),
+    AWSIAM_COUNTER("failures_sts_busy", failures_sts_busy),
     AWSIAM_COUNTER("failures_sts_rejected", failures_sts_rejected),
     AWSIAM_COUNTER("failures_account_not_allowed",
                    failures_account_not_allowed),

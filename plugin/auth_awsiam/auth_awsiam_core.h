@@ -66,6 +66,7 @@ struct awsiam_counters {
   unsigned long long failures_server_id;
   unsigned long long failures_insecure_transport;
   unsigned long long failures_sts_unavailable;
+  unsigned long long failures_sts_busy; /* at the cap on concurrent STS requests */
   unsigned long long failures_sts_rejected;
   unsigned long long failures_account_not_allowed;
   unsigned long long failures_principal_mismatch;

@@ -29,8 +29,50 @@ pub struct Login<'a> {
     pub secure_transport: bool,
 }
 
-/// A refusal and, when STS already answered, the caller's ARN for the log line.
-pub type Denied = (Refusal, Option<String>);
+/// What a login had learned of its caller when it was refused, for the log line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Seen {
+    /// No token could be read.
+    #[default]
+    Nothing,
+    /// The token was read: the access key ID it was signed with.
+    AccessKey(String),
+    /// STS answered: who signed (boxed: a refusal stays small).
+    Caller(Box<Caller>),
+}
+
+/// A refusal and what was seen of the caller by then.
+pub type Denied = (Refusal, Seen);
+
+/// Longest unique ID or access key ID written to a log line (IAM's limit is 128).
+const MAX_LOGGED_ID: usize = 128;
+
+/// ` (user ID '...', access key ID '...')`: the caller's unique ID (which outlives a role
+/// re-created under the same name) and key, never the secret or the session token.
+fn ids(user_id: &str, access_key_id: &str) -> String {
+    let key = quoted(access_key_id, MAX_LOGGED_ID);
+    if user_id.is_empty() {
+        format!("access key ID {key}")
+    } else {
+        format!(
+            "user ID {}, access key ID {key}",
+            quoted(user_id, MAX_LOGGED_ID)
+        )
+    }
+}
+
+impl Seen {
+    /// The caller as the log line names it, with a leading space; empty if unknown.
+    fn describe(&self) -> String {
+        match self {
+            Seen::Nothing => String::new(),
+            Seen::AccessKey(key) => format!(" ({})", ids("", key)),
+            Seen::Caller(c) => {
+                format!(" (caller {}, {})", c.arn, ids(&c.user_id, &c.access_key_id))
+            }
+        }
+    }
+}
 
 /// Source of the server's own account (a parameter so tests need no background thread).
 pub type ServerAccounts<'a> = &'a dyn Fn(Duration) -> Result<AllowedAccounts, Refusal>;
@@ -61,10 +103,10 @@ pub fn verify(
                 Reason::NoToken,
                 "the client sent no password: enable the cleartext plugin, e.g. mysql --enable-cleartext-plugin",
             ),
-            None,
+            Seen::Nothing,
         )
     })?;
-    let token = Token::decode(raw).map_err(|r| (r, None))?;
+    let token = Token::decode(raw).map_err(|r| (r, Seen::Nothing))?;
     verify_token(login, &token, cfg, now, server, true)
 }
 
@@ -78,8 +120,9 @@ pub fn verify_token(
     server: ServerAccounts,
     use_cache: bool,
 ) -> Result<Caller, Denied> {
-    let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(|r| (r, None))?;
-    let caller = verified_caller(token, &target, cfg, now, use_cache).map_err(|r| (r, None))?;
+    let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
+    let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
+    let caller = verified_caller(token, &target, cfg, now, use_cache).map_err(signed_with)?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -90,8 +133,8 @@ pub fn verify_token(
             })
         }
     };
-    policy::decide(login.user, login.auth_string, &caller.principal, allowed)
-        .map_err(|r| (r, Some(caller.arn.clone())))?;
+    policy::decide(login.user, login.auth_string, &caller, allowed)
+        .map_err(|r| (r, Seen::Caller(Box::new(caller.clone()))))?;
     Ok(caller)
 }
 
@@ -127,17 +170,21 @@ fn loggable(s: &str) -> String {
 pub fn report(login: &Login, result: &Result<Caller, Denied>) {
     let (user, host) = (loggable(login.user), loggable(login.host));
     match result {
-        Ok(id) => {
+        Ok(c) => {
             COUNTERS.add_success();
-            log::info!("{user}@{host} authenticated as {}", id.arn);
+            log::info!(
+                "{user}@{host} authenticated as {} ({})",
+                c.arn,
+                ids(&c.user_id, &c.access_key_id)
+            );
         }
-        Err((refusal, arn)) => {
+        Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
-            let caller = arn.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
             log::warn!(
-                "access denied for {user}@{host}: {}: {}{caller}",
+                "access denied for {user}@{host}: {}: {}{}",
                 refusal.reason.name(),
-                refusal.detail
+                refusal.detail,
+                seen.describe()
             );
         }
     }
@@ -146,7 +193,7 @@ pub fn report(login: &Login, result: &Result<Caller, Denied>) {
 /// Counts and logs a refusal decided at the C boundary, before `authenticate` could run
 /// (the server passed no login). A caught panic is counted and logged in ffi.rs.
 pub fn report_refusal(login: &Login, refusal: Refusal) -> Refusal {
-    report(login, &Err((refusal.clone(), None)));
+    report(login, &Err((refusal.clone(), Seen::Nothing)));
     refusal
 }
 
@@ -218,7 +265,7 @@ mod tests {
             verify(&login("u", "", None), &cfg, SystemTime::now(), &no_server).unwrap_err();
         assert_eq!(r.reason, Reason::NoToken);
         assert!(r.detail.contains("--enable-cleartext-plugin"));
-        assert!(arn.is_none());
+        assert_eq!(arn, Seen::Nothing);
     }
 
     #[test]
@@ -238,11 +285,17 @@ mod tests {
         let id = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap();
         assert_eq!(id.arn, "arn:aws:sts::123456789012:assumed-role/AppRole/s1");
         let l = login("Other", "", Some(&token));
-        let (r, arn) = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap_err();
+        let (r, seen) = verify(&l, &cfg, SystemTime::now(), &server_is_acct).unwrap_err();
         assert_eq!(r.reason, Reason::RoleMismatch);
+        let Seen::Caller(c) = &seen else {
+            panic!("{seen:?}")
+        };
+        assert_eq!(c.arn, "arn:aws:sts::123456789012:assumed-role/AppRole/s1");
+        // The log line names the caller's unique ID and access key, nothing secret.
         assert_eq!(
-            arn.as_deref(),
-            Some("arn:aws:sts::123456789012:assumed-role/AppRole/s1")
+            seen.describe(),
+            " (caller arn:aws:sts::123456789012:assumed-role/AppRole/s1, \
+             user ID 'AROAEXAMPLE:s1', access key ID '123456789012')"
         );
         handle.join().unwrap();
     }
@@ -307,6 +360,29 @@ mod tests {
         let after = COUNTERS.snapshot();
         assert!(after.failures > before.failures);
         assert!(after.failures_no_token > before.failures_no_token);
+    }
+
+    #[test]
+    fn refused_before_sts_names_the_access_key() {
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:9").unwrap(),
+            ..Config::default()
+        };
+        let token = sign(
+            "127.0.0.1:9",
+            "us-east-1",
+            None,
+            &creds(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let packet = token.encode().into_bytes();
+        let mut l = login("AppRole", "", Some(&packet));
+        l.secure_transport = false;
+        let (r, seen) = verify(&l, &cfg, SystemTime::now(), &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::InsecureTransport);
+        assert_eq!(seen, Seen::AccessKey(ACCT.into()));
+        assert_eq!(seen.describe(), " (access key ID '123456789012')");
     }
 
     #[test]

@@ -146,6 +146,7 @@ mod tests {
             principal: parse_arn(&arn).unwrap(),
             arn,
             user_id: String::new(),
+            access_key_id: "AKIDEXAMPLE".into(),
         }
     }
 

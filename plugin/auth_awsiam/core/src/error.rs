@@ -27,6 +27,7 @@ pub enum Reason {
     StsUnreachable,
     StsBadResponse,
     StsThrottled,
+    StsBusy,
     StsRejected,
     AccountNotAllowed,
     NoAllowedAccount,
@@ -51,6 +52,7 @@ pub enum Group {
     ServerId,
     InsecureTransport,
     StsUnavailable,
+    StsBusy,
     StsRejected,
     AccountNotAllowed,
     PrincipalMismatch,
@@ -59,7 +61,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 31] = [
+    pub const ALL: [Reason; 32] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -78,6 +80,7 @@ impl Reason {
         Reason::StsUnreachable,
         Reason::StsBadResponse,
         Reason::StsThrottled,
+        Reason::StsBusy,
         Reason::StsRejected,
         Reason::AccountNotAllowed,
         Reason::NoAllowedAccount,
@@ -114,6 +117,7 @@ impl Reason {
             Reason::StsUnreachable => "sts_unreachable",
             Reason::StsBadResponse => "sts_bad_response",
             Reason::StsThrottled => "sts_throttled",
+            Reason::StsBusy => "sts_busy",
             Reason::StsRejected => "sts_rejected",
             Reason::AccountNotAllowed => "account_not_allowed",
             Reason::NoAllowedAccount => "no_allowed_account",
@@ -154,6 +158,7 @@ impl Reason {
             Reason::StsUnreachable | Reason::StsBadResponse | Reason::StsThrottled => {
                 Group::StsUnavailable
             }
+            Reason::StsBusy => Group::StsBusy,
             Reason::StsRejected => Group::StsRejected,
             Reason::AccountNotAllowed | Reason::NoAllowedAccount => Group::AccountNotAllowed,
             Reason::CallerUnsupported
@@ -222,6 +227,7 @@ mod tests {
         assert_eq!(Reason::ScopeMismatch.group(), Group::TokenInvalid);
         assert_eq!(Reason::TokenFromFuture.group(), Group::TokenExpired);
         assert_eq!(Reason::StsThrottled.group(), Group::StsUnavailable);
+        assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
         assert_eq!(Reason::Internal.group(), Group::Internal);

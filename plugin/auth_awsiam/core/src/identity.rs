@@ -24,6 +24,8 @@ pub struct Caller {
     /// STS's `UserId`: the unique ID of the principal (`AROA...:session` for a role
     /// session, `AIDA...` for an IAM user); empty if STS sent none.
     pub user_id: String,
+    /// The access key ID the token was signed with (never the secret or session token).
+    pub access_key_id: String,
     pub principal: Principal,
 }
 

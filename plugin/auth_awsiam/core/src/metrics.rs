@@ -57,6 +57,8 @@ counters! {
     failures_server_id,
     failures_insecure_transport,
     failures_sts_unavailable,
+    /// Refused at the cap on concurrent STS requests or name lookups (reason sts_busy).
+    failures_sts_busy,
     failures_sts_rejected,
     failures_account_not_allowed,
     failures_principal_mismatch,
@@ -94,6 +96,7 @@ impl Counters {
             Group::ServerId => &self.failures_server_id,
             Group::InsecureTransport => &self.failures_insecure_transport,
             Group::StsUnavailable => &self.failures_sts_unavailable,
+            Group::StsBusy => &self.failures_sts_busy,
             Group::StsRejected => &self.failures_sts_rejected,
             Group::AccountNotAllowed => &self.failures_account_not_allowed,
             Group::PrincipalMismatch => &self.failures_principal_mismatch,
@@ -129,7 +132,12 @@ mod tests {
         assert_eq!(size_of::<Counters>(), Counters::FIELDS.len() * 8);
         assert_eq!(align_of::<Counters>(), align_of::<u64>());
         assert_eq!(offset_of!(Counters, successes), 0);
-        assert_eq!(offset_of!(Counters, failures_internal), 11 * 8);
+        let index = |name| Counters::FIELDS.iter().position(|f| *f == name).unwrap();
+        assert_eq!(
+            offset_of!(Counters, failures_internal),
+            index("failures_internal") * 8
+        );
+        assert_eq!(offset_of!(Counters, sts_time_us), index("sts_time_us") * 8);
         // The snapshot reads the field of the same name.
         let c = Counters::default();
         c.add_cache_hit();

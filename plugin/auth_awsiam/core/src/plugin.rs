@@ -53,6 +53,7 @@ pub fn deinit() {
     cache::clear();
     sts::transport::reset_agent();
     sts::transport::join_lookups();
+    sts::freshness::forget_all();
     logging::uninstall();
 }
 

@@ -1,7 +1,9 @@
 //! Who may log in as which MySQL account: the auth-string patterns and the decision.
 
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::{Kind, MAX_NAME_LEN, Principal, is_name, is_partition, is_path_segment};
+use crate::identity::{
+    Caller, Kind, MAX_NAME_LEN, Principal, is_name, is_partition, is_path_segment,
+};
 use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
 
 /// Most patterns in one auth string.
@@ -54,7 +56,8 @@ fn glob_match(pat: &[u8], text: &[u8]) -> bool {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatternKind {
-    /// `arn:P:iam::ACCT:role/[path/]NAME` (the path is ignored when matching sessions).
+    /// `arn:P:iam::ACCT:role/NAME`: every session of the role. No path: see
+    /// `ROLE_PATH_REFUSED`.
     Role { name: Glob },
     /// `arn:P:iam::ACCT:user/[path/]NAME`; `path` is `Some("/a/b/")` when given.
     User { path: Option<String>, name: Glob },
@@ -64,6 +67,11 @@ pub enum PatternKind {
     Root,
     /// `arn:P:sts::ACCT:federated-user/NAME`
     FederatedUser { name: Glob },
+    /// A role's or an IAM user's unique ID (`AROA...`, `AIDA...`), as in STS's `UserId`.
+    /// It names one principal for its whole life: a role deleted and re-created under the
+    /// same name gets a new ID, so the binding does not follow the name. (The pattern's
+    /// partition and account are unused.)
+    UniqueId(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +82,11 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    pub fn matches(&self, p: &Principal) -> bool {
+    pub fn matches(&self, caller: &Caller) -> bool {
+        if let PatternKind::UniqueId(id) = &self.kind {
+            return unique_id(caller) == Some(id.as_str());
+        }
+        let p = &caller.principal;
         if self.partition != p.partition || !self.account.matches(&p.account) {
             return false;
         }
@@ -102,10 +114,36 @@ impl Pattern {
         }
     }
 
-    /// A literal account names the account explicitly, which allows it.
-    pub fn literal_account(&self) -> Option<&str> {
-        self.account.is_literal().then_some(self.account.0.as_str())
+    /// Whether the pattern names `account` explicitly, which allows it: a literal account,
+    /// or a unique ID (which belongs to one account).
+    pub fn names_account(&self, account: &str) -> bool {
+        matches!(self.kind, PatternKind::UniqueId(_))
+            || (self.account.is_literal() && self.account.0 == account)
     }
+}
+
+/// Prefixes of the unique IDs a binding may name: roles and IAM users.
+pub const UNIQUE_ID_PREFIXES: [&str; 2] = ["AROA", "AIDA"];
+/// Length bounds of a unique ID (IAM's own: 16 to 128 characters).
+const UNIQUE_ID_LEN: std::ops::RangeInclusive<usize> = 16..=128;
+
+/// A role's or an IAM user's unique ID: `AROA` or `AIDA`, then uppercase letters and digits.
+pub fn is_unique_id(s: &str) -> bool {
+    UNIQUE_ID_LEN.contains(&s.len())
+        && UNIQUE_ID_PREFIXES.iter().any(|p| s.starts_with(p))
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// The caller's unique ID from STS's `UserId`: before the ':' for a role session
+/// (`AROA...:SESSION`), the whole of it for an IAM user (`AIDA...`).
+fn unique_id(caller: &Caller) -> Option<&str> {
+    let id = match caller.principal.kind {
+        Kind::AssumedRole { .. } => caller.user_id.split_once(':')?.0,
+        Kind::User { .. } => caller.user_id.as_str(),
+        Kind::Root | Kind::FederatedUser { .. } => return None,
+    };
+    is_unique_id(id).then_some(id)
 }
 
 fn glob_name(s: &str, what: &str, min: usize) -> Result<Glob, String> {
@@ -159,12 +197,29 @@ fn shown(s: &str) -> String {
     quoted(s, MAX_AUTH_STRING_LEN)
 }
 
+/// Why a role pattern may not name a path. GetCallerIdentity reports a role session as
+/// `arn:P:sts::ACCT:assumed-role/NAME/SESSION`, without the role's path, so the path can
+/// never be checked: `role/PATH/NAME` would silently mean role NAME wherever it is, and
+/// `role/PATH/*` every role of the account.
+const ROLE_PATH_REFUSED: &str = "a role pattern cannot name a path: GetCallerIdentity reports \
+     a role session as arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, without the role's \
+     path, so the path cannot be checked (role/PATH/* would match every role of the account); \
+     write arn:aws:iam::ACCOUNT:role/NAME (a role name is unique in its account) or bind the \
+     role's unique ID";
+
 const PATTERN_FORMS: &str = "expected arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, \
      arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, arn:aws:iam::ACCOUNT:root or \
-     arn:aws:sts::ACCOUNT:federated-user/NAME";
+     arn:aws:sts::ACCOUNT:federated-user/NAME, or a role's or user's unique ID (AROA..., AIDA...)";
 
 /// Parses one pattern; the error says what is wrong with it.
 pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    if is_unique_id(s) {
+        return Ok(Pattern {
+            partition: String::new(),
+            account: Glob(String::new()),
+            kind: PatternKind::UniqueId(s.to_string()),
+        });
+    }
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     let [prefix, partition, service, region, account, resource] = parts[..] else {
         return Err(format!("not an ARN; {PATTERN_FORMS}"));
@@ -191,7 +246,9 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
     let segments: Vec<&str> = resource.split('/').collect();
     let (want_service, kind) = match &segments[..] {
         ["role", path @ .., name] => {
-            literal_path(path)?;
+            if !path.is_empty() {
+                return Err(ROLE_PATH_REFUSED.into());
+            }
             (
                 "iam",
                 PatternKind::Role {
@@ -323,15 +380,16 @@ pub fn no_allowed_account(why: &str) -> Refusal {
     )
 }
 
-/// Decides whether `principal` may log in as MySQL `user` whose auth string is
+/// Decides whether `caller` may log in as MySQL `user` whose auth string is
 /// `auth_string`. `allowed` is called only when the account rule needs the allowed set
 /// (it may wait for the server's own account).
 pub fn decide(
     user: &str,
     auth_string: &str,
-    principal: &Principal,
+    caller: &Caller,
     allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
 ) -> Result<(), Refusal> {
+    let principal = &caller.principal;
     let patterns = parse_auth_string(auth_string).map_err(|e| {
         refuse(
             Reason::AuthStringInvalid,
@@ -341,7 +399,7 @@ pub fn decide(
     if patterns.is_empty() {
         return decide_default(user, principal, allowed);
     }
-    let matching: Vec<&Pattern> = patterns.iter().filter(|p| p.matches(principal)).collect();
+    let matching: Vec<&Pattern> = patterns.iter().filter(|p| p.matches(caller)).collect();
     if matching.is_empty() {
         return Err(match principal.kind {
             Kind::Root | Kind::FederatedUser { .. } => type_not_allowed(principal),
@@ -354,11 +412,8 @@ pub fn decide(
             ),
         });
     }
-    // A pattern naming the caller's account literally allows that account.
-    if matching
-        .iter()
-        .any(|p| p.literal_account() == Some(principal.account.as_str()))
-    {
+    // A pattern naming the caller's account explicitly allows that account.
+    if matching.iter().any(|p| p.names_account(&principal.account)) {
         return Ok(());
     }
     allowed()?.check(&principal.account)
@@ -409,8 +464,18 @@ mod tests {
     const ACCT: &str = "123456789012";
     const OTHER: &str = "210987654321";
 
-    fn p(arn: &str) -> Principal {
-        parse_arn(arn).unwrap()
+    fn p(arn: &str) -> Caller {
+        Caller {
+            arn: arn.to_string(),
+            user_id: String::new(),
+            access_key_id: "AKIDEXAMPLE".into(),
+            principal: parse_arn(arn).unwrap(),
+        }
+    }
+
+    fn with_user_id(mut c: Caller, user_id: &str) -> Caller {
+        c.user_id = user_id.to_string();
+        c
     }
 
     fn configured(accts: &[&str]) -> impl FnOnce() -> Result<AllowedAccounts, Refusal> {
@@ -457,7 +522,7 @@ mod tests {
             "",
             "   ",
             "arn:aws:iam::123456789012:role/AppRole",
-            "arn:aws:iam::123456789012:role/service-role/App*",
+            "arn:aws:iam::123456789012:role/App*",
             "arn:aws:iam::123456789012:user/alice , arn:aws:iam::123456789012:user/ops/bob",
             "arn:aws:sts::1234*:assumed-role/App*/*",
             "arn:aws:iam::123456789012:root",
@@ -489,7 +554,16 @@ mod tests {
                 "arn:aws:iam::123456789012:assumed-role/A/s1",
                 "use service 'sts'",
             ),
-            ("arn:aws:iam::123456789012:role/p*/A", "paths are literal"),
+            ("arn:aws:iam::123456789012:user/p*/A", "paths are literal"),
+            (
+                "arn:aws:iam::123456789012:role/service-role/*",
+                "cannot name a path",
+            ),
+            (
+                "arn:aws:iam::123456789012:role/service-role/AppRole",
+                "role's path",
+            ),
+            ("arn:aws:iam::123456789012:role/p*/A", "cannot name a path"),
             ("arn:aws:iam::123456789012:group/A", "unsupported resource"),
             ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
             (
@@ -582,13 +656,24 @@ mod tests {
     }
 
     #[test]
-    fn role_pattern_matches_sessions_ignoring_path() {
+    fn role_pattern_matches_sessions() {
         let caller = p("arn:aws:sts::123456789012:assumed-role/AppRole/s1");
-        let s = "arn:aws:iam::123456789012:role/service-role/AppRole";
+        let s = "arn:aws:iam::123456789012:role/AppRole";
         assert!(
             decide("anyone", s, &caller, never()).is_ok(),
             "literal account allows"
         );
+        // A path stored before paths were refused: refused at login too, never matched
+        // as if the path had been checked.
+        for stored in [
+            "arn:aws:iam::123456789012:role/service-role/AppRole",
+            "arn:aws:iam::123456789012:role/other-path/*",
+        ] {
+            assert_eq!(
+                reason(decide("anyone", stored, &caller, never())),
+                Reason::AuthStringInvalid
+            );
+        }
         assert_eq!(
             reason(decide(
                 "anyone",
@@ -684,6 +769,52 @@ mod tests {
         let caller = p("arn:aws:sts::210987654321:assumed-role/AppRole/s1");
         let s = "arn:aws:iam::*:role/AppRole, arn:aws:iam::210987654321:role/App*";
         assert!(decide("u", s, &caller, configured(&[ACCT])).is_ok());
+    }
+
+    #[test]
+    fn unique_id_binds_one_role_for_its_life() {
+        let role = "AROAEXAMPLEID1234567";
+        let session = |arn: &str, user_id: &str| with_user_id(p(arn), user_id);
+        let first = session(
+            "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+            &format!("{role}:s1"),
+        );
+        assert!(
+            decide("u", role, &first, never()).is_ok(),
+            "its account is named"
+        );
+        // The role deleted and re-created under the same name: same ARN, new unique ID.
+        let recreated = session(
+            "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
+            "AROANEWROLEID7654321:s1",
+        );
+        assert_eq!(
+            reason(decide("u", role, &recreated, never())),
+            Reason::BindingMismatch
+        );
+        // An IAM user's ID matches the whole UserId; no UserId matches nothing.
+        let alice = session(
+            "arn:aws:iam::123456789012:user/alice",
+            "AIDAEXAMPLEID1234567",
+        );
+        assert!(decide("u", "AIDAEXAMPLEID1234567", &alice, never()).is_ok());
+        assert_eq!(
+            reason(decide(
+                "u",
+                role,
+                &p("arn:aws:sts::123456789012:assumed-role/AppRole/s1"),
+                never()
+            )),
+            Reason::BindingMismatch
+        );
+        // Combined with ARN patterns, any match allows.
+        let both = format!("arn:aws:iam::123456789012:role/Other, {role}");
+        assert!(decide("u", &both, &first, never()).is_ok());
+        // What is not a unique ID is an ARN pattern (and says what it may be).
+        for bad in ["AROA", "aroaexampleid1234567", "ASIAEXAMPLEID1234567"] {
+            let e = check_auth_string(bad).unwrap_err();
+            assert!(e.contains("unique ID (AROA..., AIDA...)"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -229,8 +229,9 @@ fn the_c_abi_end_to_end() {
     assert!(logged(
         "access denied for 'Other'@'10.1.2.3': role_mismatch:"
     ));
+    // ... its unique ID and access key ID, never the secret or the session token.
     assert!(logged(
-        "(arn:aws:sts::123456789012:assumed-role/AppRole/s1)"
+        "(caller arn:aws:sts::123456789012:assumed-role/AppRole/s1, user ID 'X', access key ID '123456789012')"
     ));
     // Nothing secret in any log line.
     let sig = token.rsplit('.').next().unwrap();

@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{self as challenge, Challenge};
-use crate::auth::{self, Denied, Login, ServerAccounts};
+use crate::auth::{self, Denied, Login, Seen, ServerAccounts};
 use crate::challenge::answer;
 use crate::challenge::audience::{self, Audiences};
 use crate::config::{self, Config};
@@ -174,7 +174,7 @@ pub fn verify(
     now: SystemTime,
     server: ServerAccounts,
 ) -> Result<Caller, Denied> {
-    let deny = |r: Refusal| (r, None);
+    let deny = |r: Refusal| (r, Seen::Nothing);
     let raw = login.token.ok_or_else(|| {
         deny(refuse(
             Reason::NoAnswer,
@@ -222,7 +222,7 @@ pub fn issue_now(login: &Login) -> Result<Challenge, Refusal> {
         Ok(_) => {
             COUNTERS.issued.fetch_add(1, Ordering::Relaxed);
         }
-        Err(r) => report(login, &Err((r.clone(), None))),
+        Err(r) => report(login, &Err((r.clone(), Seen::Nothing))),
     }
     result
 }
@@ -425,7 +425,7 @@ mod tests {
         let (r, arn) = run(&cfg, &s, &c, None, quick).unwrap_err();
         assert_eq!(r.reason, Reason::NoAnswer);
         assert!(r.detail.contains("auth_awsiam_client"));
-        assert!(arn.is_none());
+        assert_eq!(arn, Seen::Nothing);
 
         let good = answer_for(&c, &c.nonce, "127.0.0.1:3306");
         let late = run(

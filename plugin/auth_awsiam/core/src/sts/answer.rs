@@ -51,7 +51,11 @@ pub(super) fn error_refusal(target: &Target, status: u16, body: &str) -> Refusal
 }
 
 /// The caller named by a 200 answer, checked against the target's partition.
-pub(super) fn caller_from(target: &Target, body: &str) -> Result<Caller, Refusal> {
+pub(super) fn caller_from(
+    target: &Target,
+    body: &str,
+    access_key_id: &str,
+) -> Result<Caller, Refusal> {
     const RESULT: [&str; 2] = ["GetCallerIdentityResponse", "GetCallerIdentityResult"];
     let fields = parse_xml(body, &RESULT, &["Arn", "UserId", "Account"]).map_err(|why| {
         bad_response(
@@ -86,6 +90,7 @@ pub(super) fn caller_from(target: &Target, body: &str) -> Result<Caller, Refusal
     Ok(Caller {
         arn,
         user_id: user_id.unwrap_or_default(),
+        access_key_id: access_key_id.to_string(),
         principal,
     })
 }
@@ -204,12 +209,12 @@ mod tests {
             "arn:aws:sts::123456789012:assumed-role/AppRole/s1",
             "123456789012",
         );
-        let v = caller_from(&target, &ok).unwrap();
+        let v = caller_from(&target, &ok, "AKID").unwrap();
         assert_eq!(v.principal.account, "123456789012");
         assert_eq!(v.user_id, "AROAEXAMPLE:s1");
         // Entities are resolved.
         let amp = ok.replace("s1</Arn>", "s&#49;</Arn>");
-        assert_eq!(caller_from(&target, &amp).unwrap().arn, v.arn);
+        assert_eq!(caller_from(&target, &amp, "AKID").unwrap().arn, v.arn);
         let cases = [
             ("", Reason::StsBadResponse),
             ("hello", Reason::StsBadResponse),
@@ -234,7 +239,7 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(
-                caller_from(&target, body).unwrap_err().reason,
+                caller_from(&target, body, "AKID").unwrap_err().reason,
                 want,
                 "{body}"
             );

@@ -3,7 +3,7 @@
 
 use super::answer::{bad_response, caller_from, error_refusal};
 use super::precheck::Target;
-use super::transport::agent;
+use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
@@ -15,6 +15,14 @@ use crate::token::Token;
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 
 fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
+    if is_lookups_busy(e) {
+        return refuse(
+            Reason::StsBusy,
+            format!(
+                "{MAX_LOOKUPS} name lookups are already running (is the DNS resolver hanging?); refused rather than queued"
+            ),
+        );
+    }
     let detail = match e {
         ureq::Error::Timeout(_) => format!(
             "STS at {} did not answer in time (connect timeout {} s, total {} s)",
@@ -27,8 +35,27 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
     refuse(Reason::StsUnreachable, detail)
 }
 
-/// Sends the rebuilt request and reads the answer. Counts the exchange.
+/// Sends the rebuilt request and reads the answer, unless `MAX_STS_REQUESTS` exchanges are
+/// already in flight (then refused at once: sts_busy). Counts the exchange.
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
+    call_within(&STS_REQUESTS, target, token, cfg)
+}
+
+fn call_within(
+    slots: &Slots,
+    target: &Target,
+    token: &Token,
+    cfg: &Config,
+) -> Result<Caller, Refusal> {
+    let Some(_slot) = slots.try_take() else {
+        return Err(refuse(
+            Reason::StsBusy,
+            format!(
+                "{} STS requests are already in flight; refused rather than queued",
+                slots.max()
+            ),
+        ));
+    };
     metrics::COUNTERS.add_sts_request();
     let started = std::time::Instant::now();
     let result = exchange(target, token, cfg);
@@ -84,7 +111,7 @@ fn exchange(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refu
         }
     };
     if status == 200 {
-        return caller_from(target, &body);
+        return caller_from(target, &body, token.access_key_id());
     }
     Err(error_refusal(target, status, &body))
 }
@@ -204,6 +231,32 @@ mod tests {
             .unwrap()
             .into_parts();
         assert_eq!(sig, t.signature);
+    }
+
+    #[test]
+    fn no_free_slot_is_sts_busy_without_io() {
+        // The endpoint is a closed port: reaching the network would be sts_unreachable.
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("http://127.0.0.1:9").unwrap();
+        let t = sign(
+            "127.0.0.1:9",
+            "us-east-1",
+            None,
+            &creds(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let target = precheck(&t, &c, true, SystemTime::now()).unwrap();
+        let e = call_within(&Slots::new(0), &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsBusy, "{e}");
+        assert!(
+            e.detail.contains("refused rather than queued"),
+            "{}",
+            e.detail
+        );
+        // The lookup cap ends the same way.
+        let busy = ureq::Error::Io(std::io::Error::other(super::super::transport::LookupsBusy));
+        assert_eq!(unreachable(&target, &busy, &c).reason, Reason::StsBusy);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! transport, target (host allowlist and region scope), signed headers, server ID,
 //! freshness. What passes yields the `Target` the exchange sends to.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use super::hosts::{official_host, partition_of_region};
+use super::freshness;
+use super::hosts::{official_host, partition_of_region, unknown_region_of};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::request::{
@@ -18,9 +19,6 @@ use crate::token::Token;
 fn shown(s: &str) -> String {
     quoted(s, MAX_HOST_LEN)
 }
-
-/// How far in the future a signing time may be (client clock skew).
-pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(300);
 
 /// Where a token's request is sent, and what its answer must fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,10 +54,17 @@ pub fn resolve_target(token: &Token, cfg: &Config) -> Result<Target, Refusal> {
             Some(ep) => format!("the configured endpoint is '{}'", ep.authority),
             None => "no endpoint is configured".to_string(),
         };
+        let why = match unknown_region_of(&token.host) {
+            Some(region) => format!(
+                "names region {}, which this build does not know as an AWS region (set auth_awsiam_sts_endpoint to reach a newer region)",
+                shown(region)
+            ),
+            None => "is not an official STS host".to_string(),
+        };
         return Err(refuse(
             Reason::HostNotAllowed,
             format!(
-                "token is signed for host {}, which is not an official STS host ({configured})",
+                "token is signed for host {}, which {why} ({configured})",
                 shown(&token.host)
             ),
         ));
@@ -127,50 +132,33 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A token bound to a server ID is good on that server only: a server with another ID, or
+/// with none, refuses it. (Accepting it on a server without an ID would let a token minted
+/// for db1 be replayed against every server that left the ID unset.)
 fn check_server_id(token: &Token, cfg: &Config) -> Result<(), Refusal> {
-    let Some(want) = &cfg.server_id else {
-        return Ok(());
-    };
-    match &token.server_id {
-        None => Err(refuse(
+    match (&cfg.server_id, &token.server_id) {
+        (None, None) => Ok(()),
+        (Some(want), Some(got)) if got == want => Ok(()),
+        (Some(want), None) => Err(refuse(
             Reason::ServerIdMissing,
             format!(
                 "this server requires server id '{want}' and the token carries none (mint it with --server-id {want})"
             ),
         )),
-        Some(got) if got != want => Err(refuse(
+        (Some(want), Some(got)) => Err(refuse(
             Reason::ServerIdMismatch,
             format!(
                 "the token is for server id {}, this server is '{want}'",
                 shown(got)
             ),
         )),
-        Some(_) => Ok(()),
-    }
-}
-
-fn check_freshness(token: &Token, cfg: &Config, now: SystemTime) -> Result<(), Refusal> {
-    let signed = token.signing_time();
-    match now.duration_since(signed) {
-        Ok(age) if age > cfg.token_max_age => Err(refuse(
-            Reason::TokenExpired,
+        (None, Some(got)) => Err(refuse(
+            Reason::ServerIdMismatch,
             format!(
-                "the token was signed at {} ({} s ago); the limit is {} s",
-                token.amz_date,
-                age.as_secs(),
-                cfg.token_max_age.as_secs()
+                "the token is for server id {}, this server has none (auth_awsiam_server_id is empty; mint tokens without --server-id, or set it)",
+                shown(got)
             ),
         )),
-        Ok(_) => Ok(()),
-        Err(ahead) if ahead.duration() > MAX_FUTURE_SKEW => Err(refuse(
-            Reason::TokenFromFuture,
-            format!(
-                "the token was signed at {}, {} s in the future (client clock wrong?)",
-                token.amz_date,
-                ahead.duration().as_secs()
-            ),
-        )),
-        Err(_) => Ok(()),
     }
 }
 
@@ -191,14 +179,8 @@ pub fn precheck(
     let target = resolve_target(token, cfg)?;
     check_signed_headers(token)?;
     check_server_id(token, cfg)?;
-    check_freshness(token, cfg, now)?;
+    freshness::check(token, cfg, now)?;
     Ok(target)
-}
-
-/// How much of the token's freshness window is left at `now`.
-pub fn freshness_left(token: &Token, cfg: &Config, now: SystemTime) -> Duration {
-    let expires = token.signing_time() + cfg.token_max_age;
-    expires.duration_since(now).unwrap_or(Duration::ZERO)
 }
 
 #[cfg(test)]
@@ -208,7 +190,7 @@ mod tests {
     use crate::request::sign;
     use crate::token::tests::sample;
     use aws_credential_types::Credentials;
-    use std::time::UNIX_EPOCH;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn cfg() -> Config {
         Config::default()
@@ -261,6 +243,19 @@ mod tests {
         let target = precheck(&t, &c, true, now_of(&t)).unwrap();
         assert_eq!(target.url, "http://127.0.0.1:4566/");
         assert_eq!(target.partition, "aws");
+    }
+
+    #[test]
+    fn made_up_regions_are_not_official() {
+        let t = plain_token("sts.zz-fake-9.amazonaws.com", "zz-fake-9");
+        let e = precheck(&t, &cfg(), true, now_of(&t)).unwrap_err();
+        assert_eq!(e.reason, Reason::HostNotAllowed);
+        assert!(e.detail.contains("does not know"), "{}", e.detail);
+        // Unless it is the configured endpoint.
+        let mut c = cfg();
+        c.endpoint = parse_endpoint("https://sts.zz-fake-9.amazonaws.com").unwrap();
+        c.region = "zz-fake-9".into();
+        assert!(precheck(&t, &c, true, now_of(&t)).is_ok());
     }
 
     #[test]
@@ -355,13 +350,17 @@ mod tests {
         );
         t2.server_id = Some("db1".into());
         assert!(precheck(&t2, &c, true, now_of(&t2)).is_ok());
-        // A server without an id accepts a token bound to one (STS checks the signature).
-        assert!(precheck(&t2, &cfg(), true, now_of(&t2)).is_ok());
+        // A server without an id refuses a token bound to one: it is not for this server.
+        let e = precheck(&t2, &cfg(), true, now_of(&t2)).unwrap_err();
+        assert_eq!(e.reason, Reason::ServerIdMismatch);
+        assert!(e.detail.contains("this server has none"), "{}", e.detail);
     }
 
     #[test]
     fn freshness() {
-        let t = plain_token("sts.amazonaws.com", "us-east-1");
+        let mut t = plain_token("sts.amazonaws.com", "us-east-1");
+        // Its own signature: first sightings of future-dated tokens are remembered.
+        t.signature = "f1".repeat(32);
         let signed = t.signing_time();
         let c = cfg();
         assert!(precheck(&t, &c, true, signed + Duration::from_secs(900)).is_ok());
@@ -369,18 +368,24 @@ mod tests {
             reason_of(precheck(&t, &c, true, signed + Duration::from_secs(901))),
             Reason::TokenExpired
         );
-        assert!(precheck(&t, &c, true, signed - Duration::from_secs(300)).is_ok());
         assert_eq!(
             reason_of(precheck(&t, &c, true, signed - Duration::from_secs(301))),
             Reason::TokenFromFuture
         );
         assert_eq!(
-            freshness_left(&t, &c, signed + Duration::from_secs(100)),
+            freshness::left(&t, &c, signed + Duration::from_secs(100)),
             Duration::from_secs(800)
         );
+        // A token dated 300 s ahead of this server's clock is good for 900 s from when
+        // the server first saw it, not for 900 s from its date.
+        let mut ahead = t.clone();
+        ahead.signature = "f2".repeat(32);
+        let first = signed - Duration::from_secs(300);
+        assert!(precheck(&ahead, &c, true, first).is_ok());
+        assert!(precheck(&ahead, &c, true, first + Duration::from_secs(900)).is_ok());
         assert_eq!(
-            freshness_left(&t, &c, signed + Duration::from_secs(1000)),
-            Duration::ZERO
+            reason_of(precheck(&ahead, &c, true, first + Duration::from_secs(901))),
+            Reason::TokenExpired
         );
     }
 
