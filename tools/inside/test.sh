@@ -4,7 +4,7 @@
 # configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
 # (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
 # against a real LocalStack STS. Extra arguments go to mysql-test-run.
-# The last line is the summary tools/test.sh collects:
+# It ends with the summary lines tools/test.sh collects, one per MTR run:
 #   mtr MySQL <version>: N passed, 0 failed, 0 skipped
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/checks.sh"
@@ -41,7 +41,7 @@ if [ "$LINE" = 9.7 ]; then
   with_plugin "$BUILD-no-corrosion" mtr_checked /tmp/auth_awsiam-mtr-thd.log login_refused
   say "Again with the Debug build of the plugin (maintainer mode): the whole suite"
   with_plugin "$BUILD-debug" mtr_checked /tmp/auth_awsiam-mtr-debug.log "$@"
-  summary_debug="mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
-  echo "$summary_debug"
+  summary="$summary
+mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
 fi
 echo "$summary"
