@@ -64,6 +64,9 @@ check_other_configurations() {
   expect_in "$BUILD-debug/CMakeCache.txt" "CMAKE_BUILD_TYPE:STRING=Debug"
   expect_in "$BUILD-debug.log" "auth_awsiam: TLS read from MYSQL_PLUGIN_VIO_INFO.is_tls_established"
   expect_in "$BUILD-debug.log" "cargo profile release"
+  # Maintainer mode: the tree prints its flags while configuring.
+  grep -E '^-- CMAKE_CXX_FLAGS: .*-Wextra.*-Werror' "$BUILD-debug.log" >/dev/null ||
+    { echo "$BUILD-debug: no maintainer mode (-Wextra -Werror)" >&2; exit 1; }
   build_tree "$BUILD-debug"
   # Corrosion's default for Debug would be cargo's dev profile (output in debug/).
   local built; built=$(find "$BUILD-debug" -name libauth_awsiam_core.a -path '*/release/*')

@@ -4,7 +4,7 @@
 # configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
 # (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
 # against a real LocalStack STS. Extra arguments go to mysql-test-run.
-# The last line is the summary tools/test.sh collects:
+# It ends with the summary lines tools/test.sh collects, one per MTR run:
 #   mtr MySQL <version>: N passed, 0 failed, 0 skipped
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/checks.sh"
@@ -50,7 +50,8 @@ if [ "$LINE" = 9.7 ]; then
   # login stories to bound the run's time (the code is the same as the main build's).
   say "Again with the Debug build of the plugin (maintainer mode): install, login"
   with_plugin "$BUILD-debug" mtr_checked /tmp/auth_awsiam-mtr-debug.log install login
-  echo "mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
+  summary="$summary
+mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
   # The benchmark, every scenario with small counts, so that it cannot rot.
   [ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke
 fi
