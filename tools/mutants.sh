@@ -54,6 +54,12 @@ fi
 wanted=("$@")
 out_base=${MUTANTS_OUT:-${CARGO_TARGET_DIR:-$root/target}/mutants}
 mkdir -p "$out_base"
+# Mutants are built in a target directory of their own, never the worktree's: cargo
+# records a package's sources relative to the package, so the last mutant's build left in
+# a shared directory can look fresh to the next ordinary `cargo test` of the worktree,
+# which would then run a mutant. (Seed it with a copy of a target directory that already
+# holds the dependencies to save the first, cold build.)
+export CARGO_TARGET_DIR=${MUTANTS_TARGET_DIR:-$out_base/target}
 
 # "src/x.rs:12:5: replace a with b in f" -> "src/x.rs: replace a with b in f": line numbers
 # move with every edit; the file and the description name the mutant well enough.
@@ -90,8 +96,8 @@ for g in "${groups[@]}"; do
     echo "mutants: group $name: $files"
     # Exit status 2 (missed mutants) and 3 (timeouts) are results, read below.
     set +e
-    # One job: with a shared CARGO_TARGET_DIR, parallel jobs would overwrite each other's
-    # test binaries (cargo names them by package, not by source directory).
+    # One job: parallel jobs sharing CARGO_TARGET_DIR would overwrite each other's test
+    # binaries (cargo names them by package, not by source directory).
     (cd "$root" && nice cargo mutants --no-shuffle --package auth_awsiam_core --jobs 1 \
         "${file_args[@]}" "${target_args[@]}" --cargo-test-arg=--no-fail-fast \
         --output "$out" --timeout "${MUTANTS_TIMEOUT:-120}")

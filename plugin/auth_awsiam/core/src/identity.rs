@@ -323,6 +323,8 @@ mod tests {
             "arn:aws:sts::123456789012:root",
             "arn:aws:iam::123456789012:user/a b",
             "arn:aws:iam::123456789012:user//alice",
+            "arn:aws:sts::123456789012:federated-user/c",
+            "arn:aws:sts::123456789012:federated-user/a b",
         ] {
             let e = parse_arn(arn).unwrap_err();
             assert_eq!(e.reason, Reason::CallerUnsupported, "{arn}");

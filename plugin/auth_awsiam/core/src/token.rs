@@ -613,6 +613,7 @@ pub(crate) mod tests {
     fn bad_date() {
         for d in [
             "20260230T000000Z",
+            "20260431T000000Z",
             "20261301T000000Z",
             "20260102T240000Z",
             "20260102T036000Z",
@@ -625,8 +626,14 @@ pub(crate) mod tests {
             // Rust's integer parser takes a sign: the fields must be digits only.
             "2026+102T030405Z",
         ] {
+            // The time itself is invalid (a token would also fail the credential scope's
+            // date, so the decode alone would not show it).
+            assert_eq!(amz_date_to_unix(d), None, "{d}");
             assert_eq!(reason(&with_field(1, d)), Reason::TokenField, "{d}");
         }
+        // Valid: the last day of a 30-day month, of February in a leap year.
+        assert!(amz_date_to_unix("20260430T235959Z").is_some());
+        assert!(amz_date_to_unix("20240229T000000Z").is_some());
     }
 
     #[test]
