@@ -89,6 +89,7 @@ run_inside() {
     exec chroot "$c" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       LANG=C.UTF-8 CI="${CI:-}" AWS_EC2_METADATA_DISABLED=true \
+      AUTH_AWSIAM_QUICK="${AUTH_AWSIAM_QUICK:-}" \
       LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}" \
       SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
       CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt \

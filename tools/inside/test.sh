@@ -4,6 +4,8 @@
 # configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
 # (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
 # against a real LocalStack STS. Extra arguments go to mysql-test-run.
+# AUTH_AWSIAM_QUICK=1 (for working on a test, never CI): only the main build and the
+# MTR tests named, none of the other configurations, cargo checks or benchmark.
 # It ends with the summary lines tools/test.sh collects, one per MTR run:
 #   mtr MySQL <version>: N passed, 0 failed, 0 skipped
 source "$(dirname "$0")/common.sh"
@@ -11,7 +13,10 @@ source "$(dirname "$0")/checks.sh"
 
 build_plugin
 check_build "$BUILD"
-if [ "$LINE" = 9.7 ]; then
+QUICK=${AUTH_AWSIAM_QUICK:-}
+if [ -n "$QUICK" ]; then
+  say "AUTH_AWSIAM_QUICK: other configurations, cargo checks and the benchmark skipped"
+elif [ "$LINE" = 9.7 ]; then
   check_other_configurations
 else
   check_copied_plugin
@@ -23,7 +28,7 @@ TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
 trap 'localstack_stop "$LS_DIR"; bash "$TEST_CA" untrust || true' EXIT
 localstack_start "$LS_DIR"
 
-if [ "$LINE" = 9.7 ]; then
+if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "cargo fmt --check, clippy"
   cd "$SRC"
   export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
@@ -43,7 +48,7 @@ say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
 mtr_checked /tmp/auth_awsiam-mtr.log "$@"
 summary="mtr MySQL $MYSQL_VERSION: $MTR_PASSED passed, 0 failed, 0 skipped"
 
-if [ "$LINE" = 9.7 ]; then
+if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "Again with the cargo-fallback build, which finds TLS through the THD: login_refused"
   with_plugin "$BUILD-no-corrosion" mtr_checked /tmp/auth_awsiam-mtr-thd.log login_refused
   # The Debug build is compiled and loaded; the suite on it is cut to the install and
