@@ -211,6 +211,23 @@ provision() {
       /opt/mysqlclient/bin/pip install -q --no-binary mysqlclient "mysqlclient<3"'
     stamp_set mysqlclient "libmysqlclient-dev python3-venv mysqlclient<3"
   fi
+  # The connectors of the MTR test 'connectors', which are also the examples of
+  # docs/connectors.rst: Node.js with mysql2 (npm registry, into /opt/connectors/node_modules),
+  # Go with go-sql-driver/mysql (the distribution's source package, built offline in GOPATH
+  # mode; its build cache warmed here), Python's mysql-connector-python (PyPI, a venv in
+  # /opt/connectors/python), and PyMySQL (python3-pymysql). Its own stamp, like mysqlclient's.
+  local connectors="golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-pymysql mysql2@3.24.6 mysql-connector-python==26.10.0"
+  if ! stamp_ok connectors "$connectors"; then
+    log "installing the connectors (Node mysql2, Go go-sql-driver/mysql, mysql-connector-python) into /opt/connectors"
+    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
+      rm -rf /opt/connectors; mkdir -p /opt/connectors;
+      npm install --prefix /opt/connectors --no-audit --no-fund --loglevel=error mysql2@3.24.6 >/dev/null;
+      python3 -m venv /opt/connectors/python;
+      /opt/connectors/python/bin/pip install -q "mysql-connector-python==26.10.0";
+      GOCACHE=/opt/connectors/go-cache GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOTOOLCHAIN=local \
+        go build github.com/go-sql-driver/mysql'
+    stamp_set connectors "$connectors"
+  fi
   # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
   # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
   local old_cmake="3.21.4 3.18.4.post1"
