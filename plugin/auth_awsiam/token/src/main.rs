@@ -2,6 +2,7 @@
 //! (or an option file) and nothing else on standard output; never prints a secret.
 
 mod cli;
+mod failure;
 mod mint;
 mod output;
 
@@ -10,14 +11,19 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::Args;
-use crate::mint::{ENDPOINT_ENV, Failure};
+use crate::failure::Failure;
 
 fn run(args: &Args) -> Result<(), Failure> {
-    let token = mint::mint(args, std::env::var(ENDPOINT_ENV).ok())?;
+    let token = mint::mint(args)?;
     let text = output::render(args.format, &token, args.user.as_deref());
     match &args.output {
         Some(path) => output::write_private(path, &text)
-            .map_err(|e| Failure::Other(format!("cannot write {}: {e}", path.display()))),
+            .map_err(|e| {
+                Failure::Other(format!(
+                    "cannot write the token to {}: {e}; check that the directory exists and is writable",
+                    path.display()
+                ))
+            }),
         None => {
             print!("{text}");
             Ok(())
