@@ -98,7 +98,8 @@ pub fn plan(args: &Args, configured: &Configured) -> Result<Plan, Failure> {
         && !syntax::is_server_id(id)
     {
         return Err(Failure::Usage(format!(
-            "bad --server-id: {}",
+            "bad --server-id {}: expected {}, the server's auth_awsiam_server_id",
+            syntax::quoted(id, MAX_SHOWN_ARG),
             syntax::SERVER_ID_RULE
         )));
     }
