@@ -12,8 +12,9 @@ use aws_smithy_types::error::ErrorMetadata;
 
 use crate::syntax;
 
-/// Longest excerpt of an STS message or of an unrecognised cause.
-const MAX_SHOWN: usize = 200;
+/// Longest excerpt of an STS message or of an unrecognised cause: a whole sentence with
+/// its hint must fit the client plugin's 400-byte error buffer.
+const MAX_SHOWN: usize = 160;
 
 /// What was being done when it failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
