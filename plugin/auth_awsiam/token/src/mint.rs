@@ -304,6 +304,7 @@ mod tests {
         for good in [
             "arn:aws:iam::123456789012:role/AppRole",
             "arn:aws-cn:iam::123456789012:role/team/db/AppRole",
+            "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DBA_abc123",
         ] {
             assert!(
                 plan(&args(&["--assume-role", good]), none).is_ok(),
