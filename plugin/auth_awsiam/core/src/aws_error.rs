@@ -116,14 +116,16 @@ pub fn sentence(attempt: &Attempt, cause: &Cause) -> String {
     let action = &attempt.action;
     let settings = &attempt.endpoint_settings;
     let Some(host) = attempt.host.as_deref() else {
-        let detail = match cause {
-            Cause::Service { code, message } => format!("{code}: {}", shown(message)),
-            Cause::Dns => "a host name does not resolve".into(),
-            Cause::Refused => "a connection was refused".into(),
-            Cause::Timeout => "a call timed out".into(),
-            Cause::Tls(d) | Cause::Connect(d) | Cause::Other(d) => shown(d),
+        // A source other than STS (SSO, credential_process, instance metadata...).
+        const CHECK: &str = "check the profile's credential source (SSO, credential_process, web identity, instance metadata) and the network";
+        return match cause {
+            Cause::Service { code, message } => format!("{action}: {code}: {}", shown(message)),
+            Cause::Dns => format!("{action}: a host name does not resolve; {CHECK}"),
+            Cause::Refused => format!("{action}: a connection was refused; {CHECK}"),
+            Cause::Timeout => format!("{action}: a call timed out; {CHECK}"),
+            Cause::Tls(d) | Cause::Connect(d) => format!("{action}: {}; {CHECK}", shown(d)),
+            Cause::Other(d) => format!("{action}: {}", shown(d)),
         };
-        return format!("{action}: {detail}");
     };
     match cause {
         Cause::Dns => format!(

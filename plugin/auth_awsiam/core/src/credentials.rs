@@ -119,7 +119,10 @@ impl Loaded {
                 endpoint_settings: endpoint_settings.to_string(),
             },
             None => Attempt {
-                action: "cannot load AWS credentials".into(),
+                action: format!(
+                    "cannot load AWS credentials of profile '{}'",
+                    self.facts.profile
+                ),
                 host: None,
                 endpoint_settings: endpoint_settings.to_string(),
             },

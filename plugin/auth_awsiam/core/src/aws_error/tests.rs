@@ -98,7 +98,14 @@ fn without_a_host_the_cause_is_still_one_line() {
     let e = CredentialsError::provider_error(Wrap("profile `x` was not defined", None));
     let m = explain(&attempt(None), &e);
     assert!(m.ends_with(": profile `x` was not defined"), "{m}");
-    assert_eq!(sentence(&attempt(None), &Cause::Dns).lines().count(), 1);
+    let m = sentence(&attempt(None), &Cause::Dns);
+    assert!(
+        m.ends_with(
+            "a host name does not resolve; check the profile's credential source (SSO, \
+credential_process, web identity, instance metadata) and the network"
+        ),
+        "{m}"
+    );
     // Control characters and long texts from outside are quoted and cut.
     let long = Cause::Other(format!("a\nb{}", "x".repeat(500)));
     let m = sentence(&attempt(None), &long);
