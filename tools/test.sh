@@ -9,23 +9,35 @@
 # Ends with one summary line per server line and the total.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-log=$(mktemp /tmp/auth_awsiam-test.XXXXXX)
-trap 'rm -f "$log"' EXIT
-# The server lines to test: 9.7 by default. The 8.4 line (AUTH_AWSIAM_LINES="9.7 8.4")
-# passed the suite as it stood before the client plugin, mapping and STS-fault tests
-# were added; the whole suite has not been run on it yet, so CI leaves it out for now.
-lines=${AUTH_AWSIAM_LINES:-9.7}
-for line in $lines; do
-  bash "$here/sandbox.sh" --line "$line" provision
+work=$(mktemp -d /tmp/auth_awsiam-test.XXXXXX)
+# A chroot being built in the background is let finish, never left half-made.
+trap 'wait; rm -rf "$work"' EXIT
+log=$work/summary.log
+# The server lines to test, both by default (AUTH_AWSIAM_LINES=9.7 for one).
+read -r -a lines <<<"${AUTH_AWSIAM_LINES:-9.7 8.4}"
+bash "$here/sandbox.sh" --line "${lines[0]}" provision
+# The other lines' chroots are built while the first line runs: that is mostly
+# downloading and unpacking, which the first line's compiling leaves room for.
+for line in "${lines[@]:1}"; do
+  (bash "$here/sandbox.sh" --line "$line" provision >"$work/provision-$line.log" 2>&1
+   echo $? >"$work/provision-$line.rc") &
 done
-for line in $lines; do
+for line in "${lines[@]}"; do
+  if [ "$line" != "${lines[0]}" ]; then
+    while [ ! -f "$work/provision-$line.rc" ]; do sleep 5; done
+    cat "$work/provision-$line.log" >&2
+    [ "$(cat "$work/provision-$line.rc")" = 0 ] ||
+      { echo "provisioning the $line sandbox failed" >&2; exit 1; }
+  fi
   bash "$here/sandbox.sh" --line "$line" run /bin/bash /src/auth_awsiam/tools/inside/test.sh "$@" |
     tee -a "$log"
+  echo "[tools/test.sh] MySQL $line line done, $((SECONDS / 60)) min since the start"
 done
 # Every parser of outside input under libFuzzer for a few seconds each (on the
 # host's Rust; tools/fuzz.sh runs a whole campaign).
 [ "$#" -gt 0 ] || [ -n "${AUTH_AWSIAM_QUICK:-}" ] || bash "$here/fuzz.sh" --smoke
 # Each line ended with its summary; a failure stopped the run above.
+echo "[tools/test.sh] all done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo
 summaries=$(grep -E '^mtr MySQL [0-9.]+.*: [0-9]+ passed, 0 failed, 0 skipped$' "$log")
 echo "$summaries"

@@ -22,7 +22,9 @@ if [ "$LINE" = 8.4 ]; then
   PLACEMENT=COPY
 fi
 
-say() { printf '\n==> %s\n' "$*"; }
+# Each step with the minutes and seconds since the run began, so that a CI log
+# shows where a cold run spends its time.
+say() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # Puts the plugin and the suite into the tree, configures it with
 # -DWITH_AUTH_AWSIAM=ON, builds the plugin target only, and installs the .so

@@ -43,6 +43,9 @@ pub struct Options {
     pub region: Option<String>,
     /// The authority of the endpoint.
     pub sts_host: Option<String>,
+    /// The endpoint as a URL: credential loading's STS calls (AssumeRole of a `role_arn`
+    /// profile) go there too, as with the token tool's `--endpoint`.
+    pub sts_url: Option<String>,
     pub audience: Option<String>,
 }
 
@@ -129,13 +132,12 @@ fn merge(
         };
     }
     let [profile, region, endpoint, audience] = values;
-    let sts_host = endpoint
-        .map(|e| parse_endpoint(&e).ok().flatten().map(|ep| ep.authority))
-        .unwrap_or(None);
+    let endpoint = endpoint.and_then(|e| parse_endpoint(&e).ok().flatten());
     Ok(Options {
         profile,
         region,
-        sts_host,
+        sts_url: endpoint.as_ref().map(|ep| ep.url()),
+        sts_host: endpoint.map(|ep| ep.authority),
         audience,
     })
 }
@@ -166,6 +168,7 @@ mod tests {
         assert_eq!(o.profile.as_deref(), Some("dev"));
         assert_eq!(o.region.as_deref(), Some("eu-west-1"));
         assert_eq!(o.sts_host.as_deref(), Some("127.0.0.1:4566"));
+        assert_eq!(o.sts_url.as_deref(), Some("http://127.0.0.1:4566/"));
         assert_eq!(o.audience, None, "an empty variable is unset");
         let set = [
             Some("prod".to_string()),

@@ -3,14 +3,15 @@
 
 use std::time::{Duration, SystemTime};
 
+use auth_awsiam_core::aws_error;
 use auth_awsiam_core::challenge::Challenge;
 use auth_awsiam_core::challenge::answer;
-use auth_awsiam_core::credentials;
+use auth_awsiam_core::configured_endpoint::Configured;
+use auth_awsiam_core::credentials::{self, Choice, Loaded};
 use auth_awsiam_core::request;
 use auth_awsiam_core::sts::hosts::official_host;
 use auth_awsiam_core::syntax;
 use auth_awsiam_core::token::Binding;
-use aws_config::Region;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
@@ -29,7 +30,8 @@ pub enum Failure {
     Options(String),
     /// No credential source has credentials.
     NoCredentials(String),
-    /// A credential source failed (expired SSO session, bad profile, timeout...).
+    /// A credential source failed (expired SSO session, bad profile, unreachable STS...):
+    /// a whole sentence.
     Credentials(String),
     /// aws-sigv4 could not sign.
     Signing(String),
@@ -41,7 +43,7 @@ impl Failure {
             Failure::BadChallenge(m) => format!("cannot read the server's challenge: {m}"),
             Failure::Options(m) => m.clone(),
             Failure::NoCredentials(m) => m.clone(),
-            Failure::Credentials(m) => format!("cannot load AWS credentials: {m}"),
+            Failure::Credentials(m) => m.clone(),
             Failure::Signing(m) => format!("cannot sign the login request: {m}"),
         }
     }
@@ -89,6 +91,8 @@ pub struct Plan {
     pub server_id: Option<String>,
     pub binding: Binding,
     pub profile: Option<String>,
+    /// An STS endpoint URL set by option: credential loading's STS calls go there too.
+    pub sts_url: Option<String>,
 }
 
 /// The challenge decides where to sign for, unless an option says otherwise; the audience
@@ -117,32 +121,52 @@ pub fn plan(challenge: &Challenge, opts: &Options, dialed: &Dialed) -> Result<Pl
             audience,
         },
         profile: opts.profile.clone(),
+        sts_url: opts.sts_url.clone(),
     })
 }
 
-fn credentials_failure(e: &CredentialsError) -> Failure {
-    let details = credentials::describe_error(e);
+/// The settings that choose the STS host of credential loading, for "check ..." in messages.
+fn endpoint_settings(plan: &Plan, loaded: &Loaded) -> String {
+    match (&plan.sts_url, &loaded.facts.sts) {
+        (Some(_), _) => format!(
+            "the {} option or {}",
+            options::STS_ENDPOINT.option,
+            options::STS_ENDPOINT.env
+        ),
+        (None, Configured::Url { source, .. }) => source.clone(),
+        (None, _) => "the region the server names (or AUTH_AWSIAM_REGION)".into(),
+    }
+}
+
+fn credentials_failure(e: &CredentialsError, plan: &Plan, loaded: &Loaded) -> Failure {
     match e {
         CredentialsError::CredentialsNotLoaded(_) => {
             Failure::NoCredentials(NO_CREDENTIALS_HELP.into())
         }
-        _ => Failure::Credentials(details),
+        _ => Failure::Credentials(aws_error::explain(
+            &loaded.attempt(&endpoint_settings(plan, loaded)),
+            e,
+        )),
     }
 }
 
+/// Loads the credentials as the AWS CLI would for the profile (the STS calls of a
+/// `role_arn` profile follow the sts-endpoint option, else the configured endpoint).
 async fn load(plan: &Plan) -> Result<Credentials, Failure> {
-    let mut loader = credentials::loader().region(Region::new(plan.region.clone()));
-    if let Some(p) = &plan.profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
-    let provider = sdk
+    let loaded = credentials::load(Choice {
+        profile: plan.profile.as_deref(),
+        region: Some(&plan.region),
+        sts_endpoint: plan.sts_url.as_deref(),
+    })
+    .await;
+    let provider = loaded
+        .sdk
         .credentials_provider()
         .ok_or_else(|| Failure::NoCredentials(NO_CREDENTIALS_HELP.into()))?;
     provider
         .provide_credentials()
         .await
-        .map_err(|e| credentials_failure(&e))
+        .map_err(|e| credentials_failure(&e, plan, &loaded))
 }
 
 /// Loads the credentials, bounded by [`CREDENTIALS_TIMEOUT`].
@@ -150,13 +174,17 @@ fn load_credentials(plan: &Plan) -> Result<Credentials, Failure> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::Credentials(format!("cannot start an async runtime: {e}")))?;
+        .map_err(|e| {
+            Failure::Credentials(format!(
+                "cannot load AWS credentials: cannot start an async runtime: {e}"
+            ))
+        })?;
     rt.block_on(async {
         tokio::time::timeout(CREDENTIALS_TIMEOUT, load(plan))
             .await
             .unwrap_or_else(|_| {
                 Err(Failure::Credentials(format!(
-                    "no credential source answered within {} s",
+                    "cannot load AWS credentials: no credential source answered within {} s; check the profile's credential source (SSO, role, instance metadata) and the network",
                     CREDENTIALS_TIMEOUT.as_secs()
                 )))
             })
@@ -250,6 +278,7 @@ mod tests {
             profile: Some("dev".into()),
             region: None,
             sts_host: Some("sts.eu-west-1.amazonaws.com".into()),
+            sts_url: Some("https://sts.eu-west-1.amazonaws.com/".into()),
             audience: Some("db.internal:3306".into()),
         };
         let p = plan(&c, &opts, &TCP).unwrap();
@@ -260,6 +289,11 @@ mod tests {
         );
         assert_eq!(p.binding.audience, "db.internal:3306");
         assert_eq!(p.profile.as_deref(), Some("dev"));
+        assert_eq!(
+            p.sts_url.as_deref(),
+            Some("https://sts.eu-west-1.amazonaws.com/"),
+            "credential loading's STS calls follow the option too"
+        );
         let opts = Options {
             region: Some("us-west-2".into()),
             ..Options::default()

@@ -13,9 +13,11 @@
 
 pub mod abi;
 pub mod auth;
+pub mod aws_error;
 pub mod cache;
 pub mod challenge;
 pub mod config;
+pub mod configured_endpoint;
 pub mod credentials;
 pub mod error;
 pub mod ffi;

@@ -1,51 +1,11 @@
 //! The tool run as a user runs it, with a controlled environment (never the machine's own
 //! AWS settings, never the instance metadata service).
 
+mod common;
+
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_auth_awsiam_token");
-
-/// An empty home with empty AWS config files.
-fn sandbox(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("auth_awsiam_cli_{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config"), "").unwrap();
-    std::fs::write(dir.join("credentials"), "").unwrap();
-    dir
-}
-
-fn run(dir: &PathBuf, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.args(args).output().unwrap()
-}
-
-const KEYS: [(&str, &str); 2] = [
-    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-    (
-        "AWS_SECRET_ACCESS_KEY",
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    ),
-];
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn decode(token: &str) -> auth_awsiam_core::token::Token {
-    auth_awsiam_core::token::Token::decode(token.trim().as_bytes()).unwrap()
-}
+use common::*;
 
 #[test]
 fn no_credentials_is_a_clear_error() {

@@ -1,0 +1,129 @@
+//! The client plugin loads credentials like the token tool: the AssumeRole of a `role_arn`
+//! profile goes to the sts-endpoint option when set, else to the endpoint the AWS
+//! configuration sets; a failure is one sentence naming the host.
+//!
+//! The AWS configuration is read from the process environment, which a test must not change
+//! (no `unsafe`, tests run in parallel): each case re-runs this test binary as a child with
+//! its own environment, and the child (an ignored test, run only that way) answers one
+//! challenge.
+
+#[path = "../../token/tests/common/sts_double.rs"]
+mod sts_double;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use auth_awsiam_client_core::respond::{self, Dialed};
+use auth_awsiam_core::challenge::{Challenge, new_nonce};
+use sts_double::*;
+
+/// Set in the child's environment: the child runs only then.
+const CHILD: &str = "AUTH_AWSIAM_CLIENT_TEST_CHILD";
+
+/// The server's STS (where the token is signed for): never called by the client.
+const SERVER_STS: &str = "127.0.0.1:4566";
+
+#[test]
+#[ignore = "run as a child process by the tests of this file"]
+fn child_answers_one_challenge() {
+    if std::env::var(CHILD).is_err() {
+        return;
+    }
+    let challenge = Challenge {
+        nonce: new_nonce().unwrap(),
+        sts_host: SERVER_STS.into(),
+        region: "us-east-1".into(),
+        server_id: None,
+        timeout: Duration::from_secs(10),
+    };
+    let dialed = Dialed {
+        host: "db1.example.com",
+        port: 3306,
+        local_socket: false,
+    };
+    match respond::answer(&challenge.encode(), &dialed, &|k| std::env::var(k).ok()) {
+        Ok(_) => println!("CHILD-OK"),
+        Err(f) => println!("CHILD-FAILED: {}", f.message()),
+    }
+}
+
+fn config_dir(name: &str, profile_extra: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("auth_awsiam_client_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = baseSecret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "[profile app]\nrole_arn = arn:aws:iam::123456789012:role/AppRole\n\
+source_profile = base\nrole_session_name = s1\n{profile_extra}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+fn child(dir: &PathBuf, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "child_answers_one_challenge",
+        "--nocapture",
+    ])
+    .env_clear()
+    .env(CHILD, "1")
+    .env("HOME", dir)
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env("AWS_CONFIG_FILE", dir.join("config"))
+    .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+    .env("AUTH_AWSIAM_PROFILE", "app");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o: Output = cmd.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    out.lines()
+        .find(|l| l.starts_with("CHILD-"))
+        .unwrap_or_else(|| panic!("no answer from the child: {out}"))
+        .to_string()
+}
+
+#[test]
+fn sts_endpoint_option_takes_the_profiles_assume_role() {
+    let sts = Double::start(assume_role_ok());
+    let dir = config_dir("option", "");
+    let r = child(&dir, &[("AUTH_AWSIAM_STS_ENDPOINT", &sts.url())]);
+    assert_eq!(r, "CHILD-OK");
+    assert_eq!(sts.actions(), ["AssumeRole"]);
+}
+
+#[test]
+fn services_section_takes_the_profiles_assume_role() {
+    let sts = Double::start(assume_role_ok());
+    let extra = format!(
+        "services = local\n[services local]\nsts =\n  endpoint_url = {}",
+        sts.url()
+    );
+    let dir = config_dir("services", &extra);
+    assert_eq!(child(&dir, &[]), "CHILD-OK");
+    assert_eq!(sts.actions(), ["AssumeRole"]);
+}
+
+#[test]
+fn unreachable_sts_is_one_sentence_with_the_host() {
+    let dir = config_dir("dns", "endpoint_url = https://nonexistent.invalid");
+    let r = child(&dir, &[]);
+    assert_eq!(
+        r,
+        "CHILD-FAILED: cannot assume role arn:aws:iam::123456789012:role/AppRole of profile \
+'app': the host name nonexistent.invalid does not resolve; check endpoint_url of profile \
+'app' and this machine's DNS"
+    );
+}
