@@ -41,7 +41,21 @@ build_plugin() {
     cmake "$BUILD" >/tmp/auth_awsiam-reconfigure.log 2>&1 ||
       { tail -n 30 /tmp/auth_awsiam-reconfigure.log; return 1; }
   fi
+  # For the same reason, sources: make and cargo rebuild what is older than its sources,
+  # and this checkout's files may be older than objects another checkout compiled here
+  # last (seen: one checkout's C++ shim linked with another's Rust core). When the
+  # plugin's sources are not those of the last build in this build directory, mark them
+  # all as changed.
+  local sources_sum
+  sources_sum=$(cd "$SRC/plugin/auth_awsiam" &&
+    find . -type f \( -name '*.rs' -o -name '*.cc' -o -name '*.h' \) -print0 | sort -z |
+    xargs -0 sha256sum | sha256sum | cut -c1-16)
+  if [ "$(cat "$BUILD/.auth_awsiam-sources" 2>/dev/null)" != "$sources_sum" ]; then
+    find "$SRC/plugin/auth_awsiam" -type f \( -name '*.rs' -o -name '*.cc' -o -name '*.h' \) \
+      -exec touch {} +
+  fi
   cmake --build "$DRIVER" --target plugin
+  mkdir -p "$BUILD" && echo "$sources_sum" >"$BUILD/.auth_awsiam-sources"
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
