@@ -44,6 +44,10 @@ cd "$REPO"
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
 
 echo "[fuzz] building ${#targets[@]} targets" >&2
+# cargo fuzz has no --locked: the fuzz workspace's lock is checked first, so that
+# a lock behind the core's dependencies fails here instead of being rewritten.
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null ||
+  { echo "[fuzz] fuzz/Cargo.lock is out of date: run 'cargo update --manifest-path fuzz/Cargo.toml -w' and commit it" >&2; exit 1; }
 cargo fuzz build --fuzz-dir fuzz -s none -O >/dev/null 2>/tmp/auth_awsiam-fuzz-build.log ||
   { tail -n 30 /tmp/auth_awsiam-fuzz-build.log >&2; exit 1; }
 

@@ -39,6 +39,7 @@ plugin_outputs_id() {
 
 build_plugin() {
   say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT)"
+  sources_from_this_checkout
   cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
         -DAUTH_AWSIAM_PLACEMENT="$PLACEMENT" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
@@ -71,6 +72,22 @@ build_plugin() {
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam_client.so" "$PLUGIN_DIR/auth_awsiam_client.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
+}
+
+# The sandbox's build directories are shared by every checkout that runs in it
+# (worktrees, clones), and make and cargo choose what to rebuild by mtime: sources
+# from a checkout older than the last build's objects would be passed over, and
+# the plugin would link a mix of two checkouts. So when the Rust and C++ sources
+# differ in content from those of the last build here, they are all touched first.
+sources_from_this_checkout() {
+  local stamp=/usr/src/mysql/last-build-sources.sha256 dirs sum
+  dirs=(plugin/auth_awsiam tools/sts_double tools/loadgen)
+  sum=$(cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -print0 | sort -z |
+        xargs -0 sha256sum | sha256sum | cut -c1-64)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    (cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -exec touch {} +)
+    echo "$sum" >"$stamp"
+  fi
 }
 
 localstack_start() {
