@@ -29,14 +29,6 @@ say() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; 
 # Puts the plugin and the suite into the tree, configures it with
 # -DWITH_AUTH_AWSIAM=ON, builds the plugin target only, and installs the .so
 # where Debian's mysqld looks for plugins.
-# The modification times of the plugin build's outputs: they change whenever a checkout
-# builds something different here.
-plugin_outputs_id() {
-  stat -c %Y.%s "$BUILD/plugin_output_directory/auth_awsiam.so" \
-    "$BUILD/plugin_output_directory/auth_awsiam_client.so" \
-    "$BUILD/runtime_output_directory/auth_awsiam_token" 2>/dev/null | paste -sd, || true
-}
-
 build_plugin() {
   say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT)"
   sources_from_this_checkout
@@ -50,21 +42,7 @@ build_plugin() {
     cmake "$BUILD" >/tmp/auth_awsiam-reconfigure.log 2>&1 ||
       { tail -n 30 /tmp/auth_awsiam-reconfigure.log; return 1; }
   fi
-  # For the same reason, sources: make and cargo rebuild what is older than its sources,
-  # and this checkout's files may be older than objects another checkout compiled here
-  # last (seen: one checkout's C++ shim linked with another's Rust core). Unless the last
-  # build here was of these very sources (their sum) and nothing was built since (the
-  # outputs' times), mark the plugin's sources as changed.
-  local sources_sum stamp=$BUILD/.auth_awsiam-sources
-  sources_sum=$(cd "$SRC/plugin/auth_awsiam" &&
-    find . -type f \( -name '*.rs' -o -name '*.cc' -o -name '*.h' \) -print0 | sort -z |
-    xargs -0 sha256sum | sha256sum | cut -c1-16)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$sources_sum $(plugin_outputs_id)" ]; then
-    find "$SRC/plugin/auth_awsiam" -type f \( -name '*.rs' -o -name '*.cc' -o -name '*.h' \) \
-      -exec touch {} +
-  fi
   cmake --build "$DRIVER" --target plugin
-  echo "$sources_sum $(plugin_outputs_id)" >"$stamp"
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
