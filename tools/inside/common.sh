@@ -43,6 +43,7 @@ build_plugin() {
       { tail -n 30 /tmp/auth_awsiam-reconfigure.log; return 1; }
   fi
   cmake --build "$DRIVER" --target plugin
+  echo "$SOURCES_SUM $(plugin_outputs_id)" >"$SOURCES_STAMP"
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
@@ -57,15 +58,25 @@ build_plugin() {
 # from a checkout older than the last build's objects would be passed over, and
 # the plugin would link a mix of two checkouts. So when the Rust and C++ sources
 # differ in content from those of the last build here, they are all touched first.
+# The stamp also holds the plugin outputs' times and sizes, written after the build:
+# a later build by a checkout that does not write the stamp (a branch that has not
+# merged this yet) changes them, and the next build here is not fooled (seen).
+SOURCES_STAMP=/usr/src/mysql/last-build-sources.sha256
 sources_from_this_checkout() {
-  local stamp=/usr/src/mysql/last-build-sources.sha256 dirs sum
+  local dirs
   dirs=(plugin/auth_awsiam tools/sts_double tools/loadgen)
-  sum=$(cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -print0 | sort -z |
+  SOURCES_SUM=$(cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -print0 | sort -z |
         xargs -0 sha256sum | sha256sum | cut -c1-64)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+  if [ "$(cat "$SOURCES_STAMP" 2>/dev/null)" != "$SOURCES_SUM $(plugin_outputs_id)" ]; then
     (cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -exec touch {} +)
-    echo "$sum" >"$stamp"
   fi
+}
+
+# The modification times and sizes of the plugin build's outputs.
+plugin_outputs_id() {
+  stat -c %Y.%s "$BUILD/plugin_output_directory/auth_awsiam.so" \
+    "$BUILD/plugin_output_directory/auth_awsiam_client.so" \
+    "$BUILD/runtime_output_directory/auth_awsiam_token" 2>/dev/null | paste -sd, || true
 }
 
 localstack_start() {
