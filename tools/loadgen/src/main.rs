@@ -5,6 +5,10 @@
 //!   auth_awsiam_loadgen suite --socket S --tcp 127.0.0.1:3311 --ca CA --server-pid PID \
 //!       --sts 0=127.0.0.1:PORT --sts 20=... --sts 50=...
 
+mod cached;
+mod challenge;
+mod ffi;
+mod fresh;
 mod load;
 mod procfs;
 mod scenario;

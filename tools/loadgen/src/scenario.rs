@@ -41,6 +41,7 @@ impl Admin {
     pub fn counters(&mut self) -> Result<Counters, String> {
         Ok(Counters {
             sts_requests: self.status("Auth_awsiam_sts_requests")?,
+            sts_connections: self.status("Auth_awsiam_sts_connections")?,
             sts_time_us: self.status("Auth_awsiam_sts_time_us")?,
             cache_hits: self.status("Auth_awsiam_cache_hits")?,
         })
@@ -51,6 +52,8 @@ impl Admin {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     pub sts_requests: u64,
+    /// Connections to STS opened (the rest of the requests reused a pooled one).
+    pub sts_connections: u64,
     pub sts_time_us: u64,
     pub cache_hits: u64,
 }
@@ -59,6 +62,7 @@ impl Counters {
     fn minus(self, earlier: Counters) -> Counters {
         Counters {
             sts_requests: self.sts_requests.saturating_sub(earlier.sts_requests),
+            sts_connections: self.sts_connections.saturating_sub(earlier.sts_connections),
             sts_time_us: self.sts_time_us.saturating_sub(earlier.sts_time_us),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
         }
@@ -88,6 +92,12 @@ impl Measured {
     pub fn sts_mean_ms(&self) -> Option<f64> {
         let c = self.counters;
         (c.sts_requests > 0).then(|| c.sts_time_us as f64 / c.sts_requests as f64 / 1000.0)
+    }
+
+    /// Share of STS requests that opened a new connection (0: all on kept connections).
+    pub fn new_connection_share(&self) -> Option<f64> {
+        let c = self.counters;
+        (c.sts_requests > 0).then(|| c.sts_connections as f64 / c.sts_requests as f64)
     }
 
     /// Why this run does not count, if it does not: errors, no login at all, or logins
@@ -223,6 +233,7 @@ mod tests {
     fn median_and_sts_mean() {
         let c = Counters {
             sts_requests: 4,
+            sts_connections: 1,
             sts_time_us: 80_000,
             cache_hits: 0,
         };
@@ -233,5 +244,8 @@ mod tests {
         ];
         assert_eq!(median(runs).outcome.logins, 200);
         assert_eq!(measured(1, 0, 1, c).sts_mean_ms(), Some(20.0));
+        assert_eq!(measured(1, 0, 1, c).new_connection_share(), Some(0.25));
+        let none = Counters::default();
+        assert_eq!(measured(1, 0, 1, none).new_connection_share(), None);
     }
 }

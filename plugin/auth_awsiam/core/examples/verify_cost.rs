@@ -84,7 +84,12 @@ fn main() {
         allowed_accounts: vec![ACCOUNT.into()],
         ..Config::default()
     };
-    let host = cfg.endpoint.as_ref().expect("an endpoint").authority.clone();
+    let host = cfg
+        .endpoint
+        .as_ref()
+        .expect("an endpoint")
+        .authority
+        .clone();
     let tokens: Vec<Vec<u8>> = match mode.as_str() {
         "hit" => vec![token(&host, 0)],
         "fresh" => (0..n + 1).map(|i| token(&host, i)).collect(),
