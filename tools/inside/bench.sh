@@ -45,9 +45,10 @@ export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
 cpus=$(nproc)
-client_cpus=; server_cpus=
+client_cpus=; server_cpus=; server_ncpus=$cpus
 if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
   half=$((cpus / 2))
+  server_ncpus=$((cpus - half))
   client_cpus=0; [ "$half" -gt 1 ] && client_cpus=0-$((half - 1))
   server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
 fi
@@ -89,5 +90,5 @@ fi
 say "Benchmark (figures vary with the machine; compare the ratios)"
 on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
   --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
-  --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" \
+  --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
   "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" "$@"

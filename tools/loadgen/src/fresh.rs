@@ -1,7 +1,9 @@
 //! Every login verified by STS (cache off), at each double's latency, over plain HTTP and
 //! over HTTPS (the only way to AWS), with 16 and 64 clients: the rate against the baseline
-//! and against the latency bound (clients ÷ latency), and the share of STS requests that
-//! had to open a new connection (the pool keeps them warm).
+//! and against the latency bound (clients ÷ latency), the CPU bound (what mysqld's CPUs
+//! allow at the CPU each of these logins cost it: where it is lower, the latency bound
+//! cannot be reached), and the share of STS requests that had to open a new connection
+//! (the pool keeps them warm).
 
 use std::collections::BTreeMap;
 
@@ -29,6 +31,7 @@ impl Suite {
                 "vs sha2",
                 "bound /s",
                 "efficiency",
+                "cpu bound /s",
                 "STS mean ms",
                 "new conn",
                 "mysqld us",
@@ -63,6 +66,8 @@ impl Suite {
                     let base = baselines.get(&("socket", c)).map(|b| b.outcome.rate());
                     let bound = (ms > 0).then(|| c as f64 * 1000.0 / f64::from(ms));
                     let efficiency = ratio(Some(o.rate()), bound);
+                    let cpus = self.server_cpus as f64;
+                    let cpu_bound = o.server_us_per_login().map(|us| cpus * 1e6 / us);
                     table.row(vec![
                         format!("{scheme} {ms} ms"),
                         c.to_string(),
@@ -70,6 +75,7 @@ impl Suite {
                         fig(ratio(Some(o.rate()), base), 2),
                         fig(bound, 0),
                         fig(efficiency, 2),
+                        fig(cpu_bound, 0),
                         fig(m.sts_mean_ms(), 2),
                         fig(m.new_connection_share(), 3),
                         fig(o.server_us_per_login(), 0),
@@ -89,6 +95,7 @@ impl Suite {
                     if bound.is_some() {
                         l.add(format!("fresh_efficiency_{tag}{ms}ms_c{c}"), efficiency, 2);
                     }
+                    l.add(format!("fresh_cpu_bound_{tag}{ms}ms_c{c}"), cpu_bound, 0);
                     l.add(
                         format!("sts_new_connection_share_{scheme}_{ms}ms_c{c}"),
                         m.new_connection_share(),

@@ -161,7 +161,12 @@ fn run(args: &RunArgs) -> Result<bool, String> {
         server_pid: args.server_pid,
         helper_pids: Vec::new(),
     };
-    let o = load::run(&Target::new(&transport, &args.user), &passwords, &plan);
+    let o = load::run(
+        &Target::new(&transport, &args.user),
+        &passwords,
+        &plan,
+        &mut || {},
+    );
     println!("{}", table::run_line(transport.label(), args.threads, &o));
     if let Some(e) = &o.first_error {
         eprintln!("first error: {e}");

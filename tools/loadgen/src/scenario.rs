@@ -155,9 +155,12 @@ impl Bench {
             server_pid: Some(self.server_pid),
             helper_pids: self.helper_pids.clone(),
         };
-        let before = self.admin.counters()?;
-        let outcome = load::run(target, passwords, &plan);
-        let counters = self.admin.counters()?.minus(before);
+        // Read when the window opens: the warm-up logins (which open the pool's
+        // connections) are not counted.
+        let mut before = Err("the window never opened".to_string());
+        let admin = &mut self.admin;
+        let outcome = load::run(target, passwords, &plan, &mut || before = admin.counters());
+        let counters = self.admin.counters()?.minus(before?);
         Ok(Measured { outcome, counters })
     }
 }

@@ -93,6 +93,9 @@ pub struct SuiteArgs {
     /// MySQL's client library, which makes every measured login.
     #[arg(long, default_value = "libmysqlclient.so.24")]
     libmysqlclient: String,
+    /// CPUs mysqld may run on (its pinning), for the CPU bound of the fresh logins.
+    #[arg(long, default_value_t = 1)]
+    server_cpus: usize,
     /// Where libmysqlclient finds auth_awsiam_client.so (else its default).
     #[arg(long)]
     plugin_dir: Option<String>,
@@ -136,6 +139,7 @@ pub(crate) struct Suite {
     pub(crate) bench: Bench,
     pub(crate) lib: &'static LibMysql,
     pub(crate) plugin_dir: Option<String>,
+    pub(crate) server_cpus: usize,
     pub(crate) sizes: Sizes,
     pub(crate) role: String,
     pub(crate) socket: Transport,
@@ -285,6 +289,7 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         },
         lib,
         plugin_dir: args.plugin_dir.clone(),
+        server_cpus: args.server_cpus.max(1),
         sizes,
         role,
         tls: Transport::TcpTls {
