@@ -3,7 +3,7 @@
 //! and against the latency bound (clients ÷ latency), the CPU bound (what mysqld's CPUs
 //! allow at the CPU each of these logins cost it: where it is lower, the latency bound
 //! cannot be reached), and the share of STS requests that had to open a new connection
-//! (the pool keeps them warm).
+//! (the pool keeps them warm), and of logins for which mysqld had to create a thread.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +34,7 @@ impl Suite {
                 "cpu bound /s",
                 "STS mean ms",
                 "new conn",
+                "new thread",
                 "mysqld us",
                 "mysqld cores",
                 "client cores",
@@ -78,6 +79,7 @@ impl Suite {
                         fig(cpu_bound, 0),
                         fig(m.sts_mean_ms(), 2),
                         fig(m.new_connection_share(), 3),
+                        fig(m.new_thread_share(), 3),
                         fig(o.server_us_per_login(), 0),
                         fig(o.server_cores(), 2),
                         fig(o.client_cores(), 2),

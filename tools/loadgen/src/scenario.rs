@@ -44,6 +44,7 @@ impl Admin {
             sts_connections: self.status("Auth_awsiam_sts_connections")?,
             sts_time_us: self.status("Auth_awsiam_sts_time_us")?,
             cache_hits: self.status("Auth_awsiam_cache_hits")?,
+            threads_created: self.status("Threads_created")?,
         })
     }
 }
@@ -56,6 +57,8 @@ pub struct Counters {
     pub sts_connections: u64,
     pub sts_time_us: u64,
     pub cache_hits: u64,
+    /// mysqld's connection threads created (a login its thread cache could not serve).
+    pub threads_created: u64,
 }
 
 impl Counters {
@@ -65,6 +68,7 @@ impl Counters {
             sts_connections: self.sts_connections.saturating_sub(earlier.sts_connections),
             sts_time_us: self.sts_time_us.saturating_sub(earlier.sts_time_us),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
+            threads_created: self.threads_created.saturating_sub(earlier.threads_created),
         }
     }
 }
@@ -92,6 +96,12 @@ impl Measured {
     pub fn sts_mean_ms(&self) -> Option<f64> {
         let c = self.counters;
         (c.sts_requests > 0).then(|| c.sts_time_us as f64 / c.sts_requests as f64 / 1000.0)
+    }
+
+    /// Share of logins for which mysqld created a thread (its thread cache was empty).
+    pub fn new_thread_share(&self) -> Option<f64> {
+        let logins = self.outcome.logins;
+        (logins > 0).then(|| self.counters.threads_created as f64 / logins as f64)
     }
 
     /// Share of STS requests that opened a new connection (0: all on kept connections).
@@ -239,6 +249,7 @@ mod tests {
             sts_connections: 1,
             sts_time_us: 80_000,
             cache_hits: 0,
+            threads_created: 1,
         };
         let runs = vec![
             measured(300, 0, 1000, c),
@@ -248,6 +259,7 @@ mod tests {
         assert_eq!(median(runs).outcome.logins, 200);
         assert_eq!(measured(1, 0, 1, c).sts_mean_ms(), Some(20.0));
         assert_eq!(measured(1, 0, 1, c).new_connection_share(), Some(0.25));
+        assert_eq!(measured(4, 0, 1, c).new_thread_share(), Some(0.25));
         let none = Counters::default();
         assert_eq!(measured(1, 0, 1, none).new_connection_share(), None);
     }
