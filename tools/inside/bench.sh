@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The sandbox side of tools/bench.sh: one mysqld with the plugin, three STS doubles
-# (tools/sts_double, answering after 0, 20 and 50 ms), and the benchmark of
-# tools/loadgen (`auth_awsiam_loadgen suite`), which prints the tables and the
-# `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
+# (tools/sts_double, answering after 0, 20 and 50 ms, each over HTTP and over HTTPS with a
+# certificate from a test CA added to the system trust store for the run), and the
+# benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
+# libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
 #
 # The client and the server share this machine's cores. So that the figures are the
@@ -13,6 +14,9 @@ source "$(dirname "$0")/common.sh"
 
 STATE=/tmp/auth_awsiam-bench
 PORT=3311
+CERTS=$STATE/certs
+TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
+LIBMYSQLCLIENT=/usr/lib/x86_64-linux-gnu/libmysqlclient.so.24
 LATENCIES=(0 20 50)
 # The doubles answer this ARN; the account is the one they give a non-numeric access key
 # (the load generator signs with one), and the role is the benchmark's MySQL user.
@@ -26,6 +30,7 @@ BIN=/usr/src/mysql/cargo-target/$profile
 
 cleanup() {
   server_stop "$STATE"
+  bash "$TEST_CA" untrust || true
   for ms in "${LATENCIES[@]}"; do
     if [ -f "$STATE/sts$ms/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$STATE/sts$ms"; fi
   done
@@ -40,26 +45,38 @@ export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
 cpus=$(nproc)
-client_cpus=; server_cpus=
+client_cpus=; server_cpus=; server_ncpus=$cpus
 if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
   half=$((cpus / 2))
+  server_ncpus=$((cpus - half))
   client_cpus=0; [ "$half" -gt 1 ] && client_cpus=0-$((half - 1))
   server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
 fi
 on_client() { if [ -n "$client_cpus" ]; then taskset -c "$client_cpus" "$@"; else "$@"; fi; }
 
-say "Starting the STS doubles (latency ${LATENCIES[*]} ms)"
+say "Starting the STS doubles (latency ${LATENCIES[*]} ms; HTTP and HTTPS)"
 rm -rf "$STATE"; mkdir -p "$STATE"
+# The plugin checks STS's certificate against the system trust store, read at its first
+# HTTPS connection: the test CA goes in before mysqld starts, and out at the end.
+bash "$TEST_CA" make "$CERTS"
+bash "$TEST_CA" trust "$CERTS"
 sts_args=(); helper_args=()
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
-    --latency-ms "$ms" --arn "$ARN_TEMPLATE"
+    --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
   authority=$(sed -n 's|^--let $sts_double_ok = http://||p' "$STATE/sts$ms/ports.inc")
-  sts_args+=(--sts "$ms=$authority")
+  https=$(sed -n 's|^--let $sts_double_https_tls = https://||p' "$STATE/sts$ms/ports.inc")
+  sts_args+=(--sts "$ms=$authority" --sts-https "$ms=$https")
   helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
 done
 
 STS_ENDPOINT=http://${sts_args[1]#*=}
+# The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
+# the plugin directory) signs with these: a key the doubles answer as account
+# 000000000000, nothing read from files or instance metadata.
+client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
+  AWS_SECRET_ACCESS_KEY=bench-placeholder-secret-not-a-key AWS_CONFIG_FILE=/dev/null
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true)
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then
@@ -71,6 +88,7 @@ else
 fi
 
 say "Benchmark (figures vary with the machine; compare the ratios)"
-on_client "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
+on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
   --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
+  --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
   "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" "$@"

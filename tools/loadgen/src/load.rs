@@ -121,9 +121,19 @@ impl Tally {
     }
 }
 
-/// Runs `plan` against `target`, each login taking the next of `passwords`.
-pub fn run(target: &Target, passwords: &Passwords, plan: &Plan) -> Outcome {
+/// Runs `plan` against `target`, each login taking the next of `passwords`. `at_window`
+/// runs when the measured window opens, after every thread's warm-up logins (so that what
+/// it reads, such as the server's counters, leaves the warm-up out).
+pub fn run(
+    target: &Target,
+    passwords: &Passwords,
+    plan: &Plan,
+    at_window: &mut dyn FnMut(),
+) -> Outcome {
     let threads = plan.threads.max(1);
+    // Every thread's warm-up ends at `warmed`; the window's counters are read before any
+    // thread passes `start_line`.
+    let warmed = Barrier::new(threads + 1);
     let start_line = Barrier::new(threads + 1);
     let stop = AtomicBool::new(false);
     let issued = AtomicU64::new(0);
@@ -136,6 +146,7 @@ pub fn run(target: &Target, passwords: &Passwords, plan: &Plan) -> Outcome {
                 for _ in 0..plan.warmup {
                     warm.record(target.login(passwords.next()));
                 }
+                warmed.wait();
                 start_line.wait();
                 loop {
                     let more = match plan.stop {
@@ -149,11 +160,11 @@ pub fn run(target: &Target, passwords: &Passwords, plan: &Plan) -> Outcome {
                 }
             });
         }
+        warmed.wait();
+        at_window();
+        let before = Snapshot::take(plan.server_pid, &plan.helper_pids);
         start_line.wait();
-        window = Some((
-            Snapshot::take(plan.server_pid, &plan.helper_pids),
-            Instant::now(),
-        ));
+        window = Some((before, Instant::now()));
         if let Stop::After(d) = plan.stop {
             std::thread::sleep(d);
             stop.store(true, Ordering::Relaxed);

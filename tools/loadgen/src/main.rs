@@ -1,10 +1,15 @@
 //! `auth_awsiam_loadgen`: a native login load generator for MySQL, and the benchmark of
 //! auth_awsiam against caching_sha2_password built on it (tools/bench.sh runs `suite`).
 //!
-//!   auth_awsiam_loadgen run --socket S --user U --password P --threads 16 --seconds 3
+//!   auth_awsiam_loadgen run --socket S --user U --password P --threads 16 --seconds 3 \
+//!       [--libmysqlclient libmysqlclient.so.24 [--first-packet] [--plugin-dir DIR]]
 //!   auth_awsiam_loadgen suite --socket S --tcp 127.0.0.1:3311 --ca CA --server-pid PID \
 //!       --sts 0=127.0.0.1:PORT --sts 20=... --sts 50=...
 
+mod cached;
+mod challenge;
+mod ffi;
+mod fresh;
 mod load;
 mod procfs;
 mod scenario;
@@ -20,8 +25,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::ffi::LibMysql;
 use crate::load::{Plan, Stop};
-use crate::target::{Target, Transport};
+use crate::target::{FirstAnswer, Target, Transport};
 use crate::tokens::{Passwords, SignFor};
 
 #[derive(Parser)]
@@ -87,6 +93,17 @@ struct RunArgs {
     /// mysqld's PID: its CPU and memory over the window are reported.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Log in through this libmysqlclient (else through the Rust client, which answers
+    /// first for caching_sha2_password: an auth switch for auth_awsiam).
+    #[arg(long)]
+    libmysqlclient: Option<String>,
+    /// With --libmysqlclient: send the password in the first packet, for
+    /// mysql_clear_password (as `mysql --default-auth=mysql_clear_password`).
+    #[arg(long, requires = "libmysqlclient")]
+    first_packet: bool,
+    /// With --libmysqlclient: where it finds client plugins (auth_awsiam_client).
+    #[arg(long, requires = "libmysqlclient")]
+    plugin_dir: Option<String>,
 }
 
 impl Connect {
@@ -157,7 +174,25 @@ fn run(args: &RunArgs) -> Result<bool, String> {
         server_pid: args.server_pid,
         helper_pids: Vec::new(),
     };
-    let o = load::run(&Target::new(&transport, &args.user), &passwords, &plan);
+    let target = match &args.libmysqlclient {
+        None => Target::new(&transport, &args.user),
+        Some(path) => {
+            let first = if args.first_packet {
+                FirstAnswer::Cleartext
+            } else {
+                FirstAnswer::ServerDefault
+            };
+            let lib = LibMysql::load(path)?;
+            Target::lib(
+                lib,
+                &transport,
+                &args.user,
+                first,
+                args.plugin_dir.as_deref(),
+            )
+        }
+    };
+    let o = load::run(&target, &passwords, &plan, &mut || {});
     println!("{}", table::run_line(transport.label(), args.threads, &o));
     if let Some(e) = &o.first_error {
         eprintln!("first error: {e}");

@@ -41,8 +41,10 @@ impl Admin {
     pub fn counters(&mut self) -> Result<Counters, String> {
         Ok(Counters {
             sts_requests: self.status("Auth_awsiam_sts_requests")?,
+            sts_connections: self.status("Auth_awsiam_sts_connections")?,
             sts_time_us: self.status("Auth_awsiam_sts_time_us")?,
             cache_hits: self.status("Auth_awsiam_cache_hits")?,
+            threads_created: self.status("Threads_created")?,
         })
     }
 }
@@ -51,16 +53,22 @@ impl Admin {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     pub sts_requests: u64,
+    /// Connections to STS opened (the rest of the requests reused a pooled one).
+    pub sts_connections: u64,
     pub sts_time_us: u64,
     pub cache_hits: u64,
+    /// mysqld's connection threads created (a login its thread cache could not serve).
+    pub threads_created: u64,
 }
 
 impl Counters {
     fn minus(self, earlier: Counters) -> Counters {
         Counters {
             sts_requests: self.sts_requests.saturating_sub(earlier.sts_requests),
+            sts_connections: self.sts_connections.saturating_sub(earlier.sts_connections),
             sts_time_us: self.sts_time_us.saturating_sub(earlier.sts_time_us),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
+            threads_created: self.threads_created.saturating_sub(earlier.threads_created),
         }
     }
 }
@@ -88,6 +96,18 @@ impl Measured {
     pub fn sts_mean_ms(&self) -> Option<f64> {
         let c = self.counters;
         (c.sts_requests > 0).then(|| c.sts_time_us as f64 / c.sts_requests as f64 / 1000.0)
+    }
+
+    /// Share of logins for which mysqld created a thread (its thread cache was empty).
+    pub fn new_thread_share(&self) -> Option<f64> {
+        let logins = self.outcome.logins;
+        (logins > 0).then(|| self.counters.threads_created as f64 / logins as f64)
+    }
+
+    /// Share of STS requests that opened a new connection (0: all on kept connections).
+    pub fn new_connection_share(&self) -> Option<f64> {
+        let c = self.counters;
+        (c.sts_requests > 0).then(|| c.sts_connections as f64 / c.sts_requests as f64)
     }
 
     /// Why this run does not count, if it does not: errors, no login at all, or logins
@@ -145,9 +165,12 @@ impl Bench {
             server_pid: Some(self.server_pid),
             helper_pids: self.helper_pids.clone(),
         };
-        let before = self.admin.counters()?;
-        let outcome = load::run(target, passwords, &plan);
-        let counters = self.admin.counters()?.minus(before);
+        // Read when the window opens: the warm-up logins (which open the pool's
+        // connections) are not counted.
+        let mut before = Err("the window never opened".to_string());
+        let admin = &mut self.admin;
+        let outcome = load::run(target, passwords, &plan, &mut || before = admin.counters());
+        let counters = self.admin.counters()?.minus(before?);
         Ok(Measured { outcome, counters })
     }
 }
@@ -223,8 +246,10 @@ mod tests {
     fn median_and_sts_mean() {
         let c = Counters {
             sts_requests: 4,
+            sts_connections: 1,
             sts_time_us: 80_000,
             cache_hits: 0,
+            threads_created: 1,
         };
         let runs = vec![
             measured(300, 0, 1000, c),
@@ -233,5 +258,9 @@ mod tests {
         ];
         assert_eq!(median(runs).outcome.logins, 200);
         assert_eq!(measured(1, 0, 1, c).sts_mean_ms(), Some(20.0));
+        assert_eq!(measured(1, 0, 1, c).new_connection_share(), Some(0.25));
+        assert_eq!(measured(4, 0, 1, c).new_thread_share(), Some(0.25));
+        let none = Counters::default();
+        assert_eq!(measured(1, 0, 1, none).new_connection_share(), None);
     }
 }

@@ -1,5 +1,6 @@
 //! The soaks: 100,000 logins each of caching_sha2_password, fresh tokens with the default
-//! cache settings, and a cached token, in two halves, over the socket with 16 clients.
+//! cache settings, and a cached token, in two halves, over the socket with 16 clients,
+//! through libmysqlclient (the token in the first packet).
 //! They give mysqld's CPU per login (the plugin's share is the difference to the baseline)
 //! and its memory before, halfway and after.
 
@@ -7,7 +8,7 @@ use crate::load::Stop;
 use crate::scenario::{Measured, Path, WARMUP};
 use crate::suite::{CACHED_TTL, SHA2_PASSWORD, SHA2_USER, SOAK_CLIENTS, Suite, available_threads};
 use crate::table::{Table, fig};
-use crate::target::Target;
+use crate::target::{FirstAnswer, Target};
 use crate::tokens::{self, Passwords};
 
 const KIB_PER_MIB: f64 = 1024.0;
@@ -31,11 +32,12 @@ impl Suite {
     /// per login and its memory before, halfway and after.
     pub(crate) fn soak_section(&mut self) -> Result<(), String> {
         let sts0 = self.sts[0].clone();
-        let sign_for = self.use_double(&sts0)?;
+        let sign_for = self.use_double(&sts0, false)?;
         let n = self.sizes.soak;
         let sha2 = Passwords::one(SHA2_PASSWORD);
-        let base_t = Target::new(&self.socket, SHA2_USER);
-        let iam_t = Target::new(&self.socket, &self.role);
+        let socket = self.socket.clone();
+        let base_t = self.target(&socket, SHA2_USER, FirstAnswer::ServerDefault);
+        let iam_t = self.target(&socket, &self.role, FirstAnswer::Cleartext);
         let base = self.soak("soak caching_sha2_password", &base_t, &sha2, Path::Other)?;
         self.sql("SET GLOBAL auth_awsiam_cache_ttl = DEFAULT")?;
         self.sql("SET GLOBAL auth_awsiam_cache_size = DEFAULT")?;

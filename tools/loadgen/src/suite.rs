@@ -1,49 +1,75 @@
 //! The benchmark: every scenario of issue 10 against one server, with ratios to the
 //! caching_sha2_password baseline measured in the same run, then the `bench:` lines.
 //!
-//! Sections, in order: cached token against the baseline (socket and TCP+TLS, 1 to 64
-//! clients); every login verified by STS (cache off) at each double's latency; soaks of
-//! 100,000 logins (baseline, fresh tokens with default settings, cached token) that give
-//! mysqld's CPU per login and its memory growth.
+//! Sections, in order (each in its own module): cached token against the baseline (socket
+//! and TCP+TLS, 1 to 64 clients, `cached`); every login verified by STS (cache off) at each
+//! double's latency, over HTTP and HTTPS (`fresh`); auth_awsiam_challenge logins
+//! (`challenge`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
+//! cached token) that give mysqld's CPU per login and its memory growth (`soak`). Every
+//! login of a figure goes through libmysqlclient, MySQL's own client library.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
+use crate::challenge::CHALLENGE_USER;
+use crate::ffi::LibMysql;
 use crate::load::Stop;
 use crate::scenario::{Bench, Measured, Path, Sizes, median};
-use crate::table::{BenchLines, Table, fig, ratio};
-use crate::target::{Target, Transport};
+use crate::table::BenchLines;
+use crate::target::{FirstAnswer, Target, Transport};
 use crate::tokens::{self, Passwords, SignFor};
 
-const CONCURRENCY: [usize; 4] = [1, 4, 16, 64];
-const FRESH_CONCURRENCY: [usize; 2] = [16, 64];
 /// Clients of the soaks, and of the cells the CPU figures are taken from.
 pub(crate) const SOAK_CLIENTS: usize = 16;
 pub(crate) const SHA2_USER: &str = "bench_sha2";
 pub(crate) const SHA2_PASSWORD: &str = "bench-password";
 const REGION: &str = "us-east-1";
+/// mysqld's thread cache for the benchmark: above the largest concurrency, 64.
+const THREAD_CACHE: usize = 128;
 /// Long enough for a cached token to stay cached through its section.
 pub(crate) const CACHED_TTL: u32 = 900;
 
-/// An STS double and the latency it answers with.
+/// An STS double, the latency it answers with, and its HTTPS listener if it has one.
 #[derive(Clone, Debug)]
 pub struct Double {
     pub latency_ms: u32,
     pub authority: String,
+    pub https: Option<String>,
 }
 
-fn parse_double(s: &str) -> Result<Double, String> {
+/// LATENCY_MS=HOST:PORT.
+fn parse_double(s: &str) -> Result<(u32, String), String> {
     let (ms, authority) = s
         .split_once('=')
         .ok_or_else(|| format!("--sts wants LATENCY_MS=HOST:PORT, got '{s}'"))?;
     let latency_ms = ms.parse().map_err(|_| format!("bad latency in '{s}'"))?;
-    Ok(Double {
-        latency_ms,
-        authority: authority.to_string(),
-    })
+    Ok((latency_ms, authority.to_string()))
+}
+
+/// The doubles by latency, each HTTPS listener with the plain one of its latency.
+fn doubles(http: &[(u32, String)], https: &[(u32, String)]) -> Result<Vec<Double>, String> {
+    let mut all: Vec<Double> = http
+        .iter()
+        .map(|(ms, a)| Double {
+            latency_ms: *ms,
+            authority: a.clone(),
+            https: None,
+        })
+        .collect();
+    for (ms, a) in https {
+        let d = all
+            .iter_mut()
+            .find(|d| d.latency_ms == *ms)
+            .ok_or_else(|| format!("--sts-https {ms}=...: no --sts {ms}=... to go with it"))?;
+        d.https = Some(a.clone());
+    }
+    all.sort_by_key(|d| d.latency_ms);
+    if all.first().map(|d| d.latency_ms) != Some(0) {
+        return Err("an STS double with latency 0 is needed (--sts 0=HOST:PORT)".into());
+    }
+    Ok(all)
 }
 
 #[derive(Args)]
@@ -61,7 +87,20 @@ pub struct SuiteArgs {
     server_pid: u32,
     /// LATENCY_MS=HOST:PORT of an STS double; one with latency 0 is required.
     #[arg(long = "sts", value_parser = parse_double, required = true)]
-    sts: Vec<Double>,
+    sts: Vec<(u32, String)>,
+    /// LATENCY_MS=HOST:PORT of the HTTPS listener of a double (its certificate's CA in
+    /// the system trust store, which the plugin reads).
+    #[arg(long = "sts-https", value_parser = parse_double)]
+    sts_https: Vec<(u32, String)>,
+    /// MySQL's client library, which makes every measured login.
+    #[arg(long, default_value = "libmysqlclient.so.24")]
+    libmysqlclient: String,
+    /// CPUs mysqld may run on (its pinning), for the CPU bound of the fresh logins.
+    #[arg(long, default_value_t = 1)]
+    server_cpus: usize,
+    /// Where libmysqlclient finds auth_awsiam_client.so (else its default).
+    #[arg(long)]
+    plugin_dir: Option<String>,
     /// PIDs of the doubles, whose CPU is counted on the client side.
     #[arg(long = "helper-pid")]
     helper_pids: Vec<u32>,
@@ -100,6 +139,9 @@ fn role_and_account(arn: &str) -> Result<(String, String), String> {
 
 pub(crate) struct Suite {
     pub(crate) bench: Bench,
+    pub(crate) lib: &'static LibMysql,
+    pub(crate) plugin_dir: Option<String>,
+    pub(crate) server_cpus: usize,
     pub(crate) sizes: Sizes,
     pub(crate) role: String,
     pub(crate) socket: Transport,
@@ -114,15 +156,26 @@ impl Suite {
         self.bench.admin.exec(statement)
     }
 
-    pub(crate) fn use_double(&mut self, d: &Double) -> Result<SignFor, String> {
+    /// Points the server at a double, over HTTPS or plain HTTP; tokens for it are signed
+    /// for that authority.
+    pub(crate) fn use_double(&mut self, d: &Double, https: bool) -> Result<SignFor, String> {
+        let (scheme, authority) = match (&d.https, https) {
+            (Some(a), true) => ("https", a),
+            (None, true) => return Err(format!("the {} ms double has no HTTPS", d.latency_ms)),
+            (_, false) => ("http", &d.authority),
+        };
         self.sql(&format!(
-            "SET GLOBAL auth_awsiam_sts_endpoint = 'http://{}'",
-            d.authority
+            "SET GLOBAL auth_awsiam_sts_endpoint = '{scheme}://{authority}'"
         ))?;
         Ok(SignFor {
-            host: d.authority.clone(),
+            host: authority.clone(),
             region: REGION.into(),
         })
+    }
+
+    /// A login through libmysqlclient.
+    pub(crate) fn target(&self, transport: &Transport, user: &str, first: FirstAnswer) -> Target {
+        Target::lib(self.lib, transport, user, first, self.plugin_dir.as_deref())
     }
 
     /// One measured run; a run that failed its checks is noted and still shown.
@@ -143,7 +196,7 @@ impl Suite {
         Ok(m)
     }
 
-    fn rounds(
+    pub(crate) fn rounds(
         &mut self,
         what: &str,
         target: &Target,
@@ -165,181 +218,6 @@ impl Suite {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(median(runs))
     }
-
-    /// caching_sha2_password and a cached auth_awsiam token, round by round in turns so
-    /// that a change of the machine's load hits both alike. Returns the baselines.
-    fn cached_section(&mut self) -> Result<BTreeMap<(&'static str, usize), Measured>, String> {
-        let sts0 = self.sts[0].clone();
-        let sign_for = self.use_double(&sts0)?;
-        self.sql(&format!("SET GLOBAL auth_awsiam_cache_ttl = {CACHED_TTL}"))?;
-        let token = Passwords::one(tokens::sign_one(&sign_for, u64::MAX)?);
-        let sha2 = Passwords::one(SHA2_PASSWORD);
-        let mut table = Table::new(
-            "Cached token against caching_sha2_password (median of rounds)",
-            &[
-                "transport",
-                "clients",
-                "sha2 /s",
-                "cached /s",
-                "ratio",
-                "sha2 us",
-                "cached us",
-                "+us/hit",
-                "cpu ratio",
-                "mysqld cores",
-                "client cores",
-                "others",
-            ],
-        );
-        let mut baselines = BTreeMap::new();
-        for transport in [self.socket.clone(), self.tls.clone()] {
-            let (base_t, iam_t) = (
-                Target::new(&transport, SHA2_USER),
-                Target::new(&transport, &self.role),
-            );
-            for c in CONCURRENCY {
-                let (mut b, mut i) = (Vec::new(), Vec::new());
-                for round in 0..self.sizes.rounds {
-                    let stop = Stop::After(self.sizes.cell);
-                    let base = |s: &mut Suite| {
-                        s.run(
-                            "caching_sha2_password",
-                            &base_t,
-                            &sha2,
-                            c,
-                            stop,
-                            Path::Other,
-                        )
-                    };
-                    if round % 2 == 0 {
-                        b.push(base(self)?);
-                        i.push(self.run("cached", &iam_t, &token, c, stop, Path::CacheHit)?);
-                    } else {
-                        i.push(self.run("cached", &iam_t, &token, c, stop, Path::CacheHit)?);
-                        b.push(base(self)?);
-                    }
-                }
-                let (b, i) = (median(b), median(i));
-                let (bo, io) = (&b.outcome, &i.outcome);
-                let r = ratio(Some(io.rate()), Some(bo.rate()));
-                let extra = io.server_us_per_login().zip(bo.server_us_per_login());
-                // Logins per second of mysqld CPU, cached over baseline: what the ratio
-                // would be with a core to itself, whoever else used the machine.
-                let cpu_r = ratio(bo.server_us_per_login(), io.server_us_per_login());
-                let label = transport.label();
-                table.row(vec![
-                    label.into(),
-                    c.to_string(),
-                    fig(Some(bo.rate()), 0),
-                    fig(Some(io.rate()), 0),
-                    fig(r, 2),
-                    fig(bo.server_us_per_login(), 0),
-                    fig(io.server_us_per_login(), 0),
-                    fig(extra.map(|(a, b)| a - b), 1),
-                    fig(cpu_r, 2),
-                    format!(
-                        "{}/{}",
-                        fig(bo.server_cores(), 2),
-                        fig(io.server_cores(), 2)
-                    ),
-                    format!(
-                        "{}/{}",
-                        fig(bo.client_cores(), 2),
-                        fig(io.client_cores(), 2)
-                    ),
-                    format!("{}/{}", fig(bo.other_cores(), 2), fig(io.other_cores(), 2)),
-                ]);
-                let tag = if label == "socket" { "" } else { "tls_" };
-                self.lines
-                    .add(format!("baseline_rate_{tag}c{c}"), Some(bo.rate()), 0);
-                self.lines
-                    .add(format!("cached_rate_{tag}c{c}"), Some(io.rate()), 0);
-                self.lines.add(format!("cached_ratio_{tag}c{c}"), r, 2);
-                self.lines
-                    .add(format!("cached_cpu_ratio_{tag}c{c}"), cpu_r, 2);
-                baselines.insert((label, c), b);
-            }
-        }
-        println!("{}", table.render());
-        Ok(baselines)
-    }
-
-    /// Every login verified by STS: the cache off, each double's latency in turn.
-    fn fresh_section(
-        &mut self,
-        baselines: &BTreeMap<(&'static str, usize), Measured>,
-    ) -> Result<(), String> {
-        self.sql("SET GLOBAL auth_awsiam_cache_ttl = 0")?;
-        let mut table = Table::new(
-            "Every login verified by STS (cache off), socket",
-            &[
-                "STS latency",
-                "clients",
-                "logins/s",
-                "vs sha2",
-                "bound /s",
-                "efficiency",
-                "STS mean ms",
-                "mysqld us",
-                "mysqld cores",
-                "client cores",
-                "others",
-            ],
-        );
-        let target = Target::new(&self.socket, &self.role);
-        for d in self.sts.clone() {
-            let sign_for = self.use_double(&d)?;
-            let pw = Passwords::list(tokens::sign_many(
-                &sign_for,
-                u64::from(d.latency_ms) << 32,
-                self.sizes.fresh_tokens,
-                available_threads(),
-            )?);
-            for c in FRESH_CONCURRENCY {
-                let what = format!("fresh, STS {} ms", d.latency_ms);
-                let m = self.rounds(&what, &target, &pw, c, Path::Sts)?;
-                let o = &m.outcome;
-                let base = baselines.get(&("socket", c)).map(|b| b.outcome.rate());
-                let bound = (d.latency_ms > 0).then(|| c as f64 * 1000.0 / d.latency_ms as f64);
-                let efficiency = ratio(Some(o.rate()), bound);
-                table.row(vec![
-                    format!("{} ms", d.latency_ms),
-                    c.to_string(),
-                    fig(Some(o.rate()), 0),
-                    fig(ratio(Some(o.rate()), base), 2),
-                    fig(bound, 0),
-                    fig(efficiency, 2),
-                    fig(m.sts_mean_ms(), 2),
-                    fig(o.server_us_per_login(), 0),
-                    fig(o.server_cores(), 2),
-                    fig(o.client_cores(), 2),
-                    fig(o.other_cores(), 2),
-                ]);
-                let ms = d.latency_ms;
-                self.lines
-                    .add(format!("fresh_rate_{ms}ms_c{c}"), Some(o.rate()), 0);
-                self.lines.add(
-                    format!("fresh_ratio_{ms}ms_c{c}"),
-                    ratio(Some(o.rate()), base),
-                    2,
-                );
-                if bound.is_some() {
-                    self.lines
-                        .add(format!("fresh_efficiency_{ms}ms_c{c}"), efficiency, 2);
-                }
-                if ms == 0 && c == SOAK_CLIENTS {
-                    let b = baselines
-                        .get(&("socket", c))
-                        .and_then(|b| b.outcome.server_us_per_login());
-                    let extra = o.server_us_per_login().zip(b).map(|(f, b)| f - b);
-                    self.lines
-                        .add("cpu_us_per_verification_cache_off", extra, 0);
-                }
-            }
-        }
-        println!("{}", table.render());
-        Ok(())
-    }
 }
 
 pub(crate) fn available_threads() -> usize {
@@ -351,27 +229,41 @@ pub(crate) fn available_threads() -> usize {
 fn prepare(s: &mut Suite, account: &str) -> Result<(), String> {
     let role = s.role.clone();
     for statement in [
-        format!("DROP USER IF EXISTS '{SHA2_USER}'@'%', '{role}'@'%'"),
+        format!("DROP USER IF EXISTS '{SHA2_USER}'@'%', '{role}'@'%', '{CHALLENGE_USER}'@'%'"),
         format!(
             "CREATE USER '{SHA2_USER}'@'%' IDENTIFIED WITH caching_sha2_password BY '{SHA2_PASSWORD}'"
         ),
         format!("CREATE USER '{role}'@'%' IDENTIFIED WITH auth_awsiam"),
+        format!(
+            "CREATE USER '{CHALLENGE_USER}'@'%' IDENTIFIED WITH auth_awsiam_challenge AS 'arn:aws:iam::{account}:role/{role}'"
+        ),
         format!("SET GLOBAL auth_awsiam_allowed_accounts = '{account}'"),
+        // Enough cached connection threads for the most clients of any cell: with the
+        // default (8 + max_connections / 100 = 13 here), 64 clients logging in at once made
+        // mysqld create a thread for 71% of the logins (about +100 us each, baseline and
+        // plugin alike), which is the server's configuration, not the plugin's cost.
+        format!("SET GLOBAL thread_cache_size = {THREAD_CACHE}"),
     ] {
         s.sql(&statement)?;
     }
     let sts0 = s.sts[0].clone();
-    let sign_for = s.use_double(&sts0)?;
+    let sign_for = s.use_double(&sts0, false)?;
     let token = tokens::sign_one(&sign_for, 0)?;
     for transport in [s.socket.clone(), s.tls.clone()] {
         let label = transport.label();
-        Target::new(&transport, SHA2_USER)
+        s.target(&transport, SHA2_USER, FirstAnswer::ServerDefault)
             .login(SHA2_PASSWORD)
             .map_err(|e| format!("first caching_sha2_password login over {label}: {e}"))?;
-        Target::new(&transport, &role)
-            .login(&token)
-            .map_err(|e| format!("first auth_awsiam login over {label}: {e}"))?;
+        for first in [FirstAnswer::Cleartext, FirstAnswer::ServerDefault] {
+            s.target(&transport, &role, first)
+                .login(&token)
+                .map_err(|e| format!("first auth_awsiam login ({first:?}) over {label}: {e}"))?;
+        }
     }
+    let socket = s.socket.clone();
+    s.target(&socket, CHALLENGE_USER, FirstAnswer::ServerDefault)
+        .login("")
+        .map_err(|e| format!("first auth_awsiam_challenge login: {e}"))?;
     Ok(())
 }
 
@@ -392,11 +284,8 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         .rsplit_once(':')
         .and_then(|(h, p)| Some((h.to_string(), p.parse().ok()?)))
         .ok_or_else(|| format!("--tcp wants HOST:PORT, got '{}'", args.tcp))?;
-    let mut sts = args.sts.clone();
-    sts.sort_by_key(|d| d.latency_ms);
-    if sts.first().map(|d| d.latency_ms) != Some(0) {
-        return Err("an STS double with latency 0 is needed (--sts 0=HOST:PORT)".into());
-    }
+    let sts = doubles(&args.sts, &args.sts_https)?;
+    let lib = LibMysql::load(&args.libmysqlclient)?;
     let socket = Transport::Socket(args.socket.clone());
     let admin = crate::scenario::Admin::connect(&Target::new(&socket, "root"))?;
     let mut suite = Suite {
@@ -405,6 +294,9 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
             server_pid: args.server_pid,
             helper_pids: args.helper_pids.clone(),
         },
+        lib,
+        plugin_dir: args.plugin_dir.clone(),
+        server_cpus: args.server_cpus.max(1),
         sizes,
         role,
         tls: Transport::TcpTls {
@@ -419,7 +311,8 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
     };
     prepare(&mut suite, &account)?;
     let baselines = suite.cached_section()?;
-    suite.fresh_section(&baselines)?;
+    let fresh = suite.fresh_section(&baselines)?;
+    suite.challenge_section(&baselines, &fresh)?;
     suite.soak_section()?;
     for p in &suite.problems {
         println!("PROBLEM: {p}");
@@ -448,8 +341,19 @@ mod tests {
     #[test]
     fn doubles_parse() {
         let d = parse_double("20=127.0.0.1:4601").unwrap();
-        assert_eq!((d.latency_ms, d.authority.as_str()), (20, "127.0.0.1:4601"));
+        assert_eq!(d, (20, "127.0.0.1:4601".to_string()));
         assert!(parse_double("127.0.0.1:4601").is_err());
         assert!(parse_double("x=127.0.0.1:4601").is_err());
+    }
+
+    #[test]
+    fn https_listeners_go_with_their_latency() {
+        let http = [(20, "h:2".to_string()), (0, "h:1".to_string())];
+        let all = doubles(&http, &[(20, "localhost:3".into())]).unwrap();
+        assert_eq!(all[0].latency_ms, 0);
+        assert_eq!(all[0].https, None);
+        assert_eq!(all[1].https.as_deref(), Some("localhost:3"));
+        assert!(doubles(&http, &[(50, "localhost:3".into())]).is_err());
+        assert!(doubles(&http[..1], &[]).is_err(), "no 0 ms double");
     }
 }

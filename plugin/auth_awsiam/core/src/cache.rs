@@ -113,9 +113,11 @@ impl Cache {
     }
 }
 
-/// The cache key of a token (its canonical encoded form).
-pub fn key(encoded_token: &str) -> Key {
-    Sha256::digest(encoded_token.as_bytes()).into()
+/// The cache key of a token: the SHA-256 of its wire form, every byte of it (the bytes
+/// the client sent, as `token::wire_form` gives them: hashing them directly costs no
+/// re-encoding). A token that differs in any byte is another entry.
+pub fn key(wire_form: &[u8]) -> Key {
+    Sha256::digest(wire_form).into()
 }
 
 static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(Cache::default()));
@@ -156,7 +158,7 @@ mod tests {
     }
 
     fn k(n: u32) -> Key {
-        key(&format!("token{n}"))
+        key(format!("token{n}").as_bytes())
     }
 
     const SEC: Duration = Duration::from_secs(1);
@@ -249,7 +251,7 @@ mod tests {
         use crate::token::Token;
         use crate::token::tests::sample;
         let t = sample();
-        let genuine = key(&t.encode());
+        let genuine = key(t.encode().as_bytes());
         type Change = (&'static str, fn(&mut Token));
         let changes: [Change; 9] = [
             ("host", |t| t.host.push('x')),
@@ -280,7 +282,7 @@ mod tests {
             let mut other = t.clone();
             change(&mut other);
             assert_ne!(other, t, "{what}: the change changes the token");
-            assert_ne!(key(&other.encode()), genuine, "{what}");
+            assert_ne!(key(other.encode().as_bytes()), genuine, "{what}");
         }
     }
 }

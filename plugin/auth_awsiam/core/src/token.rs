@@ -121,6 +121,13 @@ fn field_error(detail: impl Into<String>) -> Refusal {
     refuse(Reason::TokenField, detail)
 }
 
+/// The bytes of a client's packet that [`Token::decode`] reads: without the one trailing NUL
+/// the cleartext client plugin sends, nor surrounding whitespace. Two packets with the same
+/// wire form decode to the same token.
+pub fn wire_form(raw: &[u8]) -> &[u8] {
+    raw.strip_suffix(b"\0").unwrap_or(raw).trim_ascii()
+}
+
 impl Token {
     /// The seven payload fields, in wire order ('' for an absent optional field).
     pub fn fields(&self) -> [&str; FIELD_COUNT] {
@@ -148,9 +155,7 @@ impl Token {
 
     /// Parses and checks the packet a client sent. Nothing here touches the network.
     pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
-        // The cleartext client plugin sends the password with one trailing NUL.
-        let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
-        let raw = raw.trim_ascii();
+        let raw = wire_form(raw);
         if raw.is_empty() {
             return Err(refuse(
                 Reason::TokenEmpty,

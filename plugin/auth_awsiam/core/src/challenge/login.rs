@@ -211,7 +211,7 @@ pub fn verify(
     )
     .map_err(|d| deny(refuse(Reason::AudienceMismatch, d)))?;
     // One answer, one login: caching it would only keep memory busy.
-    auth::verify_token(login, &token, cfg, now, server, false)
+    auth::verify_token(login, &token, cfg, now, server, None)
 }
 
 /// Issues a challenge with the settings in force; a refusal is logged and counted.

@@ -1,0 +1,90 @@
+//! auth_awsiam_challenge: each login answers a one-time challenge with the client plugin
+//! auth_awsiam_client, which libmysqlclient loads, and is verified by STS (a challenge
+//! answer is never cached), at STS 0 ms. Compared with the baseline (same client library,
+//! same clients) and with a fresh auth_awsiam token verified by STS (cache off), the same
+//! STS work without the challenge.
+//!
+//! The client plugin loads the machine's AWS credentials and signs on every connection:
+//! the client side costs far more than the server's, so with one core for the client the
+//! rate is the client's; `mysqld us` is the server's cost whatever the rate.
+
+use crate::cached::Baselines;
+use crate::fresh::{FRESH_CONCURRENCY, Fresh};
+use crate::load::Outcome;
+use crate::scenario::Path;
+use crate::suite::{SOAK_CLIENTS, Suite};
+use crate::table::{Table, fig, ratio};
+use crate::target::FirstAnswer;
+use crate::tokens::Passwords;
+
+/// The MySQL account of the challenge logins, bound to the benchmark's role.
+pub const CHALLENGE_USER: &str = "bench_challenge";
+
+impl Suite {
+    pub(crate) fn challenge_section(
+        &mut self,
+        baselines: &Baselines,
+        fresh: &Fresh,
+    ) -> Result<(), String> {
+        let sts0 = self.sts[0].clone();
+        self.use_double(&sts0, false)?;
+        let mut table = Table::new(
+            "auth_awsiam_challenge (client plugin auth_awsiam_client), socket, STS 0 ms",
+            &[
+                "clients",
+                "logins/s",
+                "vs sha2",
+                "vs token",
+                "mysqld us",
+                "+us vs sha2",
+                "+us vs token",
+                "mysqld cores",
+                "client cores",
+                "others",
+            ],
+        );
+        let socket = self.socket.clone();
+        // No password: the client plugin answers the challenge, which the server sends in
+        // its auth switch request (so the switch costs no round trip of its own here).
+        let target = self.target(&socket, CHALLENGE_USER, FirstAnswer::ServerDefault);
+        let none = Passwords::one("");
+        for c in FRESH_CONCURRENCY {
+            let m = self.rounds("challenge", &target, &none, c, Path::Sts)?;
+            let o = &m.outcome;
+            let base = baselines.get(&("socket", c)).map(|b| &b.outcome);
+            let token = fresh.get(&(0, c)).map(|f| &f.outcome);
+            let rate = |x: Option<&Outcome>| x.map(Outcome::rate);
+            let us = |x: Option<&Outcome>| x.and_then(Outcome::server_us_per_login);
+            let extra = |x| us(Some(o)).zip(us(x)).map(|(a, b)| a - b);
+            table.row(vec![
+                c.to_string(),
+                fig(Some(o.rate()), 0),
+                fig(ratio(Some(o.rate()), rate(base)), 2),
+                fig(ratio(Some(o.rate()), rate(token)), 2),
+                fig(us(Some(o)), 0),
+                fig(extra(base), 1),
+                fig(extra(token), 1),
+                fig(o.server_cores(), 2),
+                fig(o.client_cores(), 2),
+                fig(o.other_cores(), 2),
+            ]);
+            let l = &mut self.lines;
+            l.add(format!("challenge_rate_c{c}"), Some(o.rate()), 0);
+            l.add(
+                format!("challenge_ratio_c{c}"),
+                ratio(Some(o.rate()), rate(base)),
+                2,
+            );
+            l.add(
+                format!("challenge_vs_token_c{c}"),
+                ratio(Some(o.rate()), rate(token)),
+                2,
+            );
+            if c == SOAK_CLIENTS {
+                l.add("cpu_us_per_challenge_login", extra(base), 0);
+            }
+        }
+        println!("{}", table.render());
+        Ok(())
+    }
+}
