@@ -10,7 +10,6 @@ use super::{
     ALLOW, AwsiamLogin, DENY, INVALID, LoginArgs, admit, guarded, has_room_for_account, packet,
     panicked, string_setting,
 };
-use crate::auth;
 use crate::challenge::login as challenge_login;
 use crate::challenge::{self, Challenge};
 use crate::error::{Reason, refuse};
@@ -151,7 +150,7 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
         let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
             let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
-            auth::report_refusal(&LoginArgs::empty().login(None), refusal);
+            challenge_login::report_refusal(&LoginArgs::empty().login(None), refusal);
             return DENY;
         };
         // SAFETY: forwarded caller guarantees.
@@ -161,11 +160,11 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         let message = &c.message[..c.message_len.min(c.message.len())];
         let Ok(issued) = Challenge::decode(message) else {
             let refusal = refuse(Reason::Internal, "the server's own challenge is unreadable");
-            auth::report_refusal(&login, refusal);
+            challenge_login::report_refusal(&login, refusal);
             return DENY;
         };
         if let Err(refusal) = has_room_for_account(mapped_account, mapped_account_cap) {
-            auth::report_refusal(&login, refusal);
+            challenge_login::report_refusal(&login, refusal);
             return DENY;
         }
         match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
@@ -182,7 +181,10 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
             Err(_) => DENY,
         }
     }));
-    verdict.unwrap_or_else(|_| panicked("a challenge login"))
+    verdict.unwrap_or_else(|_| {
+        challenge_login::count_panic();
+        panicked("a challenge login")
+    })
 }
 
 #[unsafe(no_mangle)]
