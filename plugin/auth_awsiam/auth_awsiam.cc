@@ -96,6 +96,10 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
      whatever name the client chose. */
   login.user = info->authenticated_as;
   login.user_len = strlen(info->authenticated_as);
+  /* The name the client sent, for the log line: through an anonymous account
+     it is the only trace of who tried. */
+  login.client_user = info->user_name;
+  login.client_user_len = info->user_name != nullptr ? info->user_name_length : 0;
   login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
   login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";

@@ -299,6 +299,7 @@ mod tests {
     fn login<'a>(answer: Option<&'a [u8]>) -> Login<'a> {
         Login {
             user: "AppRole",
+            client_user: "AppRole",
             host: "127.0.0.1",
             auth_string: "",
             token: answer,

@@ -74,6 +74,7 @@ pub(super) unsafe fn status(result: Result<(), String>, err: *mut c_char, err_ca
 /// otherwise: invalid bytes match no role name nor pattern, so they are refused there).
 pub(super) struct LoginArgs<'a> {
     user: Cow<'a, str>,
+    client_user: Cow<'a, str>,
     host: Cow<'a, str>,
     auth_string: Cow<'a, str>,
     secure_transport: bool,
@@ -98,14 +99,18 @@ impl<'a> LoginArgs<'a> {
     /// As `from`, for the pointers read here.
     pub(super) unsafe fn names(l: &'a AwsiamLogin) -> LoginArgs<'a> {
         // SAFETY: caller guarantees each pointer is NULL or valid for its length.
-        let (user, host) = unsafe {
+        let (user, client_user, host) = unsafe {
             (
                 bytes(l.user.cast::<u8>(), l.user_len),
+                // NULL: the server did not say; the account's name stands for it.
+                (!l.client_user.is_null())
+                    .then(|| bytes(l.client_user.cast::<u8>(), l.client_user_len)),
                 bytes(l.host.cast::<u8>(), l.host_len),
             )
         };
         LoginArgs {
             user: String::from_utf8_lossy(user),
+            client_user: String::from_utf8_lossy(client_user.unwrap_or(user)),
             host: String::from_utf8_lossy(host),
             auth_string: Cow::Borrowed(""),
             secure_transport: l.secure_transport != 0,
@@ -116,6 +121,7 @@ impl<'a> LoginArgs<'a> {
     pub(super) fn empty() -> LoginArgs<'static> {
         LoginArgs {
             user: Cow::Borrowed(""),
+            client_user: Cow::Borrowed(""),
             host: Cow::Borrowed(""),
             auth_string: Cow::Borrowed(""),
             secure_transport: false,
@@ -125,6 +131,7 @@ impl<'a> LoginArgs<'a> {
     pub(super) fn login<'b>(&'b self, token: Option<&'b [u8]>) -> Login<'b> {
         Login {
             user: &self.user,
+            client_user: &self.client_user,
             host: &self.host,
             auth_string: &self.auth_string,
             token,
