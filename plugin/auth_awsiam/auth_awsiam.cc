@@ -160,8 +160,16 @@ int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen) {
     my_printf_error(ER_PASSWORD_FORMAT,
                     "Invalid auth_awsiam authentication string: %s", MYF(0),
                     reason);
-  else
-    log_sink(AWSIAM_LOG_WARNING, reason);
+  else if (plugin_handle != nullptr)
+    /* Loading the grant tables: MySQL ignores the account and names it in
+       its next line. Say what to do, since ALTER USER cannot reach it. */
+    my_plugin_log_message(
+        &plugin_handle, MY_WARNING_LEVEL,
+        "the stored auth string of an account is not valid: %s. The server "
+        "ignores the account (named in the next line) and ALTER USER cannot "
+        "reach it: write a valid string into mysql.user and FLUSH PRIVILEGES, "
+        "or DROP USER and create it again",
+        reason);
   return 1;
 }
 
