@@ -14,8 +14,8 @@
 #
 # cargo-fuzz wants nightly for its sanitizer flags; with `-s none` the only unstable
 # option left is libFuzzer's coverage instrumentation, which stable rustc allows under
-# RUSTC_BOOTSTRAP=1. No sanitizer is needed: the core has no unsafe code outside ffi.rs,
-# which no target calls, so a memory error cannot happen in what is fuzzed.
+# RUSTC_BOOTSTRAP=1. No sanitizer is needed: the core has no unsafe code outside the ffi
+# module (ffi.rs, ffi/), which no target calls, so a memory error cannot happen in what is fuzzed.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CARGO_FUZZ_VERSION=0.13.2

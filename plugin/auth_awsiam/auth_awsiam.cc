@@ -96,6 +96,10 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
      whatever name the client chose. */
   login.user = info->authenticated_as;
   login.user_len = strlen(info->authenticated_as);
+  /* The name the client sent, for the log line: through an anonymous account
+     it is the only trace of who tried. */
+  login.client_user = info->user_name;
+  login.client_user_len = info->user_name != nullptr ? info->user_name_length : 0;
   login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
   login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";
@@ -156,8 +160,16 @@ int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen) {
     my_printf_error(ER_PASSWORD_FORMAT,
                     "Invalid auth_awsiam authentication string: %s", MYF(0),
                     reason);
-  else
-    log_sink(AWSIAM_LOG_WARNING, reason);
+  else if (plugin_handle != nullptr)
+    /* Loading the grant tables: MySQL ignores the account and names it in
+       its next line. Say what to do, since ALTER USER cannot reach it. */
+    my_plugin_log_message(
+        &plugin_handle, MY_WARNING_LEVEL,
+        "the stored auth string of an account is not valid: %s. The server "
+        "ignores the account (named in the next line) and ALTER USER cannot "
+        "reach it: write a valid string into mysql.user and FLUSH PRIVILEGES, "
+        "or DROP USER and create it again",
+        reason);
   return 1;
 }
 

@@ -54,9 +54,12 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   const bool tcp = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP;
 
   awsiam_login login;
-  /* The matched account's name (see auth_awsiam.cc). */
+  /* The matched account's name, and the one the client sent (see
+     auth_awsiam.cc). */
   login.user = info->authenticated_as;
   login.user_len = strlen(info->authenticated_as);
+  login.client_user = info->user_name;
+  login.client_user_len = info->user_name != nullptr ? info->user_name_length : 0;
   login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
   login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
   login.auth_string = info->auth_string != nullptr ? info->auth_string : "";

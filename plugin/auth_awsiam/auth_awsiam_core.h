@@ -5,7 +5,7 @@
    Strings passed in are NUL-terminated UTF-8 unless a length is given.
 
    Written by hand for readers; core/tests/header.rs holds it to the Rust declarations
-   (core/src/abi.rs, config.rs, metrics.rs, ffi.rs): enum values, struct fields and their
+   (core/src/abi.rs, config.rs, metrics.rs, ffi.rs and ffi/): enum values, struct fields and their
    order, and function names must match, or the test fails. */
 #ifndef AUTH_AWSIAM_CORE_H
 #define AUTH_AWSIAM_CORE_H
@@ -44,8 +44,12 @@ enum awsiam_setting {
 
 /* What the server knows about one login attempt. */
 struct awsiam_login {
-  const char *user; /* user name of the matched MySQL account */
+  const char *user; /* user name of the matched MySQL account ('' if anonymous) */
   size_t user_len;
+  /* the user name the client sent; NULL: the same as user. It differs from user only
+     through an anonymous account, and is only logged (the account decides). */
+  const char *client_user;
+  size_t client_user_len;
   const char *host; /* client host or IP, for the log line */
   size_t host_len;
   const char *auth_string; /* the account's AS '...' string, may be empty */
@@ -106,7 +110,7 @@ int awsiam_auth_string_check(const char *value, size_t len, char *err, size_t er
 
 /* Called before the client is asked for its token (reading the first packet is what makes
    the server switch the client to mysql_clear_password, and the client then sends the token).
-   Reads login->user, host and secure_transport only. AWSIAM_DENY when the connection must
+   Reads login->user, client_user, host and secure_transport only. AWSIAM_DENY when the connection must
    not carry a token (auth_awsiam_require_secure_transport and neither TLS nor local): the
    refusal is logged and counted (insecure_transport) like any other. */
 int awsiam_transport_check(const struct awsiam_login *login);

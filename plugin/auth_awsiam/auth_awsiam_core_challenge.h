@@ -1,5 +1,5 @@
 /* The C ABI of the Rust core for the server plugin auth_awsiam_challenge (crate
-   auth_awsiam_core, module ffi.rs; the shared part is auth_awsiam_core.h).
+   auth_awsiam_core, module ffi/challenge.rs; the shared part is auth_awsiam_core.h).
 
    Same rules: safe from any thread, never unwinds into the caller, takes no ownership of
    the caller's memory. */

@@ -93,8 +93,13 @@ c_struct! {
     /// What the server knows about one login attempt. Every pointer is NULL or valid for
     /// its length for the duration of the call.
     pub struct AwsiamLogin = "awsiam_login" {
+        /// The matched account's user name ('' for an anonymous account).
         pub user: *const c_char,
         pub user_len: usize,
+        /// The user name the client sent; NULL: the same as `user`. It differs from `user`
+        /// only through an anonymous account, and is only logged, never decided on.
+        pub client_user: *const c_char,
+        pub client_user_len: usize,
         pub host: *const c_char,
         pub host_len: usize,
         pub auth_string: *const c_char,
@@ -119,6 +124,6 @@ mod tests {
         assert_eq!(Verdict::from_id(2), None);
         assert_eq!(Verdict::Deny.variant_name(), "Deny");
         assert_eq!(AwsiamLogin::C_FIELDS[0], ("user", "*const c_char"));
-        assert_eq!(AwsiamLogin::C_FIELDS.len(), 9);
+        assert_eq!(AwsiamLogin::C_FIELDS.len(), 11);
     }
 }

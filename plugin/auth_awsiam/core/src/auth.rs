@@ -22,7 +22,12 @@ const MAX_LOGGED_NAME: usize = 256;
 /// What the server knows about one login attempt.
 #[derive(Clone, Copy, Debug)]
 pub struct Login<'a> {
+    /// The matched account's user name ('' for an anonymous account): what the policy
+    /// compares the role with.
     pub user: &'a str,
+    /// The user name the client sent. Only logged: through an anonymous account it is the
+    /// one trace of who tried, while the account decides.
+    pub client_user: &'a str,
     pub host: &'a str,
     pub auth_string: &'a str,
     /// The packet the client sent; `None` if it sent none.
@@ -179,9 +184,21 @@ fn loggable(s: &str) -> String {
     quoted(s, MAX_LOGGED_NAME)
 }
 
+/// Who tried, for the log line: `'USER'@'HOST'` as the client sent them, and when the
+/// matched account has another name (an anonymous account, which takes any name), that
+/// account too: `'bob'@'10.0.0.7' through account ''`.
+fn who(login: &Login) -> String {
+    let sent = format!("{}@{}", loggable(login.client_user), loggable(login.host));
+    if login.client_user == login.user {
+        sent
+    } else {
+        format!("{sent} through account {}", loggable(login.user))
+    }
+}
+
 /// One log line and the outcome counters for a decided login (both plugins).
 pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
-    let (user, host) = (loggable(login.user), loggable(login.host));
+    let user = who(login);
     match result {
         Ok(Admitted { caller: c, mapped }) => {
             COUNTERS.add_success();
@@ -195,7 +212,7 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 return;
             }
             let who = format!(
-                "{user}@{host} authenticated as {} ({})",
+                "{user} authenticated as {} ({})",
                 c.arn,
                 ids(&c.user_id, &c.access_key_id)
             );
@@ -223,7 +240,7 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 _ => String::new(),
             };
             log::warn!(
-                "access denied for {user}@{host}: {}: {}{}{advice}",
+                "access denied for {user}: {}: {}{}{advice}",
                 refusal.reason.name(),
                 refusal.detail,
                 seen.describe()
@@ -283,6 +300,7 @@ mod tests {
     fn login<'a>(user: &'a str, auth: &'a str, token: Option<&'a [u8]>) -> Login<'a> {
         Login {
             user,
+            client_user: user,
             host: "10.0.0.1",
             auth_string: auth,
             token,
@@ -562,6 +580,25 @@ mod tests {
         assert_eq!(r.reason, Reason::InsecureTransport);
         assert_eq!(seen, Seen::AccessKey(ACCT.into()));
         assert_eq!(seen.describe(), " (access key ID '123456789012')");
+    }
+
+    /// Through an anonymous account the line names both: the user the client sent (the
+    /// only trace of who tried) and the account that decided.
+    #[test]
+    fn the_log_names_the_sent_user_and_a_differing_account() {
+        assert_eq!(who(&login("AppRole", "", None)), "'AppRole'@'10.0.0.1'");
+        let anonymous = Login {
+            client_user: "bob",
+            ..login("", "", None)
+        };
+        assert_eq!(who(&anonymous), "'bob'@'10.0.0.1' through account ''");
+        let nameless = login("", "", None);
+        assert_eq!(who(&nameless), "''@'10.0.0.1'");
+        let odd = Login {
+            client_user: "a'b",
+            ..login("", "", None)
+        };
+        assert_eq!(who(&odd), "'a?b'@'10.0.0.1' through account ''");
     }
 
     #[test]

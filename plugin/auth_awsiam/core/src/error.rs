@@ -187,6 +187,41 @@ impl Reason {
     }
 }
 
+impl Group {
+    /// The field of `struct awsiam_counters` (and the status variable
+    /// `Auth_awsiam_<field>`) that counts the reasons of this group.
+    pub fn counter(self) -> &'static str {
+        match self {
+            Group::NoToken => "failures_no_token",
+            Group::TokenInvalid => "failures_token_invalid",
+            Group::TokenExpired => "failures_token_expired",
+            Group::ServerId => "failures_server_id",
+            Group::InsecureTransport => "failures_insecure_transport",
+            Group::StsUnavailable => "failures_sts_unavailable",
+            Group::StsThrottled => "failures_sts_throttled",
+            Group::StsBusy => "failures_sts_busy",
+            Group::StsRejected => "failures_sts_rejected",
+            Group::AccountNotAllowed => "failures_account_not_allowed",
+            Group::PrincipalMismatch => "failures_principal_mismatch",
+            Group::NoMatchingRule => "failures_no_matching_rule",
+            Group::Internal => "failures_internal",
+        }
+    }
+}
+
+impl Reason {
+    /// Whether a request to STS that ends in this refusal got no valid answer: counted in
+    /// `sts_errors`. A valid answer naming a caller the plugin then refuses (for example
+    /// `caller_unsupported`, an ARN no account can be for) is not an STS error: STS did
+    /// its job, and counting it would make a policy problem look like an STS outage.
+    pub fn is_sts_error(self) -> bool {
+        matches!(
+            self.group(),
+            Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
+        )
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -248,6 +283,26 @@ mod tests {
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
         assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);
+    }
+
+    #[test]
+    fn only_sts_reasons_are_sts_errors() {
+        let errors: Vec<&str> = Reason::ALL
+            .into_iter()
+            .filter(|r| r.is_sts_error())
+            .map(Reason::name)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "sts_unreachable",
+                "sts_certificate",
+                "sts_bad_response",
+                "sts_throttled",
+                "sts_busy",
+                "sts_rejected"
+            ]
+        );
     }
 
     #[test]

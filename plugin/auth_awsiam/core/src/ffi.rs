@@ -1,22 +1,26 @@
-//! The C ABI of auth_awsiam_core.h: the only `unsafe` in the crate. Each function converts
-//! its arguments (NULL-safe, lengths honoured), calls one safe function, converts the result,
-//! all behind `catch_unwind` so that no panic ever unwinds into mysqld. No logic here.
+//! The C ABI of auth_awsiam_core.h and auth_awsiam_core_challenge.h: the only `unsafe` in
+//! the crate (this module and its submodules: `challenge`, the entry points of
+//! auth_awsiam_challenge, and `convert`, the conversions both sets share). Each function
+//! converts its arguments (NULL-safe, lengths honoured), calls one safe function, converts
+//! the result, all behind `catch_unwind` so that no panic ever unwinds into mysqld. No
+//! logic here.
 #![allow(unsafe_code)]
 
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use std::time::Duration;
-
 pub use crate::abi::{AwsiamLogin, LogLevel, Verdict};
-use crate::auth::{self, Login};
-use crate::challenge::login as challenge_login;
-use crate::challenge::{self, Challenge};
-use crate::error::{Reason, refuse};
+use crate::auth;
+use crate::error::{Reason, Refusal, refuse};
 use crate::logging::{self, LogFn};
 use crate::mapping::MAX_ACCOUNT_NAME_LEN;
 use crate::metrics::{COUNTERS, Counters};
 use crate::plugin;
+
+pub mod challenge;
+mod convert;
+pub use challenge::*;
+use convert::{LoginArgs, admit, bytes, c_bytes, packet, status, write_c};
 
 /// Non-zero return of the validating functions.
 const INVALID: c_int = 1;
@@ -32,68 +36,6 @@ fn guarded<T>(what: &str, fallback: T, f: impl FnOnce() -> T) -> T {
         );
         fallback
     })
-}
-
-/// A (pointer, length) pair as bytes; NULL or zero length is empty.
-///
-/// # Safety
-/// `ptr` is NULL or valid for `len` bytes for the duration of the call.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
-    if ptr.is_null() || len == 0 {
-        &[]
-    } else {
-        // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
-        unsafe { std::slice::from_raw_parts(ptr, len) }
-    }
-}
-
-/// A NUL-terminated string as bytes; NULL is empty.
-///
-/// # Safety
-/// `ptr` is NULL or a valid NUL-terminated string.
-unsafe fn c_bytes<'a>(ptr: *const c_char) -> &'a [u8] {
-    if ptr.is_null() {
-        &[]
-    } else {
-        // SAFETY: the caller guarantees a NUL-terminated string.
-        unsafe { CStr::from_ptr(ptr) }.to_bytes()
-    }
-}
-
-/// Writes `s` NUL-terminated into `buf` (capacity `cap`), cut at a UTF-8 boundary to fit.
-/// Returns the bytes written, NUL not counted.
-///
-/// # Safety
-/// `buf` is NULL or valid for writing `cap` bytes.
-unsafe fn write_c(buf: *mut c_char, cap: usize, s: &str) -> usize {
-    if buf.is_null() || cap == 0 {
-        return 0;
-    }
-    let mut n = s.len().min(cap - 1);
-    while !s.is_char_boundary(n) {
-        n -= 1;
-    }
-    // SAFETY: n + 1 <= cap bytes are writable at `buf`; source and buffer do not overlap.
-    unsafe {
-        std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), n);
-        *buf.add(n) = 0;
-    }
-    n
-}
-
-/// 0, or the error written into `err` and non-zero.
-///
-/// # Safety
-/// As `write_c`.
-unsafe fn status(result: Result<(), String>, err: *mut c_char, err_cap: usize) -> c_int {
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            // SAFETY: forwarded caller guarantee.
-            unsafe { write_c(err, err_cap, &e) };
-            INVALID
-        }
-    }
 }
 
 /// # Safety
@@ -199,6 +141,28 @@ pub unsafe extern "C" fn awsiam_auth_string_check(
     })
 }
 
+/// A mapped account name is written whole or not at all: cut, it would name another
+/// account. Every valid name fits in this much, so a smaller buffer is refused first.
+fn has_room_for_account(mapped_account: *mut c_char, cap: usize) -> Result<(), Refusal> {
+    if mapped_account.is_null() || cap <= MAX_ACCOUNT_NAME_LEN {
+        return Err(refuse(
+            Reason::Internal,
+            "the server passed no room for a mapped account name",
+        ));
+    }
+    Ok(())
+}
+
+/// What a caught panic while deciding a login turns into: a counted, logged refusal.
+fn panicked(what: &str) -> c_int {
+    COUNTERS.add_failure(Reason::Internal);
+    logging::emit(
+        LogLevel::Error,
+        &format!("access denied: internal: a panic was caught while deciding {what}"),
+    );
+    DENY
+}
+
 /// # Safety
 /// `login` is NULL or points to a valid `struct awsiam_login` whose pointers are NULL or
 /// valid for their lengths; `external_user` is NULL or writable for `external_user_cap`;
@@ -215,68 +179,31 @@ pub unsafe extern "C" fn awsiam_authenticate(
         // SAFETY: caller guarantees `login` is NULL or valid.
         let Some(l) = (unsafe { login.as_ref() }) else {
             let refusal = refuse(Reason::Internal, "the server passed no login");
-            let empty = Login {
-                user: "",
-                host: "",
-                auth_string: "",
-                token: None,
-                secure_transport: false,
-            };
-            auth::report_refusal(&empty, refusal);
+            auth::report_refusal(&LoginArgs::empty().login(None), refusal);
             return DENY;
         };
-        // SAFETY: caller guarantees each pointer is NULL or valid for its length.
-        let (user, host, auth_string, token) = unsafe {
-            (
-                bytes(l.user.cast::<u8>(), l.user_len),
-                bytes(l.host.cast::<u8>(), l.host_len),
-                bytes(l.auth_string.cast::<u8>(), l.auth_string_len),
-                (!l.token.is_null()).then(|| bytes(l.token, l.token_len)),
-            )
-        };
-        // Lossy: invalid UTF-8 matches no role name nor pattern, so it is refused there.
-        let user = String::from_utf8_lossy(user);
-        let host = String::from_utf8_lossy(host);
-        let auth_string = String::from_utf8_lossy(auth_string);
-        let login = Login {
-            user: &user,
-            host: &host,
-            auth_string: &auth_string,
-            token,
-            secure_transport: l.secure_transport != 0,
-        };
-        // A mapped account name is written whole or not at all: cut, it would name another
-        // account. Every valid name fits in this much, so a smaller buffer is refused first.
-        if mapped_account.is_null() || mapped_account_cap <= MAX_ACCOUNT_NAME_LEN {
-            let refusal = refuse(
-                Reason::Internal,
-                "the server passed no room for a mapped account name",
-            );
+        // SAFETY: forwarded caller guarantees.
+        let (args, token) = unsafe { (LoginArgs::from(l), packet(l)) };
+        let login = args.login(token);
+        if let Err(refusal) = has_room_for_account(mapped_account, mapped_account_cap) {
             auth::report_refusal(&login, refusal);
             return DENY;
         }
         match auth::authenticate(&login) {
-            Ok(admitted) => {
-                // SAFETY: caller guarantees on `external_user` and `mapped_account`; the
-                // name fits (checked above against MAX_ACCOUNT_NAME_LEN).
-                unsafe {
-                    write_c(external_user, external_user_cap, &admitted.caller.arn);
-                    let name = admitted.mapped.as_ref().map_or("", |m| m.account.as_str());
-                    write_c(mapped_account, mapped_account_cap, name);
-                }
-                ALLOW
-            }
+            // SAFETY: forwarded caller guarantees; room checked above.
+            Ok(admitted) => unsafe {
+                admit(
+                    &admitted,
+                    external_user,
+                    external_user_cap,
+                    mapped_account,
+                    mapped_account_cap,
+                )
+            },
             Err(_) => DENY,
         }
     }));
-    verdict.unwrap_or_else(|_| {
-        COUNTERS.add_failure(Reason::Internal);
-        logging::emit(
-            LogLevel::Error,
-            "access denied: internal: a panic was caught while deciding a login",
-        );
-        DENY
-    })
+    verdict.unwrap_or_else(|_| panicked("a login"))
 }
 
 /// # Safety
@@ -288,22 +215,9 @@ pub unsafe extern "C" fn awsiam_transport_check(login: *const AwsiamLogin) -> c_
         let Some(l) = (unsafe { login.as_ref() }) else {
             return DENY;
         };
-        // SAFETY: caller guarantees each pointer is NULL or valid for its length.
-        let (user, host) = unsafe {
-            (
-                bytes(l.user.cast::<u8>(), l.user_len),
-                bytes(l.host.cast::<u8>(), l.host_len),
-            )
-        };
-        let (user, host) = (String::from_utf8_lossy(user), String::from_utf8_lossy(host));
-        let login = Login {
-            user: &user,
-            host: &host,
-            auth_string: "",
-            token: None,
-            secure_transport: l.secure_transport != 0,
-        };
-        match auth::check_transport(&login) {
+        // SAFETY: forwarded caller guarantees.
+        let args = unsafe { LoginArgs::names(l) };
+        match auth::check_transport(&args.login(None)) {
             Ok(()) => ALLOW,
             Err(_) => DENY,
         }
@@ -342,272 +256,13 @@ pub unsafe extern "C" fn awsiam_server_account(buf: *mut c_char, cap: usize) -> 
     })
 }
 
-/* ---- auth_awsiam_challenge (auth_awsiam_core_challenge.h) ---------------------------- */
-
-/// `AWSIAM_UNAVAILABLE`: auth_awsiam is not running; nothing was logged.
-pub const AWSIAM_UNAVAILABLE: c_int = 2;
-
-/// `struct awsiam_challenge`: kept by the shim between issuing and verifying.
-#[repr(C)]
-pub struct AwsiamChallenge {
-    pub message: [u8; challenge::MAX_CHALLENGE_LEN],
-    pub message_len: usize,
-    pub issued_us: u64,
-}
-
-/// The login of a `struct awsiam_login`, its strings made owned (lossy UTF-8: invalid
-/// bytes match no role name nor pattern, so they are refused there).
-struct OwnedLogin {
-    user: String,
-    host: String,
-    auth_string: String,
-    secure_transport: bool,
-}
-
-impl OwnedLogin {
-    /// # Safety
-    /// As `awsiam_authenticate`'s `login`, not NULL.
-    unsafe fn from(l: &AwsiamLogin) -> OwnedLogin {
-        // SAFETY: caller guarantees each pointer is NULL or valid for its length.
-        let (user, host, auth_string) = unsafe {
-            (
-                bytes(l.user.cast::<u8>(), l.user_len),
-                bytes(l.host.cast::<u8>(), l.host_len),
-                bytes(l.auth_string.cast::<u8>(), l.auth_string_len),
-            )
-        };
-        OwnedLogin {
-            user: String::from_utf8_lossy(user).into_owned(),
-            host: String::from_utf8_lossy(host).into_owned(),
-            auth_string: String::from_utf8_lossy(auth_string).into_owned(),
-            secure_transport: l.secure_transport != 0,
-        }
-    }
-
-    fn login<'a>(&'a self, token: Option<&'a [u8]>) -> Login<'a> {
-        Login {
-            user: &self.user,
-            host: &self.host,
-            auth_string: &self.auth_string,
-            token,
-            secure_transport: self.secure_transport,
-        }
-    }
-}
-
-/// The address and port a TCP connection reached, from its socket.
-fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
-    use std::os::fd::FromRawFd;
-    if socket < 0 {
-        return None;
-    }
-    // SAFETY: the shim passes the connection's open socket, borrowed for this call;
-    // ManuallyDrop keeps it open. Only getsockname is called on it (an error for a
-    // socket that is not TCP gives None).
-    let stream = std::mem::ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(socket) });
-    stream.local_addr().ok()
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_init() -> c_int {
-    guarded(
-        "awsiam_challenge_init",
-        INVALID,
-        || match challenge_login::init() {
-            Ok(()) => 0,
-            Err(_) => INVALID,
-        },
-    )
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_check(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting("awsiam_challenge_setting_check", value, err, err_cap, |v| {
-            challenge_login::check_str(setting, v)
-        })
-    }
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting(
-            "awsiam_challenge_setting_set_str",
-            value,
-            err,
-            err_cap,
-            |v| challenge_login::set_str(setting, v),
-        )
-    }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_setting_set_num(setting: c_int, value: u64) {
-    guarded("awsiam_challenge_setting_set_num", (), || {
-        challenge_login::set_num(setting, value)
-    });
-}
-
-/// # Safety
-/// `login` is NULL or valid as for `awsiam_authenticate` (its token is ignored);
-/// `challenge` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_issue(
-    login: *const AwsiamLogin,
-    challenge: *mut AwsiamChallenge,
-) -> c_int {
-    guarded("awsiam_challenge_issue", DENY, || {
-        if !crate::plugin::is_running() {
-            return AWSIAM_UNAVAILABLE;
-        }
-        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
-        let (Some(l), Some(out)) = (unsafe { login.as_ref() }, unsafe { challenge.as_mut() })
-        else {
-            return DENY;
-        };
-        // SAFETY: forwarded caller guarantee.
-        let owned = unsafe { OwnedLogin::from(l) };
-        let Ok(issued) = challenge_login::issue_now(&owned.login(None)) else {
-            return DENY;
-        };
-        let message = issued.encode();
-        if message.len() > out.message.len() {
-            return DENY;
-        }
-        out.message[..message.len()].copy_from_slice(&message);
-        out.message_len = message.len();
-        out.issued_us = challenge_login::clock_us();
-        ALLOW
-    })
-}
-
-/// # Safety
-/// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
-/// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
-/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
-/// for `awsiam_authenticate`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_verify(
-    login: *const AwsiamLogin,
-    challenge: *const AwsiamChallenge,
-    socket: c_int,
-    external_user: *mut c_char,
-    external_user_cap: usize,
-    mapped_account: *mut c_char,
-    mapped_account_cap: usize,
-) -> c_int {
-    let verdict = catch_unwind(AssertUnwindSafe(|| {
-        if !crate::plugin::is_running() {
-            return AWSIAM_UNAVAILABLE;
-        }
-        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
-        let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
-            let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
-            auth::report_refusal(&OwnedLogin::empty().login(None), refusal);
-            return DENY;
-        };
-        // SAFETY: forwarded caller guarantees.
-        let owned = unsafe { OwnedLogin::from(l) };
-        // SAFETY: caller guarantees the token pointer is NULL or valid for its length.
-        let answer = (!l.token.is_null()).then(|| unsafe { bytes(l.token, l.token_len) });
-        let login = owned.login(answer);
-        let waited = Duration::from_micros(challenge_login::clock_us().saturating_sub(c.issued_us));
-        let message = &c.message[..c.message_len.min(c.message.len())];
-        let Ok(issued) = Challenge::decode(message) else {
-            let refusal = refuse(Reason::Internal, "the server's own challenge is unreadable");
-            auth::report_refusal(&login, refusal);
-            return DENY;
-        };
-        // As in awsiam_authenticate: a mapped account name is written whole or not at all.
-        if mapped_account.is_null() || mapped_account_cap <= MAX_ACCOUNT_NAME_LEN {
-            let refusal = refuse(
-                Reason::Internal,
-                "the server passed no room for a mapped account name",
-            );
-            auth::report_refusal(&login, refusal);
-            return DENY;
-        }
-        match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
-            Ok(admitted) => {
-                // SAFETY: caller guarantees on `external_user` and `mapped_account`; the
-                // name fits (checked above).
-                unsafe {
-                    write_c(external_user, external_user_cap, &admitted.caller.arn);
-                    let name = admitted.mapped.as_ref().map_or("", |m| m.account.as_str());
-                    write_c(mapped_account, mapped_account_cap, name);
-                }
-                ALLOW
-            }
-            Err(_) => DENY,
-        }
-    }));
-    verdict.unwrap_or_else(|_| {
-        COUNTERS.add_failure(Reason::Internal);
-        logging::emit(
-            LogLevel::Error,
-            "access denied: internal: a panic was caught while deciding a challenge login",
-        );
-        DENY
-    })
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_counters() -> *const challenge_login::Counters {
-    &challenge_login::COUNTERS
-}
-
-impl OwnedLogin {
-    fn empty() -> OwnedLogin {
-        OwnedLogin {
-            user: String::new(),
-            host: String::new(),
-            auth_string: String::new(),
-            secure_transport: false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn write_c_cuts_at_char_boundaries() {
-        let mut buf = [0x55 as c_char; 6];
-        let n = unsafe { write_c(buf.as_mut_ptr(), buf.len(), "abcdé") };
-        assert_eq!(n, 4, "é does not fit in the last byte before NUL");
-        assert_eq!(buf[4], 0);
-        let n = unsafe { write_c(buf.as_mut_ptr(), 1, "abc") };
-        assert_eq!((n, buf[0]), (0, 0));
-        assert_eq!(unsafe { write_c(std::ptr::null_mut(), 10, "abc") }, 0);
-    }
-
-    #[test]
     fn panics_become_the_fallback() {
         let got = guarded("test", 7, || -> i32 { panic!("boom") });
         assert_eq!(got, 7);
-    }
-
-    #[test]
-    fn null_inputs_are_empty() {
-        assert_eq!(unsafe { bytes(std::ptr::null(), 5) }, b"");
-        assert_eq!(unsafe { c_bytes(std::ptr::null()) }, b"");
     }
 }

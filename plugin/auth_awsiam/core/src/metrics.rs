@@ -45,6 +45,16 @@ macro_rules! counters {
                 }
             }
         }
+
+        impl Snapshot {
+            /// The value of the counter named `name` (a name of `Counters::FIELDS`).
+            pub fn get(&self, name: &str) -> Option<u64> {
+                match name {
+                    $(stringify!($field) => Some(self.$field),)*
+                    _ => None,
+                }
+            }
+        }
     };
 }
 
@@ -161,6 +171,23 @@ mod tests {
         let c = Counters::default();
         c.add_cache_hit();
         assert_eq!(c.snapshot().cache_hits, 1);
+    }
+
+    /// Each reason is counted in the total and in exactly the counter its group names (the
+    /// name the docs' tables use), and in no other.
+    #[test]
+    fn every_reason_counts_in_its_groups_counter() {
+        for reason in Reason::ALL {
+            let c = Counters::default();
+            c.add_failure(reason);
+            let s = c.snapshot();
+            let counter = reason.group().counter();
+            for field in Counters::FIELDS {
+                let want = u64::from(*field == "failures" || *field == counter);
+                assert_eq!(s.get(field), Some(want), "{reason}: {field}");
+            }
+        }
+        assert_eq!(Snapshot::default().get("no_such_counter"), None);
     }
 
     #[test]

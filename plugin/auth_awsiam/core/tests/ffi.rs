@@ -56,27 +56,29 @@ fn login_over(
     out: &mut [c_char],
 ) -> c_int {
     let mut mapped = [0x55 as c_char; AUTHENTICATED_AS_LEN];
-    let verdict = login_mapped_over(secure, user, token, auth, out, &mut mapped);
+    let verdict = login_mapped_over(secure, user, user, token, auth, out, &mut mapped);
     if verdict == ALLOW {
         assert_eq!(mapped[0], 0, "no rule: no mapped account");
     }
     verdict
 }
 
-/// A login whose mapped account (if any) is written into `mapped`.
-fn login_mapped(
-    user: &[u8],
+/// A login through an anonymous account (user '') by a client that sent the name `client`,
+/// whose mapped account (if any) is written into `mapped`.
+fn login_anonymous(
+    client: &[u8],
     token: Option<&[u8]>,
     auth: &[u8],
     out: &mut [c_char],
     mapped: &mut [c_char],
 ) -> c_int {
-    login_mapped_over(1, user, token, auth, out, mapped)
+    login_mapped_over(1, b"", client, token, auth, out, mapped)
 }
 
 fn login_mapped_over(
     secure: c_int,
     user: &[u8],
+    client_user: &[u8],
     token: Option<&[u8]>,
     auth: &[u8],
     out: &mut [c_char],
@@ -85,6 +87,8 @@ fn login_mapped_over(
     let l = AwsiamLogin {
         user: user.as_ptr().cast(),
         user_len: user.len(),
+        client_user: client_user.as_ptr().cast(),
+        client_user_len: client_user.len(),
         host: b"10.1.2.3".as_ptr().cast(),
         host_len: 8,
         auth_string: auth.as_ptr().cast(),
@@ -338,31 +342,35 @@ fn the_c_abi_end_to_end() {
     let rules = b"arn:aws:iam::123456789012:role/Ops => ops, arn:aws:iam::123456789012:role/App* => developers";
     let mut mapped = [0x55 as c_char; AUTHENTICATED_AS_LEN];
     assert_eq!(
-        login_mapped(b"", Some(&packet), rules, &mut out, &mut mapped),
+        login_anonymous(b"alice", Some(&packet), rules, &mut out, &mut mapped),
         ALLOW
     );
     assert_eq!(
         unsafe { CStr::from_ptr(mapped.as_ptr()) }.to_str().unwrap(),
         "developers"
     );
+    // The proxy account is anonymous: the line names the user the client sent, and the
+    // account it came through.
     assert!(logged(
-        "''@'10.1.2.3' authenticated as arn:aws:sts::123456789012:assumed-role/AppRole/s1 \
+        "'alice'@'10.1.2.3' through account '' authenticated as arn:aws:sts::123456789012:assumed-role/AppRole/s1 \
          (user ID 'X', access key ID '123456789012'), mapped to 'developers' by rule 2"
     ));
     // No rule matches: its own reason and counter.
     let others = b"arn:aws:iam::123456789012:role/Ops => ops";
     assert_eq!(
-        login_mapped(b"", Some(&packet), others, &mut out, &mut mapped),
+        login_anonymous(b"bob", Some(&packet), others, &mut out, &mut mapped),
         DENY
     );
-    assert!(logged("access denied for ''@'10.1.2.3': no_matching_rule:"));
+    assert!(logged(
+        "access denied for 'bob'@'10.1.2.3' through account '': no_matching_rule:"
+    ));
     assert_eq!(counters().failures_no_matching_rule, 1);
     // A buffer that could not hold every valid name is refused before anything else: a
     // name is never cut into another account's name.
     let internal = counters().failures_internal;
     let mut short = [0 as c_char; 32];
     assert_eq!(
-        login_mapped(b"", Some(&packet), rules, &mut out, &mut short),
+        login_anonymous(b"", Some(&packet), rules, &mut out, &mut short),
         DENY
     );
     assert_eq!(counters().failures_internal, internal + 1);

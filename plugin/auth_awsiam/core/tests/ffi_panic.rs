@@ -51,6 +51,8 @@ fn login(token: Option<&[u8]>, out: &mut [c_char]) -> c_int {
     let l = AwsiamLogin {
         user: user.as_ptr().cast(),
         user_len: user.len(),
+        client_user: std::ptr::null(),
+        client_user_len: 0,
         host: b"10.1.2.3".as_ptr().cast(),
         host_len: 8,
         auth_string: std::ptr::null(),

@@ -165,9 +165,26 @@ fn header_functions(h: &str) -> BTreeSet<String> {
     names
 }
 
-/// Names of the functions ffi.rs exports: `extern "C" fn NAME` right after `no_mangle`.
+/// The sources of the `ffi` module: ffi.rs and its submodules in src/ffi/.
+fn ffi_sources() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/ffi");
+    let mut src = plugin_file("src/ffi.rs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    for file in files {
+        src.push_str(&std::fs::read_to_string(&file).unwrap());
+    }
+    src
+}
+
+/// Names of the functions the `ffi` module exports: `extern "C" fn NAME` right after
+/// `no_mangle`.
 fn exported_functions() -> BTreeSet<String> {
-    let src = plugin_file("src/ffi.rs");
+    let src = ffi_sources();
     let mut names = BTreeSet::new();
     let mut exported = false;
     for line in src.lines().map(str::trim) {

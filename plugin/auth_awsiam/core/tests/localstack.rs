@@ -85,6 +85,7 @@ fn token(endpoint: &str, creds: &Credentials, time: SystemTime) -> Vec<u8> {
 fn login<'a>(user: &'a str, auth_string: &'a str, token: &'a [u8]) -> Login<'a> {
     Login {
         user,
+        client_user: user,
         host: "127.0.0.1",
         auth_string,
         token: Some(token),

@@ -74,6 +74,7 @@ fn assume_role_token_is_accepted() {
     };
     let login = Login {
         user: "AppRole",
+        client_user: "AppRole",
         host: "127.0.0.1",
         auth_string: "",
         token: Some(token.as_bytes()),

@@ -252,6 +252,20 @@ pub fn authenticate(
     result.map_err(|(r, _)| r)
 }
 
+/// Counts and logs a refusal decided at the C boundary (no challenge passed, or one that
+/// cannot be read), as `auth::report_refusal` does, and in this plugin's failures too: every
+/// login it refuses is in `Auth_awsiam_challenge_failures`.
+pub fn report_refusal(login: &Login, refusal: Refusal) -> Refusal {
+    report(login, &Err((refusal.clone(), Seen::Nothing)));
+    refusal
+}
+
+/// A panic caught at the C boundary while deciding an answer: a refused login of this
+/// plugin (ffi logs it and counts its reason, internal).
+pub fn count_panic() {
+    COUNTERS.failures.fetch_add(1, Ordering::Relaxed);
+}
+
 fn report(login: &Login, result: &Result<Admitted, Denied>) {
     let counter = if result.is_ok() {
         &COUNTERS.successes
@@ -285,6 +299,7 @@ mod tests {
     fn login<'a>(answer: Option<&'a [u8]>) -> Login<'a> {
         Login {
             user: "AppRole",
+            client_user: "AppRole",
             host: "127.0.0.1",
             auth_string: "",
             token: answer,

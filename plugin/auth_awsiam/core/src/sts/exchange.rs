@@ -1,6 +1,7 @@
 //! The exchange with STS: sends the request `request::rebuild` makes from the token, over
-//! the shared transport, and reads the answer within the limits. Counts every request; a
-//! throttled one may be retried once (the policy is in `throttle`).
+//! the shared transport, and reads the answer within the limits. Counts every request, and
+//! as an error every request that got no valid answer; a throttled one may be retried once
+//! (the policy is in `throttle`).
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy,
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
-use crate::metrics;
+use crate::metrics::{self, Counters};
 use crate::request::rebuild;
 use crate::token::Token;
 
@@ -49,12 +50,21 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
 /// already in flight (then refused at once: sts_busy). A throttled answer may be retried
 /// once, within `auth_awsiam_sts_timeout` (see `throttle`).
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
-    call_within(&STS_REQUESTS, &RETRIES, target, token, cfg)
+    call_within(
+        &STS_REQUESTS,
+        &RETRIES,
+        &metrics::COUNTERS,
+        target,
+        token,
+        cfg,
+    )
 }
 
+/// `call` with its shared state passed in (tests give their own).
 fn call_within(
     slots: &Slots,
     quota: &RetryQuota,
+    counters: &Counters,
     target: &Target,
     token: &Token,
     cfg: &Config,
@@ -69,14 +79,14 @@ fn call_within(
         ));
     };
     let started = Instant::now();
-    let result = match counted(target, token, cfg, None) {
+    let result = match counted(counters, target, token, cfg, None) {
         Err(first) if first.reason == Reason::StsThrottled => {
             match throttle::retry_pause(started.elapsed(), cfg.sts_timeout, quota) {
                 Ok(pause) => {
                     std::thread::sleep(pause);
-                    metrics::COUNTERS.add_sts_retry();
+                    counters.add_sts_retry();
                     let left = cfg.sts_timeout.saturating_sub(started.elapsed());
-                    counted(target, token, cfg, Some(left)).map_err(|mut again| {
+                    counted(counters, target, token, cfg, Some(left)).map_err(|mut again| {
                         if again.reason == Reason::StsThrottled {
                             again.detail.push_str(&format!(
                                 " (also on one retry {} ms later)",
@@ -100,19 +110,23 @@ fn call_within(
     result
 }
 
-/// One request, counted: requests, errors, time.
+/// One request, counted: requests, time, and errors: a request that got no valid answer.
+/// A valid answer whose caller is refused (caller_unsupported) is not an STS error.
 fn counted(
+    counters: &Counters,
     target: &Target,
     token: &Token,
     cfg: &Config,
     budget: Option<Duration>,
 ) -> Result<Caller, Refusal> {
-    metrics::COUNTERS.add_sts_request();
+    counters.add_sts_request();
     let started = Instant::now();
     let result = exchange(target, token, cfg, budget);
-    metrics::COUNTERS.add_sts_time(started.elapsed());
-    if result.is_err() {
-        metrics::COUNTERS.add_sts_error();
+    counters.add_sts_time(started.elapsed());
+    if let Err(refusal) = &result
+        && refusal.reason.is_sts_error()
+    {
+        counters.add_sts_error();
     }
     result
 }
@@ -184,7 +198,7 @@ mod tests {
     use crate::config::parse_endpoint;
     use crate::identity::Kind;
     use crate::request::{AUTHORIZATION_HEADER, SERVER_ID_HEADER, SESSION_TOKEN_HEADER, sign};
-    use crate::testutil::{counting_sts, error_xml, fake_sts, http, success_xml};
+    use crate::testutil::{Received, counting_sts, error_xml, fake_sts, http, success_xml};
     use aws_credential_types::Credentials;
     use std::net::TcpListener;
     use std::sync::atomic::Ordering;
@@ -308,7 +322,15 @@ mod tests {
         )
         .unwrap();
         let target = precheck(&t, &c, true, SystemTime::now()).unwrap();
-        let e = call_within(&Slots::new(0), &RETRIES, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &Slots::new(0),
+            &RETRIES,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsBusy, "{e}");
         assert!(
             e.detail.contains("refused rather than queued"),
@@ -450,6 +472,81 @@ mod tests {
         assert!(after.sts_errors > before.sts_errors);
     }
 
+    /// `sts_errors` counts requests that got no valid answer, and only those: an answer
+    /// STS gave correctly, naming a caller the plugin then refuses, is not an STS error.
+    #[test]
+    fn sts_errors_count_requests_without_a_valid_answer() {
+        type Answer = Box<dyn Fn(&Received) -> Option<Vec<u8>> + Send + 'static>;
+        let ok = |arn: &'static str| -> Answer {
+            Box::new(move |_| Some(http("200 OK", &success_xml(arn, "123456789012"))))
+        };
+        // (what STS answers, the refusal if any, errors counted)
+        let cases: Vec<(&str, Answer, Option<Reason>, u64)> = vec![
+            (
+                "a valid answer",
+                ok("arn:aws:sts::123456789012:assumed-role/AppRole/s1"),
+                None,
+                0,
+            ),
+            (
+                "a valid answer naming a one-character session",
+                ok("arn:aws:sts::123456789012:assumed-role/AppRole/s"),
+                Some(Reason::CallerUnsupported),
+                0,
+            ),
+            (
+                "a valid answer naming a role, not a session",
+                ok("arn:aws:iam::123456789012:role/AppRole"),
+                Some(Reason::CallerUnsupported),
+                0,
+            ),
+            (
+                "HTTP 500",
+                Box::new(|_| Some(http("500 Internal Server Error", ""))),
+                Some(Reason::StsUnreachable),
+                1,
+            ),
+            (
+                "HTTP 200 with garbage",
+                Box::new(|_| Some(http("200 OK", "<html>hello</html>"))),
+                Some(Reason::StsBadResponse),
+                1,
+            ),
+            (
+                "a rejected signature",
+                Box::new(|_| {
+                    Some(http(
+                        "403 Forbidden",
+                        &error_xml("SignatureDoesNotMatch", "no"),
+                    ))
+                }),
+                Some(Reason::StsRejected),
+                1,
+            ),
+        ];
+        for (what, answer, want, errors) in cases {
+            let (addr, handle) = fake_sts(1, answer);
+            let (c, t, target) = setup(&addr);
+            let counters = Counters::default();
+            let got = call_within(&STS_REQUESTS, &RETRIES, &counters, &target, &t, &c);
+            assert_eq!(got.as_ref().err().map(|r| r.reason), want, "{what}");
+            handle.join().unwrap();
+            let s = counters.snapshot();
+            assert_eq!((s.sts_requests, s.sts_errors), (1, errors), "{what}");
+        }
+        // A throttled answer and its retry: two requests, two errors.
+        let (addr, requests) = counting_sts(|_| throttled());
+        let (mut c, t, target) = setup(&addr);
+        c.sts_timeout = Duration::from_secs(2);
+        let quota = RetryQuota::new(throttle::RETRY_QUOTA);
+        let counters = Counters::default();
+        let e = call_within(&STS_REQUESTS, &quota, &counters, &target, &t, &c).unwrap_err();
+        assert_eq!(e.reason, Reason::StsThrottled);
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        let s = counters.snapshot();
+        assert_eq!((s.sts_requests, s.sts_errors, s.sts_retries), (2, 2, 1));
+    }
+
     fn throttled() -> Vec<u8> {
         http("400 Bad Request", &error_xml("Throttling", "Rate exceeded"))
     }
@@ -462,7 +559,8 @@ mod tests {
         let quota = RetryQuota::new(throttle::RETRY_QUOTA);
         let retries = metrics::COUNTERS.snapshot().sts_retries;
         let started = Instant::now();
-        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        let e =
+            call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled, "{e}");
         assert!(e.detail.contains("also on one retry"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
@@ -479,14 +577,15 @@ mod tests {
         // A timeout that cannot hold a pause and a second request.
         c.sts_timeout = Duration::from_millis(500);
         let full = RetryQuota::new(throttle::RETRY_QUOTA);
-        let e = call_within(&STS_REQUESTS, &full, &target, &t, &c).unwrap_err();
+        let e = call_within(&STS_REQUESTS, &full, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
         assert!(e.detail.contains("not retried: too little"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 1);
         assert_eq!(full.tokens(), throttle::RETRY_QUOTA);
         // An empty quota: refused at once.
         c.sts_timeout = Duration::from_secs(5);
         let empty = RetryQuota::new(0);
-        let e = call_within(&STS_REQUESTS, &empty, &target, &t, &c).unwrap_err();
+        let e =
+            call_within(&STS_REQUESTS, &empty, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled);
         assert!(e.detail.contains("retry quota is used up"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
@@ -501,7 +600,8 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..logins {
                 s.spawn(|| {
-                    let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+                    let e = call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c)
+                        .unwrap_err();
                     assert_eq!(e.reason, Reason::StsThrottled);
                 });
             }
@@ -528,13 +628,14 @@ mod tests {
         });
         let (c, t, target) = setup(&addr);
         let quota = RetryQuota::new(throttle::RETRY_COST);
-        call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap();
+        call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap();
         assert_eq!(requests.load(Ordering::SeqCst), 2);
         // The verified caller gave one token back.
         assert_eq!(quota.tokens(), 1);
         let (addr, requests) = counting_sts(|_| http("503 Service Unavailable", ""));
         let (c, t, target) = setup(&addr);
-        let e = call_within(&STS_REQUESTS, &quota, &target, &t, &c).unwrap_err();
+        let e =
+            call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
         assert_eq!(e.reason, Reason::StsUnreachable);
         assert_eq!(requests.load(Ordering::SeqCst), 1);
     }

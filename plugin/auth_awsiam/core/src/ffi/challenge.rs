@@ -1,0 +1,193 @@
+//! The C ABI of auth_awsiam_core_challenge.h: the entry points of auth_awsiam_challenge.
+//! Same rules as the rest of `ffi`: arguments converted NULL-safe, one safe call, every
+//! entry point behind `catch_unwind`, no logic here.
+
+use std::ffi::{c_char, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use super::{
+    ALLOW, AwsiamLogin, DENY, INVALID, LoginArgs, admit, guarded, has_room_for_account, packet,
+    panicked, string_setting,
+};
+use crate::challenge::login as challenge_login;
+use crate::challenge::{self, Challenge};
+use crate::error::{Reason, refuse};
+
+/// `AWSIAM_UNAVAILABLE`: auth_awsiam is not running; nothing was logged.
+pub const AWSIAM_UNAVAILABLE: c_int = 2;
+
+/// `struct awsiam_challenge`: kept by the shim between issuing and verifying.
+#[repr(C)]
+pub struct AwsiamChallenge {
+    pub message: [u8; challenge::MAX_CHALLENGE_LEN],
+    pub message_len: usize,
+    pub issued_us: u64,
+}
+
+/// The address and port a TCP connection reached, from its socket.
+fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
+    use std::os::fd::FromRawFd;
+    if socket < 0 {
+        return None;
+    }
+    // SAFETY: the shim passes the connection's open socket, borrowed for this call;
+    // ManuallyDrop keeps it open. Only getsockname is called on it (an error for a
+    // socket that is not TCP gives None).
+    let stream = std::mem::ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(socket) });
+    stream.local_addr().ok()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn awsiam_challenge_init() -> c_int {
+    guarded(
+        "awsiam_challenge_init",
+        INVALID,
+        || match challenge_login::init() {
+            Ok(()) => 0,
+            Err(_) => INVALID,
+        },
+    )
+}
+
+/// # Safety
+/// As `awsiam_setting_check`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_challenge_setting_check(
+    setting: c_int,
+    value: *const c_char,
+    err: *mut c_char,
+    err_cap: usize,
+) -> c_int {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        string_setting("awsiam_challenge_setting_check", value, err, err_cap, |v| {
+            challenge_login::check_str(setting, v)
+        })
+    }
+}
+
+/// # Safety
+/// As `awsiam_setting_check`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
+    setting: c_int,
+    value: *const c_char,
+    err: *mut c_char,
+    err_cap: usize,
+) -> c_int {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        string_setting(
+            "awsiam_challenge_setting_set_str",
+            value,
+            err,
+            err_cap,
+            |v| challenge_login::set_str(setting, v),
+        )
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn awsiam_challenge_setting_set_num(setting: c_int, value: u64) {
+    guarded("awsiam_challenge_setting_set_num", (), || {
+        challenge_login::set_num(setting, value)
+    });
+}
+
+/// # Safety
+/// `login` is NULL or valid as for `awsiam_authenticate` (its token is ignored);
+/// `challenge` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_challenge_issue(
+    login: *const AwsiamLogin,
+    challenge: *mut AwsiamChallenge,
+) -> c_int {
+    guarded("awsiam_challenge_issue", DENY, || {
+        if !crate::plugin::is_running() {
+            return AWSIAM_UNAVAILABLE;
+        }
+        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
+        let (Some(l), Some(out)) = (unsafe { login.as_ref() }, unsafe { challenge.as_mut() })
+        else {
+            return DENY;
+        };
+        // SAFETY: forwarded caller guarantee.
+        let args = unsafe { LoginArgs::from(l) };
+        let Ok(issued) = challenge_login::issue_now(&args.login(None)) else {
+            return DENY;
+        };
+        let message = issued.encode();
+        if message.len() > out.message.len() {
+            return DENY;
+        }
+        out.message[..message.len()].copy_from_slice(&message);
+        out.message_len = message.len();
+        out.issued_us = challenge_login::clock_us();
+        ALLOW
+    })
+}
+
+/// # Safety
+/// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
+/// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
+/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
+/// for `awsiam_authenticate`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn awsiam_challenge_verify(
+    login: *const AwsiamLogin,
+    challenge: *const AwsiamChallenge,
+    socket: c_int,
+    external_user: *mut c_char,
+    external_user_cap: usize,
+    mapped_account: *mut c_char,
+    mapped_account_cap: usize,
+) -> c_int {
+    let verdict = catch_unwind(AssertUnwindSafe(|| {
+        if !crate::plugin::is_running() {
+            return AWSIAM_UNAVAILABLE;
+        }
+        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
+        let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
+            let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
+            challenge_login::report_refusal(&LoginArgs::empty().login(None), refusal);
+            return DENY;
+        };
+        // SAFETY: forwarded caller guarantees.
+        let (args, answer) = unsafe { (LoginArgs::from(l), packet(l)) };
+        let login = args.login(answer);
+        let waited = Duration::from_micros(challenge_login::clock_us().saturating_sub(c.issued_us));
+        let message = &c.message[..c.message_len.min(c.message.len())];
+        let Ok(issued) = Challenge::decode(message) else {
+            let refusal = refuse(Reason::Internal, "the server's own challenge is unreadable");
+            challenge_login::report_refusal(&login, refusal);
+            return DENY;
+        };
+        if let Err(refusal) = has_room_for_account(mapped_account, mapped_account_cap) {
+            challenge_login::report_refusal(&login, refusal);
+            return DENY;
+        }
+        match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
+            // SAFETY: forwarded caller guarantees; room checked above.
+            Ok(admitted) => unsafe {
+                admit(
+                    &admitted,
+                    external_user,
+                    external_user_cap,
+                    mapped_account,
+                    mapped_account_cap,
+                )
+            },
+            Err(_) => DENY,
+        }
+    }));
+    verdict.unwrap_or_else(|_| {
+        challenge_login::count_panic();
+        panicked("a challenge login")
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn awsiam_challenge_counters() -> *const challenge_login::Counters {
+    &challenge_login::COUNTERS
+}
