@@ -42,7 +42,10 @@ fn throttled_refusals_are_all_counted_and_logged_once_per_interval() {
         );
     }
     let after = COUNTERS.snapshot();
-    assert_eq!(after.failures_sts_throttled - before.failures_sts_throttled, 3);
+    assert_eq!(
+        after.failures_sts_throttled - before.failures_sts_throttled,
+        3
+    );
     assert_eq!(after.failures - before.failures, 3);
     let lines = LINES.lock().unwrap().clone();
     assert_eq!(lines.len(), 1, "{lines:?}");
