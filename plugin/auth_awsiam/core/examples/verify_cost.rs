@@ -62,6 +62,7 @@ fn measured(tokens: &[Vec<u8>], n: usize, cfg: &Config) -> usize {
     for i in 0..n {
         let login = Login {
             user: ROLE,
+            client_user: ROLE,
             host: "localhost",
             auth_string: "",
             token: Some(&tokens[i % tokens.len()]),

@@ -26,6 +26,7 @@ fn lines_of(verbosity: u8, admitted: &Admitted) -> Vec<String> {
     logging::set_verbosity(verbosity);
     let login = Login {
         user: "AppRole",
+        client_user: "AppRole",
         host: "localhost",
         auth_string: "",
         token: None,
