@@ -148,7 +148,8 @@ pub fn plan(args: &Args, configured: &Configured) -> Result<Plan, Failure> {
 fn region_of(loaded: &Loaded) -> Result<String, Failure> {
     let region = loaded.sdk.region().map(|r| r.to_string()).ok_or_else(|| {
         Failure::Usage(
-            "no AWS region: pass --region, set AWS_REGION, or set 'region' in your profile".into(),
+            "no AWS region: pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set 'region' in your profile"
+                .into(),
         )
     })?;
     if !syntax::is_region(&region) {

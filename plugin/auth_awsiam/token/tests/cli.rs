@@ -26,7 +26,13 @@ fn no_region_is_a_clear_error() {
     let dir = sandbox("noregion");
     let o = run(&dir, &KEYS, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no AWS region"), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("no AWS region"), "{e}");
+    // Both names the tool reads, as the AWS CLI does.
+    assert!(
+        e.contains("AWS_REGION") && e.contains("AWS_DEFAULT_REGION"),
+        "{e}"
+    );
 }
 
 #[test]
