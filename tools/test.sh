@@ -5,7 +5,8 @@
 # in each one builds the plugin in the MySQL source tree and runs the whole
 # auth_awsiam MTR suite; on 9.7 also the other build configurations and cargo
 # fmt/clippy/test, the benchmark's smoke run, and a fuzz smoke run of every
-# parser. Extra arguments go to mysql-test-run (e.g. a test name).
+# parser, and the documentation's Sphinx build. Extra arguments go to mysql-test-run
+# (e.g. a test name).
 # Ends with one summary line per server line and the total.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,7 +36,11 @@ for line in "${lines[@]}"; do
 done
 # Every parser of outside input under libFuzzer for a few seconds each (on the
 # host's Rust; tools/fuzz.sh runs a whole campaign).
-[ "$#" -gt 0 ] || [ -n "${AUTH_AWSIAM_QUICK:-}" ] || bash "$here/fuzz.sh" --smoke
+# And the user documentation, built by Sphinx with warnings as errors.
+if [ "$#" -eq 0 ] && [ -z "${AUTH_AWSIAM_QUICK:-}" ]; then
+  bash "$here/fuzz.sh" --smoke
+  bash "$here/docs.sh"
+fi
 # Each line ended with its summary; a failure stopped the run above.
 echo "[tools/test.sh] all done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo
