@@ -2,28 +2,14 @@
 //! formatting a line nobody reads): it must still be shown exactly when the verbosity
 //! asks for it. Its own test binary: the log sink and verbosity are process-wide.
 
-use std::ffi::{CStr, c_char, c_int};
-use std::sync::Mutex;
+mod log_capture;
 
 use auth_awsiam_core::auth::{self, Admitted, Login};
 use auth_awsiam_core::identity::{Caller, parse_arn};
-use auth_awsiam_core::logging;
 use auth_awsiam_core::mapping::Mapped;
 
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-extern "C" fn capture(_level: c_int, message: *const c_char) {
-    // The logger passes a valid NUL-terminated string for the call's duration.
-    let line = unsafe { CStr::from_ptr(message) };
-    LINES
-        .lock()
-        .unwrap()
-        .push(line.to_string_lossy().into_owned());
-}
-
 fn lines_of(verbosity: u8, admitted: &Admitted) -> Vec<String> {
-    LINES.lock().unwrap().clear();
-    logging::set_verbosity(verbosity);
+    log_capture::start(verbosity);
     let login = Login {
         user: "AppRole",
         client_user: "AppRole",
@@ -33,12 +19,11 @@ fn lines_of(verbosity: u8, admitted: &Admitted) -> Vec<String> {
         secure_transport: true,
     };
     auth::report(&login, &Ok(admitted.clone()));
-    LINES.lock().unwrap().clone()
+    log_capture::lines()
 }
 
 #[test]
 fn success_lines_follow_the_verbosity() {
-    logging::install(Some(capture));
     let arn = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
     let caller = Caller {
         arn: arn.into(),

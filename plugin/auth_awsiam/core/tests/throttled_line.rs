@@ -2,30 +2,16 @@
 //! interval, while every refusal is still counted. Its own test binary: the log sink and
 //! the throttle notice's state are process-wide.
 
-use std::ffi::{CStr, c_char, c_int};
-use std::sync::Mutex;
+mod log_capture;
 
 use auth_awsiam_core::auth::{self, Login};
 use auth_awsiam_core::error::{Reason, Refusal};
-use auth_awsiam_core::logging;
 use auth_awsiam_core::metrics::COUNTERS;
 use auth_awsiam_core::sts::throttle::ADVICE;
 
-static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-extern "C" fn capture(_level: c_int, message: *const c_char) {
-    // The logger passes a valid NUL-terminated string for the call's duration.
-    let line = unsafe { CStr::from_ptr(message) };
-    LINES
-        .lock()
-        .unwrap()
-        .push(line.to_string_lossy().into_owned());
-}
-
 #[test]
 fn throttled_refusals_are_all_counted_and_logged_once_per_interval() {
-    logging::install(Some(capture));
-    logging::set_verbosity(2);
+    log_capture::start(2);
     let login = Login {
         user: "AppRole",
         client_user: "AppRole",
@@ -47,7 +33,7 @@ fn throttled_refusals_are_all_counted_and_logged_once_per_interval() {
         3
     );
     assert_eq!(after.failures - before.failures, 3);
-    let lines = LINES.lock().unwrap().clone();
+    let lines = log_capture::lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with("access denied for 'AppRole'@'localhost': sts_throttled: "),
