@@ -211,6 +211,22 @@ mod tests {
         assert_eq!(c.len(), 3);
     }
 
+    /// A full cache drops every expired entry, not just enough for the new one: expired
+    /// entries are worth nothing, and keeping them would evict live ones sooner later.
+    #[test]
+    fn a_full_cache_drops_every_expired_entry() {
+        let mut c = Cache::default();
+        let t0 = Instant::now();
+        c.put(k(1), v(1), SEC, 3, 0, t0);
+        c.put(k(2), v(2), SEC, 3, 0, t0);
+        c.put(k(3), v(3), 100 * SEC, 3, 0, t0);
+        // At the instant 1 and 2 expire, the full cache takes 4: both go.
+        c.put(k(4), v(4), 100 * SEC, 3, 0, t0 + SEC);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.by_expiry.len(), 2);
+        assert!(c.get(&k(3), t0 + SEC).is_some() && c.get(&k(4), t0 + SEC).is_some());
+    }
+
     #[test]
     fn reinsert_same_key_keeps_one_entry() {
         let mut c = Cache::default();
