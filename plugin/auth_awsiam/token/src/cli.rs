@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Token)]
     pub format: Format,
 
-    /// MySQL user name written to the option file
+    /// MySQL user name written to the option file (at most 32 characters, no control
+    /// characters; quoted in the file when it needs to be)
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 

@@ -6,22 +6,17 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::cli::Format;
+use crate::option_file::{self, User};
 
 /// Mode of a written file: it holds a credential.
 const FILE_MODE: u32 = 0o600;
 
-/// The text for `format`.
-pub fn render(format: Format, token: &str, user: Option<&str>) -> String {
+/// The text for `format`. The token alone is one line of ASCII (see option_file::render);
+/// the user name goes into the option file only.
+pub fn render(format: Format, token: &str, user: Option<&User>) -> String {
     match format {
         Format::Token => format!("{token}\n"),
-        Format::OptionFile => {
-            let mut s = String::from("[client]\n");
-            if let Some(u) = user {
-                s.push_str(&format!("user={u}\n"));
-            }
-            s.push_str(&format!("password={token}\nenable-cleartext-plugin\n"));
-            s
-        }
+        Format::OptionFile => option_file::render(token, user),
     }
 }
 
@@ -44,22 +39,11 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     #[test]
-    fn token_format() {
+    fn token_format_has_no_user() {
+        let user = User::parse("u").unwrap();
         assert_eq!(
-            render(Format::Token, "awsiam1.abc", Some("u")),
+            render(Format::Token, "awsiam1.abc", Some(&user)),
             "awsiam1.abc\n"
-        );
-    }
-
-    #[test]
-    fn option_file_format() {
-        assert_eq!(
-            render(Format::OptionFile, "awsiam1.abc", Some("AppRole")),
-            "[client]\nuser=AppRole\npassword=awsiam1.abc\nenable-cleartext-plugin\n"
-        );
-        assert_eq!(
-            render(Format::OptionFile, "awsiam1.abc", None),
-            "[client]\npassword=awsiam1.abc\nenable-cleartext-plugin\n"
         );
     }
 
