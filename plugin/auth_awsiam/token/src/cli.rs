@@ -53,7 +53,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// Write to this file (created with mode 0600) instead of standard output
+    /// Write to this file instead of standard output: a new file of mode 0600, renamed over
+    /// FILE (a symbolic link there is replaced, never followed)
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -21,13 +21,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     let token = mint::mint(args)?;
     let text = output::render(args.format, &token, user.as_ref());
     match &args.output {
-        Some(path) => output::write_private(path, &text)
-            .map_err(|e| {
-                Failure::Other(format!(
-                    "cannot write the token to {}: {e}; check that the directory exists and is writable",
-                    path.display()
-                ))
-            }),
+        Some(path) => output::write_private(path, &text),
         None => {
             print!("{text}");
             Ok(())

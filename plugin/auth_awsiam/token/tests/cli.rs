@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Output;
 
@@ -309,4 +309,57 @@ it holds a control character (such as a newline), which could add options to the
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_symbolic_link_at_the_output_is_replaced_not_followed() {
+    let dir = sandbox("outlink");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = dir.join("my.cnf");
+    std::os::unix::fs::symlink(&victim, &path).unwrap();
+    let o = mint_option_file(&dir, &path, &["--user", "AppRole"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert_eq!(std::fs::metadata(&victim).unwrap().mode() & 0o777, 0o644);
+    let meta = std::fs::symlink_metadata(&path).unwrap();
+    assert!(meta.is_file(), "the link itself was replaced");
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert_eq!(client_options(&path)[0], "--user=AppRole");
+}
+
+#[test]
+fn an_existing_file_is_replaced_whole() {
+    let dir = sandbox("existing");
+    let path = dir.join("my.cnf");
+    std::fs::write(&path, "[client]\nuser=old\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // Another name for the old file: it keeps the old text, so the old file was not
+    // rewritten in place (a reader of it never sees half a file).
+    let other = dir.join("other-name");
+    std::fs::hard_link(&path, &other).unwrap();
+    let o = mint_option_file(&dir, &path, &["--user", "AppRole"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+    assert_eq!(client_options(&path)[0], "--user=AppRole");
+    assert_eq!(
+        std::fs::read_to_string(&other).unwrap(),
+        "[client]\nuser=old\n"
+    );
+    // No temporary file is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["config", "credentials", "my.cnf", "other-name"]);
+}
+
+#[test]
+fn a_relative_output_is_written_in_the_current_directory() {
+    let dir = sandbox("relative");
+    let o = mint_option_file(&dir, Path::new("my.cnf"), &["--user", "AppRole"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(client_options(&dir.join("my.cnf"))[0], "--user=AppRole");
 }
