@@ -2,12 +2,12 @@
 //! with mysys/my_default.cc. Each value is written so that the client reads back exactly that
 //! value, and one line can never become two options.
 //!
-//! How my_default.cc reads `user=VALUE` (the same in 8.4 and 9.7): a `#` outside quotes starts
-//! a comment (inside `'...'` or `"..."` a backslash protects the next quote); spaces, tabs and,
-//! byte by byte, latin1's no-break space 0xA0 (the last byte of UTF-8 `à`, among others) are
-//! trimmed at both ends; then one pair of equal quotes around the whole value is removed; then
-//! `\n \t \r \b \s \" \' \\` are unescaped, also outside quotes. There is no way to continue a
-//! line.
+//! How my_default.cc reads `user=VALUE` (MySQL 9.7's source; these rules are older than 8.0):
+//! a `#` outside quotes starts a comment (inside `'...'` or `"..."` a backslash protects the
+//! next quote); spaces, tabs and, byte by byte, latin1's no-break space 0xA0 (the last byte
+//! of UTF-8 `à`, among others) are trimmed at both ends; then one pair of equal quotes
+//! around the whole value is removed; then `\n \t \r \b \s \" \' \\` are unescaped, also
+//! outside quotes. There is no way to continue a line.
 
 use auth_awsiam_core::mapping::MAX_ACCOUNT_NAME_LEN;
 use auth_awsiam_core::syntax;
@@ -152,6 +152,10 @@ mod tests {
             assert!(refusal(name).contains("trims spaces"), "{name:?}");
         }
         assert!(refusal("a\u{1f600}").contains("utf8mb3"));
+        assert!(
+            User::parse("a\u{ffff}").is_ok(),
+            "the last character utf8mb3 holds"
+        );
         let longest = "é".repeat(MAX_ACCOUNT_NAME_LEN);
         assert!(User::parse(&longest).is_ok(), "characters, not bytes");
         let m = refusal(&"a".repeat(MAX_ACCOUNT_NAME_LEN + 1));

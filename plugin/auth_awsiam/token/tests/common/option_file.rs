@@ -1,6 +1,7 @@
 //! How the mysql client reads an option file: a port of what mysys/my_default.cc does with a
-//! file's lines (search_default_file_with_ext, remove_end_comment; the same in MySQL 8.4 and
-//! 9.7), to check that what the tool writes is read back as meant and as nothing more.
+//! file's lines (search_default_file_with_ext, remove_end_comment; MySQL 9.7's source, whose
+//! rules here are older than 8.0), to check that what the tool writes is read back as meant
+//! and as nothing more.
 
 /// `my_isspace(&my_charset_latin1, b)`: the space bit of ctype_latin1, which includes the
 /// no-break space 0xA0.
