@@ -25,6 +25,18 @@ pub struct AwsiamChallenge {
     pub issued_us: u64,
 }
 
+/// `struct awsiam_connection`: what the shim knows of the client's connection.
+#[repr(C)]
+pub struct AwsiamConnection {
+    /// The connection's TCP socket, or -1 (a local socket, pipe or shared memory).
+    pub socket: c_int,
+    /// 1 when the connection is TLS.
+    pub tls: c_int,
+    /// This server's certificate (DER) on a TLS connection; NULL if it could not be read.
+    pub tls_certificate: *const u8,
+    pub tls_certificate_len: usize,
+}
+
 /// The address and port a TCP connection reached, from its socket.
 fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
     use std::os::fd::FromRawFd;
@@ -131,13 +143,13 @@ pub unsafe extern "C" fn awsiam_challenge_issue(
 /// # Safety
 /// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
 /// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
-/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
-/// for `awsiam_authenticate`.
+/// `connection` is NULL or valid, its certificate NULL or readable for its length;
+/// `external_user` and `mapped_account` as for `awsiam_authenticate`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_challenge_verify(
     login: *const AwsiamLogin,
     challenge: *const AwsiamChallenge,
-    socket: c_int,
+    connection: *const AwsiamConnection,
     external_user: *mut c_char,
     external_user_cap: usize,
     mapped_account: *mut c_char,
@@ -147,9 +159,16 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         if !crate::plugin::is_running() {
             return AWSIAM_UNAVAILABLE;
         }
-        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
-        let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
-            let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
+        // SAFETY: caller guarantees `login`, `challenge` and `connection` are NULL or valid.
+        let (Some(l), Some(c), Some(conn)) = (
+            unsafe { login.as_ref() },
+            unsafe { challenge.as_ref() },
+            unsafe { connection.as_ref() },
+        ) else {
+            let refusal = refuse(
+                Reason::Internal,
+                "the server passed no login, challenge or connection",
+            );
             challenge_login::report_refusal(&LoginArgs::empty().login(None), refusal);
             return DENY;
         };
@@ -167,7 +186,14 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
             challenge_login::report_refusal(&login, refusal);
             return DENY;
         }
-        match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
+        let connection = challenge_login::Connection {
+            local: local_address(conn.socket),
+            // SAFETY: caller guarantees the certificate is NULL or readable for its length;
+            // a TLS connection without one is passed on as empty, and refused.
+            tls_certificate: (conn.tls != 0)
+                .then(|| unsafe { super::bytes(conn.tls_certificate, conn.tls_certificate_len) }),
+        };
+        match challenge_login::authenticate(&login, &issued, waited, connection) {
             // SAFETY: forwarded caller guarantees; room checked above.
             Ok(admitted) => unsafe {
                 admit(
