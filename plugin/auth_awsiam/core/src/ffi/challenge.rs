@@ -37,10 +37,15 @@ pub struct AwsiamConnection {
     pub tls_certificate_len: usize,
 }
 
+/// `awsiam_connection.socket` of a connection that is not TCP.
+const NO_SOCKET: c_int = -1;
+
 /// The address and port a TCP connection reached, from its socket.
 fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
     use std::os::fd::FromRawFd;
-    if socket < 0 {
+    // Only the documented "no socket" value is skipped: any other descriptor, 0 included
+    // (a daemon that closed its stdin reuses it), may be the connection's.
+    if socket == NO_SOCKET {
         return None;
     }
     // SAFETY: the shim passes the connection's open socket, borrowed for this call;
@@ -216,4 +221,26 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_challenge_counters() -> *const challenge_login::Counters {
     &challenge_login::COUNTERS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn the_address_a_tcp_connection_reached() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        // The server side of the connection reached the listener's address.
+        assert_eq!(
+            local_address(accepted.as_raw_fd()),
+            Some(listener.local_addr().unwrap())
+        );
+        assert_eq!(local_address(NO_SOCKET), None);
+        // Still open: local_address borrowed it.
+        drop(client);
+        assert!(accepted.local_addr().is_ok());
+    }
 }
