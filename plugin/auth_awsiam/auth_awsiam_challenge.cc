@@ -55,7 +55,7 @@ static void log_unavailable(const char *what) {
    vio does (the THD advertises it only after authentication). */
 static int server_certificate(unsigned char **der) {
   THD *thd = current_thd;
-  Vio *net_vio = thd != nullptr ? thd->net.vio : nullptr;
+  Vio *net_vio = thd != nullptr ? thd->get_net()->vio : nullptr;
   if (net_vio == nullptr || net_vio->type != VIO_TYPE_SSL) return -1;
   X509 *cert = SSL_get_certificate(static_cast<SSL *>(net_vio->ssl_arg));
   return cert != nullptr ? i2d_X509(cert, der) : -1;
