@@ -21,6 +21,7 @@ certificate the client may well trust: another host of the fleet), and opens
 TLS of its own to the real server, the way any relay must.
 """
 
+import select
 import socket
 import ssl
 import struct
@@ -76,25 +77,20 @@ def start_tls(client, server, seq, request, tls):
     return client, server
 
 
-def pump(source, sink, on_packet):
-    """Copies whole packets from source to sink until either side closes."""
-    try:
-        while True:
-            seq, payload = read_packet(source)
-            on_packet(payload)
-            write_packet(sink, seq, payload)
-    except (EOFError, OSError):
-        pass
-    for sock in (source, sink):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+def ready(socks):
+    """The sockets with a packet to read: TLS data already decrypted first (select cannot
+    see it), else whatever select reports within 30 s."""
+    buffered = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
+    if buffered:
+        return buffered
+    readable, _, _ = select.select(socks, [], [], 30)
+    return readable
 
 
 def relay(client, server, captured, tls=None):
-    """Passes whole packets both ways; keeps the client's answer to an auth switch."""
-    state = {"switched": False}
+    """Passes whole packets both ways, one at a time (a TLS socket is never used by two
+    threads); keeps the client's answer to an auth switch."""
+    switched = False
     try:
         seq, greeting = read_packet(server)
         write_packet(client, seq, greeting)
@@ -103,22 +99,22 @@ def relay(client, server, captured, tls=None):
             client, server = start_tls(client, server, seq, first, tls)
         else:
             write_packet(server, seq, first)
+        while True:
+            socks = ready([client, server])
+            if not socks:
+                return
+            for sock in socks:
+                seq, payload = read_packet(sock)
+                if sock is server:
+                    if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
+                        switched = True
+                    write_packet(client, seq, payload)
+                else:
+                    if switched and "answer" not in captured:
+                        captured["answer"] = payload
+                    write_packet(server, seq, payload)
     except (EOFError, OSError, ssl.SSLError) as e:
-        captured["error"] = str(e)
-        return
-
-    def from_server(payload):
-        if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
-            state["switched"] = True
-
-    def from_client(payload):
-        if state["switched"] and "answer" not in captured:
-            captured["answer"] = payload
-
-    down = threading.Thread(target=pump, args=(server, client, from_server), daemon=True)
-    down.start()
-    pump(client, server, from_client)
-    down.join(timeout=10)
+        captured.setdefault("error", str(e))
 
 
 def replay(server_port, user, answer):
