@@ -34,7 +34,7 @@ groups=(
     "sts-answer|src/sts/answer.rs src/sts/exchange.rs|--lib"
     "identity|src/identity.rs|--lib"
     "config|src/config.rs|--lib --test=ffi"
-    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge"
+    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle"
 )
 
 if [[ "${1:-}" == "--list" ]]; then

@@ -63,7 +63,7 @@ static bool in_user_statement() {
 
 /* Whether the client's connection is TLS. Servers before 9.x do not report it
    in MYSQL_PLUGIN_VIO_INFO; there the connection's own vio type tells. */
-static bool connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
+bool awsiam_connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
 #ifdef AUTH_AWSIAM_VIO_INFO_HAS_TLS
   return vio_info.is_tls_established;
 #else
@@ -79,16 +79,13 @@ bool awsiam_connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
       vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
       vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_PIPE ||
       vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_MEMORY;
-  return local || connection_is_tls(vio_info);
+  return local || awsiam_connection_is_tls(vio_info);
 }
 
 static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                                     MYSQL_SERVER_AUTH_INFO *info) {
   MYSQL_PLUGIN_VIO_INFO vio_info;
   vio->info(vio, &vio_info);
-  const bool local = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_SOCKET ||
-                     vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_PIPE ||
-                     vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_MEMORY;
 
   awsiam_login login;
   /* The matched account's name, not the one typed: for an anonymous account
@@ -107,7 +104,7 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
       info->auth_string != nullptr ? info->auth_string_length : 0;
   login.token = nullptr;
   login.token_len = 0;
-  login.secure_transport = (connection_is_tls(vio_info) || local) ? 1 : 0;
+  login.secure_transport = awsiam_connection_is_secure(vio_info) ? 1 : 0;
 
   /* Before the token is asked for: the first read_packet is what makes the
      server switch the client to mysql_clear_password, and the client then

@@ -25,10 +25,15 @@
 #include <mysql/plugin_auth.h>
 #include <mysql/service_my_plugin_log.h>
 #include <mysql/service_thd_alloc.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <cstring>
 
 #include "my_sys.h"
 #include "mysqld_error.h"
+#include "sql/current_thd.h"
+#include "sql/sql_class.h" /* the connection's TLS session, for its certificate */
+#include "violite.h"
 
 #include "auth_awsiam_core_challenge.h"
 
@@ -43,6 +48,17 @@ static void log_unavailable(const char *what) {
         "library, which holds the settings: INSTALL PLUGIN auth_awsiam SONAME "
         "'auth_awsiam.so'",
         what);
+}
+
+/* This server's certificate on the client's TLS connection, as DER (OPENSSL_free
+   it), or -1. The plugin API does not reach the TLS session: the connection's
+   vio does (the THD advertises it only after authentication). */
+static int server_certificate(unsigned char **der) {
+  THD *thd = current_thd;
+  Vio *net_vio = thd != nullptr ? thd->get_net()->vio : nullptr;
+  if (net_vio == nullptr || net_vio->type != VIO_TYPE_SSL) return -1;
+  X509 *cert = SSL_get_certificate(static_cast<SSL *>(net_vio->ssl_arg));
+  return cert != nullptr ? i2d_X509(cert, der) : -1;
 }
 
 static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
@@ -85,12 +101,24 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
 
+  awsiam_connection connection;
+  connection.socket = tcp ? vio_info.socket : -1;
+  connection.tls = awsiam_connection_is_tls(vio_info) ? 1 : 0;
+  unsigned char *certificate = nullptr;
+  const int certificate_len =
+      connection.tls != 0 ? server_certificate(&certificate) : -1;
+  connection.tls_certificate = certificate_len > 0 ? certificate : nullptr;
+  connection.tls_certificate_len =
+      certificate_len > 0 ? static_cast<size_t>(certificate_len) : 0;
+
   char mapped[sizeof(info->authenticated_as)];
   static_assert(sizeof(mapped) > AWSIAM_MAX_ACCOUNT_NAME_LEN,
                 "authenticated_as must hold any mapped account name");
-  verdict = awsiam_challenge_verify(
-      &login, &challenge, tcp ? vio_info.socket : -1, info->external_user,
-      sizeof(info->external_user), mapped, sizeof(mapped));
+  verdict = awsiam_challenge_verify(&login, &challenge, &connection,
+                                    info->external_user,
+                                    sizeof(info->external_user), mapped,
+                                    sizeof(mapped));
+  OPENSSL_free(certificate);
   if (verdict == AWSIAM_UNAVAILABLE) log_unavailable("login refused");
   if (verdict != AWSIAM_ALLOW) return CR_ERROR;
   /* A mapping rule named another account: MySQL proxies to it. */
@@ -124,6 +152,7 @@ st_mysql_auth awsiam_challenge_handler = {
 
 static char *audiences;
 static unsigned int timeout;
+static bool channel_binding;
 
 static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
                            struct st_mysql_value *value) {
@@ -182,8 +211,24 @@ static MYSQL_SYSVAR_UINT(
     "also bounds it).",
     nullptr, update_timeout, 10, 1, 300, 0);
 
+static void update_channel_binding(MYSQL_THD, SYS_VAR *, void *var_ptr,
+                                   const void *save) {
+  const bool value = *static_cast<const bool *>(save);
+  *static_cast<bool *>(var_ptr) = value;
+  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_CHANNEL_BINDING,
+                                   value ? 1 : 0);
+}
+
+static MYSQL_SYSVAR_BOOL(
+    channel_binding, channel_binding, PLUGIN_VAR_RQCMDARG,
+    "Refuse an answer over TLS unless it is bound to this server's TLS "
+    "certificate (a relay shows the client its own). OFF only behind a router "
+    "that terminates TLS itself.",
+    nullptr, update_channel_binding, true);
+
 SYS_VAR *awsiam_challenge_system_variables[] = {
-    MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout), nullptr};
+    MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout),
+    MYSQL_SYSVAR(channel_binding), nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
 
@@ -220,6 +265,8 @@ int awsiam_challenge_plugin_init(MYSQL_PLUGIN plugin) {
     return 1;
   }
   awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_TIMEOUT, timeout);
+  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_CHANNEL_BINDING,
+                                   channel_binding ? 1 : 0);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <mysql/plugin_auth.h>
 
 /* Defined in auth_awsiam.cc. */
+bool awsiam_connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info);
 bool awsiam_connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info);
 int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen);
 int awsiam_generate_auth_string(char *outbuf, unsigned int *outbuflen,

@@ -32,7 +32,17 @@ struct awsiam_challenge {
 /* One id per system variable of auth_awsiam_challenge. */
 enum awsiam_challenge_setting {
   AWSIAM_CHALLENGE_AUDIENCES = 0, /* string: '', '*' or host[:port] names, comma separated */
-  AWSIAM_CHALLENGE_TIMEOUT = 1    /* number: seconds the answer is awaited */
+  AWSIAM_CHALLENGE_TIMEOUT = 1,   /* number: seconds the answer is awaited */
+  AWSIAM_CHALLENGE_CHANNEL_BINDING = 2 /* number: 1 an answer over TLS must be bound to it */
+};
+
+/* What the shim knows of the client's connection. */
+struct awsiam_connection {
+  int socket; /* the connection's TCP socket (for the address the client reached), or -1 */
+  int tls;    /* 1 when the connection is TLS */
+  const unsigned char *tls_certificate; /* this server's certificate (DER) on the TLS
+                                           connection; NULL if it could not be read */
+  size_t tls_certificate_len;
 };
 
 /* Counters behind the Auth_awsiam_challenge_* status variables (refusal reasons are
@@ -60,13 +70,13 @@ void awsiam_challenge_setting_set_num(int setting, unsigned long long value);
 int awsiam_challenge_issue(const struct awsiam_login *login,
                            struct awsiam_challenge *challenge);
 
-/* Decides the answer (login->token, NULL if none came) to challenge. socket is the
-   connection's TCP socket (for the address the client reached) or -1. On AWSIAM_ALLOW
-   writes the caller's ARN into external_user and, as awsiam_authenticate does, the account
-   a mapping rule maps the caller to into mapped_account ('' if none). Logs and counts the
-   outcome, except for AWSIAM_UNAVAILABLE. */
+/* Decides the answer (login->token, NULL if none came) to challenge, on connection. On
+   AWSIAM_ALLOW writes the caller's ARN into external_user and, as awsiam_authenticate
+   does, the account a mapping rule maps the caller to into mapped_account ('' if none).
+   Logs and counts the outcome, except for AWSIAM_UNAVAILABLE. */
 int awsiam_challenge_verify(const struct awsiam_login *login,
-                            const struct awsiam_challenge *challenge, int socket,
+                            const struct awsiam_challenge *challenge,
+                            const struct awsiam_connection *connection,
                             char *external_user, size_t external_user_cap,
                             char *mapped_account, size_t mapped_account_cap);
 

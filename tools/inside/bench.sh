@@ -73,10 +73,12 @@ done
 STS_ENDPOINT=http://${sts_args[1]#*=}
 # The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
 # the plugin directory) signs with these: a key the doubles answer as account
-# 000000000000, nothing read from files or instance metadata.
+# 000000000000, nothing read from files or instance metadata. It signs for the double's
+# STS host (the challenges name it) because this client names it: it is no AWS host.
 client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
   AWS_SECRET_ACCESS_KEY=bench-placeholder-secret-not-a-key AWS_CONFIG_FILE=/dev/null
-  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true)
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+  AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then

@@ -12,14 +12,18 @@ copy of the client's answer to the challenge. Used two ways:
 Either way it then replays the captured answer on a new connection of its own
 to the real server, which must refuse it: the challenge there is another one.
 
-Usage: man_in_the_middle.py SERVER_PORT USER -- CLIENT_COMMAND... (the string
-MITM_PORT in the command is replaced by the port it listens on). Prints the
-client's output and exit status, then what the server answered to the replay.
-Only the MySQL protocol in clear is understood: the client must not use TLS.
+Usage: man_in_the_middle.py SERVER_PORT USER [--tls CERT KEY] [--no-replay] --
+CLIENT_COMMAND... (the string MITM_PORT in the command is replaced by the port
+it listens on). Prints the client's output and exit status, then what the
+server answered to the replay (unless --no-replay). Without --tls the client must not use TLS. With --tls it is a
+relay that terminates TLS: it shows the client its own certificate CERT (a
+certificate the client may well trust: another host of the fleet), and opens
+TLS of its own to the real server, the way any relay must.
 """
 
 import select
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -28,6 +32,7 @@ import threading
 CLIENT_PROTOCOL_41 = 0x200
 CLIENT_SECURE_CONNECTION = 0x8000
 CLIENT_PLUGIN_AUTH = 0x80000
+CLIENT_SSL = 0x800
 CLIENT_LONG_PASSWORD = 0x1
 UTF8MB4 = 255
 AUTH_SWITCH = 0xFE
@@ -54,16 +59,51 @@ def write_packet(sock, seq, payload):
     sock.sendall(struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload)
 
 
-def relay(client, server, captured):
-    """Passes whole packets both ways; keeps the client's answer to an auth switch."""
+def is_ssl_request(payload):
+    return len(payload) == 32 and struct.unpack("<I", payload[:4])[0] & CLIENT_SSL
+
+
+def start_tls(client, server, seq, request, tls):
+    """The client asked for TLS: ask the server too, then terminate the client's TLS
+    with our own certificate and open our own TLS to the server."""
+    write_packet(server, seq, request)
+    upstream = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    upstream.check_hostname = False
+    upstream.verify_mode = ssl.CERT_NONE
+    server = upstream.wrap_socket(server)
+    downstream = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    downstream.load_cert_chain(*tls)
+    client = downstream.wrap_socket(client, server_side=True)
+    return client, server
+
+
+def ready(socks):
+    """The sockets with a packet to read: TLS data already decrypted first (select cannot
+    see it), else whatever select reports within 30 s."""
+    buffered = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
+    if buffered:
+        return buffered
+    readable, _, _ = select.select(socks, [], [], 30)
+    return readable
+
+
+def relay(client, server, captured, tls=None):
+    """Passes whole packets both ways, one at a time (a TLS socket is never used by two
+    threads); keeps the client's answer to an auth switch."""
     switched = False
-    socks = [client, server]
     try:
+        seq, greeting = read_packet(server)
+        write_packet(client, seq, greeting)
+        seq, first = read_packet(client)
+        if tls and is_ssl_request(first):
+            client, server = start_tls(client, server, seq, first, tls)
+        else:
+            write_packet(server, seq, first)
         while True:
-            readable, _, _ = select.select(socks, [], [], 30)
-            if not readable:
+            socks = ready([client, server])
+            if not socks:
                 return
-            for sock in readable:
+            for sock in socks:
                 seq, payload = read_packet(sock)
                 if sock is server:
                     if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
@@ -73,8 +113,8 @@ def relay(client, server, captured):
                     if switched and "answer" not in captured:
                         captured["answer"] = payload
                     write_packet(server, seq, payload)
-    except (EOFError, OSError):
-        return
+    except (EOFError, OSError, ssl.SSLError) as e:
+        captured.setdefault("error", str(e))
 
 
 def replay(server_port, user, answer):
@@ -101,6 +141,9 @@ def replay(server_port, user, answer):
 
 def main():
     server_port, user = int(sys.argv[1]), sys.argv[2]
+    options = sys.argv[3:sys.argv.index("--")]
+    tls = tuple(options[1:3]) if options[:1] == ["--tls"] else None
+    replaying = "--no-replay" not in options
     command = sys.argv[sys.argv.index("--") + 1:]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -112,7 +155,7 @@ def main():
     def serve():
         client, _ = listener.accept()
         with client, socket.create_connection(("127.0.0.1", server_port)) as server:
-            relay(client, server, captured)
+            relay(client, server, captured, tls)
 
     proxy = threading.Thread(target=serve, daemon=True)
     proxy.start()
@@ -124,7 +167,8 @@ def main():
     if "answer" not in captured:
         print("no answer captured")
         return
-    print("replayed answer:", replay(server_port, user, captured["answer"]))
+    if replaying:
+        print("replayed answer:", replay(server_port, user, captured["answer"]))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ pub enum Reason {
     ChallengeMismatch,
     ChallengeExpired,
     AudienceMismatch,
+    ChannelBinding,
     Internal,
 }
 
@@ -66,7 +67,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 35] = [
+    pub const ALL: [Reason; 36] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -101,6 +102,7 @@ impl Reason {
         Reason::ChallengeMismatch,
         Reason::ChallengeExpired,
         Reason::AudienceMismatch,
+        Reason::ChannelBinding,
         Reason::Internal,
     ];
 
@@ -141,6 +143,7 @@ impl Reason {
             Reason::ChallengeMismatch => "challenge_mismatch",
             Reason::ChallengeExpired => "challenge_expired",
             Reason::AudienceMismatch => "audience_mismatch",
+            Reason::ChannelBinding => "channel_binding",
             Reason::Internal => "internal",
         }
     }
@@ -163,9 +166,10 @@ impl Reason {
             Reason::TokenExpired | Reason::TokenFromFuture | Reason::ChallengeExpired => {
                 Group::TokenExpired
             }
-            Reason::ServerIdMissing | Reason::ServerIdMismatch | Reason::AudienceMismatch => {
-                Group::ServerId
-            }
+            Reason::ServerIdMissing
+            | Reason::ServerIdMismatch
+            | Reason::AudienceMismatch
+            | Reason::ChannelBinding => Group::ServerId,
             Reason::InsecureTransport => Group::InsecureTransport,
             Reason::StsUnreachable | Reason::StsCertificate | Reason::StsBadResponse => {
                 Group::StsUnavailable

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod aws_error;
 pub mod cache;
 pub mod challenge;
+pub mod channel;
 pub mod config;
 pub mod configured_endpoint;
 pub mod credentials;

@@ -1,7 +1,7 @@
 //! One auth_awsiam_challenge login, start to end: the transport check and a fresh
-//! challenge; then the answer checked against that challenge (time, nonce, audience) and
-//! handed to the same verification as an auth_awsiam token (`auth::verify_token`: STS,
-//! policy); then one log line and the counters.
+//! challenge; then the answer checked against that challenge and this connection (time,
+//! nonce, audience, TLS channel) and handed to the same verification as an auth_awsiam
+//! token (`auth::verify_token`: STS, policy); then one log line and the counters.
 //!
 //! The nonce lives only in this connection's challenge, so an answer is good for this
 //! connection alone: no replay cache is needed, and none is kept.
@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{self as challenge, Challenge};
+use super::{self as challenge, AnswerKind, Challenge};
 use crate::auth::{self, Admitted, Denied, Login, Seen, ServerAccounts};
 use crate::challenge::answer;
 use crate::challenge::audience::{self, Audiences};
+use crate::channel;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::server_identity;
@@ -27,12 +28,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The ids of `enum awsiam_challenge_setting` in auth_awsiam_core_challenge.h.
 pub const SETTING_AUDIENCES: i32 = 0;
 pub const SETTING_TIMEOUT: i32 = 1;
+pub const SETTING_CHANNEL_BINDING: i32 = 2;
 
 /// The challenge plugin's own settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub audiences: Audiences,
     pub timeout: Duration,
+    /// Whether an answer over TLS must be bound to this server's certificate. Off only
+    /// behind a router that terminates TLS itself (its certificate is not ours).
+    pub channel_binding: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +45,7 @@ impl Default for Settings {
         Settings {
             audiences: Audiences::Own,
             timeout: DEFAULT_TIMEOUT,
+            channel_binding: true,
         }
     }
 }
@@ -86,6 +92,7 @@ pub fn set_num(id: i32, value: u64) {
             let secs = value.clamp(1, challenge::MAX_TIMEOUT_SECS);
             update(|s| s.timeout = Duration::from_secs(secs));
         }
+        SETTING_CHANNEL_BINDING => update(|s| s.channel_binding = value != 0),
         _ => log::error!("unknown challenge number setting id {id} ignored"),
     }
 }
@@ -149,6 +156,7 @@ pub fn issue(login: &Login, cfg: &Config, settings: &Settings) -> Result<Challen
         region,
         server_id: cfg.server_id.clone(),
         timeout: settings.timeout,
+        answers: vec![AnswerKind::SigV4],
     })
 }
 
@@ -162,6 +170,9 @@ pub struct Context<'a> {
     /// The address and port the connection reached; `None` over a local socket.
     pub local: Option<SocketAddr>,
     pub host_name: Option<&'a str>,
+    /// The channel binding value of this connection (`channel.rs`): the hash of this
+    /// server's TLS certificate; `None` when the connection is not TLS.
+    pub channel: Option<&'a str>,
 }
 
 /// The decision alone: no logging, no outcome counters. `login.token` is the answer.
@@ -210,8 +221,43 @@ pub fn verify(
         ctx.host_name,
     )
     .map_err(|d| deny(refuse(Reason::AudienceMismatch, d)))?;
+    if settings.channel_binding {
+        check_channel(binding.channel.as_deref(), ctx.channel).map_err(deny)?;
+    }
     // One answer, one login: caching it would only keep memory busy.
     auth::verify_token(login, &token, cfg, now, server, None)
+}
+
+/// The answer's channel against this connection's: equal, or the client reached this server
+/// through something that is not this server.
+fn check_channel(signed: Option<&str>, ours: Option<&str>) -> Result<(), Refusal> {
+    let detail = match (signed, ours) {
+        (a, b) if a == b => return Ok(()),
+        (None, Some(_)) => {
+            "the answer is not bound to a TLS channel, but this connection is TLS: the client saw no TLS on its side (a relay in between), or its auth_awsiam_client is of another release"
+        }
+        (Some(_), None) => {
+            "the answer is bound to a TLS channel, but this connection is not TLS: it came through a relay that terminated the client's TLS"
+        }
+        _ => {
+            "the answer is bound to another TLS certificate than this server's: the client reached this server through a relay that showed its own certificate (or this server's certificate was replaced during the login)"
+        }
+    };
+    Err(refuse(
+        Reason::ChannelBinding,
+        format!(
+            "{detail}; behind a router that terminates TLS itself, see auth_awsiam_challenge_channel_binding"
+        ),
+    ))
+}
+
+/// This connection as the shim sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Connection<'a> {
+    /// The address and port a TCP connection reached; `None` over a local socket.
+    pub local: Option<SocketAddr>,
+    /// The server certificate (DER) of a TLS connection; `None` when not TLS.
+    pub tls_certificate: Option<&'a [u8]>,
 }
 
 /// Issues a challenge with the settings in force; a refusal is logged and counted.
@@ -231,14 +277,29 @@ pub fn authenticate(
     login: &Login,
     issued: &Challenge,
     waited: Duration,
-    local: Option<SocketAddr>,
+    connection: Connection,
 ) -> Result<Admitted, Refusal> {
+    let channel = match connection
+        .tls_certificate
+        .map(channel::tls_server_end_point)
+    {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(e)) => {
+            let refusal = refuse(
+                Reason::Internal,
+                format!("cannot bind the answer to this connection's TLS channel: {e}"),
+            );
+            return Err(report_refusal(login, refusal));
+        }
+    };
     let host_name = audience::host_name();
     let ctx = Context {
         issued,
         waited,
-        local,
+        local: connection.local,
         host_name: host_name.as_deref(),
+        channel: channel.as_deref(),
     };
     let result = verify(
         login,
@@ -328,12 +389,23 @@ mod tests {
         (cfg, issued, handle)
     }
 
-    /// What the client plugin sends: signed for the challenge's host, nonce and audience.
+    /// The channel binding value of this test server's TLS certificate.
+    const OUR_CHANNEL: &str = "tls-server-end-point:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// A relay's.
+    const RELAY_CHANNEL: &str = "tls-server-end-point:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
+
+    /// What the client plugin sends: signed for the challenge's host, nonce and audience,
+    /// over this server's TLS channel.
     fn answer_for(c: &Challenge, nonce: &str, audience: &str) -> Vec<u8> {
+        answer_over(c, nonce, audience, Some(OUR_CHANNEL))
+    }
+
+    fn answer_over(c: &Challenge, nonce: &str, audience: &str, channel: Option<&str>) -> Vec<u8> {
         let creds = Credentials::new(ACCT, "secret", None, None, "test");
         let binding = Binding {
             nonce: nonce.into(),
             audience: audience.into(),
+            channel: channel.map(str::to_string),
         };
         let t = sign_bound(
             &c.sts_host,
@@ -354,11 +426,23 @@ mod tests {
         answer: Option<&[u8]>,
         waited: Duration,
     ) -> Result<Admitted, Denied> {
+        run_over(cfg, settings, issued, answer, waited, Some(OUR_CHANNEL))
+    }
+
+    fn run_over(
+        cfg: &Config,
+        settings: &Settings,
+        issued: &Challenge,
+        answer: Option<&[u8]>,
+        waited: Duration,
+        channel: Option<&str>,
+    ) -> Result<Admitted, Denied> {
         let ctx = Context {
             issued,
             waited,
             local: local(),
             host_name: Some("db-host"),
+            channel,
         };
         verify(
             &login(answer),
@@ -490,9 +574,78 @@ mod tests {
     }
 
     #[test]
+    fn the_answer_must_be_bound_to_this_tls_channel() {
+        // No fake STS: a channel refusal is decided before any network I/O.
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:9").unwrap(),
+            ..Config::default()
+        };
+        let s = Settings::default();
+        let c = issue(&login(None), &cfg, &s).unwrap();
+        let quick = Duration::from_millis(5);
+        let cases = [
+            // Through a relay that showed the client its own certificate.
+            (
+                Some(RELAY_CHANNEL),
+                Some(OUR_CHANNEL),
+                "another TLS certificate",
+            ),
+            // A relay that spoke TLS to the client and plain (or a socket) to us.
+            (Some(OUR_CHANNEL), None, "this connection is not TLS"),
+            // A client that saw no TLS, while this connection is TLS.
+            (None, Some(OUR_CHANNEL), "not bound to a TLS channel"),
+        ];
+        for (signed, ours, says) in cases {
+            let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", signed);
+            let (r, _) = run_over(&cfg, &s, &c, Some(&a), quick, ours).unwrap_err();
+            assert_eq!(r.reason, Reason::ChannelBinding, "{signed:?} {ours:?}");
+            assert!(r.detail.contains(says), "{}", r.detail);
+            assert!(r.detail.contains("auth_awsiam_challenge_channel_binding"));
+        }
+        // With the check off (a router terminating TLS in front), the relay's channel
+        // passes this step and reaches the next (here: STS, unreachable).
+        let off = Settings {
+            channel_binding: false,
+            ..Settings::default()
+        };
+        let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", Some(RELAY_CHANNEL));
+        let (r, _) = run_over(&cfg, &off, &c, Some(&a), quick, Some(OUR_CHANNEL)).unwrap_err();
+        assert_ne!(r.reason, Reason::ChannelBinding);
+    }
+
+    #[test]
+    fn a_local_socket_login_has_no_channel() {
+        let (cfg, c, handle) = setup(1);
+        let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", None);
+        let id = run_over(
+            &cfg,
+            &Settings::default(),
+            &c,
+            Some(&a),
+            Duration::from_millis(5),
+            None,
+        )
+        .unwrap();
+        assert_eq!(id.caller.arn, ARN);
+        handle.join().unwrap();
+    }
+
+    #[test]
     fn settings_are_validated() {
         assert!(check_str(SETTING_AUDIENCES, "db1:3306,db2").is_ok());
         assert!(check_str(SETTING_AUDIENCES, "a b").is_err());
         assert!(check_str(99, "").is_err());
+    }
+
+    #[test]
+    fn number_settings_apply() {
+        let before = settings();
+        set_num(SETTING_CHANNEL_BINDING, 0);
+        assert!(!settings().channel_binding);
+        set_num(SETTING_CHANNEL_BINDING, 1);
+        assert!(settings().channel_binding);
+        set_num(SETTING_TIMEOUT, 42);
+        assert_eq!(settings().timeout, Duration::from_secs(42));
+        set_num(SETTING_TIMEOUT, before.timeout.as_secs());
     }
 }

@@ -25,10 +25,27 @@ pub struct AwsiamChallenge {
     pub issued_us: u64,
 }
 
+/// `struct awsiam_connection`: what the shim knows of the client's connection.
+#[repr(C)]
+pub struct AwsiamConnection {
+    /// The connection's TCP socket, or -1 (a local socket, pipe or shared memory).
+    pub socket: c_int,
+    /// 1 when the connection is TLS.
+    pub tls: c_int,
+    /// This server's certificate (DER) on a TLS connection; NULL if it could not be read.
+    pub tls_certificate: *const u8,
+    pub tls_certificate_len: usize,
+}
+
+/// `awsiam_connection.socket` of a connection that is not TCP.
+const NO_SOCKET: c_int = -1;
+
 /// The address and port a TCP connection reached, from its socket.
 fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
     use std::os::fd::FromRawFd;
-    if socket < 0 {
+    // Only the documented "no socket" value is skipped: any other descriptor, 0 included
+    // (a daemon that closed its stdin reuses it), may be the connection's.
+    if socket == NO_SOCKET {
         return None;
     }
     // SAFETY: the shim passes the connection's open socket, borrowed for this call;
@@ -131,13 +148,13 @@ pub unsafe extern "C" fn awsiam_challenge_issue(
 /// # Safety
 /// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
 /// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
-/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
-/// for `awsiam_authenticate`.
+/// `connection` is NULL or valid, its certificate NULL or readable for its length;
+/// `external_user` and `mapped_account` as for `awsiam_authenticate`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_challenge_verify(
     login: *const AwsiamLogin,
     challenge: *const AwsiamChallenge,
-    socket: c_int,
+    connection: *const AwsiamConnection,
     external_user: *mut c_char,
     external_user_cap: usize,
     mapped_account: *mut c_char,
@@ -147,9 +164,16 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         if !crate::plugin::is_running() {
             return AWSIAM_UNAVAILABLE;
         }
-        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
-        let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
-            let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
+        // SAFETY: caller guarantees `login`, `challenge` and `connection` are NULL or valid.
+        let (Some(l), Some(c), Some(conn)) = (
+            unsafe { login.as_ref() },
+            unsafe { challenge.as_ref() },
+            unsafe { connection.as_ref() },
+        ) else {
+            let refusal = refuse(
+                Reason::Internal,
+                "the server passed no login, challenge or connection",
+            );
             challenge_login::report_refusal(&LoginArgs::empty().login(None), refusal);
             return DENY;
         };
@@ -167,7 +191,14 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
             challenge_login::report_refusal(&login, refusal);
             return DENY;
         }
-        match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
+        let connection = challenge_login::Connection {
+            local: local_address(conn.socket),
+            // SAFETY: caller guarantees the certificate is NULL or readable for its length;
+            // a TLS connection without one is passed on as empty, and refused.
+            tls_certificate: (conn.tls != 0)
+                .then(|| unsafe { super::bytes(conn.tls_certificate, conn.tls_certificate_len) }),
+        };
+        match challenge_login::authenticate(&login, &issued, waited, connection) {
             // SAFETY: forwarded caller guarantees; room checked above.
             Ok(admitted) => unsafe {
                 admit(
@@ -190,4 +221,26 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_challenge_counters() -> *const challenge_login::Counters {
     &challenge_login::COUNTERS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn the_address_a_tcp_connection_reached() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        // The server side of the connection reached the listener's address.
+        assert_eq!(
+            local_address(accepted.as_raw_fd()),
+            Some(listener.local_addr().unwrap())
+        );
+        assert_eq!(local_address(NO_SOCKET), None);
+        // Still open: local_address borrowed it.
+        drop(client);
+        assert!(accepted.local_addr().is_ok());
+    }
 }
