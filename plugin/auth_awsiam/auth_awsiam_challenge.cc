@@ -26,6 +26,7 @@
 #include <mysql/service_my_plugin_log.h>
 #include <mysql/service_thd_alloc.h>
 #include <cstring>
+#include <string>
 
 #include "my_sys.h"
 #include "mysqld_error.h"
@@ -125,8 +126,16 @@ st_mysql_auth awsiam_challenge_handler = {
 static char *audiences;
 static unsigned int timeout;
 
+/* auth_awsiam_challenge_audiences decides who may log in: it needs AUTH_AWSIAM_ADMIN
+   (awsiam_require_admin), also for SET ... = DEFAULT, which reaches update_audiences
+   without this check; so the value is kept here, not by the server (no
+   PLUGIN_VAR_MEMALLOC), and a refused update leaves it as it was (see auth_awsiam.cc). */
+static const char audiences_name[] = "auth_awsiam_challenge_audiences";
+static std::string kept_audiences;
+
 static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
                            struct st_mysql_value *value) {
+  if (awsiam_require_admin(thd, audiences_name)) return 1;
   char buf[2048];
   int len = sizeof(buf);
   const char *str = value->val_str(value, buf, &len);
@@ -152,13 +161,15 @@ static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
   return 0;
 }
 
-static void update_audiences(MYSQL_THD, SYS_VAR *, void *var_ptr,
+static void update_audiences(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
                              const void *save) {
-  char *value = *static_cast<char *const *>(save);
-  *static_cast<char **>(var_ptr) = value;
+  if (awsiam_require_admin(thd, audiences_name)) return;
+  const char *value = *static_cast<const char *const *>(save);
+  kept_audiences = value != nullptr ? value : "";
+  *static_cast<char **>(var_ptr) = const_cast<char *>(kept_audiences.c_str());
   char reason[512];
   awsiam_challenge_setting_set_str(AWSIAM_CHALLENGE_AUDIENCES,
-                                   value != nullptr ? value : "", reason,
+                                   kept_audiences.c_str(), reason,
                                    sizeof(reason));
 }
 
@@ -170,7 +181,7 @@ static void update_timeout(MYSQL_THD, SYS_VAR *, void *var_ptr,
 }
 
 static MYSQL_SYSVAR_STR(
-    audiences, audiences, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    audiences, audiences, PLUGIN_VAR_RQCMDARG,
     "Server names (host[:port], comma separated) a challenge answer may be "
     "signed for: the names clients dial. Empty: localhost, the host name and "
     "the address the connection reached. '*': any (no relay protection).",

@@ -13,6 +13,9 @@ bool awsiam_connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info);
 int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen);
 int awsiam_generate_auth_string(char *outbuf, unsigned int *outbuflen,
                                 const char *inbuf, unsigned int inbuflen);
+/* In a check or update function of a setting that decides who may log in: true, with
+   the statement's error raised, if the SET statement's user lacks AUTH_AWSIAM_ADMIN. */
+bool awsiam_require_admin(MYSQL_THD thd, const char *variable);
 
 /* Defined in auth_awsiam_challenge.cc. */
 extern st_mysql_auth awsiam_challenge_handler;
