@@ -33,6 +33,8 @@ pub enum Reason {
     StsRejected,
     AccountNotAllowed,
     NoAllowedAccount,
+    ServerAccountPending,
+    PartitionNotAllowed,
     CallerUnsupported,
     PrincipalTypeNotAllowed,
     RoleMismatch,
@@ -67,7 +69,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 36] = [
+    pub const ALL: [Reason; 38] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -92,6 +94,8 @@ impl Reason {
         Reason::StsRejected,
         Reason::AccountNotAllowed,
         Reason::NoAllowedAccount,
+        Reason::ServerAccountPending,
+        Reason::PartitionNotAllowed,
         Reason::CallerUnsupported,
         Reason::PrincipalTypeNotAllowed,
         Reason::RoleMismatch,
@@ -133,6 +137,8 @@ impl Reason {
             Reason::StsRejected => "sts_rejected",
             Reason::AccountNotAllowed => "account_not_allowed",
             Reason::NoAllowedAccount => "no_allowed_account",
+            Reason::ServerAccountPending => "server_account_pending",
+            Reason::PartitionNotAllowed => "partition_not_allowed",
             Reason::CallerUnsupported => "caller_unsupported",
             Reason::PrincipalTypeNotAllowed => "principal_type_not_allowed",
             Reason::RoleMismatch => "role_mismatch",
@@ -177,7 +183,12 @@ impl Reason {
             Reason::StsThrottled => Group::StsThrottled,
             Reason::StsBusy => Group::StsBusy,
             Reason::StsRejected => Group::StsRejected,
-            Reason::AccountNotAllowed | Reason::NoAllowedAccount => Group::AccountNotAllowed,
+            // Where the caller comes from: its account, and the partition that account is in
+            // (the same 12 digits in another partition are another account).
+            Reason::AccountNotAllowed
+            | Reason::NoAllowedAccount
+            | Reason::ServerAccountPending
+            | Reason::PartitionNotAllowed => Group::AccountNotAllowed,
             Reason::CallerUnsupported
             | Reason::PrincipalTypeNotAllowed
             | Reason::RoleMismatch
@@ -284,6 +295,14 @@ mod tests {
         assert_eq!(Reason::StsThrottled.group(), Group::StsThrottled);
         assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
+        assert_eq!(
+            Reason::ServerAccountPending.group(),
+            Group::AccountNotAllowed
+        );
+        assert_eq!(
+            Reason::PartitionNotAllowed.group(),
+            Group::AccountNotAllowed
+        );
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
         assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);
