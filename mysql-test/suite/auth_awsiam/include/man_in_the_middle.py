@@ -77,9 +77,15 @@ def start_tls(client, server, seq, request, tls):
     return client, server
 
 
+# How long one read of the relay waits for data before it looks at the other side again.
+POLL = 0.2
+# How long a write may take.
+WRITE_TIMEOUT = 10
+
+
 def ready(socks):
-    """The sockets with a packet to read: TLS data already decrypted first (select cannot
-    see it), else whatever select reports within 30 s."""
+    """The sockets that may have data: TLS data already decrypted first (select cannot see
+    it), else whatever select reports within 30 s."""
     buffered = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
     if buffered:
         return buffered
@@ -87,9 +93,22 @@ def ready(socks):
     return readable
 
 
+def take_packet(buffer):
+    """(seq, payload, rest) of the first whole packet in buffer, or None."""
+    if len(buffer) < 4:
+        return None
+    length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
+    if len(buffer) < 4 + length:
+        return None
+    return buffer[3], buffer[4:4 + length], buffer[4 + length:]
+
+
 def relay(client, server, captured, tls=None):
-    """Passes whole packets both ways, one at a time (a TLS socket is never used by two
-    threads); keeps the client's answer to an auth switch."""
+    """Passes whole packets both ways, from one thread (a TLS socket is never used by two
+    threads at once); keeps the client's answer to an auth switch. A socket that select
+    reports may hold only TLS records without data (a TLS 1.3 session ticket): reads wait
+    at most POLL, and bytes are kept until a whole packet is there, so that no side waits
+    on the other."""
     switched = False
     try:
         seq, greeting = read_packet(server)
@@ -99,20 +118,29 @@ def relay(client, server, captured, tls=None):
             client, server = start_tls(client, server, seq, first, tls)
         else:
             write_packet(server, seq, first)
+        buffers = {client: b"", server: b""}
         while True:
             socks = ready([client, server])
             if not socks:
                 return
             for sock in socks:
-                seq, payload = read_packet(sock)
-                if sock is server:
-                    if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
+                sock.settimeout(POLL)
+                try:
+                    data = sock.recv(65536)
+                except (TimeoutError, ssl.SSLWantReadError):
+                    continue
+                if not data:
+                    return
+                buffers[sock] += data
+                other = server if sock is client else client
+                while (packet := take_packet(buffers[sock])) is not None:
+                    seq, payload, buffers[sock] = packet
+                    if sock is server and payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
                         switched = True
-                    write_packet(client, seq, payload)
-                else:
-                    if switched and "answer" not in captured:
+                    if sock is client and switched and "answer" not in captured:
                         captured["answer"] = payload
-                    write_packet(server, seq, payload)
+                    other.settimeout(WRITE_TIMEOUT)
+                    write_packet(other, seq, payload)
     except (EOFError, OSError, ssl.SSLError) as e:
         captured.setdefault("error", str(e))
 
