@@ -11,5 +11,7 @@
 # Other options go to `auth_awsiam_loadgen suite` (--seconds, --rounds, --soak).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=pins.sh
+source "$here/pins.sh"
 bash "$here/sandbox.sh" provision
-bash "$here/sandbox.sh" run /bin/bash /src/auth_awsiam/tools/inside/bench.sh "$@"
+bash "$here/sandbox.sh" run /bin/bash "$INSIDE_REPO/tools/inside/bench.sh" "$@"

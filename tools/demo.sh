@@ -10,10 +10,12 @@
 #   tools/demo.sh stop       stop the server and LocalStack
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=pins.sh
+source "$here/pins.sh"
 cmd=${1:-start}
 case "$cmd" in
   start) bash "$here/sandbox.sh" provision ;;
   connect|stop) ;;
   *) echo "usage: $0 [start|connect|stop]" >&2; exit 2 ;;
 esac
-bash "$here/sandbox.sh" run /bin/bash /src/auth_awsiam/tools/inside/demo.sh "$cmd"
+bash "$here/sandbox.sh" run /bin/bash "$INSIDE_REPO/tools/inside/demo.sh" "$cmd"

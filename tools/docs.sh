@@ -5,8 +5,9 @@
 # ($AUTH_AWSIAM_SPHINX_VENV); the HTML goes to a temporary directory (or to $1).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SPHINX_VERSION=8.2.3
-VENV=${AUTH_AWSIAM_SPHINX_VENV:-/var/cache/auth_awsiam/sphinx}
+# shellcheck source=pins.sh
+source "$REPO/tools/pins.sh"
+VENV=${AUTH_AWSIAM_SPHINX_VENV:-$CACHE_DIR/sphinx}
 if [ "$("$VENV/bin/sphinx-build" --version 2>/dev/null | awk '{print $2}')" != "$SPHINX_VERSION" ]; then
   echo "[docs] installing Sphinx $SPHINX_VERSION into $VENV" >&2
   rm -rf "$VENV"

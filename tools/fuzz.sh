@@ -18,7 +18,8 @@
 # module (ffi.rs, ffi/), which no target calls, so a memory error cannot happen in what is fuzzed.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CARGO_FUZZ_VERSION=0.13.2
+# shellcheck source=pins.sh
+source "$REPO/tools/pins.sh"
 RUNS=2000000
 SMOKE_SECONDS=3
 smoke=false
@@ -38,8 +39,8 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install --quiet --locked --version "$CARGO_FUZZ_VERSION" cargo-fuzz
 fi
 export RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/cache/auth_awsiam/fuzz-target}
-CORPUS=${AUTH_AWSIAM_FUZZ_CORPUS:-/var/cache/auth_awsiam/fuzz-corpus}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE_DIR/fuzz-target}
+CORPUS=${AUTH_AWSIAM_FUZZ_CORPUS:-$CACHE_DIR/fuzz-corpus}
 cd "$REPO"
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
 

@@ -18,10 +18,10 @@
 # The LocalStack test is not run (it needs LocalStack; its logic is in the unit tests).
 set -euo pipefail
 
-# Pinned: mutant names and counts change between versions.
-CARGO_MUTANTS_VERSION=27.1.0
-
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# CARGO_MUTANTS_VERSION, pinned: mutant names and counts change between versions.
+# shellcheck source=pins.sh
+source "$root/tools/pins.sh"
 core=plugin/auth_awsiam/core
 equivalent_list="$root/tools/mutants-equivalent.txt"
 

@@ -18,14 +18,15 @@
 # has its own LOCALSTACK_PORT and MTR_BUILD_THREAD (mysql-test-run's port range).
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-INSIDE_REPO=/src/auth_awsiam
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=pins.sh
+source "$REPO/tools/pins.sh"
 LINE=9.7
 if [ "${1:-}" = --line ]; then LINE=${2:-}; shift 2 || true; fi
 
 case "$LINE" in
 9.7)
-  CHROOT=${AUTH_AWSIAM_CHROOT:-/var/cache/auth_awsiam/sid}
+  CHROOT=${AUTH_AWSIAM_CHROOT:-$CACHE_DIR/sid}
   # What the chroot needs: MySQL 9.7 (server, client, mtr, source) and what builds a plugin
   # in that source tree (the configure step fails without any of these), plus Corrosion,
   # cargo and python3 for LocalStack.
@@ -38,7 +39,7 @@ case "$LINE" in
   )
   ;;
 8.4)
-  CHROOT=${AUTH_AWSIAM_CHROOT_84:-/var/cache/auth_awsiam/resolute}
+  CHROOT=${AUTH_AWSIAM_CHROOT_84:-$CACHE_DIR/resolute}
   # The same for MySQL 8.4.13 (resolute-updates). Resolute's default cargo is 1.93, older
   # than the crates' rust-version (1.94.1, what the AWS SDK crates declare): its versioned
   # toolchain cargo-1.97 (in /usr/lib/rust-1.97/bin) builds the core; the default one stays
@@ -80,24 +81,11 @@ run_inside() {
   [ -f /etc/ssl/certs/ca-certificates.crt ] && mkdir -p "$CHROOT/etc/ssl/certs" &&
     cp /etc/ssl/certs/ca-certificates.crt "$CHROOT/etc/ssl/certs/ca-certificates.crt"
   mkdir -p "$CHROOT$INSIDE_REPO"
-  unshare --mount --propagation private -- /bin/bash -c '
-    set -e
-    c=$1; repo=$2; inside=$3; shift 3
-    mount -t proc proc "$c/proc"
-    mount --rbind /dev "$c/dev"
-    mount --rbind /sys "$c/sys"
-    mount --bind "$repo" "$c$inside"
-    exec chroot "$c" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      LANG=C.UTF-8 CI="${CI:-}" AWS_EC2_METADATA_DISABLED=true \
-      AUTH_AWSIAM_QUICK="${AUTH_AWSIAM_QUICK:-}" \
-      LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}" ${MTR_BUILD_THREAD:+MTR_BUILD_THREAD="$MTR_BUILD_THREAD"} \
-      SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
-      CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt \
-      PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-      "$@"
-  ' _ "$CHROOT" "$REPO" "$INSIDE_REPO" "$@"
+  unshare --mount --propagation private -- /bin/bash "$REPO/tools/sandbox_enter.sh" "$CHROOT" "$REPO" "$@"
 }
+
+# One step of tools/inside/provision.sh, in the chroot.
+provision_step() { run_inside /bin/bash "$INSIDE_REPO/tools/inside/provision.sh" "$@"; }
 
 # debootstrap SUITE $CHROOT.tmp MIRROR..., retried from scratch: the mirror sometimes
 # drops a download.
@@ -140,8 +128,9 @@ fetch_ubuntu_keyring() {
   local o=(-qq -o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent
            -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Sandbox::User=root
            -o Acquire::Retries=5 -o Acquire::Languages=none)
-  apt-get "${o[@]}" update && (cd "$d" && apt-get "${o[@]}" download ubuntu-keyring) ||
+  if ! { apt-get "${o[@]}" update && (cd "$d" && apt-get "${o[@]}" download ubuntu-keyring); }; then
     die "cannot download ubuntu-keyring from $mirror (trixie)"
+  fi
   dpkg-deb -x "$d"/ubuntu-keyring_*.deb "$d/x"
   mkdir -p "$(dirname "$out")"
   cp "$d/x/usr/share/keyrings/ubuntu-archive-keyring.gpg" "$out"
@@ -184,59 +173,46 @@ provision() {
   local want="${PACKAGES[*]}"
   if ! stamp_ok packages "$want"; then
     log "installing packages in the chroot (a few minutes cold)"
-    run_inside /bin/bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; }' _ "${PACKAGES[@]}"
+    provision_step packages "${PACKAGES[@]}"
     stamp_set packages "$want"
   fi
-  local tarball=/usr/src/mysql/mysql-source.tar.gz
-  local src_id; src_id=$(stat -c '%s %Y' "$CHROOT$tarball")
+  local src_id; src_id=$(stat -c '%s %Y' "$CHROOT$MYSQL_SOURCE_TARBALL")
   if ! stamp_ok source "$src_id"; then
     log "unpacking the MySQL source tree (about a minute)"
-    run_inside /bin/bash -c 'set -e; cd /usr/src/mysql; rm -rf src.tmp; mkdir src.tmp; tar -xzf mysql-source.tar.gz -C src.tmp; rm -rf tree; mv src.tmp/* tree; rmdir src.tmp'
+    provision_step source
     stamp_set source "$src_id"
   fi
   local ls_id; ls_id=$(sha256sum "$REPO/tools/localstack/constraints.txt" | cut -c1-16)
   if ! stamp_ok localstack "$ls_id"; then
     log "installing LocalStack into a venv in the chroot (a few minutes cold)"
-    run_inside /bin/bash -c 'set -e; rm -rf /opt/localstack; python3 -m venv /opt/localstack;
-      /opt/localstack/bin/pip install -q --upgrade pip >/dev/null;
-      /opt/localstack/bin/pip install -q -c '"$INSIDE_REPO"'/tools/localstack/constraints.txt "localstack-core[base-runtime]" moto-ext service-identity awscli awscli-local boto3'
+    provision_step localstack
     stamp_set localstack "$ls_id"
   fi
   # Python's mysqlclient built against libmysqlclient (Debian's python3-mysqldb uses
   # MariaDB Connector/C), for the test of auth_awsiam_client in a program of one's own.
   # Its own stamp: adding it changes nothing of the steps above.
-  if ! stamp_ok mysqlclient "libmysqlclient-dev python3-venv mysqlclient<3"; then
-    log "installing Python's mysqlclient against libmysqlclient into /opt/mysqlclient"
-    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmysqlclient-dev python3-dev python3-venv gcc pkg-config >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
-      rm -rf /opt/mysqlclient; python3 -m venv /opt/mysqlclient;
-      /opt/mysqlclient/bin/pip install -q --no-binary mysqlclient "mysqlclient<3"'
-    stamp_set mysqlclient "libmysqlclient-dev python3-venv mysqlclient<3"
+  local mysqlclient="libmysqlclient-dev python3-venv $MYSQLCLIENT_PIN"
+  if ! stamp_ok mysqlclient "$mysqlclient"; then
+    log "installing Python's mysqlclient against libmysqlclient into $MYSQLCLIENT_VENV"
+    provision_step mysqlclient
+    stamp_set mysqlclient "$mysqlclient"
   fi
   # The connectors of the MTR test 'connectors', which are also the examples of
-  # docs/connectors.rst: Node.js with mysql2 (npm registry, into /opt/connectors/node_modules),
-  # Go with go-sql-driver/mysql (the distribution's source package, built offline in GOPATH
-  # mode; its build cache warmed here), Python's mysql-connector-python (PyPI, a venv in
-  # /opt/connectors/python), and PyMySQL (python3-pymysql). Its own stamp, like mysqlclient's.
-  local connectors="golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-pymysql mysql2@3.24.6 mysql-connector-python==26.10.0"
+  # docs/connectors.rst: Node.js with mysql2, Go with go-sql-driver/mysql, Python's
+  # mysql-connector-python, and PyMySQL. Its own stamp, like mysqlclient's.
+  local connectors="golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-pymysql $MYSQL2_PIN $MYSQL_CONNECTOR_PYTHON_PIN"
   if ! stamp_ok connectors "$connectors"; then
-    log "installing the connectors (Node mysql2, Go go-sql-driver/mysql, mysql-connector-python) into /opt/connectors"
-    run_inside /bin/bash -c 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql >/tmp/apt.log 2>&1 || { tail -n 30 /tmp/apt.log; exit 1; };
-      rm -rf /opt/connectors; mkdir -p /opt/connectors;
-      npm install --prefix /opt/connectors --no-audit --no-fund --loglevel=error mysql2@3.24.6 >/dev/null;
-      python3 -m venv /opt/connectors/python;
-      /opt/connectors/python/bin/pip install -q "mysql-connector-python==26.10.0";
-      GOCACHE=/opt/connectors/go-cache GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOTOOLCHAIN=local \
-        go build github.com/go-sql-driver/mysql'
+    log "installing the connectors (Node mysql2, Go go-sql-driver/mysql, mysql-connector-python) into $CONNECTORS_DIR"
+    provision_step connectors
     stamp_set connectors "$connectors"
   fi
   # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
   # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
-  local old_cmake="3.21.4 3.18.4.post1"
-  if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$old_cmake"; then
-    log "installing CMake $old_cmake for the Corrosion test"
-    run_inside /bin/bash -c 'set -e; for v in "$@"; do d=/opt/cmake-$(echo "$v" | cut -d. -f1,2); rm -rf "$d";
-      /opt/localstack/bin/pip install -q --target "$d" "cmake==$v"; "$d/cmake/data/bin/cmake" --version; done' _ $old_cmake
-    stamp_set old-cmake "$old_cmake"
+  if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$OLD_CMAKE_VERSIONS"; then
+    log "installing CMake $OLD_CMAKE_VERSIONS for the Corrosion test"
+    # shellcheck disable=SC2086 # one argument per version
+    provision_step old_cmake $OLD_CMAKE_VERSIONS
+    stamp_set old-cmake "$OLD_CMAKE_VERSIONS"
   fi
   log "chroot ready at $CHROOT"
 }

@@ -5,12 +5,16 @@
 #
 # Writes DIR/localstack.pid and DIR/localstack.log, keeps LocalStack's files under DIR, and
 # returns once /_localstack/health reports sts running (90 s at most). Port: $LOCALSTACK_PORT
-# (4566). Stop it with tools/localstack/stop.sh DIR.
+# (default in tools/pins.sh); venv: $LOCALSTACK_VENV (the same). Stop it with
+# tools/localstack/stop.sh DIR.
 set -euo pipefail
 
+VENV=${LOCALSTACK_VENV:-}
+# shellcheck source=../pins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../pins.sh"
 DIR=${1:-/tmp/localstack}
-PORT=${LOCALSTACK_PORT:-4566}
-VENV=${LOCALSTACK_VENV:-/opt/localstack}
+PORT=${LOCALSTACK_PORT:-$LOCALSTACK_PORT_DEFAULT}
+VENV=${VENV:-$LOCALSTACK_VENV_DIR}
 PIDFILE=$DIR/localstack.pid
 LOGFILE=$DIR/localstack.log
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The provisioning steps of tools/sandbox.sh that run inside the chroot, one per command:
+#
+#   provision.sh packages PACKAGE...   apt-get install these
+#   provision.sh source                unpack mysql-source's tarball to the tree
+#   provision.sh localstack            LocalStack in a venv (pinned by tools/localstack/constraints.txt)
+#   provision.sh mysqlclient           Python's mysqlclient against libmysqlclient, in a venv
+#   provision.sh connectors            the connectors of the MTR test 'connectors'
+#   provision.sh old_cmake VERSION...  older CMake releases, for the Corrosion choice test
+#
+# tools/sandbox.sh decides which steps are due (its stamps); this only does them. Nothing
+# here may change what a step installs without its stamp changing too.
+set -euo pipefail
+# shellcheck source=../pins.sh
+source "$(dirname "$0")/../pins.sh"
+
+# apt-get install, quiet unless it fails.
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/tmp/apt.log 2>&1 ||
+    { tail -n 30 /tmp/apt.log; exit 1; }
+}
+
+packages() {
+  apt-get update -qq
+  apt_install "$@"
+}
+
+source_tree() {
+  cd "$MYSQL_SRC_DIR"
+  rm -rf src.tmp; mkdir src.tmp
+  tar -xzf "$MYSQL_SOURCE_TARBALL" -C src.tmp
+  rm -rf "$MYSQL_TREE"; mv src.tmp/* "$MYSQL_TREE"; rmdir src.tmp
+}
+
+localstack() {
+  rm -rf "$LOCALSTACK_VENV_DIR"
+  python3 -m venv "$LOCALSTACK_VENV_DIR"
+  "$LOCALSTACK_VENV_DIR/bin/pip" install -q --upgrade pip >/dev/null
+  "$LOCALSTACK_VENV_DIR/bin/pip" install -q -c "$INSIDE_REPO/tools/localstack/constraints.txt" \
+    "localstack-core[base-runtime]" moto-ext service-identity awscli awscli-local boto3
+}
+
+mysqlclient() {
+  apt-get update -qq
+  apt_install libmysqlclient-dev python3-dev python3-venv gcc pkg-config
+  rm -rf "$MYSQLCLIENT_VENV"
+  python3 -m venv "$MYSQLCLIENT_VENV"
+  "$MYSQLCLIENT_VENV/bin/pip" install -q --no-binary mysqlclient "$MYSQLCLIENT_PIN"
+}
+
+# Node.js mysql2 (npm registry, into node_modules), Go go-sql-driver/mysql (the
+# distribution's source package, built offline in GOPATH mode; its build cache warmed
+# here), mysql-connector-python (PyPI, a venv) and PyMySQL (python3-pymysql).
+connectors() {
+  apt-get update -qq
+  apt_install golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql
+  rm -rf "$CONNECTORS_DIR"; mkdir -p "$CONNECTORS_DIR"
+  npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" >/dev/null
+  python3 -m venv "$CONNECTORS_DIR/python"
+  "$CONNECTORS_DIR/python/bin/pip" install -q "$MYSQL_CONNECTOR_PYTHON_PIN"
+  GOCACHE="$CONNECTORS_DIR/go-cache" GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOTOOLCHAIN=local \
+    go build github.com/go-sql-driver/mysql
+}
+
+# Through LocalStack's pip: the chroot has no other.
+old_cmake() {
+  local v d
+  for v in "$@"; do
+    d=$(old_cmake_dir "$v")
+    rm -rf "$d"
+    "$LOCALSTACK_VENV_DIR/bin/pip" install -q --target "$d" "cmake==$v"
+    "$d/cmake/data/bin/cmake" --version
+  done
+}
+
+step=${1:-}
+shift || true
+case "$step" in
+  packages) packages "$@" ;;
+  source) source_tree ;;
+  localstack) localstack ;;
+  mysqlclient) mysqlclient ;;
+  connectors) connectors ;;
+  old_cmake) old_cmake "$@" ;;
+  *) echo "usage: $0 packages|source|localstack|mysqlclient|connectors|old_cmake [ARGS...]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,40 @@
+# shellcheck shell=bash disable=SC2034
+# Pinned versions and fixed paths, each stated once. Sourced (never run) by the scripts
+# of tools/ on the host and of tools/inside/ in the sandbox chroots; it only sets
+# variables. A pin that a provisioning stamp holds (tools/sandbox.sh) re-provisions that
+# step in every chroot when it changes: that is what the stamp is for.
+
+# --- On the host -------------------------------------------------------------------
+# Chroots, the fuzz corpus and target directory, the Sphinx venv.
+CACHE_DIR=/var/cache/auth_awsiam
+CARGO_FUZZ_VERSION=0.13.2             # tools/fuzz.sh
+SPHINX_VERSION=8.2.3                  # tools/docs.sh
+CARGO_MUTANTS_VERSION=27.1.0          # tools/mutants.sh: mutant names change between versions
+
+# --- In the chroots (tools/sandbox.sh) ----------------------------------------------
+INSIDE_REPO=/src/auth_awsiam          # this repository, bind-mounted
+MYSQL_SRC_DIR=/usr/src/mysql          # mysql-source's tarball and the tree unpacked from it
+MYSQL_SOURCE_TARBALL=$MYSQL_SRC_DIR/mysql-source.tar.gz
+MYSQL_TREE=$MYSQL_SRC_DIR/tree
+# Build directories and cargo target directories, one set per checkout (tools/inside/common.sh).
+CHECKOUTS_DIR=$MYSQL_SRC_DIR/checkouts
+MTR_HOME=/usr/lib/mysql-test          # Debian's mysql-test-run and its binaries
+PLUGIN_DIR=/usr/lib/mysql/plugin      # the packaged mysqld's plugin_dir (and the client's)
+LOCALSTACK_PORT_DEFAULT=4566
+LOCALSTACK_VENV_DIR=/opt/localstack
+# 8.4 (Ubuntu): the default cargo is older than the crates' rust-version; this one is not.
+RUST_84_BIN=/usr/lib/rust-1.97/bin
+# The client library the benchmark's load generator opens (dlopen), by its soname.
+LIBMYSQLCLIENT_SONAME=libmysqlclient.so.24
+
+# Python's mysqlclient built against libmysqlclient (tools/inside/provision.sh mysqlclient).
+MYSQLCLIENT_VENV=/opt/mysqlclient
+MYSQLCLIENT_PIN='mysqlclient<3'
+# The connectors of the MTR test 'connectors' (tools/inside/provision.sh connectors).
+CONNECTORS_DIR=/opt/connectors
+MYSQL2_PIN=mysql2@3.24.6
+MYSQL_CONNECTOR_PYTHON_PIN=mysql-connector-python==26.10.0
+# Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
+# /opt/cmake-MAJOR.MINOR (old_cmake_dir).
+OLD_CMAKE_VERSIONS="3.21.4 3.18.4.post1"
+old_cmake_dir() { echo "/opt/cmake-$(echo "$1" | cut -d. -f1,2)"; }
