@@ -39,7 +39,7 @@
 //! sts_double serve [--listen MODE=ADDR]... [--latency-ms N] [--arn TEMPLATE]
 //!                  [--https NAME=CERT,KEY]... [--throttle-switch FILE]
 //!                  [--account-of KEY=ACCOUNT]... [--hang-key KEY]... [--reject-key KEY]...
-//!                  [--pid-file F] [--mtr-include F] [--max-lifetime SECS]
+//!                  [--pid-file F] [--mtr-include F] [--json F] [--max-lifetime SECS]
 //! sts_double start --dir DIR [serve options]   # serve in the background, return when ready
 //! sts_double stop --dir DIR                    # stop what `start` started, by its PID
 //! ```
@@ -53,11 +53,14 @@
 //! `InvalidClientTokenId` (credentials that are not valid there). `--mtr-include` writes one mysqltest line per mode,
 //! `--let $sts_double_MODE = http://127.0.0.1:PORT`, for an MTR test to `--source`.
 //! `--let $sts_double_https_NAME = https://localhost:PORT` for each HTTPS listener and
-//! `--let $sts_double_throttle_switch_file = FILE`. `start` writes `DIR/sts_double.pid`,
-//! `DIR/ports.inc` (the include) and `DIR/sts_double.log`, makes the throttle switch
+//! `--let $sts_double_throttle_switch_file = FILE`. `--json` writes the same as one JSON
+//! object for scripts, `{"MODE": "http://127.0.0.1:PORT", "https_NAME": ...,
+//! "throttle_switch_file": FILE}`. `start` writes `DIR/sts_double.pid`,
+//! `DIR/ports.inc` (the include), `DIR/ports.json` and `DIR/sts_double.log`, makes the throttle switch
 //! `DIR/throttle.on` unless one is given, and gives the server a lifetime of 30 minutes, so a test that
 //! dies before its `stop` leaves nothing running for long.
 
+mod announce;
 mod http;
 mod modes;
 mod tls;
@@ -88,6 +91,7 @@ struct Options {
     arn: Option<String>,
     pid_file: Option<PathBuf>,
     mtr_include: Option<PathBuf>,
+    json: Option<PathBuf>,
     max_lifetime: Option<Duration>,
     dir: Option<PathBuf>,
     /// HTTPS listeners: name, certificate chain file, key file.
@@ -124,6 +128,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--arn" => o.arn = Some(value()?.clone()),
             "--pid-file" => o.pid_file = Some(value()?.into()),
             "--mtr-include" => o.mtr_include = Some(value()?.into()),
+            "--json" => o.json = Some(value()?.into()),
             "--max-lifetime" => {
                 let s = value()?
                     .parse()
@@ -197,17 +202,15 @@ fn serve(o: Options) -> Result<(), String> {
         hang_keys: o.hang_keys,
         reject_keys: o.reject_keys,
     });
-    let mut include = String::new();
+    // What each listener is, by the name an MTR test knows it by (`$sts_double_NAME`).
+    let mut announced: Vec<(String, String)> = Vec::new();
     let mut listeners = Vec::new();
     for (mode, addr) in listen {
         let listener =
             TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        include.push_str(&format!(
-            "--let $sts_double_{} = http://{local}\n",
-            mode.name()
-        ));
         eprintln!("sts_double: {} on http://{local}", mode.name());
+        announced.push((mode.name().to_string(), format!("http://{local}")));
         listeners.push((mode, listener));
     }
     let mut https = Vec::new();
@@ -216,23 +219,21 @@ fn serve(o: Options) -> Result<(), String> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| format!("cannot listen for https_{name}: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        include.push_str(&format!(
-            "--let $sts_double_https_{name} = https://localhost:{port}\n"
-        ));
         eprintln!("sts_double: https_{name} on https://localhost:{port}");
+        announced.push((format!("https_{name}"), format!("https://localhost:{port}")));
         https.push((format!("https_{name}"), config, listener));
     }
     if let Some(file) = &o.throttle_switch {
-        include.push_str(&format!(
-            "--let $sts_double_throttle_switch_file = {}\n",
-            file.display()
-        ));
+        announced.push(("throttle_switch_file".into(), file.display().to_string()));
     }
     if let Some(path) = &o.pid_file {
         write_atomically(path, &format!("{}\n", process::id()))?;
     }
     if let Some(path) = &o.mtr_include {
-        write_atomically(path, &include)?;
+        write_atomically(path, &announce::mtr_include(&announced))?;
+    }
+    if let Some(path) = &o.json {
+        write_atomically(path, &announce::json_object(&announced))?;
     }
     for (mode, listener) in listeners {
         let answer = Arc::clone(&answer);
@@ -319,6 +320,8 @@ fn start(o: Options, args: &[String]) -> Result<(), String> {
         .arg(dir.join("sts_double.pid"))
         .arg("--mtr-include")
         .arg(dir.join("ports.inc"))
+        .arg("--json")
+        .arg(dir.join("ports.json"))
         .arg("--max-lifetime")
         .arg(START_LIFETIME_SECS.to_string())
         .args(
