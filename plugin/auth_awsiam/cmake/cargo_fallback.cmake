@@ -2,6 +2,13 @@
 # used (rust_core.cmake says why). It defines the same targets Corrosion
 # would: auth_awsiam_core (the static library), auth_awsiam_client_core (the client
 # plugin's) and auth_awsiam_cli (builds the auth_awsiam_token program), with the same profile and --locked.
+#
+# It also calls cargo the way Corrosion 0.5 and 0.6 do: `cargo rustc` for each crate,
+# for the host's target triple, with this tree's C compiler given to cc-rs and as the
+# linker. cargo then takes one build for the other (it rebuilds a crate whose linker or
+# build-script environment changed): with AUTH_AWSIAM_CARGO_TARGET_DIR set to the
+# target directory of a Corrosion build of the same sources, this build compiles no
+# crate again.
 
 # The cargo first in PATH (where a packager puts the toolchain to use), else rustup's.
 FIND_PROGRAM(CARGO_EXECUTABLE cargo PATHS ENV PATH NO_DEFAULT_PATH)
@@ -11,32 +18,67 @@ IF(NOT CARGO_EXECUTABLE)
                       "or configure with -DWITH_AUTH_AWSIAM=OFF")
 ENDIF()
 
-SET(AUTH_AWSIAM_CARGO_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
+SET(AUTH_AWSIAM_CARGO_TARGET_DIR "" CACHE PATH
+    "cargo target directory of the plain-cargo build of the auth_awsiam Rust core (default: cargo/ in its build directory)")
+IF(AUTH_AWSIAM_CARGO_TARGET_DIR)
+  SET(AUTH_AWSIAM_CARGO_DIR "${AUTH_AWSIAM_CARGO_TARGET_DIR}")
+ELSE()
+  SET(AUTH_AWSIAM_CARGO_DIR "${CMAKE_CURRENT_BINARY_DIR}/cargo")
+ENDIF()
+
+# The host's target triple, as cargo names it (Corrosion always passes --target too).
+EXECUTE_PROCESS(COMMAND "${CARGO_EXECUTABLE}" -vV
+                OUTPUT_VARIABLE AUTH_AWSIAM_CARGO_INFO RESULT_VARIABLE failed)
+STRING(REGEX MATCH "host: ([^\n]+)" found "${AUTH_AWSIAM_CARGO_INFO}")
+IF(failed OR NOT found)
+  MESSAGE(FATAL_ERROR "auth_awsiam: '${CARGO_EXECUTABLE} -vV' names no host triple")
+ENDIF()
+SET(AUTH_AWSIAM_RUST_TRIPLE "${CMAKE_MATCH_1}")
+STRING(TOUPPER "${AUTH_AWSIAM_RUST_TRIPLE}" triple_upper)
+STRING(REPLACE "-" "_" triple_upper "${triple_upper}")
+
 # cargo puts the dev profile's output under debug/, every other one under its name.
 IF(AUTH_AWSIAM_CARGO_PROFILE STREQUAL "dev")
-  SET(AUTH_AWSIAM_CARGO_OUT "${AUTH_AWSIAM_CARGO_DIR}/debug")
+  SET(AUTH_AWSIAM_CARGO_OUT "${AUTH_AWSIAM_CARGO_DIR}/${AUTH_AWSIAM_RUST_TRIPLE}/debug")
 ELSE()
-  SET(AUTH_AWSIAM_CARGO_OUT "${AUTH_AWSIAM_CARGO_DIR}/${AUTH_AWSIAM_CARGO_PROFILE}")
+  SET(AUTH_AWSIAM_CARGO_OUT "${AUTH_AWSIAM_CARGO_DIR}/${AUTH_AWSIAM_RUST_TRIPLE}/${AUTH_AWSIAM_CARGO_PROFILE}")
 ENDIF()
 SET(AUTH_AWSIAM_CORE_LIB "${AUTH_AWSIAM_CARGO_OUT}/libauth_awsiam_core.a")
 SET(AUTH_AWSIAM_CLIENT_LIB "${AUTH_AWSIAM_CARGO_OUT}/libauth_awsiam_client_core.a")
 
-SET(AUTH_AWSIAM_CARGO_PACKAGES)
-FOREACH(crate ${AUTH_AWSIAM_CRATES})
-  LIST(APPEND AUTH_AWSIAM_CARGO_PACKAGES -p ${crate})
+# What Corrosion gives cargo: the same environment (its names and values) and the same
+# options, so that both builds are the same to cargo.
+SET(cargo_rustc
+  "${CMAKE_COMMAND}" -E env
+    "CARGO_TARGET_${triple_upper}_LINKER=${CMAKE_C_COMPILER}"
+    "CC_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_C_COMPILER}"
+    "CXX_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_CXX_COMPILER}"
+    "AR_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_AR}"
+  "${CARGO_EXECUTABLE}" rustc --target=${AUTH_AWSIAM_RUST_TRIPLE}
+    --manifest-path "${AUTH_AWSIAM_MANIFEST}" --target-dir "${AUTH_AWSIAM_CARGO_DIR}"
+    --profile=${AUTH_AWSIAM_CARGO_PROFILE} --locked)
+SET(rustc_flags -- -Cdefault-linker-libraries=yes)
+
+SET(cargo_commands)
+FOREACH(crate ${AUTH_AWSIAM_STATICLIB_CRATES})
+  LIST(APPEND cargo_commands COMMAND ${cargo_rustc} --lib --crate-type=staticlib
+       --package ${crate} ${rustc_flags})
 ENDFOREACH()
+LIST(APPEND cargo_commands COMMAND ${cargo_rustc} --bin=${AUTH_AWSIAM_BIN_CRATE}
+     --package ${AUTH_AWSIAM_BIN_CRATE} ${rustc_flags})
 
 # cargo knows best what changed: run it on every build, it is quick when idle.
 ADD_CUSTOM_TARGET(auth_awsiam_cargo
-  COMMAND "${CARGO_EXECUTABLE}" build --locked
-          --profile "${AUTH_AWSIAM_CARGO_PROFILE}"
-          --manifest-path "${AUTH_AWSIAM_MANIFEST}"
-          --target-dir "${AUTH_AWSIAM_CARGO_DIR}"
-          ${AUTH_AWSIAM_CARGO_PACKAGES}
+  ${cargo_commands}
   BYPRODUCTS "${AUTH_AWSIAM_CORE_LIB}" "${AUTH_AWSIAM_CLIENT_LIB}"
-             "${AUTH_AWSIAM_CARGO_OUT}/auth_awsiam_token"
+             "${AUTH_AWSIAM_CARGO_OUT}/${AUTH_AWSIAM_BIN_CRATE}"
   USES_TERMINAL
+  VERBATIM
   COMMENT "cargo build of the auth_awsiam Rust core (profile ${AUTH_AWSIAM_CARGO_PROFILE})")
+UNSET(cargo_rustc)
+UNSET(cargo_commands)
+UNSET(rustc_flags)
+UNSET(triple_upper)
 
 ADD_LIBRARY(auth_awsiam_core INTERFACE)
 TARGET_LINK_LIBRARIES(auth_awsiam_core INTERFACE

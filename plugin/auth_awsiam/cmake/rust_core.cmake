@@ -11,7 +11,9 @@
 SET(AUTH_AWSIAM_CARGO_PROFILE "release" CACHE STRING
     "Cargo profile of the auth_awsiam Rust core (release or dev), whatever CMAKE_BUILD_TYPE")
 SET_PROPERTY(CACHE AUTH_AWSIAM_CARGO_PROFILE PROPERTY STRINGS release dev)
-SET(AUTH_AWSIAM_CRATES auth_awsiam_core auth_awsiam_token auth_awsiam_client_core)
+SET(AUTH_AWSIAM_STATICLIB_CRATES auth_awsiam_core auth_awsiam_client_core)
+SET(AUTH_AWSIAM_BIN_CRATE auth_awsiam_token)
+SET(AUTH_AWSIAM_CRATES ${AUTH_AWSIAM_STATICLIB_CRATES} ${AUTH_AWSIAM_BIN_CRATE})
 
 # The cargo workspace. Symlinked into the tree from this repository, the
 # crates are built in the repository's workspace with its Cargo.lock. Copied
