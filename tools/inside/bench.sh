@@ -10,13 +10,16 @@
 # server's, mysqld is pinned to the upper half of the CPUs and the load generator with
 # the doubles to the lower half (on 2 cores: one each); the suite shows how busy each
 # side was, and what else ran meanwhile. BENCH_PIN=0 turns the pinning off.
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 STATE=/tmp/auth_awsiam-bench
 PORT=3311
 CERTS=$STATE/certs
 TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
-LIBMYSQLCLIENT=/usr/lib/x86_64-linux-gnu/libmysqlclient.so.24
+# Where the dynamic linker finds it, on whichever architecture.
+LIBMYSQLCLIENT=$(ldconfig -p | awk -v so="$LIBMYSQLCLIENT_SONAME" '$1 == so { print $NF; exit }')
+[ -n "$LIBMYSQLCLIENT" ] || { echo "no $LIBMYSQLCLIENT_SONAME in the dynamic linker's cache" >&2; exit 1; }
 LATENCIES=(0 20 50)
 # The doubles answer this ARN; the account is the one they give a non-numeric access key
 # (the load generator signs with one), and the role is the benchmark's MySQL user.
@@ -26,7 +29,7 @@ ARN=${ARN_TEMPLATE/'{account}'/000000000000}
 # The smoke run reuses the debug build the tests already made; figures want release.
 profile=release; profile_flag=(--release)
 if [ "${1:-}" = --smoke ]; then profile=debug; profile_flag=(); fi
-BIN=/usr/src/mysql/cargo-target/$profile
+BIN=$CARGO_TARGET/$profile
 
 cleanup() {
   server_stop "$STATE"
@@ -36,11 +39,11 @@ cleanup() {
   done
   return 0
 }
-trap cleanup EXIT
+on_exit cleanup
 
 build_plugin
 say "Building the load generator and the STS double ($profile)"
-export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
+export CARGO_TARGET_DIR=$CARGO_TARGET
 (cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_loadgen -p sts_double)
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
@@ -64,8 +67,10 @@ sts_args=(); helper_args=()
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
     --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
-  authority=$(sed -n 's|^--let $sts_double_ok = http://||p' "$STATE/sts$ms/ports.inc")
-  https=$(sed -n 's|^--let $sts_double_https_tls = https://||p' "$STATE/sts$ms/ports.inc")
+  # Host and port of the HTTP and HTTPS listeners, from what the double wrote for scripts.
+  read -r authority https < <(python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+print(p["ok"].removeprefix("http://"), p["https_tls"].removeprefix("https://"))' "$STATE/sts$ms/ports.json")
   sts_args+=(--sts "$ms=$authority" --sts-https "$ms=$https")
   helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
 done

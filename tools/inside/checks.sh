@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The checks tools/inside/test.sh runs on the builds and on mysql-test-run,
 # inside the sandbox (sourced after common.sh).
 
@@ -5,6 +6,7 @@
 # (the output goes to DIR.log), then builds the plugin's targets only.
 configure_tree() {
   local dir=$1; shift
+  # shellcheck disable=SC2086 # one argument per option
   cmake -S "$TREE" -B "$dir" -DWITH_AUTH_AWSIAM=ON "$@" $MYSQL_CMAKE_ARGS >"$dir.log" 2>&1 ||
     { tail -n 30 "$dir.log"; echo "configuring $dir failed" >&2; return 1; }
 }
@@ -42,16 +44,26 @@ check_build() {
 # must configure as if the plugin were not there); a Debug build (MySQL's
 # maintainer mode: -Wall -Wextra -Werror, also on the TLS probe); and which
 # Corrosion each CMake may use.
+#
+# The Rust core is the same in all three builds (one cargo profile whatever the
+# build type), so they share the main build's cargo target directory and cargo
+# compiles it once: the fallback is given it (AUTH_AWSIAM_CARGO_TARGET_DIR; it calls
+# cargo as Corrosion does), and the Debug build's cargo/ is the main build's
+# (Corrosion takes no target directory: it is always BUILD/cargo/NAME).
 check_other_configurations() {
+  local rust_target
+  rust_target=$(corrosion_target_dir "$BUILD")
   say "Building again without Corrosion (cargo fallback, TLS through the THD)"
   configure_tree "$BUILD-no-corrosion" -DAUTH_AWSIAM_TLS_FROM_THD=ON \
-    -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON -DAUTH_AWSIAM_CARGO_TARGET_DIR="$rust_target"
   expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo (no Corrosion 0.6 or 0.5 found)"
   expect_in "$BUILD-no-corrosion.log" "auth_awsiam: TLS found through the THD (forced by AUTH_AWSIAM_TLS_FROM_THD)"
   build_tree "$BUILD-no-corrosion"
   check_build "$BUILD-no-corrosion"
+  say_if_cargo_compiled "$BUILD-no-corrosion"
 
   say "Configuring with the option off"
+  # shellcheck disable=SC2086 # one argument per option
   cmake -S "$TREE" -B "$BUILD-off" -DWITH_AUTH_AWSIAM=OFF $MYSQL_CMAKE_ARGS >"$BUILD-off.log" 2>&1 ||
     { tail -n 30 "$BUILD-off.log"; exit 1; }
   local targets; targets=$(cmake --build "$BUILD-off" --target help)
@@ -60,6 +72,8 @@ check_other_configurations() {
   esac
 
   say "Debug build (WITH_DEBUG, maintainer mode)"
+  mkdir -p "$BUILD-debug"
+  [ -L "$BUILD-debug/cargo" ] || { rm -rf "$BUILD-debug/cargo"; ln -s "$BUILD/cargo" "$BUILD-debug/cargo"; }
   configure_tree "$BUILD-debug" -DWITH_DEBUG=1
   expect_in "$BUILD-debug/CMakeCache.txt" "CMAKE_BUILD_TYPE:STRING=Debug"
   expect_in "$BUILD-debug.log" "auth_awsiam: TLS read from MYSQL_PLUGIN_VIO_INFO.is_tls_established"
@@ -69,18 +83,42 @@ check_other_configurations() {
     { echo "$BUILD-debug: no maintainer mode (-Wextra -Werror)" >&2; exit 1; }
   build_tree "$BUILD-debug"
   # Corrosion's default for Debug would be cargo's dev profile (output in debug/).
-  local built; built=$(find "$BUILD-debug" -name libauth_awsiam_core.a -path '*/release/*')
-  [ -n "$built" ] && [ -z "$(find "$BUILD-debug" -name libauth_awsiam_core.a -path '*/debug/*')" ] ||
-    { echo "the Debug build did not link a release-profile core" >&2; exit 1; }
+  expect_in "$BUILD-debug/plugin/auth_awsiam/CMakeFiles/_cargo-build_auth_awsiam_core.dir/build.make" \
+    "--profile=release"
+  if [ -n "$(find "$BUILD-debug/cargo/" -name libauth_awsiam_core.a -path '*/debug/*')" ]; then
+    echo "the Debug build built a dev-profile core" >&2; exit 1
+  fi
   # Maintainer mode: the plugin's own compile flags (make does not echo them).
   expect_in "$BUILD-debug/plugin/auth_awsiam/CMakeFiles/auth_awsiam.dir/flags.make" "-Werror"
   check_build "$BUILD-debug"
+  say_if_cargo_compiled "$BUILD-debug"
 
   say "Which Corrosion each CMake may use (Corrosion $(corrosion_version) installed)"
   check_corrosion_choice "$(command -v cmake)" "Corrosion $(corrosion_version)"
-  check_corrosion_choice /opt/cmake-3.21/cmake/data/bin/cmake "no Corrosion 0.5 found"
-  check_corrosion_choice /opt/cmake-3.18/cmake/data/bin/cmake "cannot tell Corrosion 0.5 from 0.6"
+  local v3_21 v3_18
+  read -r v3_21 v3_18 <<<"$OLD_CMAKE_VERSIONS"
+  check_corrosion_choice "$(old_cmake_dir "$v3_21")/cmake/data/bin/cmake" "no Corrosion 0.5 found"
+  check_corrosion_choice "$(old_cmake_dir "$v3_18")/cmake/data/bin/cmake" "cannot tell Corrosion 0.5 from 0.6"
   echo "cargo fallback, option off, Debug build and the Corrosion choice: as expected"
+}
+
+# The cargo target directory Corrosion made in build directory DIR (one per workspace).
+corrosion_target_dir() {
+  local dirs=("$1"/cargo/*/)
+  if [ "${#dirs[@]}" != 1 ] || [ ! -d "${dirs[0]}" ]; then
+    echo "expected one cargo target directory in $1/cargo, found: ${dirs[*]}" >&2; return 1
+  fi
+  echo "${dirs[0]%/}"
+}
+
+# The builds after the main one share its Rust core (check_other_configurations): says
+# so when cargo compiled anything for build directory DIR, which means that the two
+# builds' cargo calls differ (the run takes minutes longer, nothing is wrong otherwise).
+say_if_cargo_compiled() {
+  local compiled
+  compiled=$(grep -cE '^ *Compiling ' "$1.build.log" || true)
+  [ "$compiled" = 0 ] ||
+    echo "note: cargo compiled $compiled crates again for $1: its cargo call differs from the main build's (see plugin/auth_awsiam/cmake/cargo_fallback.cmake)"
 }
 
 corrosion_version() {
@@ -108,10 +146,11 @@ check_corrosion_choice() {
 # Ubuntu's default cargo, older than the crates' rust-version.
 check_copied_plugin() {
   say "The copied plugin built with its own Cargo.lock; an old cargo is refused"
-  [ -d "$TREE/plugin/auth_awsiam" ] && [ ! -L "$TREE/plugin/auth_awsiam" ] ||
-    { echo "$TREE/plugin/auth_awsiam is not a copy" >&2; exit 1; }
+  if [ ! -d "$TREE/plugin/auth_awsiam" ] || [ -L "$TREE/plugin/auth_awsiam" ]; then
+    echo "$TREE/plugin/auth_awsiam is not a copy" >&2; exit 1
+  fi
   cmp "$SRC/plugin/auth_awsiam/Cargo.lock" "$BUILD/plugin/auth_awsiam/cargo-workspace/Cargo.lock"
-  local old_path=${PATH#/usr/lib/rust-1.97/bin:}
+  local old_path=${PATH#"$RUST_84_BIN":}
   if PATH=$old_path configure_tree "$BUILD-old-cargo" >/dev/null 2>&1; then
     echo "the tree configured with $(PATH=$old_path cargo --version)" >&2; exit 1
   fi
@@ -119,59 +158,72 @@ check_copied_plugin() {
   grep -A2 "auth_awsiam needs Rust" "$BUILD-old-cargo.log"
 }
 
-# mysql-test-run on the chroot's mysqld, with the suite's environment.
+# mysql-test-run on the chroot's mysqld, with the suite's environment, in a new
+# VARDIR: mtr VARDIR ARGS...
 mtr() {
-  rm -rf "$VARDIR"
+  local vardir=$1; shift
+  rm -rf "$vardir"
   (cd "$MTR_HOME" &&
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
-       AUTH_AWSIAM_MYSQLCLIENT_PYTHON=/opt/mysqlclient/bin/python AUTH_AWSIAM_CONNECTORS=/opt/connectors \
+       AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
        AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
        AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
      perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \
-       --vardir="$VARDIR" --parallel=1 --force --max-test-fail=0 --retry=0 \
+       --vardir="$vardir" --parallel=1 --force --max-test-fail=0 --retry=0 \
        --report-unstable-tests "$@")
 }
 
-# Runs mtr (output to LOG, vardir LOG without .log) and holds it to its word:
-# mtr exits 0 when tests skip or are disabled, so its report is read too.
-# Every auth_awsiam test must pass: none failed, skipped or disabled, and as
-# many passed as were asked for (each test file of the suite, or each test
-# named in the arguments), so that a test that silently stopped running fails
+# Runs mtr (output to LOG, vardir LOG without .log, its JUnit report LOG with .xml
+# for .log) and holds it to its word: mtr exits 0 when tests skip or are disabled, so
+# its report is read too. Every auth_awsiam test must pass: none failed, skipped or
+# disabled, and as many passed as were asked for (each test file of the suite, or each
+# test named in the arguments), so that a test that silently stopped running fails
 # the run too. Sets MTR_PASSED.
 mtr_checked() {
   local log=$1; shift
-  local expected=0 arg status results others
+  local vardir=${log%.log} report=${log%.log}.xml expected=0 arg status outcome others
   for arg in "$@"; do
     case $arg in -*) ;; *) expected=$((expected + 1)) ;; esac
   done
   if [ "$expected" = 0 ]; then
     expected=$(find "$SRC/mysql-test/suite/auth_awsiam/t" -name '*.test' | wc -l)
   fi
+  rm -f "$report"
   set +e
-  VARDIR=${log%.log} mtr "$@" 2>&1 | tee "$log"
+  mtr "$vardir" --xml-report="$report" "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   # sts_faults stops its double itself; a test that died on the way leaves it to us.
-  if [ -n "${STS_DOUBLE:-}" ] && [ -f "${log%.log}/tmp/sts_double/sts_double.pid" ]; then
-    "$STS_DOUBLE" stop --dir "${log%.log}/tmp/sts_double" || true
+  if [ -n "${STS_DOUBLE:-}" ] && [ -f "$vardir/tmp/sts_double/sts_double.pid" ]; then
+    "$STS_DOUBLE" stop --dir "$vardir/tmp/sts_double" || true
   fi
   set -e
-  results=$(grep -E '^(\[ *[0-9]+%\] )?auth_awsiam\.[A-Za-z0-9_]+ .*\[ [a-z -]+ \]' "$log" || true)
-  MTR_PASSED=$(grep -cE '\[ pass \]' <<<"$results" || true)
-  others=$(grep -vE '\[ pass \]' <<<"$results" || true)
+  # The report mysql-test-run writes for machines, not its log for people.
+  if ! outcome=$(python3 "$SRC/tools/inside/mtr_report.py" "$report"); then
+    echo "mtr on MySQL $MYSQL_VERSION: exit $status, and no report in $report; server logs under $vardir/log" >&2
+    exit 1
+  fi
+  MTR_PASSED=$(head -n 1 <<<"$outcome")
+  others=$(tail -n +2 <<<"$outcome")
   if [ "$status" -ne 0 ] || [ -n "$others" ] || [ "$MTR_PASSED" -ne "$expected" ]; then
     echo "mtr on MySQL $MYSQL_VERSION: exit $status; $MTR_PASSED of the $expected auth_awsiam tests passed" >&2
     [ -z "$others" ] || printf 'not passed:\n%s\n' "$others" >&2
-    echo "server logs under ${log%.log}/log" >&2
+    echo "server logs under $vardir/log" >&2
     exit 1
   fi
 }
 
 # Runs a command with the plugin of build directory DIR in mysqld's plugin
-# directory, then puts the main build's back.
+# directory, then puts the main build's back, also when the command fails or
+# ends the script.
 with_plugin() {
   local dir=$1; shift
   install -m 0644 "$dir/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
+  on_exit install_main_plugin
   "$@"
+  install_main_plugin
+  on_exit_done install_main_plugin
+}
+install_main_plugin() {
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
 }

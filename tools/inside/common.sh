@@ -1,14 +1,28 @@
+# shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 # Shared by the scripts that run inside the sandbox chroot (tools/sandbox.sh).
 set -euo pipefail
-SRC=/src/auth_awsiam                    # this repository, bind-mounted
-TREE=/usr/src/mysql/tree                # the unpacked MySQL source tree (9.7 or 8.4)
-BUILD=/usr/src/mysql/build              # its build directory (kept between runs)
-DRIVER=/usr/src/mysql/driver            # build dir of the repository's CMakeLists.txt
-MTR_HOME=/usr/lib/mysql-test            # Debian's mysql-test-run and its binaries
-PLUGIN_DIR=/usr/lib/mysql/plugin        # Debian mysqld's plugin_dir
-LOCALSTACK_PORT=${LOCALSTACK_PORT:-4566}
+# shellcheck source=../pins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../pins.sh"
+SRC=$INSIDE_REPO                        # this repository, bind-mounted
+TREE=$MYSQL_TREE                        # the unpacked MySQL source tree (9.7 or 8.4)
+LOCALSTACK_PORT=${LOCALSTACK_PORT:-$LOCALSTACK_PORT_DEFAULT}
 STS_ENDPOINT=http://127.0.0.1:$LOCALSTACK_PORT
 export CARGO_HOME=/root/.cargo AWS_EC2_METADATA_DISABLED=true
+
+# Every checkout mounted at $SRC (worktrees, clones) builds in directories of its own,
+# named after its path on the host: make and cargo choose what to rebuild by mtime, and
+# every checkout has the same path in here, so a shared build directory would let one
+# checkout link another's objects. checkout_dirs (build_plugin calls it) makes them.
+CHECKOUT=${AUTH_AWSIAM_CHECKOUT:-$SRC}
+WORK=$CHECKOUTS_DIR/$(printf '%s' "$CHECKOUT" | sha256sum | cut -c1-12)
+BUILD=$WORK/build                       # the tree's build directory
+DRIVER=$WORK/driver                     # build dir of the repository's CMakeLists.txt
+# cargo's own builds (test, clippy, sts_double, the load generator); the plugin's
+# Rust core builds under $BUILD/cargo, where Corrosion puts it.
+CARGO_TARGET=$WORK/cargo-target
+# How many checkouts keep their build directories, the most recently used ones: a set
+# takes about 5 GB on 9.7, and the disk is small.
+KEEP_CHECKOUTS=2
 
 # The server line of this chroot (tools/sandbox.sh --line), e.g. 9.7.4 or 8.4.13.
 MYSQL_VERSION=$(sed -n 's/^MYSQL_VERSION_\(MAJOR\|MINOR\|PATCH\)=//p' "$TREE/MYSQL_VERSION" | paste -sd.)
@@ -17,10 +31,25 @@ PLACEMENT=SYMLINK                       # plugin and suite linked from this repo
 if [ "$LINE" = 8.4 ]; then
   # Ubuntu's default cargo (1.93) is older than the crates' rust-version; its
   # versioned toolchain package (cargo-1.97) is not.
-  export PATH=/usr/lib/rust-1.97/bin:$PATH
+  export PATH=$RUST_84_BIN:$PATH
   # Copied, as packagers vendor a plugin: the copy builds with its own Cargo.lock.
   PLACEMENT=COPY
 fi
+
+# What must be undone however the script ends (an error, a failed check's exit):
+# `on_exit CMD` adds a command, run at exit, the last added first; `on_exit_done CMD`
+# takes back the last one added, which must be CMD, once it was done in order.
+EXIT_CLEANUPS=()
+on_exit() { EXIT_CLEANUPS+=("$1"); }
+on_exit_done() {
+  [ "${EXIT_CLEANUPS[-1]:-}" = "$1" ] || { echo "on_exit_done $1: the last cleanup is '${EXIT_CLEANUPS[-1]:-}'" >&2; exit 1; }
+  unset 'EXIT_CLEANUPS[-1]'
+}
+run_exit_cleanups() {
+  local i
+  for ((i = ${#EXIT_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${EXIT_CLEANUPS[i]}" || true; done
+}
+trap run_exit_cleanups EXIT
 
 # Each step with the minutes and seconds since the run began, so that a CI log
 # shows where a cold run spends its time.
@@ -30,20 +59,12 @@ say() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; 
 # -DWITH_AUTH_AWSIAM=ON, builds the plugin target only, and installs the .so
 # where Debian's mysqld looks for plugins.
 build_plugin() {
-  say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT)"
-  sources_from_this_checkout
+  checkout_dirs
+  say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT; build directory $BUILD)"
   cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
         -DAUTH_AWSIAM_PLACEMENT="$PLACEMENT" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
-  # Configure the tree again every time: the build directory may have been configured
-  # last from another checkout (the sandbox is shared), and a CMakeLists.txt older than
-  # its makefiles would not make it configure again by itself.
-  if [ -f "$BUILD/CMakeCache.txt" ]; then
-    cmake "$BUILD" >/tmp/auth_awsiam-reconfigure.log 2>&1 ||
-      { tail -n 30 /tmp/auth_awsiam-reconfigure.log; return 1; }
-  fi
   cmake --build "$DRIVER" --target plugin
-  echo "$SOURCES_SUM $(plugin_outputs_id)" >"$SOURCES_STAMP"
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
@@ -53,30 +74,49 @@ build_plugin() {
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
 }
 
-# The sandbox's build directories are shared by every checkout that runs in it
-# (worktrees, clones), and make and cargo choose what to rebuild by mtime: sources
-# from a checkout older than the last build's objects would be passed over, and
-# the plugin would link a mix of two checkouts. So when the Rust and C++ sources
-# differ in content from those of the last build here, they are all touched first.
-# The stamp also holds the plugin outputs' times and sizes, written after the build:
-# a later build by a checkout that does not write the stamp (a branch that has not
-# merged this yet) changes them, and the next build here is not fooled (seen).
-SOURCES_STAMP=/usr/src/mysql/last-build-sources.sha256
-sources_from_this_checkout() {
-  local dirs
-  dirs=(plugin/auth_awsiam tools/sts_double tools/loadgen)
-  SOURCES_SUM=$(cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -print0 | sort -z |
-        xargs -0 sha256sum | sha256sum | cut -c1-64)
-  if [ "$(cat "$SOURCES_STAMP" 2>/dev/null)" != "$SOURCES_SUM $(plugin_outputs_id)" ]; then
-    (cd "$SRC" && find "${dirs[@]}" Cargo.toml Cargo.lock -type f -exec touch {} +)
+# Makes this checkout's directories ($WORK) and marks them used. A new set is seeded
+# with the cargo target directories of the checkout used last, which hold the compiled
+# dependencies (minutes of work on this machine): the seed's own crates are dropped
+# from them, so cargo builds this checkout's again (a unit without its fingerprint is
+# never fresh). Then only the KEEP_CHECKOUTS most recently used sets stay.
+checkout_dirs() {
+  if [ ! -d "$WORK" ]; then
+    local seed
+    seed=$(checkouts_by_use | head -n 1)
+    rm -rf "$WORK.tmp"; mkdir -p "$WORK.tmp/build"
+    if [ -n "$seed" ]; then
+      say "New build directories for $CHECKOUT, seeded with the compiled dependencies of $(cat "$seed/checkout")"
+      [ ! -d "$seed/cargo-target" ] || cp -a "$seed/cargo-target" "$WORK.tmp/cargo-target"
+      [ ! -d "$seed/build/cargo" ] || cp -a "$seed/build/cargo" "$WORK.tmp/build/cargo"
+      drop_workspace_crates "$WORK.tmp"
+    fi
+    echo "$CHECKOUT" >"$WORK.tmp/checkout"
+    mv "$WORK.tmp" "$WORK"
   fi
+  touch "$WORK/last-used"
+  local old
+  checkouts_by_use | tail -n +$((KEEP_CHECKOUTS + 1)) | while read -r old; do
+    say "Removing the build directories of $(cat "$old/checkout") (only the $KEEP_CHECKOUTS checkouts used last keep theirs)"
+    rm -rf "$old"
+  done
 }
 
-# The modification times and sizes of the plugin build's outputs.
-plugin_outputs_id() {
-  stat -c %Y.%s "$BUILD/plugin_output_directory/auth_awsiam.so" \
-    "$BUILD/plugin_output_directory/auth_awsiam_client.so" \
-    "$BUILD/runtime_output_directory/auth_awsiam_token" 2>/dev/null | paste -sd, || true
+# The checkouts' directories, the one used last first.
+checkouts_by_use() {
+  local used
+  for used in "$CHECKOUTS_DIR"/*/last-used; do
+    [ ! -e "$used" ] || echo "$(stat -c %Y "$used") ${used%/last-used}"
+  done | sort -rn | cut -d' ' -f2-
+}
+
+# Removes from the cargo target directories under DIR every trace of this workspace's
+# own crates (their fingerprints, hence their outputs' freshness).
+drop_workspace_crates() {
+  local name
+  for name in $(cd "$SRC" && cargo metadata --offline --no-deps --format-version 1 |
+                python3 -c 'import json, sys; print("\n".join(p["name"] for p in json.load(sys.stdin)["packages"]))'); do
+    find "$1" -mindepth 3 -maxdepth 8 -type d -path "*/.fingerprint/$name-*" -prune -exec rm -rf {} +
+  done
 }
 
 localstack_start() {

@@ -8,7 +8,9 @@
 # MTR tests named, none of the other configurations, cargo checks or benchmark.
 # It ends with the summary lines tools/test.sh collects, one per MTR run:
 #   mtr MySQL <version>: N passed, 0 failed, 0 skipped
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
+# shellcheck source=checks.sh
 source "$(dirname "$0")/checks.sh"
 
 build_plugin
@@ -25,13 +27,14 @@ fi
 LS_DIR=/tmp/auth_awsiam-localstack
 # sts_https adds a test CA to the system trust store for itself; never leave it behind.
 TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
-trap 'localstack_stop "$LS_DIR"; bash "$TEST_CA" untrust || true' EXIT
+stop_localstack_and_untrust() { localstack_stop "$LS_DIR"; bash "$TEST_CA" untrust || true; }
+on_exit stop_localstack_and_untrust
 localstack_start "$LS_DIR"
 
 if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "cargo fmt --check, clippy"
   cd "$SRC"
-  export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
+  export CARGO_TARGET_DIR=$CARGO_TARGET
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets --locked -q -- -D warnings
   say "cargo test (unit tests, and the integration test against LocalStack)"
@@ -40,8 +43,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
 fi
 
 say "Building sts_double (the fault STS of the MTR fault, throttling and HTTPS tests)"
-(cd "$SRC" && CARGO_TARGET_DIR=/usr/src/mysql/cargo-target cargo build --release --locked -q -p sts_double)
-export STS_DOUBLE=/usr/src/mysql/cargo-target/release/sts_double
+(cd "$SRC" && CARGO_TARGET_DIR=$CARGO_TARGET cargo build --release --locked -q -p sts_double)
+export STS_DOUBLE=$CARGO_TARGET/release/sts_double
 [ -x "$STS_DOUBLE" ]
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Reads the JUnit XML report of mysql-test-run (--xml-report=FILE) for
+tools/inside/checks.sh: prints the number of tests that passed, then one line per test
+that did not (SUITE.TEST STATUS: failed, skipped, disabled, unstable). Exits 1 when the
+report is missing or unreadable (mysql-test-run stopped before writing it)."""
+
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main(path):
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        print(f"mtr_report: cannot read {path}: {e}", file=sys.stderr)
+        return 1
+    passed = 0
+    others = []
+    for case in root.iter("testcase"):
+        status = case.get("status")
+        if status == "pass":
+            passed += 1
+        else:
+            others.append(f"{case.get('suitename')}.{case.get('name')} {status}")
+    print(passed)
+    for line in others:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
