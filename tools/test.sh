@@ -5,39 +5,47 @@
 # in each one builds the plugin in the MySQL source tree and runs the whole
 # auth_awsiam MTR suite; on 9.7 also the other build configurations and cargo
 # fmt/clippy/test, the benchmark's smoke run, and a fuzz smoke run of every
-# parser, and the documentation's Sphinx build. Extra arguments go to mysql-test-run
+# parser, and the documentation's Sphinx build; first, shellcheck on every shell
+# script. Extra arguments go to mysql-test-run
 # (e.g. a test name).
 # Ends with one summary line per server line and the total.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=pins.sh
+source "$here/pins.sh"
 work=$(mktemp -d /tmp/auth_awsiam-test.XXXXXX)
 # A chroot being built in the background is let finish, never left half-made.
 trap 'wait; rm -rf "$work"' EXIT
 log=$work/summary.log
+full_run=
+[ "$#" -gt 0 ] || [ -n "${AUTH_AWSIAM_QUICK:-}" ] || full_run=1
+# Every shell script, first: it takes seconds.
+[ -z "$full_run" ] || bash "$here/shellcheck.sh"
 # The server lines to test, both by default (AUTH_AWSIAM_LINES=9.7 for one).
 read -r -a lines <<<"${AUTH_AWSIAM_LINES:-9.7 8.4}"
 bash "$here/sandbox.sh" --line "${lines[0]}" provision
 # The other lines' chroots are built while the first line runs: that is mostly
 # downloading and unpacking, which the first line's compiling leaves room for.
+declare -A provisioning
 for line in "${lines[@]:1}"; do
-  (bash "$here/sandbox.sh" --line "$line" provision >"$work/provision-$line.log" 2>&1
-   echo $? >"$work/provision-$line.rc") &
+  bash "$here/sandbox.sh" --line "$line" provision >"$work/provision-$line.log" 2>&1 &
+  provisioning[$line]=$!
 done
 for line in "${lines[@]}"; do
   if [ "$line" != "${lines[0]}" ]; then
-    while [ ! -f "$work/provision-$line.rc" ]; do sleep 5; done
+    status=0
+    wait "${provisioning[$line]}" || status=$?
     cat "$work/provision-$line.log" >&2
-    [ "$(cat "$work/provision-$line.rc")" = 0 ] ||
-      { echo "provisioning the $line sandbox failed" >&2; exit 1; }
+    [ "$status" = 0 ] || { echo "provisioning the $line sandbox failed (exit $status)" >&2; exit 1; }
   fi
-  bash "$here/sandbox.sh" --line "$line" run /bin/bash /src/auth_awsiam/tools/inside/test.sh "$@" |
+  bash "$here/sandbox.sh" --line "$line" run /bin/bash "$INSIDE_REPO/tools/inside/test.sh" "$@" |
     tee -a "$log"
   echo "[tools/test.sh] MySQL $line line done, $((SECONDS / 60)) min since the start"
 done
 # Every parser of outside input under libFuzzer for a few seconds each (on the
 # host's Rust; tools/fuzz.sh runs a whole campaign).
 # And the user documentation, built by Sphinx with warnings as errors.
-if [ "$#" -eq 0 ] && [ -z "${AUTH_AWSIAM_QUICK:-}" ]; then
+if [ -n "$full_run" ]; then
   bash "$here/fuzz.sh" --smoke
   bash "$here/docs.sh"
 fi
