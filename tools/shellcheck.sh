@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck on every shell script of the repository: the files ending in .sh and those
+# Runs shellcheck on every shell script of the repository: the files ending in .sh and those
 # whose first line runs bash or sh (.ci/run). Debian's shellcheck is installed on the host
 # when missing (as root; tools/test.sh runs this first). Fails on any finding, style
 # included (.shellcheckrc holds the settings).
@@ -11,9 +11,9 @@ if ! command -v shellcheck >/dev/null; then
   apt-get -o Acquire::Retries=5 update -qq &&
     DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=5 install -y -qq shellcheck >/dev/null
 fi
-# The checked-in files (a fresh clone's), or every file when this is no git checkout.
+# The files git tracks or would track (not the ignored ones), or every file outside git.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t files < <(git ls-files)
+  mapfile -t files < <(git ls-files --cached --others --exclude-standard)
 else
   mapfile -t files < <(find . -path ./.git -prune -o -path ./target -prune -o -type f -print | sed 's|^\./||')
 fi

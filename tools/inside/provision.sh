@@ -58,7 +58,7 @@ connectors() {
   npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" >/dev/null
   python3 -m venv "$CONNECTORS_DIR/python"
   "$CONNECTORS_DIR/python/bin/pip" install -q "$MYSQL_CONNECTOR_PYTHON_PIN"
-  GOCACHE="$CONNECTORS_DIR/go-cache" GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOTOOLCHAIN=local \
+  GOCACHE="$CONNECTORS_DIR/go-cache" GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOTOOLCHAIN=local \
     go build github.com/go-sql-driver/mysql
 }
 
