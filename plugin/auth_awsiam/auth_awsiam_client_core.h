@@ -2,7 +2,8 @@
    auth_awsiam_client_core, module ffi.rs).
 
    Safe from any thread, never unwinds into the client program, takes no ownership of the
-   caller's memory. Messages are NUL-terminated UTF-8, cut to fit. */
+   caller's memory. Messages are NUL-terminated UTF-8, cut to fit. Held item by item to
+   the Rust declarations by client/tests/header.rs. */
 #ifndef AUTH_AWSIAM_CLIENT_CORE_H
 #define AUTH_AWSIAM_CLIENT_CORE_H
 

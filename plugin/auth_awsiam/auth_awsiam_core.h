@@ -4,9 +4,10 @@
    thread, never unwinds into the caller, and takes no ownership of the caller's memory.
    Strings passed in are NUL-terminated UTF-8 unless a length is given.
 
-   Written by hand for readers; core/tests/header.rs holds it to the Rust declarations
-   (core/src/abi.rs, config.rs, metrics.rs, ffi.rs and ffi/): enum values, struct fields and their
-   order, and function names must match, or the test fails. */
+   Written by hand for readers; core/tests/header.rs holds every item to the Rust
+   declarations (core/src/abi.rs, config.rs, metrics.rs, ffi.rs and ffi/): enum values,
+   struct fields (names, C types, order), #defines and function prototypes must match, or
+   the test fails. */
 #ifndef AUTH_AWSIAM_CORE_H
 #define AUTH_AWSIAM_CORE_H
 

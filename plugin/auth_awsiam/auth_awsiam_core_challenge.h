@@ -2,7 +2,8 @@
    auth_awsiam_core, module ffi/challenge.rs; the shared part is auth_awsiam_core.h).
 
    Same rules: safe from any thread, never unwinds into the caller, takes no ownership of
-   the caller's memory. */
+   the caller's memory. Held item by item to the Rust declarations by core/tests/header.rs,
+   like auth_awsiam_core.h. */
 #ifndef AUTH_AWSIAM_CORE_CHALLENGE_H
 #define AUTH_AWSIAM_CORE_CHALLENGE_H
 

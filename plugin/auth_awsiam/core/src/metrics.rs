@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Group, Reason};
+use crate::error::Reason;
 
 /// Declares the counters once: the `#[repr(C)]` struct the shim reads in place (same
 /// fields, same order as `struct awsiam_counters`; tests/header.rs holds the header to it),
@@ -153,6 +153,7 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Group;
     use std::mem::{align_of, offset_of, size_of};
 
     #[test]

@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{self as challenge, AnswerKind, Challenge};
+use crate::abi::{c_enum, c_struct};
 use crate::auth::{self, Admitted, Denied, Login, Seen, ServerAccounts};
 use crate::challenge::answer;
 use crate::challenge::audience::{self, Audiences};
@@ -25,10 +26,14 @@ use crate::sts;
 /// default, also bounds it).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The ids of `enum awsiam_challenge_setting` in auth_awsiam_core_challenge.h.
-pub const SETTING_AUDIENCES: i32 = 0;
-pub const SETTING_TIMEOUT: i32 = 1;
-pub const SETTING_CHANNEL_BINDING: i32 = 2;
+c_enum! {
+    /// One id per system variable of auth_awsiam_challenge (`enum awsiam_challenge_setting`).
+    pub enum ChallengeSetting = "awsiam_challenge_setting", "AWSIAM_CHALLENGE_" {
+        Audiences = 0,
+        Timeout = 1,
+        ChannelBinding = 2,
+    }
+}
 
 /// The challenge plugin's own settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,46 +70,47 @@ fn update(f: impl FnOnce(&mut Settings)) {
     *guard = Arc::new(next);
 }
 
-/// Validates a string setting.
+/// Validates a string setting (`id`: `enum awsiam_challenge_setting`).
 pub fn check_str(id: i32, value: &str) -> Result<(), String> {
-    match id {
-        SETTING_AUDIENCES => audience::parse(value).map(|_| ()),
-        _ => Err(format!("unknown challenge setting id {id}")),
+    match ChallengeSetting::from_id(id) {
+        Some(ChallengeSetting::Audiences) => audience::parse(value).map(|_| ()),
+        _ => Err(format!("unknown challenge string setting id {id}")),
     }
 }
 
 /// Validates and applies a string setting.
 pub fn set_str(id: i32, value: &str) -> Result<(), String> {
-    match id {
-        SETTING_AUDIENCES => {
+    match ChallengeSetting::from_id(id) {
+        Some(ChallengeSetting::Audiences) => {
             let audiences = audience::parse(value)?;
             update(|s| s.audiences = audiences);
             Ok(())
         }
-        _ => Err(format!("unknown challenge setting id {id}")),
+        _ => Err(format!("unknown challenge string setting id {id}")),
     }
 }
 
 /// Applies a number setting (range enforced by the server).
 pub fn set_num(id: i32, value: u64) {
-    match id {
-        SETTING_TIMEOUT => {
+    match ChallengeSetting::from_id(id) {
+        Some(ChallengeSetting::Timeout) => {
             let secs = value.clamp(1, challenge::MAX_TIMEOUT_SECS);
             update(|s| s.timeout = Duration::from_secs(secs));
         }
-        SETTING_CHANNEL_BINDING => update(|s| s.channel_binding = value != 0),
+        Some(ChallengeSetting::ChannelBinding) => update(|s| s.channel_binding = value != 0),
         _ => log::error!("unknown challenge number setting id {id} ignored"),
     }
 }
 
-/// Counters behind the `Auth_awsiam_challenge_*` status variables; same layout as
-/// `struct awsiam_challenge_counters`. Refusal reasons are counted with auth_awsiam's.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub issued: AtomicU64,
-    pub successes: AtomicU64,
-    pub failures: AtomicU64,
+c_struct! {
+    /// Counters behind the `Auth_awsiam_challenge_*` status variables (`struct
+    /// awsiam_challenge_counters`). Refusal reasons are counted with auth_awsiam's.
+    #[derive(Debug, Default)]
+    pub struct Counters = "awsiam_challenge_counters" {
+        pub issued: AtomicU64,
+        pub successes: AtomicU64,
+        pub failures: AtomicU64,
+    }
 }
 
 pub static COUNTERS: Counters = Counters {
@@ -632,20 +638,20 @@ mod tests {
 
     #[test]
     fn settings_are_validated() {
-        assert!(check_str(SETTING_AUDIENCES, "db1:3306,db2").is_ok());
-        assert!(check_str(SETTING_AUDIENCES, "a b").is_err());
+        assert!(check_str(ChallengeSetting::Audiences as i32, "db1:3306,db2").is_ok());
+        assert!(check_str(ChallengeSetting::Audiences as i32, "a b").is_err());
         assert!(check_str(99, "").is_err());
     }
 
     #[test]
     fn number_settings_apply() {
         let before = settings();
-        set_num(SETTING_CHANNEL_BINDING, 0);
+        set_num(ChallengeSetting::ChannelBinding as i32, 0);
         assert!(!settings().channel_binding);
-        set_num(SETTING_CHANNEL_BINDING, 1);
+        set_num(ChallengeSetting::ChannelBinding as i32, 1);
         assert!(settings().channel_binding);
-        set_num(SETTING_TIMEOUT, 42);
+        set_num(ChallengeSetting::Timeout as i32, 42);
         assert_eq!(settings().timeout, Duration::from_secs(42));
-        set_num(SETTING_TIMEOUT, before.timeout.as_secs());
+        set_num(ChallengeSetting::Timeout as i32, before.timeout.as_secs());
     }
 }
