@@ -43,6 +43,17 @@ pub enum Reason {
     ChallengeMismatch,
     ChallengeExpired,
     AudienceMismatch,
+    JwtMalformed,
+    JwtAlgorithm,
+    JwtIssuer,
+    JwtKeyUnknown,
+    JwtSignature,
+    JwtAudience,
+    JwtExpired,
+    JwtNotYetValid,
+    JwtLifetime,
+    JwtSubject,
+    JwtKeysUnavailable,
     Internal,
 }
 
@@ -66,7 +77,7 @@ pub enum Group {
 
 impl Reason {
     /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 35] = [
+    pub const ALL: [Reason; 46] = [
         Reason::NoToken,
         Reason::TokenEmpty,
         Reason::TokenTooLarge,
@@ -101,6 +112,17 @@ impl Reason {
         Reason::ChallengeMismatch,
         Reason::ChallengeExpired,
         Reason::AudienceMismatch,
+        Reason::JwtMalformed,
+        Reason::JwtAlgorithm,
+        Reason::JwtIssuer,
+        Reason::JwtKeyUnknown,
+        Reason::JwtSignature,
+        Reason::JwtAudience,
+        Reason::JwtExpired,
+        Reason::JwtNotYetValid,
+        Reason::JwtLifetime,
+        Reason::JwtSubject,
+        Reason::JwtKeysUnavailable,
         Reason::Internal,
     ];
 
@@ -141,6 +163,17 @@ impl Reason {
             Reason::ChallengeMismatch => "challenge_mismatch",
             Reason::ChallengeExpired => "challenge_expired",
             Reason::AudienceMismatch => "audience_mismatch",
+            Reason::JwtMalformed => "jwt_malformed",
+            Reason::JwtAlgorithm => "jwt_algorithm",
+            Reason::JwtIssuer => "jwt_issuer",
+            Reason::JwtKeyUnknown => "jwt_key_unknown",
+            Reason::JwtSignature => "jwt_signature",
+            Reason::JwtAudience => "jwt_audience",
+            Reason::JwtExpired => "jwt_expired",
+            Reason::JwtNotYetValid => "jwt_not_yet_valid",
+            Reason::JwtLifetime => "jwt_lifetime",
+            Reason::JwtSubject => "jwt_subject",
+            Reason::JwtKeysUnavailable => "jwt_keys_unavailable",
             Reason::Internal => "internal",
         }
     }
@@ -159,17 +192,29 @@ impl Reason {
             | Reason::HeaderNotSigned
             | Reason::HeaderNotSupported
             | Reason::HostNotAllowed
-            | Reason::ChallengeMismatch => Group::TokenInvalid,
-            Reason::TokenExpired | Reason::TokenFromFuture | Reason::ChallengeExpired => {
-                Group::TokenExpired
-            }
-            Reason::ServerIdMissing | Reason::ServerIdMismatch | Reason::AudienceMismatch => {
-                Group::ServerId
-            }
+            | Reason::ChallengeMismatch
+            | Reason::JwtMalformed
+            | Reason::JwtAlgorithm
+            | Reason::JwtIssuer
+            | Reason::JwtKeyUnknown
+            | Reason::JwtSignature => Group::TokenInvalid,
+            Reason::TokenExpired
+            | Reason::TokenFromFuture
+            | Reason::ChallengeExpired
+            | Reason::JwtExpired
+            | Reason::JwtNotYetValid
+            | Reason::JwtLifetime => Group::TokenExpired,
+            Reason::ServerIdMissing
+            | Reason::ServerIdMismatch
+            | Reason::AudienceMismatch
+            | Reason::JwtAudience => Group::ServerId,
             Reason::InsecureTransport => Group::InsecureTransport,
-            Reason::StsUnreachable | Reason::StsCertificate | Reason::StsBadResponse => {
-                Group::StsUnavailable
-            }
+            // An issuer's keys that cannot be fetched are, like STS, an AWS service out of
+            // reach: the same counter tells the DBA to look at the network path.
+            Reason::StsUnreachable
+            | Reason::StsCertificate
+            | Reason::StsBadResponse
+            | Reason::JwtKeysUnavailable => Group::StsUnavailable,
             Reason::StsThrottled => Group::StsThrottled,
             Reason::StsBusy => Group::StsBusy,
             Reason::StsRejected => Group::StsRejected,
@@ -178,7 +223,8 @@ impl Reason {
             | Reason::PrincipalTypeNotAllowed
             | Reason::RoleMismatch
             | Reason::BindingMismatch
-            | Reason::AuthStringInvalid => Group::PrincipalMismatch,
+            | Reason::AuthStringInvalid
+            | Reason::JwtSubject => Group::PrincipalMismatch,
             // Its own counter: a caller every check let through but no rule covers is a
             // gap in the rules (or a stranger), not a mismatch with one account.
             Reason::NoMatchingRule => Group::NoMatchingRule,
@@ -213,12 +259,14 @@ impl Reason {
     /// Whether a request to STS that ends in this refusal got no valid answer: counted in
     /// `sts_errors`. A valid answer naming a caller the plugin then refuses (for example
     /// `caller_unsupported`, an ARN no account can be for) is not an STS error: STS did
-    /// its job, and counting it would make a policy problem look like an STS outage.
+    /// its job, and counting it would make a policy problem look like an STS outage. A JWT
+    /// issuer's keys out of reach share STS's failure counter but no request went to STS.
     pub fn is_sts_error(self) -> bool {
-        matches!(
-            self.group(),
-            Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
-        )
+        self != Reason::JwtKeysUnavailable
+            && matches!(
+                self.group(),
+                Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
+            )
     }
 }
 
@@ -283,6 +331,21 @@ mod tests {
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
         assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);
+        for (reason, group) in [
+            (Reason::JwtMalformed, Group::TokenInvalid),
+            (Reason::JwtAlgorithm, Group::TokenInvalid),
+            (Reason::JwtIssuer, Group::TokenInvalid),
+            (Reason::JwtKeyUnknown, Group::TokenInvalid),
+            (Reason::JwtSignature, Group::TokenInvalid),
+            (Reason::JwtAudience, Group::ServerId),
+            (Reason::JwtExpired, Group::TokenExpired),
+            (Reason::JwtNotYetValid, Group::TokenExpired),
+            (Reason::JwtLifetime, Group::TokenExpired),
+            (Reason::JwtSubject, Group::PrincipalMismatch),
+            (Reason::JwtKeysUnavailable, Group::StsUnavailable),
+        ] {
+            assert_eq!(reason.group(), group, "{reason}");
+        }
     }
 
     #[test]
