@@ -6,7 +6,8 @@
 //! after a failure). A login never waits for a fetch except when its `kid` is unknown: then
 //! the issuer's keys are fetched once more, at most once per `MIN_REFETCH_INTERVAL` per
 //! issuer, so a stream of forged kids costs the issuer one request per interval, not one
-//! per login. A fetch that fails keeps the last good keys: logins go on while the issuer is
+//! per login (a login that finds that issuer's fetch in flight waits for it instead, at
+//! most two requests of `FETCH_TIMEOUT`, and then looks again). A fetch that fails keeps the last good keys: logins go on while the issuer is
 //! unreachable. Every fetch is bounded in time (`FETCH_TIMEOUT`) and size (`MAX_JWKS_LEN`).
 
 use std::collections::HashMap;

@@ -673,6 +673,30 @@ proptest! {
         let _ = verify(raw.as_bytes(), &settings(), &keys(), at(NOW));
     }
 
+    /// A refusal never depends on what the signature says: the same token with every
+    /// signature character but the last (which alone decides whether it decodes) made 'A'
+    /// is refused with the same words. (The fuzz target checks the same.)
+    #[test]
+    fn a_refusal_does_not_depend_on_the_signature(
+        header in prop::sample::select(vec![
+            RS,
+            ES,
+            r#"{"kid":"RSA_9","alg":"RS256"}"#,
+            r#"{"kid":"EC384_0","alg":"RS256"}"#,
+            r#"{"kid":"RSA_0","alg":"none"}"#,
+        ]),
+        aud in prop::sample::select(vec![AUD, "https://other"]),
+        sig in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let token = mint(header, &payload(|p| p["aud"] = json!(aud)), |_| sig.clone());
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        prop_assume!(signature.len() > 1);
+        let blank = format!("{input}.{}{}", "A".repeat(signature.len() - 1), &signature[signature.len() - 1..]);
+        let r = check(&token).unwrap_err();
+        prop_assert_eq!(&r, &check(&blank).unwrap_err());
+        assert_clean(&token, &r);
+    }
+
     /// Any one byte of a good token changed: refused (never a different token accepted).
     #[test]
     fn a_changed_byte_is_refused(es in any::<bool>(), at_byte in any::<prop::sample::Index>(), to in any::<u8>()) {

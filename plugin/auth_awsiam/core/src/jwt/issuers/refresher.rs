@@ -72,7 +72,7 @@ pub struct Refresher {
 }
 
 impl Refresher {
-    /// Ends the thread and waits for it (a fetch in flight ends within its timeout).
+    /// Ends the thread and waits for it (a fetch in flight ends within its timeouts).
     pub fn stop(self) {
         drop(self);
     }
@@ -109,7 +109,8 @@ pub fn start(issuers: &[Issuer]) {
 }
 
 /// Stops the background thread and forgets every key (plugin stop). Waits for a fetch in
-/// flight, at most `FETCH_TIMEOUT`; call it before `sts::transport::join_lookups`.
+/// flight: at most two requests of `FETCH_TIMEOUT` (discovery, then the key set). Call it
+/// before `sts::transport::join_lookups`, whose resolver the fetches use.
 pub fn stop() {
     if let Some(r) = lock(&REFRESHER).take() {
         r.stop();
