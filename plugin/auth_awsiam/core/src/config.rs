@@ -169,7 +169,8 @@ fn shown(value: &str) -> String {
     syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
-fn is_loopback_host(host: &str) -> bool {
+/// 127.0.0.0/8, ::1 or localhost: where plain http:// is allowed (test doubles).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }

@@ -9,6 +9,9 @@
 //!
 //! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
 //! client plugin's answer and hands its token to `auth` like any other.
+//!
+//! An AWS-issued JWT (`jwt`) is verified in the plugin against its issuer's keys, which
+//! `jwt::issuers` fetches and keeps; it yields the same `identity::Caller`.
 #![deny(unsafe_code)]
 
 pub mod abi;
@@ -23,6 +26,7 @@ pub mod credentials;
 pub mod error;
 pub mod ffi;
 pub mod identity;
+pub mod jwt;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;

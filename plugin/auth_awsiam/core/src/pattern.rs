@@ -139,7 +139,8 @@ fn unique_id(caller: &Caller) -> Option<&str> {
     let id = match caller.principal.kind {
         Kind::AssumedRole { .. } => caller.user_id.split_once(':')?.0,
         Kind::User { .. } => caller.user_id.as_str(),
-        Kind::Root | Kind::FederatedUser { .. } => return None,
+        // A JWT's role carries no unique ID (its `principal_id` claim is the ARN).
+        Kind::Root | Kind::FederatedUser { .. } | Kind::Role { .. } => return None,
     };
     is_unique_id(id).then_some(id)
 }

@@ -286,7 +286,11 @@ fn decide_default(
                 shown(&principal.arn())
             ),
         )),
-        Kind::Root | Kind::FederatedUser { .. } => Err(type_not_allowed(principal)),
+        // A role itself (a JWT's `sub`) gets its rules with the JWT logins (issue 24);
+        // until then it is refused here like any kind the default rule does not cover.
+        Kind::Root | Kind::FederatedUser { .. } | Kind::Role { .. } => {
+            Err(type_not_allowed(principal))
+        }
     }
 }
 
