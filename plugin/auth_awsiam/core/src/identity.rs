@@ -26,9 +26,27 @@ pub struct Caller {
     /// STS's `UserId`: the unique ID of the principal (`AROA...:session` for a role
     /// session, `AIDA...` for an IAM user); empty if STS sent none.
     pub user_id: String,
-    /// The access key ID the token was signed with (never the secret or session token).
+    /// The access key ID the token was signed with (never the secret or session token);
+    /// empty for a JWT login.
     pub access_key_id: String,
     pub principal: Principal,
+    /// What an AWS-issued JWT says of the caller besides its ARN; `None` for a caller STS
+    /// verified (GetCallerIdentity says nothing of organizations or tags).
+    pub claims: Option<Box<Claims>>,
+}
+
+/// The claims of an AWS-issued JWT that a policy may decide on: what IAM and AWS
+/// Organizations set. The caller's request tags are not here, on purpose: they are the
+/// caller's own words and must never grant anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    /// `org_id`: the caller's AWS Organization.
+    pub org_id: Option<String>,
+    /// `ou_path`: paths `o-.../r-.../ou-.../` of the caller's account.
+    pub ou_paths: Vec<String>,
+    /// `principal_tags`: the tags of the IAM principal (or of its session, when the role
+    /// was assumed with session tags).
+    pub principal_tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Who signed the token.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::JwtSettings;
 use super::json;
 use crate::error::{Reason, Refusal, refuse};
-use crate::identity::{self, Caller};
+use crate::identity::{self, Caller, Claims};
 use crate::syntax::quoted;
 
 /// The object under which AWS puts its own claims (account, organization, tags).
@@ -272,5 +272,11 @@ pub fn check_subject(claims: &AwsClaims) -> Result<Caller, Refusal> {
         user_id: String::new(),
         access_key_id: String::new(),
         principal,
+        // What IAM set, for the policy; never the request tags (the caller's own words).
+        claims: Some(Box::new(Claims {
+            org_id: claims.org_id.clone(),
+            ou_paths: claims.ou_paths.clone(),
+            principal_tags: claims.principal_tags.clone(),
+        })),
     })
 }
