@@ -20,10 +20,16 @@
   (auth_awsiam_core.h).
 */
 
+#include <mysql/components/services/dynamic_privilege.h>
+#include <mysql/components/services/registry.h>
 #include <mysql/plugin_auth.h>
 #include <mysql/service_my_plugin_log.h>
+#include <mysql/service_plugin_registry.h>
+#include <mysql/service_security_context.h>
 #include <mysql/service_thd_alloc.h>
+#include <atomic>
 #include <cstring>
+#include <string>
 
 #include "my_sqlcommand.h"
 #include "my_sys.h"
@@ -57,6 +63,92 @@ static bool in_user_statement() {
   const int command = thd_sql_command(thd);
   return command == SQLCOM_CREATE_USER || command == SQLCOM_ALTER_USER ||
          command == SQLCOM_SET_PASSWORD;
+}
+
+/* ---- The AUTH_AWSIAM_ADMIN privilege ------------------------------------- */
+
+/* Needed, besides MySQL's own SYSTEM_VARIABLES_ADMIN, to change a setting that decides
+   who may log in: with SYSTEM_VARIABLES_ADMIN alone, a user could point the plugin at an
+   STS of their own (whose answers are trusted whole), widen the allowed accounts or drop
+   the audience, and then log in as any auth_awsiam account. Registered at plugin start and
+   unregistered at stop, as MySQL's own plugins do theirs (rewriter, thread_pool,
+   version_tokens); grants stay in mysql.global_grants meanwhile. */
+static const char admin_privilege[] = "AUTH_AWSIAM_ADMIN";
+
+static SERVICE_TYPE(registry) *registry = nullptr;
+static SERVICE_TYPE(dynamic_privilege_register) *privilege_register = nullptr;
+/* Read by the check functions of both plugins while this one may be stopping. */
+static std::atomic<SERVICE_TYPE(global_grants_check) *> grants_check{nullptr};
+
+template <typename Service>
+static Service *acquire_service(const char *name) {
+  my_h_service handle = nullptr;
+  if (registry == nullptr || registry->acquire(name, &handle)) return nullptr;
+  return reinterpret_cast<Service *>(handle);
+}
+
+template <typename Service>
+static void release_service(Service *service) {
+  if (service != nullptr && registry != nullptr)
+    registry->release(reinterpret_cast<my_h_service>(const_cast<void *>(
+        static_cast<const void *>(service))));
+}
+
+static void admin_privilege_unregister() {
+  if (privilege_register != nullptr)
+    privilege_register->unregister_privilege(admin_privilege,
+                                             sizeof(admin_privilege) - 1);
+  release_service(grants_check.exchange(nullptr));
+  release_service(privilege_register);
+  privilege_register = nullptr;
+  if (registry != nullptr) mysql_plugin_registry_release(registry);
+  registry = nullptr;
+}
+
+/* False, and the reason logged, if the privilege cannot be registered. */
+static bool admin_privilege_register() {
+  registry = mysql_plugin_registry_acquire();
+  privilege_register = acquire_service<SERVICE_TYPE(dynamic_privilege_register)>(
+      "dynamic_privilege_register");
+  grants_check.store(
+      acquire_service<SERVICE_TYPE(global_grants_check)>("global_grants_check"));
+  if (privilege_register != nullptr && grants_check.load() != nullptr &&
+      !privilege_register->register_privilege(admin_privilege,
+                                              sizeof(admin_privilege) - 1))
+    return true;
+  my_plugin_log_message(&plugin_handle, MY_ERROR_LEVEL,
+                        "cannot register the dynamic privilege %s with the "
+                        "server; the plugin is not started",
+                        admin_privilege);
+  admin_privilege_unregister();
+  return false;
+}
+
+/* Only a user's SET statement is checked. Values MySQL applies itself are not: option
+   files and the command line (no check function runs), and SET PERSIST values applied at
+   start-up or at INSTALL PLUGIN (MySQL runs them without a statement, as a bootstrap user
+   that holds only a fixed list of privileges; refusing them would stop the server). */
+bool awsiam_require_admin(MYSQL_THD thd, const char *variable) {
+  if (thd == nullptr || thd_sql_command(thd) != SQLCOM_SET_OPTION) return false;
+  SERVICE_TYPE(global_grants_check) *check = grants_check.load();
+  if (check == nullptr) {
+    my_printf_error(ER_SPECIFIC_ACCESS_DENIED_ERROR,
+                    "%s cannot be set while the auth_awsiam plugin, which "
+                    "checks the %s privilege, is not running",
+                    MYF(0), variable, admin_privilege);
+    return true;
+  }
+  MYSQL_SECURITY_CONTEXT context = nullptr;
+  if (!thd_get_security_context(thd, &context) && context != nullptr &&
+      check->has_global_grant(
+          reinterpret_cast<Security_context_handle>(context), admin_privilege,
+          sizeof(admin_privilege) - 1))
+    return false;
+  my_printf_error(ER_SPECIFIC_ACCESS_DENIED_ERROR,
+                  "Access denied; you need (at least one of) the %s "
+                  "privilege(s) for this operation (%s decides who may log in)",
+                  MYF(0), admin_privilege, variable);
+  return true;
 }
 
 /* ---- Authentication ---------------------------------------------------- */
@@ -196,6 +288,7 @@ static char *sts_endpoint;
 static char *region;
 static char *allowed_accounts;
 static char *server_id;
+static char *allowed_partitions;
 static unsigned int token_max_age;
 static unsigned int sts_connect_timeout;
 static unsigned int sts_timeout;
@@ -204,7 +297,7 @@ static unsigned int cache_ttl;
 static unsigned int cache_size;
 static unsigned int log_verbosity;
 
-/* Names of the string variables, for error messages. */
+/* Names of the variables checked here, for error messages. */
 static const char *setting_name(int setting) {
   switch (setting) {
     case AWSIAM_STS_ENDPOINT:
@@ -215,13 +308,43 @@ static const char *setting_name(int setting) {
       return "auth_awsiam_allowed_accounts";
     case AWSIAM_SERVER_ID:
       return "auth_awsiam_server_id";
+    case AWSIAM_ALLOWED_PARTITIONS:
+      return "auth_awsiam_allowed_partitions";
+    case AWSIAM_TOKEN_MAX_AGE:
+      return "auth_awsiam_token_max_age";
+    case AWSIAM_REQUIRE_SECURE_TRANSPORT:
+      return "auth_awsiam_require_secure_transport";
   }
   return "auth_awsiam";
+}
+
+/* The settings that decide who may log in: changing them needs AUTH_AWSIAM_ADMIN. The
+   others (STS timeouts, the cache, log verbosity) change how fast or how loudly, not who:
+   SYSTEM_VARIABLES_ADMIN is enough for them. */
+static constexpr bool needs_admin(int setting) {
+  return setting == AWSIAM_STS_ENDPOINT || setting == AWSIAM_REGION ||
+         setting == AWSIAM_ALLOWED_ACCOUNTS || setting == AWSIAM_SERVER_ID ||
+         setting == AWSIAM_ALLOWED_PARTITIONS ||
+         setting == AWSIAM_TOKEN_MAX_AGE ||
+         setting == AWSIAM_REQUIRE_SECURE_TRANSPORT;
+}
+
+/* The value of a string variable, kept here rather than by the server (the variable has
+   no PLUGIN_VAR_MEMALLOC): with MEMALLOC the server frees the old value after the update
+   function whatever that did, so the update could not refuse SET ... = DEFAULT, which
+   MySQL hands to the update function without calling the check function. Written by the
+   update function and read by the server, both under LOCK_global_system_variables. */
+template <int Setting>
+static std::string &kept_value() {
+  static std::string value;
+  return value;
 }
 
 template <int Setting>
 static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
                      struct st_mysql_value *value) {
+  static_assert(needs_admin(Setting), "every string setting decides who gets in");
+  if (awsiam_require_admin(thd, setting_name(Setting))) return 1;
   char buf[1024];
   int len = sizeof(buf);
   const char *str = value->val_str(value, buf, &len);
@@ -245,63 +368,103 @@ static int check_str(MYSQL_THD thd, SYS_VAR *var [[maybe_unused]], void *save,
   return 0;
 }
 
+/* Checked by check_str, except SET ... = DEFAULT, which comes here unchecked: the
+   privilege is checked again, and a refusal leaves the value as it was (the server sees
+   the error and fails the statement). */
 template <int Setting>
-static void update_str(MYSQL_THD, SYS_VAR *, void *var_ptr, const void *save) {
-  char *value = *static_cast<char *const *>(save);
-  *static_cast<char **>(var_ptr) = value;
+static void update_str(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
+                       const void *save) {
+  if (awsiam_require_admin(thd, setting_name(Setting))) return;
+  const char *value = *static_cast<const char *const *>(save);
+  std::string &kept = kept_value<Setting>();
+  kept = value != nullptr ? value : "";
+  *static_cast<char **>(var_ptr) = const_cast<char *>(kept.c_str());
   char reason[512];
-  /* Already validated by check_str. */
-  awsiam_setting_set_str(Setting, value != nullptr ? value : "", reason,
-                         sizeof(reason));
+  /* Already validated by check_str (a default is valid). */
+  awsiam_setting_set_str(Setting, kept.c_str(), reason, sizeof(reason));
+}
+
+/* A number setting that needs AUTH_AWSIAM_ADMIN: the privilege, then MySQL's own check of
+   the value (range, type), which a check function replaces. */
+template <int Setting>
+static int check_admin_uint(MYSQL_THD thd, SYS_VAR *var, void *save,
+                            struct st_mysql_value *value) {
+  static_assert(needs_admin(Setting), "only settings that decide who gets in");
+  if (awsiam_require_admin(thd, setting_name(Setting))) return 1;
+  return check_func_int(thd, var, save, value);
+}
+
+static int check_require_secure_transport(MYSQL_THD thd, SYS_VAR *var,
+                                          void *save,
+                                          struct st_mysql_value *value) {
+  if (awsiam_require_admin(thd,
+                           setting_name(AWSIAM_REQUIRE_SECURE_TRANSPORT)))
+    return 1;
+  return check_func_bool(thd, var, save, value);
 }
 
 template <int Setting>
-static void update_uint(MYSQL_THD, SYS_VAR *, void *var_ptr, const void *save) {
+static void update_uint(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
+                        const void *save) {
+  /* SET ... = DEFAULT: see update_str. */
+  if (needs_admin(Setting) && awsiam_require_admin(thd, setting_name(Setting)))
+    return;
   const unsigned int value = *static_cast<const unsigned int *>(save);
   *static_cast<unsigned int *>(var_ptr) = value;
   awsiam_setting_set_num(Setting, value);
 }
 
-static void update_require_secure_transport(MYSQL_THD, SYS_VAR *,
+static void update_require_secure_transport(MYSQL_THD thd, SYS_VAR *,
                                             void *var_ptr, const void *save) {
+  /* SET ... = DEFAULT: see update_str. */
+  if (awsiam_require_admin(thd,
+                           setting_name(AWSIAM_REQUIRE_SECURE_TRANSPORT)))
+    return;
   const bool value = *static_cast<const bool *>(save);
   *static_cast<bool *>(var_ptr) = value;
   awsiam_setting_set_num(AWSIAM_REQUIRE_SECURE_TRANSPORT, value ? 1 : 0);
 }
 
 static MYSQL_SYSVAR_STR(
-    sts_endpoint, sts_endpoint, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    sts_endpoint, sts_endpoint, PLUGIN_VAR_RQCMDARG,
     "STS endpoint URL (https://host[:port], or http:// on loopback) whose host "
     "tokens may name, besides the official STS hosts. Empty: official hosts "
     "only.",
     check_str<AWSIAM_STS_ENDPOINT>, update_str<AWSIAM_STS_ENDPOINT>, "");
 
 static MYSQL_SYSVAR_STR(
-    region, region, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    region, region, PLUGIN_VAR_RQCMDARG,
     "AWS region of the configured STS endpoint and of the server's own "
     "identity lookup. Empty: from the server's AWS configuration, else "
     "us-east-1.",
     check_str<AWSIAM_REGION>, update_str<AWSIAM_REGION>, "");
 
 static MYSQL_SYSVAR_STR(
-    allowed_accounts, allowed_accounts,
-    PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    allowed_accounts, allowed_accounts, PLUGIN_VAR_RQCMDARG,
     "Comma-separated 12-digit AWS account IDs whose principals may log in. "
     "Empty: the server's own account.",
     check_str<AWSIAM_ALLOWED_ACCOUNTS>, update_str<AWSIAM_ALLOWED_ACCOUNTS>,
     "");
 
 static MYSQL_SYSVAR_STR(
-    server_id, server_id, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    server_id, server_id, PLUGIN_VAR_RQCMDARG,
     "Audience value every token must be signed for (header "
     "x-auth-awsiam-server-id), so a token for one server cannot be used on "
     "another. Empty: not required.",
     check_str<AWSIAM_SERVER_ID>, update_str<AWSIAM_SERVER_ID>, "");
 
+static MYSQL_SYSVAR_STR(
+    allowed_partitions, allowed_partitions, PLUGIN_VAR_RQCMDARG,
+    "Comma-separated AWS partitions (aws, aws-cn, aws-us-gov, aws-iso*) whose "
+    "principals may log in. Empty: the server's own partition, that of its "
+    "region.",
+    check_str<AWSIAM_ALLOWED_PARTITIONS>,
+    update_str<AWSIAM_ALLOWED_PARTITIONS>, "");
+
 static MYSQL_SYSVAR_UINT(token_max_age, token_max_age, PLUGIN_VAR_RQCMDARG,
                          "Seconds a token stays valid after it was signed.",
-                         nullptr, update_uint<AWSIAM_TOKEN_MAX_AGE>, 900, 1,
-                         900, 0);
+                         check_admin_uint<AWSIAM_TOKEN_MAX_AGE>,
+                         update_uint<AWSIAM_TOKEN_MAX_AGE>, 900, 1, 900, 0);
 
 static MYSQL_SYSVAR_UINT(sts_connect_timeout, sts_connect_timeout,
                          PLUGIN_VAR_RQCMDARG,
@@ -315,7 +478,7 @@ static MYSQL_SYSVAR_UINT(sts_timeout, sts_timeout, PLUGIN_VAR_RQCMDARG,
 static MYSQL_SYSVAR_BOOL(
     require_secure_transport, require_secure_transport, PLUGIN_VAR_RQCMDARG,
     "Refuse tokens sent over a connection that is neither TLS nor local.",
-    nullptr, update_require_secure_transport, true);
+    check_require_secure_transport, update_require_secure_transport, true);
 
 static MYSQL_SYSVAR_UINT(
     cache_ttl, cache_ttl, PLUGIN_VAR_RQCMDARG,
@@ -339,7 +502,8 @@ static SYS_VAR *awsiam_system_variables[] = {
     MYSQL_SYSVAR(token_max_age),       MYSQL_SYSVAR(sts_connect_timeout),
     MYSQL_SYSVAR(sts_timeout),         MYSQL_SYSVAR(require_secure_transport),
     MYSQL_SYSVAR(cache_ttl),           MYSQL_SYSVAR(cache_size),
-    MYSQL_SYSVAR(log_verbosity),       nullptr};
+    MYSQL_SYSVAR(log_verbosity),       MYSQL_SYSVAR(allowed_partitions),
+    nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
 
@@ -388,7 +552,11 @@ static SHOW_VAR awsiam_status_variables[] = {
 
 static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
   plugin_handle = plugin;
-  if (awsiam_init(log_sink) != 0) return 1;
+  if (!admin_privilege_register()) return 1;
+  if (awsiam_init(log_sink) != 0) {
+    admin_privilege_unregister();
+    return 1;
+  }
 
   /* Values from the command line or my.cnf were not seen by check_str. */
   const struct {
@@ -397,7 +565,8 @@ static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
   } strings[] = {{AWSIAM_STS_ENDPOINT, sts_endpoint},
                  {AWSIAM_REGION, region},
                  {AWSIAM_ALLOWED_ACCOUNTS, allowed_accounts},
-                 {AWSIAM_SERVER_ID, server_id}};
+                 {AWSIAM_SERVER_ID, server_id},
+                 {AWSIAM_ALLOWED_PARTITIONS, allowed_partitions}};
   for (const auto &s : strings) {
     char reason[512];
     if (awsiam_setting_set_str(s.setting, s.value != nullptr ? s.value : "",
@@ -406,6 +575,7 @@ static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
                             "%s: %s; the plugin is not started",
                             setting_name(s.setting), reason);
       awsiam_deinit();
+      admin_privilege_unregister();
       return 1;
     }
   }
@@ -423,6 +593,7 @@ static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
 
 static int awsiam_plugin_deinit(MYSQL_PLUGIN) {
   awsiam_deinit();
+  admin_privilege_unregister();
   plugin_handle = nullptr;
   return 0;
 }

@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <cstring>
+#include <string>
 
 #include "my_sys.h"
 #include "mysqld_error.h"
@@ -154,8 +155,16 @@ static char *audiences;
 static unsigned int timeout;
 static bool channel_binding;
 
+/* auth_awsiam_challenge_audiences decides who may log in: it needs AUTH_AWSIAM_ADMIN
+   (awsiam_require_admin), also for SET ... = DEFAULT, which reaches update_audiences
+   without this check; so the value is kept here, not by the server (no
+   PLUGIN_VAR_MEMALLOC), and a refused update leaves it as it was (see auth_awsiam.cc). */
+static const char audiences_name[] = "auth_awsiam_challenge_audiences";
+static std::string kept_audiences;
+
 static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
                            struct st_mysql_value *value) {
+  if (awsiam_require_admin(thd, audiences_name)) return 1;
   char buf[2048];
   int len = sizeof(buf);
   const char *str = value->val_str(value, buf, &len);
@@ -181,13 +190,15 @@ static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
   return 0;
 }
 
-static void update_audiences(MYSQL_THD, SYS_VAR *, void *var_ptr,
+static void update_audiences(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
                              const void *save) {
-  char *value = *static_cast<char *const *>(save);
-  *static_cast<char **>(var_ptr) = value;
+  if (awsiam_require_admin(thd, audiences_name)) return;
+  const char *value = *static_cast<const char *const *>(save);
+  kept_audiences = value != nullptr ? value : "";
+  *static_cast<char **>(var_ptr) = const_cast<char *>(kept_audiences.c_str());
   char reason[512];
   awsiam_challenge_setting_set_str(AWSIAM_CHALLENGE_AUDIENCES,
-                                   value != nullptr ? value : "", reason,
+                                   kept_audiences.c_str(), reason,
                                    sizeof(reason));
 }
 
@@ -199,7 +210,7 @@ static void update_timeout(MYSQL_THD, SYS_VAR *, void *var_ptr,
 }
 
 static MYSQL_SYSVAR_STR(
-    audiences, audiences, PLUGIN_VAR_RQCMDARG | PLUGIN_VAR_MEMALLOC,
+    audiences, audiences, PLUGIN_VAR_RQCMDARG,
     "Server names (host[:port], comma separated) a challenge answer may be "
     "signed for: the names clients dial. Empty: localhost, the host name and "
     "the address the connection reached. '*': any (no relay protection).",
@@ -211,8 +222,20 @@ static MYSQL_SYSVAR_UINT(
     "also bounds it).",
     nullptr, update_timeout, 10, 1, 300, 0);
 
-static void update_channel_binding(MYSQL_THD, SYS_VAR *, void *var_ptr,
+static const char channel_binding_name[] =
+    "auth_awsiam_challenge_channel_binding";
+
+/* Who may turn relay protection off: AUTH_AWSIAM_ADMIN, as for audiences. */
+static int check_channel_binding(MYSQL_THD thd, SYS_VAR *var, void *save,
+                                 struct st_mysql_value *value) {
+  if (awsiam_require_admin(thd, channel_binding_name)) return 1;
+  return check_func_bool(thd, var, save, value);
+}
+
+static void update_channel_binding(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
                                    const void *save) {
+  /* SET ... = DEFAULT skips the check function (see update_audiences). */
+  if (awsiam_require_admin(thd, channel_binding_name)) return;
   const bool value = *static_cast<const bool *>(save);
   *static_cast<bool *>(var_ptr) = value;
   awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_CHANNEL_BINDING,
@@ -224,7 +247,7 @@ static MYSQL_SYSVAR_BOOL(
     "Refuse an answer over TLS unless it is bound to this server's TLS "
     "certificate (a relay shows the client its own). OFF only behind a router "
     "that terminates TLS itself.",
-    nullptr, update_channel_binding, true);
+    check_channel_binding, update_channel_binding, true);
 
 SYS_VAR *awsiam_challenge_system_variables[] = {
     MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout),

@@ -40,7 +40,8 @@ enum awsiam_setting {
   AWSIAM_REQUIRE_SECURE_TRANSPORT = 7, /* number: 0 or 1 */
   AWSIAM_CACHE_TTL = 8,             /* number: seconds, 0 disables the cache */
   AWSIAM_CACHE_SIZE = 9,            /* number: entries */
-  AWSIAM_LOG_VERBOSITY = 10         /* number: 1 errors, 2 and refusals, 3 and successes */
+  AWSIAM_LOG_VERBOSITY = 10,        /* number: 1 errors, 2 and refusals, 3 and successes */
+  AWSIAM_ALLOWED_PARTITIONS = 11    /* string: '' or AWS partitions, comma separated */
 };
 
 /* What the server knows about one login attempt. */
@@ -98,7 +99,9 @@ void awsiam_deinit(void);
 /* Validates a string setting without applying it. 0 if valid; otherwise writes a
    NUL-terminated reason into err (at most err_cap bytes) and returns non-zero. */
 int awsiam_setting_check(int setting, const char *value, char *err, size_t err_cap);
-/* Validates and applies a string setting (same return convention). */
+/* Validates and applies a string setting (same return convention). A change of the STS
+   endpoint or region drops the server's own account and learns it again in the background
+   (never waiting for it). */
 int awsiam_setting_set_str(int setting, const char *value, char *err, size_t err_cap);
 /* Applies a number setting; its range is enforced by the system variable. */
 void awsiam_setting_set_num(int setting, unsigned long long value);
@@ -133,7 +136,8 @@ int awsiam_authenticate(const struct awsiam_login *login, char *external_user,
 
 const struct awsiam_counters *awsiam_counters(void);
 
-/* The server's own AWS account ID as learned at start, or '' if not (yet) known.
+/* The server's own AWS account ID as learned at start (and again after the STS endpoint or
+   region changed), or '' while it is not known.
    Returns the length written (NUL not counted). */
 size_t awsiam_server_account(char *buf, size_t cap);
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
+use crate::identity;
 use crate::syntax;
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
@@ -18,6 +19,8 @@ pub const DEFAULT_LOG_VERBOSITY: u8 = 2;
 pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
 pub const MAX_ALLOWED_ACCOUNTS: usize = 100;
+/// Most partitions in auth_awsiam_allowed_partitions (there are fewer than this many).
+pub const MAX_ALLOWED_PARTITIONS: usize = 16;
 
 c_enum! {
     /// One id per system variable the core consumes (`enum awsiam_setting`).
@@ -33,6 +36,7 @@ c_enum! {
         CacheTtl = 8,
         CacheSize = 9,
         LogVerbosity = 10,
+        AllowedPartitions = 11,
     }
 }
 
@@ -40,7 +44,11 @@ impl Setting {
     pub fn is_string(self) -> bool {
         matches!(
             self,
-            Setting::StsEndpoint | Setting::Region | Setting::AllowedAccounts | Setting::ServerId
+            Setting::StsEndpoint
+                | Setting::Region
+                | Setting::AllowedAccounts
+                | Setting::ServerId
+                | Setting::AllowedPartitions
         )
     }
 }
@@ -78,6 +86,8 @@ pub struct Config {
     /// Region found at start in the environment or profile (else us-east-1).
     pub default_region: String,
     pub allowed_accounts: Vec<String>,
+    /// The partitions callers may come from; empty means the server's own.
+    pub allowed_partitions: Vec<String>,
     pub server_id: Option<String>,
     pub token_max_age: Duration,
     pub connect_timeout: Duration,
@@ -95,6 +105,7 @@ impl Default for Config {
             region: String::new(),
             default_region: FALLBACK_REGION.to_string(),
             allowed_accounts: Vec::new(),
+            allowed_partitions: Vec::new(),
             server_id: None,
             token_max_age: DEFAULT_TOKEN_MAX_AGE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -128,6 +139,13 @@ impl Config {
             && new.cache_ttl >= self.cache_ttl
     }
 
+    /// Whether the server's own account, learned under `self`, still holds under `new`: it
+    /// was learned from the STS endpoint and region in force, and a change of either may
+    /// name another account (or another partition).
+    pub fn same_identity_lookup(&self, new: &Config) -> bool {
+        self.endpoint == new.endpoint && self.effective_region() == new.effective_region()
+    }
+
     /// Applies a string setting after validating it.
     pub fn set_str(&mut self, setting: Setting, value: &str) -> Result<(), String> {
         match setting {
@@ -135,6 +153,7 @@ impl Config {
             Setting::Region => self.region = parse_region(value)?,
             Setting::AllowedAccounts => self.allowed_accounts = parse_accounts(value)?,
             Setting::ServerId => self.server_id = parse_server_id(value)?,
+            Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -274,6 +293,34 @@ pub fn parse_accounts(value: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(accounts)
+}
+
+/// AWS partitions, comma separated: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso*`.
+pub fn parse_partitions(value: &str) -> Result<Vec<String>, String> {
+    if value.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<&str> = value.split(',').map(str::trim).collect();
+    if items.len() > MAX_ALLOWED_PARTITIONS {
+        return Err(format!(
+            "{} partitions given, the limit is {MAX_ALLOWED_PARTITIONS}",
+            items.len()
+        ));
+    }
+    let mut partitions: Vec<String> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if !identity::is_partition(item) {
+            return Err(format!(
+                "item {} {} is not an AWS partition such as aws, aws-cn or aws-us-gov (partitions are separated by commas)",
+                i + 1,
+                shown(item)
+            ));
+        }
+        if !partitions.iter().any(|p| p == item) {
+            partitions.push(item.to_string());
+        }
+    }
+    Ok(partitions)
 }
 
 pub fn parse_server_id(value: &str) -> Result<Option<String>, String> {
@@ -417,6 +464,64 @@ mod tests {
     }
 
     #[test]
+    fn partitions() {
+        assert_eq!(parse_partitions(" ").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_partitions("aws, aws-cn,aws-us-gov, aws").unwrap(),
+            vec!["aws", "aws-cn", "aws-us-gov"]
+        );
+        assert_eq!(parse_partitions("aws-iso-b").unwrap(), vec!["aws-iso-b"]);
+        for (bad, want) in [
+            ("aws,", "item 2 ''"),
+            ("AWS", "item 1 'AWS' is not an AWS partition"),
+            ("aws-*", "item 1 'aws-*'"),
+            ("aws china", "item 1 'aws china'"),
+        ] {
+            let e = parse_partitions(bad).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        let many = vec!["aws"; MAX_ALLOWED_PARTITIONS + 1].join(",");
+        assert!(parse_partitions(&many).unwrap_err().contains("limit is 16"));
+        let most = vec!["aws"; MAX_ALLOWED_PARTITIONS].join(",");
+        assert_eq!(parse_partitions(&most).unwrap(), vec!["aws"]);
+        let mut c = Config::default();
+        c.set_str(Setting::AllowedPartitions, "aws-cn").unwrap();
+        assert_eq!(c.allowed_partitions, vec!["aws-cn"]);
+    }
+
+    /// The server's own account was learned from the endpoint and region in force: only a
+    /// change of one of them asks for it again.
+    #[test]
+    fn identity_lookup_per_setting() {
+        let c = Config::default();
+        let changed = |f: &dyn Fn(&mut Config)| {
+            let mut d = c.clone();
+            f(&mut d);
+            assert_ne!(d, c);
+            c.same_identity_lookup(&d)
+        };
+        assert!(!changed(&|d| d
+            .set_str(Setting::StsEndpoint, "http://127.0.0.1:4566")
+            .unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::Region, "eu-west-1")
+            .unwrap()));
+        assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
+        // The region in force is what counts.
+        assert!(changed(&|d| d
+            .set_str(Setting::Region, "us-east-1")
+            .unwrap()));
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedAccounts, "123456789012")
+            .unwrap()));
+        assert!(changed(&|d| d.set_str(Setting::ServerId, "db1").unwrap()));
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedPartitions, "aws-cn")
+            .unwrap()));
+        assert!(changed(&|d| d.set_num(Setting::StsTimeout, 9)));
+    }
+
+    #[test]
     fn server_ids() {
         assert_eq!(parse_server_id("").unwrap(), None);
         assert_eq!(parse_server_id("db1").unwrap().as_deref(), Some("db1"));
@@ -481,6 +586,10 @@ mod tests {
             .set_str(Setting::AllowedAccounts, "123456789012")
             .unwrap()));
         assert!(changed(&|d| d.set_num(Setting::CacheSize, 5)));
+        // The partitions are checked on every login, cached or not.
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedPartitions, "aws-cn")
+            .unwrap()));
         assert!(changed(&|d| d.set_num(Setting::StsTimeout, 9)));
         assert!(changed(&|d| d.set_num(Setting::RequireSecureTransport, 0)));
         assert!(changed(&|d| d.set_num(Setting::LogVerbosity, 3)));
@@ -490,7 +599,9 @@ mod tests {
     fn setting_ids_match_the_header() {
         assert_eq!(Setting::from_id(0), Some(Setting::StsEndpoint));
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
-        assert_eq!(Setting::from_id(11), None);
+        assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
+        assert_eq!(Setting::from_id(12), None);
+        assert!(Setting::AllowedPartitions.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());
         assert!(check_str(Setting::CacheSize, "1").is_err());
