@@ -28,7 +28,8 @@ enum awsiam_log_level {
 };
 typedef void (*awsiam_log_fn)(int level, const char *message);
 
-/* One id per system variable the core consumes. */
+/* One id per system variable of both plugins (core/src/sysvar.rs has each one's name,
+   type, default, range, help and privilege). */
 enum awsiam_setting {
   AWSIAM_STS_ENDPOINT = 0,          /* string: '' or scheme://host[:port] */
   AWSIAM_REGION = 1,                /* string: '' or an AWS region name */
@@ -41,7 +42,10 @@ enum awsiam_setting {
   AWSIAM_CACHE_TTL = 8,             /* number: seconds, 0 disables the cache */
   AWSIAM_CACHE_SIZE = 9,            /* number: entries */
   AWSIAM_LOG_VERBOSITY = 10,        /* number: 1 errors, 2 and refusals, 3 and successes */
-  AWSIAM_ALLOWED_PARTITIONS = 11    /* string: '' or AWS partitions, comma separated */
+  AWSIAM_ALLOWED_PARTITIONS = 11,   /* string: '' or AWS partitions, comma separated */
+  AWSIAM_CHALLENGE_AUDIENCES = 12,  /* string: '', '*' or host[:port] names, comma separated */
+  AWSIAM_CHALLENGE_TIMEOUT = 13,    /* number: seconds the answer is awaited */
+  AWSIAM_CHALLENGE_CHANNEL_BINDING = 14 /* number: 1 an answer over TLS must be bound to it */
 };
 
 /* What the server knows about one login attempt. */
@@ -105,6 +109,11 @@ int awsiam_setting_check(int setting, const char *value, char *err, size_t err_c
 int awsiam_setting_set_str(int setting, const char *value, char *err, size_t err_cap);
 /* Applies a number setting; its range is enforced by the system variable. */
 void awsiam_setting_set_num(int setting, unsigned long long value);
+
+/* The name of a setting's system variable (static), or NULL for an unknown setting. */
+const char *awsiam_setting_name(int setting);
+/* 1 when changing the setting needs AUTH_AWSIAM_ADMIN (it decides who may log in). */
+int awsiam_setting_needs_admin(int setting);
 
 /* Checks an AS '...' auth string at CREATE/ALTER USER (same return convention). */
 int awsiam_auth_string_check(const char *value, size_t len, char *err, size_t err_cap);

@@ -30,13 +30,6 @@ struct awsiam_challenge {
   unsigned long long issued_us; /* the core's monotonic clock when issued */
 };
 
-/* One id per system variable of auth_awsiam_challenge. */
-enum awsiam_challenge_setting {
-  AWSIAM_CHALLENGE_AUDIENCES = 0, /* string: '', '*' or host[:port] names, comma separated */
-  AWSIAM_CHALLENGE_TIMEOUT = 1,   /* number: seconds the answer is awaited */
-  AWSIAM_CHALLENGE_CHANNEL_BINDING = 2 /* number: 1 an answer over TLS must be bound to it */
-};
-
 /* What the shim knows of the client's connection. */
 struct awsiam_connection {
   int socket; /* the connection's TCP socket (for the address the client reached), or -1 */
@@ -54,16 +47,9 @@ struct awsiam_challenge_counters {
   unsigned long long failures;
 };
 
-/* Plugin start: fresh challenge settings and counters. 0 on success; non-zero while
-   auth_awsiam is not running. */
+/* Plugin start: fresh counters (its settings are auth_awsiam's: enum awsiam_setting).
+   0 on success; non-zero while auth_awsiam is not running. */
 int awsiam_challenge_init(void);
-
-/* Settings, with the conventions of awsiam_setting_check / _set_str / _set_num. */
-int awsiam_challenge_setting_check(int setting, const char *value, char *err,
-                                   size_t err_cap);
-int awsiam_challenge_setting_set_str(int setting, const char *value, char *err,
-                                     size_t err_cap);
-void awsiam_challenge_setting_set_num(int setting, unsigned long long value);
 
 /* Before anything is sent: checks the transport and fills challenge. AWSIAM_ALLOW: send
    challenge->message. AWSIAM_DENY: refused, logged and counted. AWSIAM_UNAVAILABLE: see

@@ -33,6 +33,7 @@ pub mod request;
 pub mod server_identity;
 pub mod sts;
 pub mod syntax;
+pub mod sysvar;
 pub mod token;
 
 #[cfg(test)]
