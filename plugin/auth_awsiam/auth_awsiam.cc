@@ -61,18 +61,16 @@ static int awsiam_authenticate_user(MYSQL_PLUGIN_VIO *vio,
 static struct st_mysql_auth awsiam_auth_handler = {
     MYSQL_AUTHENTICATION_INTERFACE_VERSION,
     "mysql_clear_password", /* the token travels as a cleartext password */
-    awsiam_authenticate_user,
-    awsiam_generate_auth_string,
-    awsiam_validate_auth_string,
-    awsiam_set_salt,
+    awsiam_authenticate_user, awsiam_generate_auth_string,
+    awsiam_validate_auth_string, awsiam_set_salt,
     /* Only a user who may manage accounts changes an auth_awsiam account's
        authentication: its own user cannot, even with ALTER USER USER(). */
-    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
-    nullptr};
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE, nullptr};
 
 /* ---- System variables ----------------------------------------------------
    Declared with the names, help, defaults and ranges of the core's table
-   (core/src/sysvar.rs; core/tests/sysvars.rs holds these declarations to it). */
+   (core/src/sysvar.rs; core/tests/sysvars.rs holds these declarations to it).
+ */
 
 static char *sts_endpoint;
 static char *region;
@@ -92,76 +90,98 @@ static MYSQL_SYSVAR_STR(
     "STS endpoint URL (https://host[:port], or http:// on loopback) whose host "
     "tokens may name, besides the official STS hosts. Empty: official hosts "
     "only.",
-    AWSIAM_STR(AWSIAM_STS_ENDPOINT), "");
+    awsiam_check_str_of<AWSIAM_STS_ENDPOINT>,
+    awsiam_update_str_of<AWSIAM_STS_ENDPOINT>, "");
 
 static MYSQL_SYSVAR_STR(
     region, region, PLUGIN_VAR_RQCMDARG,
     "AWS region of the configured STS endpoint and of the server's own "
     "identity lookup. Empty: from the server's AWS configuration, else "
     "us-east-1.",
-    AWSIAM_STR(AWSIAM_REGION), "");
+    awsiam_check_str_of<AWSIAM_REGION>, awsiam_update_str_of<AWSIAM_REGION>,
+    "");
 
 static MYSQL_SYSVAR_STR(
     allowed_accounts, allowed_accounts, PLUGIN_VAR_RQCMDARG,
     "Comma-separated 12-digit AWS account IDs whose principals may log in. "
     "Empty: the server's own account.",
-    AWSIAM_STR(AWSIAM_ALLOWED_ACCOUNTS), "");
+    awsiam_check_str_of<AWSIAM_ALLOWED_ACCOUNTS>,
+    awsiam_update_str_of<AWSIAM_ALLOWED_ACCOUNTS>, "");
 
 static MYSQL_SYSVAR_STR(
     server_id, server_id, PLUGIN_VAR_RQCMDARG,
     "Audience value every token must be signed for (header "
     "x-auth-awsiam-server-id), so a token for one server cannot be used on "
     "another. Empty: not required.",
-    AWSIAM_STR(AWSIAM_SERVER_ID), "");
+    awsiam_check_str_of<AWSIAM_SERVER_ID>,
+    awsiam_update_str_of<AWSIAM_SERVER_ID>, "");
 
 static MYSQL_SYSVAR_STR(
     allowed_partitions, allowed_partitions, PLUGIN_VAR_RQCMDARG,
     "Comma-separated AWS partitions (aws, aws-cn, aws-us-gov, aws-iso*) whose "
     "principals may log in. Empty: the server's own partition, that of its "
     "region.",
-    AWSIAM_STR(AWSIAM_ALLOWED_PARTITIONS), "");
+    awsiam_check_str_of<AWSIAM_ALLOWED_PARTITIONS>,
+    awsiam_update_str_of<AWSIAM_ALLOWED_PARTITIONS>, "");
 
 static MYSQL_SYSVAR_UINT(token_max_age, token_max_age, PLUGIN_VAR_RQCMDARG,
                          "Seconds a token stays valid after it was signed.",
-                         AWSIAM_UINT(AWSIAM_TOKEN_MAX_AGE), 900, 1, 900, 0);
+                         awsiam_check_uint_of<AWSIAM_TOKEN_MAX_AGE>,
+                         awsiam_update_uint_of<AWSIAM_TOKEN_MAX_AGE>, 900, 1,
+                         900, 0);
 
 static MYSQL_SYSVAR_UINT(sts_connect_timeout, sts_connect_timeout,
                          PLUGIN_VAR_RQCMDARG,
                          "Seconds to wait for a connection to STS.",
-                         AWSIAM_UINT(AWSIAM_STS_CONNECT_TIMEOUT), 2, 1, 60, 0);
+                         awsiam_check_uint_of<AWSIAM_STS_CONNECT_TIMEOUT>,
+                         awsiam_update_uint_of<AWSIAM_STS_CONNECT_TIMEOUT>, 2,
+                         1, 60, 0);
 
 static MYSQL_SYSVAR_UINT(sts_timeout, sts_timeout, PLUGIN_VAR_RQCMDARG,
                          "Seconds one STS request may take in all.",
-                         AWSIAM_UINT(AWSIAM_STS_TIMEOUT), 5, 1, 300, 0);
+                         awsiam_check_uint_of<AWSIAM_STS_TIMEOUT>,
+                         awsiam_update_uint_of<AWSIAM_STS_TIMEOUT>, 5, 1, 300,
+                         0);
 
 static MYSQL_SYSVAR_BOOL(
     require_secure_transport, require_secure_transport, PLUGIN_VAR_RQCMDARG,
     "Refuse tokens sent over a connection that is neither TLS nor local.",
-    AWSIAM_BOOL(AWSIAM_REQUIRE_SECURE_TRANSPORT), true);
+    awsiam_check_bool_of<AWSIAM_REQUIRE_SECURE_TRANSPORT>,
+    awsiam_update_bool_of<AWSIAM_REQUIRE_SECURE_TRANSPORT>, true);
 
 static MYSQL_SYSVAR_UINT(
     cache_ttl, cache_ttl, PLUGIN_VAR_RQCMDARG,
     "Seconds a verified token is remembered, so that reusing it skips STS. "
     "0 disables the cache.",
-    AWSIAM_UINT(AWSIAM_CACHE_TTL), 60, 0, 900, 0);
+    awsiam_check_uint_of<AWSIAM_CACHE_TTL>,
+    awsiam_update_uint_of<AWSIAM_CACHE_TTL>, 60, 0, 900, 0);
 
 static MYSQL_SYSVAR_UINT(cache_size, cache_size, PLUGIN_VAR_RQCMDARG,
                          "Most verified tokens remembered at once.",
-                         AWSIAM_UINT(AWSIAM_CACHE_SIZE), 10000, 0, 1000000, 0);
+                         awsiam_check_uint_of<AWSIAM_CACHE_SIZE>,
+                         awsiam_update_uint_of<AWSIAM_CACHE_SIZE>, 10000, 0,
+                         1000000, 0);
 
 static MYSQL_SYSVAR_UINT(
     log_verbosity, log_verbosity, PLUGIN_VAR_RQCMDARG,
     "What goes to the error log: 1 errors, 2 also refused logins, 3 also "
     "successful logins.",
-    AWSIAM_UINT(AWSIAM_LOG_VERBOSITY), 2, 1, 3, 0);
+    awsiam_check_uint_of<AWSIAM_LOG_VERBOSITY>,
+    awsiam_update_uint_of<AWSIAM_LOG_VERBOSITY>, 2, 1, 3, 0);
 
 static SYS_VAR *awsiam_system_variables[] = {
-    MYSQL_SYSVAR(sts_endpoint),        MYSQL_SYSVAR(region),
-    MYSQL_SYSVAR(allowed_accounts),    MYSQL_SYSVAR(server_id),
-    MYSQL_SYSVAR(token_max_age),       MYSQL_SYSVAR(sts_connect_timeout),
-    MYSQL_SYSVAR(sts_timeout),         MYSQL_SYSVAR(require_secure_transport),
-    MYSQL_SYSVAR(cache_ttl),           MYSQL_SYSVAR(cache_size),
-    MYSQL_SYSVAR(log_verbosity),       MYSQL_SYSVAR(allowed_partitions),
+    MYSQL_SYSVAR(sts_endpoint),
+    MYSQL_SYSVAR(region),
+    MYSQL_SYSVAR(allowed_accounts),
+    MYSQL_SYSVAR(server_id),
+    MYSQL_SYSVAR(token_max_age),
+    MYSQL_SYSVAR(sts_connect_timeout),
+    MYSQL_SYSVAR(sts_timeout),
+    MYSQL_SYSVAR(require_secure_transport),
+    MYSQL_SYSVAR(cache_ttl),
+    MYSQL_SYSVAR(cache_size),
+    MYSQL_SYSVAR(log_verbosity),
+    MYSQL_SYSVAR(allowed_partitions),
     nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
@@ -173,11 +193,13 @@ static int show_server_account(MYSQL_THD, SHOW_VAR *var, char *buf) {
   return 0;
 }
 
-#define AWSIAM_COUNTER(name, field)                                \
-  {"Auth_awsiam_" name,                                            \
-   reinterpret_cast<char *>(                                       \
-       const_cast<unsigned long long *>(&awsiam_counters()->field)), \
-   SHOW_LONGLONG, SHOW_SCOPE_GLOBAL}
+#define AWSIAM_COUNTER(name, field)                                       \
+  {                                                                       \
+    "Auth_awsiam_" name,                                                  \
+        reinterpret_cast<char *>(                                         \
+            const_cast<unsigned long long *>(&awsiam_counters()->field)), \
+        SHOW_LONGLONG, SHOW_SCOPE_GLOBAL                                  \
+  }
 
 static SHOW_VAR awsiam_status_variables[] = {
     AWSIAM_COUNTER("successes", successes),
@@ -207,7 +229,8 @@ static SHOW_VAR awsiam_status_variables[] = {
      SHOW_SCOPE_GLOBAL},
     {nullptr, nullptr, SHOW_UNDEF, SHOW_SCOPE_UNDEF}};
 
-/* ---- Plugin life cycle ----------------------------------------------------- */
+/* ---- Plugin life cycle -----------------------------------------------------
+ */
 
 static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
   if (!awsiam_admin_privilege_register(plugin)) return 1;

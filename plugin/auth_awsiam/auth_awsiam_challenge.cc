@@ -32,7 +32,8 @@
 
 static MYSQL_PLUGIN challenge_handle = nullptr;
 
-/* What the core cannot log itself: auth_awsiam (its log sink) is not running. */
+/* What the core cannot log itself: auth_awsiam (its log sink) is not running.
+ */
 static void log_unavailable(const char *what) {
   if (challenge_handle != nullptr)
     my_plugin_log_message(
@@ -70,9 +71,9 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   /* The connection the answer must be bound to: its address, and over TLS
      this server's certificate. */
   awsiam_connection connection;
-  connection.socket =
-      vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP ? vio_info.socket
-                                                               : -1;
+  connection.socket = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP
+                          ? vio_info.socket
+                          : -1;
   connection.tls = awsiam_connection_is_tls(vio_info) ? 1 : 0;
   unsigned char *certificate = nullptr;
   const int certificate_len =
@@ -82,10 +83,9 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
       certificate_len > 0 ? static_cast<size_t>(certificate_len) : 0;
 
   char mapped[AWSIAM_MAPPED_BUF];
-  verdict = awsiam_challenge_verify(&login, &challenge, &connection,
-                                    info->external_user,
-                                    sizeof(info->external_user), mapped,
-                                    sizeof(mapped));
+  verdict = awsiam_challenge_verify(
+      &login, &challenge, &connection, info->external_user,
+      sizeof(info->external_user), mapped, sizeof(mapped));
   OPENSSL_free(certificate);
   if (verdict == AWSIAM_UNAVAILABLE) log_unavailable("login refused");
   if (verdict != AWSIAM_ALLOW) return CR_ERROR;
@@ -100,15 +100,13 @@ st_mysql_auth awsiam_challenge_handler = {
     challenge_authenticate_user,
     /* The same rule as auth_awsiam: no password is ever set, and only a user
        who may manage accounts changes the binding (not the user itself). */
-    awsiam_generate_auth_string,
-    awsiam_validate_auth_string,
-    awsiam_set_salt,
-    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
-    nullptr};
+    awsiam_generate_auth_string, awsiam_validate_auth_string, awsiam_set_salt,
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE, nullptr};
 
 /* ---- System variables ----------------------------------------------------
    Declared with the names, help, defaults and ranges of the core's table
-   (core/src/sysvar.rs; core/tests/sysvars.rs holds these declarations to it). */
+   (core/src/sysvar.rs; core/tests/sysvars.rs holds these declarations to it).
+ */
 
 static char *audiences;
 static unsigned int timeout;
@@ -121,20 +119,23 @@ static MYSQL_SYSVAR_STR(
     "each connection (its host name and the address it reached; localhost "
     "only over loopback or the socket). '*': any (no relay protection by "
     "name).",
-    AWSIAM_STR(AWSIAM_CHALLENGE_AUDIENCES), "");
+    awsiam_check_str_of<AWSIAM_CHALLENGE_AUDIENCES>,
+    awsiam_update_str_of<AWSIAM_CHALLENGE_AUDIENCES>, "");
 
 static MYSQL_SYSVAR_UINT(
     timeout, timeout, PLUGIN_VAR_RQCMDARG,
     "Seconds the server waits for the answer to a challenge (connect_timeout "
     "also bounds it).",
-    AWSIAM_UINT(AWSIAM_CHALLENGE_TIMEOUT), 10, 1, 300, 0);
+    awsiam_check_uint_of<AWSIAM_CHALLENGE_TIMEOUT>,
+    awsiam_update_uint_of<AWSIAM_CHALLENGE_TIMEOUT>, 10, 1, 300, 0);
 
 static MYSQL_SYSVAR_BOOL(
     channel_binding, channel_binding, PLUGIN_VAR_RQCMDARG,
     "Refuse an answer over TLS unless it is bound to this server's TLS "
     "certificate (a relay shows the client its own). OFF only behind a router "
     "that terminates TLS itself.",
-    AWSIAM_BOOL(AWSIAM_CHALLENGE_CHANNEL_BINDING), true);
+    awsiam_check_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>,
+    awsiam_update_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>, true);
 
 SYS_VAR *awsiam_challenge_system_variables[] = {
     MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout),
@@ -142,11 +143,13 @@ SYS_VAR *awsiam_challenge_system_variables[] = {
 
 /* ---- Status variables ---------------------------------------------------- */
 
-#define CHALLENGE_COUNTER(name, field)                                 \
-  {"Auth_awsiam_challenge_" name,                                      \
-   reinterpret_cast<char *>(const_cast<unsigned long long *>(          \
-       &awsiam_challenge_counters()->field)),                          \
-   SHOW_LONGLONG, SHOW_SCOPE_GLOBAL}
+#define CHALLENGE_COUNTER(name, field)                             \
+  {                                                                \
+    "Auth_awsiam_challenge_" name,                                 \
+        reinterpret_cast<char *>(const_cast<unsigned long long *>( \
+            &awsiam_challenge_counters()->field)),                 \
+        SHOW_LONGLONG, SHOW_SCOPE_GLOBAL                           \
+  }
 
 SHOW_VAR awsiam_challenge_status_variables[] = {
     CHALLENGE_COUNTER("issued", issued),
@@ -154,7 +157,8 @@ SHOW_VAR awsiam_challenge_status_variables[] = {
     CHALLENGE_COUNTER("failures", failures),
     {nullptr, nullptr, SHOW_UNDEF, SHOW_SCOPE_UNDEF}};
 
-/* ---- Plugin life cycle ----------------------------------------------------- */
+/* ---- Plugin life cycle -----------------------------------------------------
+ */
 
 int awsiam_challenge_plugin_init(MYSQL_PLUGIN plugin) {
   challenge_handle = plugin;

@@ -1,6 +1,7 @@
-/* What auth_awsiam.cc needs of auth_awsiam_challenge.cc to declare both plugins of the
-   library in one mysql_declare_plugin list: the challenge plugin's handler, variables
-   and life cycle. (What both plugins share is in auth_awsiam_common.h.) */
+/* What auth_awsiam.cc needs of auth_awsiam_challenge.cc to declare both plugins
+   of the library in one mysql_declare_plugin list: the challenge plugin's
+   handler, variables and life cycle. (What both plugins share is in
+   auth_awsiam_common.h.) */
 #ifndef AUTH_AWSIAM_CHALLENGE_H
 #define AUTH_AWSIAM_CHALLENGE_H
 

@@ -12,7 +12,8 @@
 /**
   @file
 
-  The plumbing both server plugins of auth_awsiam.so share (auth_awsiam_common.h).
+  The plumbing both server plugins of auth_awsiam.so share
+  (auth_awsiam_common.h).
 */
 
 #include "auth_awsiam_common.h"
@@ -36,9 +37,10 @@
 #include "sql/sql_class.h" /* the connection's vio: its type, its TLS session */
 #include "violite.h"
 
-/* MySQL's own checks of bool and int variable values (declared in sql/sql_plugin_var.h,
-   which a plugin cannot include: it redefines the MYSQL_SYSVAR macros for the server's
-   own variables), exported by mysqld 8.4 and 9.x alike. */
+/* MySQL's own checks of bool and int variable values (declared in
+   sql/sql_plugin_var.h, which a plugin cannot include: it redefines the
+   MYSQL_SYSVAR macros for the server's own variables), exported by mysqld 8.4
+   and 9.x alike. */
 int check_func_bool(MYSQL_THD thd, SYS_VAR *var, void *save,
                     st_mysql_value *value);
 int check_func_int(MYSQL_THD thd, SYS_VAR *var, void *save,
@@ -63,7 +65,8 @@ void awsiam_log_sink(int level, const char *message) {
     my_plugin_log_message(&handle, server_level, "%s", message);
 }
 
-/* ---- One login ------------------------------------------------------------ */
+/* ---- One login ------------------------------------------------------------
+ */
 
 bool awsiam_connection_is_tls(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
 #ifdef AUTH_AWSIAM_VIO_INFO_HAS_TLS
@@ -86,8 +89,8 @@ static bool connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info) {
   return local || awsiam_connection_is_tls(vio_info);
 }
 
-/* The plugin API does not reach the TLS session: the connection's vio does (the THD
-   advertises its SSL only after authentication). */
+/* The plugin API does not reach the TLS session: the connection's vio does (the
+   THD advertises its SSL only after authentication). */
 int awsiam_server_certificate(unsigned char **der) {
   THD *thd = current_thd;
   Vio *net_vio = thd != nullptr ? thd->get_net()->vio : nullptr;
@@ -124,7 +127,8 @@ void awsiam_adopt_mapped_account(MYSQL_SERVER_AUTH_INFO *info,
     memcpy(info->authenticated_as, mapped, AWSIAM_MAPPED_BUF);
 }
 
-/* ---- Accounts ------------------------------------------------------------- */
+/* ---- Accounts -------------------------------------------------------------
+ */
 
 /* A refusal becomes the statement's error only inside CREATE USER, ALTER USER
    or SET PASSWORD; the same callbacks run while the server loads its grant
@@ -185,19 +189,22 @@ int awsiam_set_salt(const char *password [[maybe_unused]],
   return 0;
 }
 
-/* ---- The AUTH_AWSIAM_ADMIN privilege -------------------------------------- */
+/* ---- The AUTH_AWSIAM_ADMIN privilege --------------------------------------
+ */
 
-/* Needed, besides MySQL's own SYSTEM_VARIABLES_ADMIN, to change a setting that decides
-   who may log in: with SYSTEM_VARIABLES_ADMIN alone, a user could point the plugin at an
-   STS of their own (whose answers are trusted whole), widen the allowed accounts or drop
-   the audience, and then log in as any account of the plugin. Registered at plugin start
-   and unregistered at stop, as MySQL's own plugins do theirs (rewriter, thread_pool,
-   version_tokens); grants stay in mysql.global_grants meanwhile. */
+/* Needed, besides MySQL's own SYSTEM_VARIABLES_ADMIN, to change a setting that
+   decides who may log in: with SYSTEM_VARIABLES_ADMIN alone, a user could point
+   the plugin at an STS of their own (whose answers are trusted whole), widen
+   the allowed accounts or drop the audience, and then log in as any account of
+   the plugin. Registered at plugin start and unregistered at stop, as MySQL's
+   own plugins do theirs (rewriter, thread_pool, version_tokens); grants stay in
+   mysql.global_grants meanwhile. */
 static const char admin_privilege[] = "AUTH_AWSIAM_ADMIN";
 
 static SERVICE_TYPE(registry) *registry = nullptr;
 static SERVICE_TYPE(dynamic_privilege_register) *privilege_register = nullptr;
-/* Read by the check functions of both plugins while auth_awsiam may be stopping. */
+/* Read by the check functions of both plugins while auth_awsiam may be
+ * stopping. */
 static std::atomic<SERVICE_TYPE(global_grants_check) *> grants_check{nullptr};
 
 template <typename Service>
@@ -250,11 +257,12 @@ static const char *setting_name(int setting) {
   return name != nullptr ? name : "auth_awsiam";
 }
 
-/* True, with the statement's error set, if thd may not change the setting. Only a user's
-   SET statement is checked. Values MySQL applies itself are not: option files and the
-   command line (no check function runs), and SET PERSIST values applied at start-up or at
-   INSTALL PLUGIN (MySQL runs them without a statement, as a bootstrap user that holds
-   only a fixed list of privileges; refusing them would stop the server). */
+/* True, with the statement's error set, if thd may not change the setting. Only
+   a user's SET statement is checked. Values MySQL applies itself are not:
+   option files and the command line (no check function runs), and SET PERSIST
+   values applied at start-up or at INSTALL PLUGIN (MySQL runs them without a
+   statement, as a bootstrap user that holds only a fixed list of privileges;
+   refusing them would stop the server). */
 static bool refuse_without_admin(MYSQL_THD thd, int setting) {
   if (awsiam_setting_needs_admin(setting) == 0) return false;
   if (thd == nullptr || thd_sql_command(thd) != SQLCOM_SET_OPTION) return false;
@@ -279,13 +287,15 @@ static bool refuse_without_admin(MYSQL_THD thd, int setting) {
   return true;
 }
 
-/* ---- System variables ----------------------------------------------------- */
+/* ---- System variables -----------------------------------------------------
+ */
 
-/* The values of the string variables, kept here rather than by the server (the variables
-   have no PLUGIN_VAR_MEMALLOC): with MEMALLOC the server frees the old value after the
-   update function whatever that did, so the update could not refuse SET ... = DEFAULT,
-   which MySQL hands to the update function without calling the check function. Written by
-   the update function and read by the server, both under LOCK_global_system_variables. */
+/* The values of the string variables, kept here rather than by the server (the
+   variables have no PLUGIN_VAR_MEMALLOC): with MEMALLOC the server frees the
+   old value after the update function whatever that did, so the update could
+   not refuse SET ... = DEFAULT, which MySQL hands to the update function
+   without calling the check function. Written by the update function and read
+   by the server, both under LOCK_global_system_variables. */
 static constexpr int MAX_SETTINGS = 64;
 static std::string kept_values[MAX_SETTINGS];
 
@@ -359,8 +369,7 @@ void awsiam_update_bool(int setting, MYSQL_THD thd, void *var_ptr,
 }
 
 bool awsiam_apply_start_values(MYSQL_PLUGIN plugin,
-                               const awsiam_start_value *values,
-                               size_t count) {
+                               const awsiam_start_value *values, size_t count) {
   for (size_t i = 0; i < count; i++) {
     const awsiam_start_value &v = values[i];
     if (v.str != nullptr) {

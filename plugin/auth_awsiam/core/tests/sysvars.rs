@@ -148,22 +148,33 @@ fn check_file(file: &str, plugin: &str) {
         assert_eq!(d.args[1], *short, "{name}: its C variable");
         assert_eq!(d.args[2], "PLUGIN_VAR_RQCMDARG", "{name}: its flags");
         assert_eq!(d.args[3], format!("\"{}", v.help), "{name}: its help text");
-        let (kind, wiring, value_args) = (d.kind.as_str(), &d.args[4], &d.args[5..]);
+        let (kind, value_args) = (d.kind.as_str(), &d.args[6..]);
         let setting = c_constant(v.setting);
+        // The check and update functions of this very setting, of this type.
+        let wired = |t: &str| {
+            assert_eq!(
+                d.args[4..6],
+                [
+                    format!("awsiam_check_{t}_of<{setting}>"),
+                    format!("awsiam_update_{t}_of<{setting}>")
+                ],
+                "{name}: its check and update functions"
+            )
+        };
         let expected: Vec<String> = match v.value {
             Value::Str(default) => {
                 assert_eq!(kind, "STR", "{name}");
-                assert_eq!(*wiring, format!("AWSIAM_STR({setting})"), "{name}");
+                wired("str");
                 vec![format!("\"{default}")]
             }
             Value::Uint { default, min, max } => {
                 assert_eq!(kind, "UINT", "{name}");
-                assert_eq!(*wiring, format!("AWSIAM_UINT({setting})"), "{name}");
+                wired("uint");
                 [default, min, max, 0].iter().map(u64::to_string).collect()
             }
             Value::Bool(default) => {
                 assert_eq!(kind, "BOOL", "{name}");
-                assert_eq!(*wiring, format!("AWSIAM_BOOL({setting})"), "{name}");
+                wired("bool");
                 vec![default.to_string()]
             }
         };
@@ -182,7 +193,7 @@ fn the_shims_declare_the_table() {
 #[test]
 fn the_reader_reads_what_it_is_given() {
     let d = declarations(
-        r#"static MYSQL_SYSVAR_UINT(t, t, F, "a, b " "c", AWSIAM_UINT(X), 1, 0, 2, 0);"#,
+        r#"static MYSQL_SYSVAR_UINT(t, t, F, "a, b " "c", f<X>, g<X>, 1, 0, 2, 0);"#,
     );
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].kind, "UINT");
@@ -193,7 +204,8 @@ fn the_reader_reads_what_it_is_given() {
             "t",
             "F",
             "\"a, b c",
-            "AWSIAM_UINT(X)",
+            "f<X>",
+            "g<X>",
             "1",
             "0",
             "2",
