@@ -82,7 +82,22 @@ pub fn cause(e: &(dyn Error + 'static)) -> Cause {
         }
         next = err.source();
     }
-    Cause::Other(crate::credentials::describe_error(e))
+    Cause::Other(describe(e))
+}
+
+/// An error and its sources as text, each cause once (aws-config's `Debug` forms are long
+/// and repeat themselves).
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }
 
 /// What to check for an error code of STS.
