@@ -10,11 +10,11 @@
 //! - `answer`: what an STS answer says (caller, or the refusal its status means).
 
 pub mod answer;
-pub mod exchange;
-pub mod freshness;
+pub(crate) mod exchange;
+pub(crate) mod freshness;
 pub mod hosts;
-pub mod precheck;
-pub mod resolve;
+pub(crate) mod precheck;
+pub(crate) mod resolve;
 pub mod throttle;
 pub mod transport;
 

@@ -236,6 +236,7 @@ impl Resolver {
     }
 
     /// Threads alive (for tests and the documentation's claims).
+    #[cfg(test)]
     pub fn threads(&self) -> usize {
         lock(&self.state).live
     }
