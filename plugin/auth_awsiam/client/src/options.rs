@@ -92,8 +92,12 @@ fn index(option: &str) -> Option<usize> {
     ALL.iter().position(|n| n.option == option)
 }
 
+/// Longest excerpt of a bad value in a message: the client library's error buffer holds
+/// 512 bytes, the plugin's prefix and sentence included.
+const MAX_SHOWN_VALUE: usize = 64;
+
 fn shown(value: &str) -> String {
-    syntax::quoted(value, 64)
+    syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
 /// The items of a list option, lowercase, at most [`MAX_ENTRIES`].

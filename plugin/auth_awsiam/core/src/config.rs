@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::abi::c_enum;
 use crate::challenge::audience::{self, Audiences};
 use crate::identity;
-use crate::syntax;
+use crate::syntax::{self, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 /// Longest token life a DBA may set: STS itself accepts a signed request for about 15
@@ -224,13 +224,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-/// Longest excerpt of a rejected value shown in its error.
-const MAX_SHOWN_VALUE: usize = 256;
-
-fn shown(value: &str) -> String {
-    syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
 fn is_loopback_host(host: &str) -> bool {

@@ -157,7 +157,6 @@ pub fn local_region() -> Option<String> {
     rt.block_on(chain.region()).map(|r: Region| r.to_string())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

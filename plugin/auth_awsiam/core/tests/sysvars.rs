@@ -192,24 +192,14 @@ fn the_shims_declare_the_table() {
 
 #[test]
 fn the_reader_reads_what_it_is_given() {
-    let d = declarations(
-        r#"static MYSQL_SYSVAR_UINT(t, t, F, "a, b " "c", f<X>, g<X>, 1, 0, 2, 0);"#,
-    );
+    let d =
+        declarations(r#"static MYSQL_SYSVAR_UINT(t, t, F, "a, b " "c", f<X>, g<X>, 1, 0, 2, 0);"#);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].kind, "UINT");
     assert_eq!(
         d[0].args,
         [
-            "t",
-            "t",
-            "F",
-            "\"a, b c",
-            "f<X>",
-            "g<X>",
-            "1",
-            "0",
-            "2",
-            "0"
+            "t", "t", "F", "\"a, b c", "f<X>", "g<X>", "1", "0", "2", "0"
         ]
     );
 }
