@@ -9,11 +9,11 @@
 //! - `exchange`: the request sent, the answer read within limits;
 //! - `reply`: what STS replied (the caller, or the refusal its status means).
 
-pub mod reply;
 pub(crate) mod exchange;
 pub(crate) mod freshness;
 pub mod hosts;
 pub(crate) mod precheck;
+pub mod reply;
 pub(crate) mod resolve;
 pub mod throttle;
 pub mod transport;
