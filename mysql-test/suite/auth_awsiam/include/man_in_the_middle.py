@@ -21,6 +21,7 @@ certificate the client may well trust: another host of the fleet), and opens
 TLS of its own to the real server, the way any relay must.
 """
 
+import select
 import socket
 import ssl
 import struct
@@ -76,25 +77,39 @@ def start_tls(client, server, seq, request, tls):
     return client, server
 
 
-def pump(source, sink, on_packet):
-    """Copies whole packets from source to sink until either side closes."""
-    try:
-        while True:
-            seq, payload = read_packet(source)
-            on_packet(payload)
-            write_packet(sink, seq, payload)
-    except (EOFError, OSError):
-        pass
-    for sock in (source, sink):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+# How long one read of the relay waits for data before it looks at the other side again.
+POLL = 0.2
+# How long a write may take.
+WRITE_TIMEOUT = 10
+
+
+def ready(socks):
+    """The sockets that may have data: TLS data already decrypted first (select cannot see
+    it), else whatever select reports within 30 s."""
+    buffered = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
+    if buffered:
+        return buffered
+    readable, _, _ = select.select(socks, [], [], 30)
+    return readable
+
+
+def take_packet(buffer):
+    """(seq, payload, rest) of the first whole packet in buffer, or None."""
+    if len(buffer) < 4:
+        return None
+    length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
+    if len(buffer) < 4 + length:
+        return None
+    return buffer[3], buffer[4:4 + length], buffer[4 + length:]
 
 
 def relay(client, server, captured, tls=None):
-    """Passes whole packets both ways; keeps the client's answer to an auth switch."""
-    state = {"switched": False}
+    """Passes whole packets both ways, from one thread (a TLS socket is never used by two
+    threads at once); keeps the client's answer to an auth switch. A socket that select
+    reports may hold only TLS records without data (a TLS 1.3 session ticket): reads wait
+    at most POLL, and bytes are kept until a whole packet is there, so that no side waits
+    on the other."""
+    switched = False
     try:
         seq, greeting = read_packet(server)
         write_packet(client, seq, greeting)
@@ -103,22 +118,31 @@ def relay(client, server, captured, tls=None):
             client, server = start_tls(client, server, seq, first, tls)
         else:
             write_packet(server, seq, first)
+        buffers = {client: b"", server: b""}
+        while True:
+            socks = ready([client, server])
+            if not socks:
+                return
+            for sock in socks:
+                sock.settimeout(POLL)
+                try:
+                    data = sock.recv(65536)
+                except (TimeoutError, ssl.SSLWantReadError):
+                    continue
+                if not data:
+                    return
+                buffers[sock] += data
+                other = server if sock is client else client
+                while (packet := take_packet(buffers[sock])) is not None:
+                    seq, payload, buffers[sock] = packet
+                    if sock is server and payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
+                        switched = True
+                    if sock is client and switched and "answer" not in captured:
+                        captured["answer"] = payload
+                    other.settimeout(WRITE_TIMEOUT)
+                    write_packet(other, seq, payload)
     except (EOFError, OSError, ssl.SSLError) as e:
-        captured["error"] = str(e)
-        return
-
-    def from_server(payload):
-        if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
-            state["switched"] = True
-
-    def from_client(payload):
-        if state["switched"] and "answer" not in captured:
-            captured["answer"] = payload
-
-    down = threading.Thread(target=pump, args=(server, client, from_server), daemon=True)
-    down.start()
-    pump(client, server, from_client)
-    down.join(timeout=10)
+        captured.setdefault("error", str(e))
 
 
 def replay(server_port, user, answer):

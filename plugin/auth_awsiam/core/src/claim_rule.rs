@@ -13,14 +13,7 @@
 
 use crate::glob::{Glob, WILDCARD};
 use crate::identity::Claims;
-use crate::syntax::quoted;
-
-/// Longest excerpt of a pattern quoted in an error.
-const MAX_SHOWN: usize = 300;
-
-fn shown(s: &str) -> String {
-    quoted(s, MAX_SHOWN)
-}
+use crate::syntax::shown;
 
 /// Longest tag key and value IAM allows.
 pub const MAX_TAG_KEY_LEN: usize = 128;

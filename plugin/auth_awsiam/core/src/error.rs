@@ -106,6 +106,11 @@ reasons! {
     StsRejected = "sts_rejected" => StsRejected,
     AccountNotAllowed = "account_not_allowed" => AccountNotAllowed,
     NoAllowedAccount = "no_allowed_account" => AccountNotAllowed,
+    /// The server's own account is being learned again after a change of the STS endpoint
+    /// or region: a login that needs it waits for no stale answer.
+    ServerAccountPending = "server_account_pending" => AccountNotAllowed,
+    /// An account ID names an account only within its partition.
+    PartitionNotAllowed = "partition_not_allowed" => AccountNotAllowed,
     CallerUnsupported = "caller_unsupported" => PrincipalMismatch,
     PrincipalTypeNotAllowed = "principal_type_not_allowed" => PrincipalMismatch,
     RoleMismatch = "role_mismatch" => PrincipalMismatch,

@@ -17,7 +17,7 @@
 pub mod abi;
 pub mod auth;
 pub mod aws_error;
-pub mod cache;
+mod cache;
 pub mod challenge;
 pub mod channel;
 pub mod claim_rule;
@@ -32,13 +32,14 @@ pub mod jwt;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
-pub mod pattern;
+mod pattern;
 pub mod plugin;
 pub mod policy;
 pub mod request;
 pub mod server_identity;
 pub mod sts;
 pub mod syntax;
+pub mod sysvar;
 pub mod token;
 
 #[cfg(test)]

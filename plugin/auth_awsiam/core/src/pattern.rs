@@ -5,10 +5,7 @@
 use crate::claim_rule::{self, ClaimRule};
 use crate::glob::{Glob, WILDCARD};
 use crate::identity::{Caller, Kind, MAX_NAME_LEN, is_name, is_partition, is_path_segment};
-use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
-
-/// Longest excerpt of a pattern quoted in an error.
-const MAX_SHOWN: usize = 1024;
+use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, shown};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatternKind {
@@ -271,9 +268,4 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
         account,
         kind,
     })
-}
-
-/// A pattern, or a part of one, as shown in an error.
-pub(crate) fn shown(s: &str) -> String {
-    quoted(s, MAX_SHOWN)
 }

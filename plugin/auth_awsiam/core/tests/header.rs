@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use auth_awsiam_core::abi::{AwsiamLogin, LogLevel, Verdict};
-use auth_awsiam_core::challenge::login::{ChallengeSetting, Counters as ChallengeCounters};
+use auth_awsiam_core::challenge::login::Counters as ChallengeCounters;
 use auth_awsiam_core::config::Setting;
 use auth_awsiam_core::ffi::{AWSIAM_UNAVAILABLE, AwsiamChallenge, AwsiamConnection};
 use auth_awsiam_core::metrics::Counters;
@@ -82,11 +82,6 @@ fn enums_match() {
     assert_eq!(core.enum_items(Setting::C_ENUM), variants!(Setting));
     assert_eq!(core.enum_items(Verdict::C_ENUM), variants!(Verdict));
     assert_eq!(core.enum_items(LogLevel::C_ENUM), variants!(LogLevel));
-    let challenge = challenge_header();
-    assert_eq!(
-        challenge.enum_items(ChallengeSetting::C_ENUM),
-        variants!(ChallengeSetting)
-    );
 }
 
 #[test]
@@ -151,7 +146,10 @@ fn prototypes_match() {
         .collect();
     let mut declared = core_header().prototypes();
     declared.extend(challenge_header().prototypes());
-    assert!(exported.len() >= 19, "{exported:?}");
+    assert!(
+        exported.len() >= 15,
+        "the reader found too few functions: {exported:?}"
+    );
     assert_eq!(declared, exported);
 }
 

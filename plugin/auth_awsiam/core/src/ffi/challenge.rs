@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{
     ALLOW, AwsiamLogin, DENY, INVALID, LoginArgs, admit, guarded, has_room_for_account, packet,
-    panicked, string_setting,
+    panicked,
 };
 use crate::abi::c_struct;
 use crate::challenge::login as challenge_login;
@@ -68,51 +68,6 @@ pub extern "C" fn awsiam_challenge_init() -> c_int {
             Err(_) => INVALID,
         },
     )
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_check(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting("awsiam_challenge_setting_check", value, err, err_cap, |v| {
-            challenge_login::check_str(setting, v)
-        })
-    }
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting(
-            "awsiam_challenge_setting_set_str",
-            value,
-            err,
-            err_cap,
-            |v| challenge_login::set_str(setting, v),
-        )
-    }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_setting_set_num(setting: c_int, value: u64) {
-    guarded("awsiam_challenge_setting_set_num", (), || {
-        challenge_login::set_num(setting, value)
-    });
 }
 
 /// # Safety

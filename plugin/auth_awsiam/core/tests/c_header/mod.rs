@@ -81,7 +81,7 @@ impl Header {
             .filter(|f| !f.is_empty())
             .map(|decl| {
                 let (decl, array) = match decl.find('[') {
-                    Some(at) => (&decl[..at], decl[at..].replace(' ', "")),
+                    Some(at) => (&decl[..at], no_space(&decl[at..])),
                     None => (decl, String::new()),
                 };
                 let (ty, field) = split_name(decl);
@@ -119,6 +119,11 @@ impl Header {
     }
 }
 
+/// `s` without any whitespace (declarations may be wrapped over lines).
+fn no_space(s: &str) -> String {
+    s.split_whitespace().collect()
+}
+
 /// `type name` -> (type without spaces, name).
 fn split_name(decl: &str) -> (String, String) {
     let decl = decl.trim();
@@ -126,7 +131,7 @@ fn split_name(decl: &str) -> (String, String) {
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map_or(0, |i| i + 1);
     let (ty, name) = decl.split_at(at);
-    (ty.replace(' ', ""), name.to_string())
+    (no_space(ty), name.to_string())
 }
 
 /// `ret name(params)` as (name, return type, parameter types).
