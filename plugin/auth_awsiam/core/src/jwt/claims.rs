@@ -11,15 +11,13 @@ use super::JwtSettings;
 use super::json;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{self, Caller, Claims};
-use crate::syntax::quoted;
+use crate::syntax::{quoted, shown};
 
 /// The object under which AWS puts its own claims (account, organization, tags).
 pub const AWS_NAMESPACE: &str = "https://sts.amazonaws.com/";
 /// Largest NumericDate accepted: 9999-12-31T23:59:59Z. Larger ones are no real time, and
 /// would overflow `SystemTime` arithmetic on some platforms.
 pub const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
-/// Longest excerpt of a claim (an ARN, an issuer, an audience) shown in a detail.
-const MAX_SHOWN_CLAIM: usize = 128;
 /// Most audiences of a token named in a detail (AWS allows 10).
 const MAX_SHOWN_AUDIENCES: usize = 3;
 
@@ -146,10 +144,6 @@ pub fn read(payload: &Map<String, Value>) -> Result<AwsClaims, Refusal> {
         principal_tags: tags(ns, "principal_tags")?,
         request_tags: tags(ns, "request_tags")?,
     })
-}
-
-fn shown(s: &str) -> String {
-    quoted(s, MAX_SHOWN_CLAIM)
 }
 
 /// Our audience must be one of the token's. No audience configured refuses every token:
