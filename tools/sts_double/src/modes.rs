@@ -3,10 +3,16 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::callers::Callers;
+use crate::fault::{FIXED_REQUEST_ID, Fault};
 use crate::http::{self, Request};
+use crate::issuer::Issuer;
+use crate::options::Policy;
+use crate::{query, web_identity};
 
 /// One way of answering. Each mode gets its own listening port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,18 +95,20 @@ const SLOW_BYTE_PAUSE: Duration = Duration::from_millis(200);
 pub const HANG_LIMIT: Duration = Duration::from_secs(600);
 /// Where `redirect` sends the client (a port nothing listens on).
 const REDIRECT_TO: &str = "http://127.0.0.1:1/";
-/// The account answered when the access key ID is not 12 digits (LocalStack's default).
-pub const DEFAULT_ACCOUNT: &str = "000000000000";
 
 /// How the `ok` mode answers.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Answer {
     /// Sleep before each success.
     pub latency: Duration,
-    /// The caller's ARN; `{account}` is replaced by the account.
-    pub arn_template: String,
+    /// Who signed a request (GetCallerIdentity and GetWebIdentityToken answer alike).
+    pub callers: Callers,
     /// While this file exists, `throttle_switch` answers Throttling.
     pub throttle_switch: Option<PathBuf>,
+    /// What GetWebIdentityToken refuses.
+    pub policy: Policy,
+    /// Signs GetWebIdentityToken's tokens and serves their keys.
+    pub issuer: Arc<Issuer>,
 }
 
 /// Serves one connection in `mode` until the client closes it (or the mode closes it).
@@ -178,39 +186,47 @@ fn hang(reader: &mut io::BufReader<TcpStream>) -> io::Result<()> {
     Ok(())
 }
 
-fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Result<()> {
-    let body = format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
-         <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>sts_double answers {code}</Message>\n  \
-         </Error>\n  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n</ErrorResponse>\n"
-    );
-    http::write_response(stream, status, &[], body.as_bytes())
+fn error(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &'static str,
+    code: &'static str,
+) -> io::Result<()> {
+    let fault = Fault {
+        status,
+        kind,
+        code,
+        message: format!("sts_double answers {code}"),
+    };
+    http::write_response(stream, status, &[], fault.xml(FIXED_REQUEST_ID).as_bytes())
 }
 
-/// The account a request was signed for: the access key ID of its credential when that is
-/// 12 digits (as LocalStack reads it), else `DEFAULT_ACCOUNT`.
-pub fn account_of(request: &Request) -> String {
-    let key_id = request
+/// The access key ID of the request's credential (empty if it has none): GetCallerIdentity
+/// answers any request, signed or not, as it always has.
+fn key_id_of(request: &Request) -> String {
+    request
         .header("authorization")
         .and_then(|auth| auth.split("Credential=").nth(1))
         .and_then(|cred| cred.split('/').next())
-        .unwrap_or("");
-    if key_id.len() == 12 && key_id.bytes().all(|b| b.is_ascii_digit()) {
-        key_id.to_string()
-    } else {
-        DEFAULT_ACCOUNT.to_string()
-    }
+        .unwrap_or("")
+        .to_string()
 }
 
-/// A GetCallerIdentity success for a well-formed request, else STS's answer to a request
-/// that is not one.
+/// The answer to a well-formed GetCallerIdentity or GetWebIdentityToken request, else
+/// STS's answer to a request that is neither.
 pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
-    if request.method != "POST" || !request.body.contains("Action=GetCallerIdentity") {
-        return (400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>\n".into());
+    let params = query::parse_form(&request.body);
+    match (request.method.as_str(), query::param(&params, "Action")) {
+        ("POST", Some("GetCallerIdentity")) => {
+            let caller = answer.callers.resolve(&key_id_of(request));
+            (200, success_body(&caller.session_arn, &caller.account))
+        }
+        ("POST", Some("GetWebIdentityToken")) => web_identity::answer(request, &params, answer),
+        _ => {
+            let f = Fault::sender(400, "InvalidAction", "not an action the double answers");
+            (400, f.xml(FIXED_REQUEST_ID))
+        }
     }
-    let account = account_of(request);
-    let arn = answer.arn_template.replace("{account}", &account);
-    (200, success_body(&arn, &account))
 }
 
 /// The body STS answers to GetCallerIdentity.
@@ -246,17 +262,14 @@ mod tests {
     }
 
     #[test]
-    fn account_from_a_12_digit_key_id() {
+    fn key_id_from_the_credential() {
         let mut r = Request::default();
         r.headers.push((
             "authorization".into(),
             "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=ab".into(),
         ));
-        assert_eq!(account_of(&r), "111111111111");
-        r.headers[0].1 =
-            "AWS4-HMAC-SHA256 Credential=ASIAXXXX/20260101/us-east-1/sts/aws4_request".into();
-        assert_eq!(account_of(&r), DEFAULT_ACCOUNT);
-        assert_eq!(account_of(&Request::default()), DEFAULT_ACCOUNT);
+        assert_eq!(key_id_of(&r), "111111111111");
+        assert_eq!(key_id_of(&Request::default()), "");
     }
 
     #[test]
