@@ -159,7 +159,8 @@ pub fn explain(attempt: &Attempt, e: &(dyn Error + 'static)) -> String {
     sentence(attempt, &cause(e))
 }
 
-fn shown(text: &str) -> String {
+/// `text` as it may be shown: trimmed, or quoted and cut at `MAX_SHOWN` when long or odd.
+pub fn shown(text: &str) -> String {
     let t = text.trim().trim_end_matches('.');
     if t.len() <= MAX_SHOWN && !t.contains(char::is_control) {
         t.to_string()

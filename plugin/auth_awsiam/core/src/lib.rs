@@ -9,6 +9,9 @@
 //!
 //! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
 //! client plugin's answer and hands its token to `auth` like any other.
+//!
+//! Client side: `credentials` loads AWS credentials, `request` signs tokens, and
+//! `web_identity` mints AWS-issued JWTs (sts:GetWebIdentityToken).
 #![deny(unsafe_code)]
 
 pub mod abi;
@@ -33,6 +36,7 @@ pub mod server_identity;
 pub mod sts;
 pub mod syntax;
 pub mod token;
+pub mod web_identity;
 
 #[cfg(test)]
 mod testutil;
