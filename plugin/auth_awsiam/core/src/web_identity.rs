@@ -263,6 +263,17 @@ pub fn explain(cause: &Cause, request: &TokenRequest, target: &Target) -> String
     format!("{said}: {hint}")
 }
 
+/// Three non-empty base64url parts (RFC 7515 §7.1): ASCII letters, digits, `-`, `_`.
+pub fn is_compact_jws(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 /// Calls GetWebIdentityToken as `credentials` at `target`, with the HTTP client, timeouts
 /// and retries of `sdk` (from `credentials::load`).
 pub async fn mint(
@@ -310,12 +321,13 @@ pub async fn mint(
         };
         MintError::Failed(explain(&cause, request, target))
     })?;
+    // Checked, because callers print it or write it into a MySQL option file unquoted.
     let token = output
         .web_identity_token()
-        .filter(|t| !t.is_empty())
+        .filter(|t| is_compact_jws(t))
         .ok_or_else(|| {
             MintError::Failed(format!(
-                "STS at {} answered GetWebIdentityToken without a token",
+                "STS at {} answered GetWebIdentityToken without a token in JWS compact form",
                 host_of(&target.url())
             ))
         })?

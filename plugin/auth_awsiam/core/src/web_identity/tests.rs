@@ -223,6 +223,31 @@ fn a_minted_token_comes_back_with_its_expiration() {
 }
 
 #[test]
+fn only_a_compact_jws_is_a_token() {
+    assert!(is_compact_jws("eyJh.eyJi.c2ln-_"));
+    for bad in [
+        "eyJh.eyJi",
+        "eyJh..c2ln",
+        "a.b.c.d.e",
+        "eyJh.eyJi.c2ln\n[client]",
+        "a.b.c=",
+        "a.b.c d",
+    ] {
+        assert!(!is_compact_jws(bad), "{bad:?}");
+    }
+    let (url, _) = canned((
+        200,
+        "<GetWebIdentityTokenResponse><GetWebIdentityTokenResult><WebIdentityToken>a.b.c\npassword=x</WebIdentityToken></GetWebIdentityTokenResult></GetWebIdentityTokenResponse>"
+            .into(),
+    ));
+    let e = call(&url, &request()).unwrap_err();
+    assert!(
+        e.message().ends_with("without a token in JWS compact form"),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn an_sts_error_becomes_its_sentence() {
     let (url, _) = canned((
         403,
