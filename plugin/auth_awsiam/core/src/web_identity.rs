@@ -14,11 +14,13 @@
 //! tag is a precise local error, not an STS round trip. A failure is one sentence naming
 //! what to do; none holds the token, a key or a signature.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::get_web_identity_token::GetWebIdentityTokenError;
 use aws_sdk_sts::types::Tag;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
@@ -41,6 +43,13 @@ pub const MAX_TAG_VALUE_LEN: usize = 256;
 pub const GLOBAL_STS_HOST: &str = "sts.amazonaws.com";
 /// Longest excerpt of an input shown in an error.
 const MAX_SHOWN: usize = 64;
+/// STS answers in well under a second: an endpoint that accepts the connection and never
+/// answers must not hang the tool or a client program. One attempt, then the whole call
+/// with the SDK's retries.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// As aws-config's default (the SDKs' 3.1 s).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 /// The JWS algorithms AWS offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,6 +272,19 @@ pub fn explain(cause: &Cause, request: &TokenRequest, target: &Target) -> String
     format!("{said}: {hint}")
 }
 
+/// What went wrong in a call: STS's error code, or the transport's failure.
+pub fn cause_of<R: std::fmt::Debug + 'static>(e: &SdkError<GetWebIdentityTokenError, R>) -> Cause {
+    match e {
+        SdkError::ServiceError(s) => Cause::Service {
+            code: s.err().code().unwrap_or("UnknownError").to_string(),
+            message: s.err().message().unwrap_or("").to_string(),
+        },
+        // The operation timeouts above (the connector's own are found in the chain).
+        SdkError::TimeoutError(_) => Cause::Timeout,
+        other => aws_error::cause(other),
+    }
+}
+
 /// Three non-empty base64url parts (RFC 7515 §7.1): ASCII letters, digits, `-`, `_`.
 pub fn is_compact_jws(token: &str) -> bool {
     let parts: Vec<&str> = token.split('.').collect();
@@ -296,6 +318,13 @@ pub async fn mint(
         .region(Region::new(target.region.clone()))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .endpoint_url(url)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(CALL_TIMEOUT)
+                .build(),
+        )
         .build();
     let client = aws_sdk_sts::Client::from_conf(config);
     let mut call = client
@@ -311,16 +340,10 @@ pub async fn mint(
             .map_err(|e| MintError::Invalid(format!("bad tag: {e}")))?;
         call = call.tags(tag);
     }
-    let output = call.send().await.map_err(|e| {
-        let cause = match &e {
-            SdkError::ServiceError(s) => Cause::Service {
-                code: s.err().code().unwrap_or("UnknownError").to_string(),
-                message: s.err().message().unwrap_or("").to_string(),
-            },
-            other => aws_error::cause(other),
-        };
-        MintError::Failed(explain(&cause, request, target))
-    })?;
+    let output = call
+        .send()
+        .await
+        .map_err(|e| MintError::Failed(explain(&cause_of(&e), request, target)))?;
     // Checked, because callers print it or write it into a MySQL option file unquoted.
     let token = output
         .web_identity_token()

@@ -130,6 +130,15 @@ connection; check --endpoint and that the endpoint is up"
     );
 }
 
+#[test]
+fn an_sts_that_never_answers_is_a_timeout() {
+    let e: SdkError<GetWebIdentityTokenError, ()> =
+        SdkError::timeout_error(std::io::Error::other("operation timed out"));
+    assert_eq!(cause_of(&e), Cause::Timeout);
+    let m = explain(&Cause::Timeout, &request(), &target(None));
+    assert!(m.ends_with("sts.eu-west-1.amazonaws.com did not answer in time; check the network path to it (proxy, firewall, VPC endpoint)"), "{m}");
+}
+
 /// A server answering every request with `answer`, keeping the request bodies.
 fn canned(answer: (u16, String)) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
