@@ -12,6 +12,9 @@
 //!
 //! An AWS-issued JWT (`jwt`) is verified in the plugin against its issuer's keys, which
 //! `jwt::issuers` fetches and keeps; it yields the same `identity::Caller`.
+//!
+//! Client side: `credentials` loads AWS credentials, `request` signs tokens, and
+//! `web_identity` mints AWS-issued JWTs (sts:GetWebIdentityToken).
 #![deny(unsafe_code)]
 
 pub mod abi;
@@ -41,6 +44,7 @@ pub mod sts;
 pub mod syntax;
 pub mod sysvar;
 pub mod token;
+pub mod web_identity;
 
 #[cfg(test)]
 mod testutil;
