@@ -1,14 +1,13 @@
 //! Settings: immutable snapshots swapped under a lock, so a login reads one consistent set
 //! of values without holding any lock while it works.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
 use crate::challenge::audience::{self, Audiences};
 use crate::identity;
-use crate::syntax::{self, shown};
+use crate::syntax::{self, is_loopback_host, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 /// Longest token life a DBA may set: STS itself accepts a signed request for about 15
@@ -224,15 +223,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-/// 127.0.0.0/8, ::1 or localhost: where plain http:// is allowed (test doubles).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    host.parse::<Ipv4Addr>()
-        .is_ok_and(|ip| IpAddr::V4(ip).is_loopback())
 }
 
 /// `https://host[:port]`, or `http://` for a loopback host; no path, query or userinfo.
