@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::abi::c_enum;
 use crate::challenge::audience::{self, Audiences};
 use crate::identity;
+use crate::jwt_config::{self, Issuer};
 use crate::syntax::{self, is_loopback_host, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
@@ -50,6 +51,8 @@ c_enum! {
         ChallengeAudiences = 12,
         ChallengeTimeout = 13,
         ChallengeChannelBinding = 14,
+        JwtIssuers = 15,
+        JwtAudience = 16,
     }
 }
 
@@ -63,6 +66,8 @@ impl Setting {
                 | Setting::ServerId
                 | Setting::AllowedPartitions
                 | Setting::ChallengeAudiences
+                | Setting::JwtIssuers
+                | Setting::JwtAudience
         )
     }
 }
@@ -112,6 +117,10 @@ pub struct Config {
     pub log_verbosity: u8,
     /// auth_awsiam_challenge's own settings.
     pub challenge: ChallengeSettings,
+    /// The issuers whose JWTs are accepted; empty: no JWT login.
+    pub jwt_issuers: Vec<Issuer>,
+    /// The audience a JWT must name; `None`: every JWT is refused.
+    pub jwt_audience: Option<String>,
 }
 
 /// The settings of auth_awsiam_challenge (its `auth_awsiam_challenge_*` variables).
@@ -153,6 +162,8 @@ impl Default for Config {
             cache_size: DEFAULT_CACHE_SIZE,
             log_verbosity: DEFAULT_LOG_VERBOSITY,
             challenge: ChallengeSettings::default(),
+            jwt_issuers: Vec::new(),
+            jwt_audience: None,
         }
     }
 }
@@ -194,6 +205,8 @@ impl Config {
             Setting::ServerId => self.server_id = parse_server_id(value)?,
             Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
             Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
+            Setting::JwtIssuers => self.jwt_issuers = jwt_config::parse_issuers(value)?,
+            Setting::JwtAudience => self.jwt_audience = jwt_config::parse_audience(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -648,8 +661,10 @@ mod tests {
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
         assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
         assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
-        assert_eq!(Setting::from_id(15), None);
+        assert_eq!(Setting::from_id(16), Some(Setting::JwtAudience));
+        assert_eq!(Setting::from_id(17), None);
         assert!(Setting::AllowedPartitions.is_string());
+        assert!(Setting::JwtIssuers.is_string() && Setting::JwtAudience.is_string());
         assert!(Setting::ChallengeAudiences.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());

@@ -32,7 +32,7 @@ pub mod ffi;
 pub mod glob;
 pub mod identity;
 pub mod jwt;
-pub mod jwt_issuer;
+pub mod jwt_config;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;

@@ -1,4 +1,4 @@
-//! The keys of the issuers a DBA trusts (`jwt_issuer`): the key cache logins read
+//! The keys of the issuers a DBA trusts (`jwt_config`): the key cache logins read
 //! (`KeyCache`, the `KeySource` of `jwt::verify`).
 //!
 //! Keys are fetched ahead of need by one background thread (`start` / `stop`): at start,
@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use super::jwk::{Key, KeySet};
 use super::{KeyMissing, KeySource};
-pub use crate::jwt_issuer::Issuer;
+pub use crate::jwt_config::Issuer;
+use crate::metrics::COUNTERS;
 use crate::syntax::{self, quoted};
 
 mod fetch;
@@ -178,6 +179,7 @@ impl KeyCache {
         write(entry).attempted = Some(now);
         let known = read(entry).jwks_url.clone();
         let result = self.fetcher.key_set(issuer, known, discover);
+        COUNTERS.add_jwt_key_fetch(result.is_err());
         let mut state = write(entry);
         match result {
             Ok((url, set)) => {

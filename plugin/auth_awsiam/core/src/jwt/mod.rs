@@ -20,7 +20,7 @@ pub mod json;
 pub mod jwk;
 
 #[cfg(test)]
-mod test_keys;
+pub(crate) mod test_keys;
 #[cfg(test)]
 mod tests;
 

@@ -20,4 +20,4 @@ pub mod transport;
 
 pub use exchange::call;
 pub use freshness::left as freshness_left;
-pub use precheck::{Target, precheck, resolve_target};
+pub use precheck::{Target, check_transport, precheck, resolve_target};
