@@ -738,11 +738,13 @@ mod tests {
         use crate::jwt_config::Issuer;
         let keys = jwks(&[rsa_jwk("RSA_0", &RSA)]);
         let addr = crate::testutil::serve(move |req| {
-            Some(if req.request_line.starts_with("GET /.well-known/jwks.json ") {
-                http("200 OK", &keys)
-            } else {
-                http("404 Not Found", "")
-            })
+            Some(
+                if req.request_line.starts_with("GET /.well-known/jwks.json ") {
+                    http("200 OK", &keys)
+                } else {
+                    http("404 Not Found", "")
+                },
+            )
         });
         let iss = format!("http://{addr}");
         let cfg = Config {
@@ -763,8 +765,13 @@ mod tests {
         // As the cleartext plugin sends it: with a trailing NUL.
         let sent = format!("{jwt}\0");
         let before = COUNTERS.snapshot().jwt_verified;
-        let ok = verify(&login("app", "", Some(sent.as_bytes())), &cfg, now, &server_is_acct)
-            .unwrap();
+        let ok = verify(
+            &login("app", "", Some(sent.as_bytes())),
+            &cfg,
+            now,
+            &server_is_acct,
+        )
+        .unwrap();
         assert_eq!(ok.caller.arn, format!("arn:aws:iam::{ACCT}:role/app"));
         assert!(COUNTERS.snapshot().jwt_verified > before);
         let sent = Some(sent.as_bytes());

@@ -158,9 +158,16 @@ mod tests {
         assert_eq!(parse_issuers(" "), Ok(vec![]));
         let two = parse_issuers(&format!("{AWS}, http://127.0.0.1:4599,{AWS}/")).unwrap();
         let urls: Vec<&str> = two.iter().map(Issuer::url).collect();
-        assert_eq!(urls, [AWS, "http://127.0.0.1:4599"], "trimmed, repeats dropped");
+        assert_eq!(
+            urls,
+            [AWS, "http://127.0.0.1:4599"],
+            "trimmed, repeats dropped"
+        );
         let err = parse_issuers(&format!("{AWS},https://example.com")).unwrap_err();
-        assert!(err.starts_with("item 2: issuer 'https://example.com'"), "{err}");
+        assert!(
+            err.starts_with("item 2: issuer 'https://example.com'"),
+            "{err}"
+        );
         let many = vec!["http://127.0.0.1:1"; MAX_ISSUERS + 1].join(",");
         assert_eq!(
             parse_issuers(&many),

@@ -149,13 +149,15 @@ fn find_issuer<'a>(iss: &str, settings: &'a JwtSettings) -> Result<&'a Issuer, R
         .iter()
         .find(|i| i.url() == iss)
         .ok_or_else(|| {
+            let iss = quoted(iss, MAX_SHOWN_ISSUER);
             refuse(
                 Reason::JwtIssuer,
-                format!(
-                    "iss {} is not one of the {} configured issuer(s)",
-                    quoted(iss, MAX_SHOWN_ISSUER),
-                    settings.issuers.len()
-                ),
+                match settings.issuers.len() {
+                    0 => format!(
+                        "iss {iss}: no JWT issuer is trusted (auth_awsiam_jwt_issuers is empty)"
+                    ),
+                    n => format!("iss {iss} is not one of the {n} trusted issuer(s)"),
+                },
             )
         })
 }

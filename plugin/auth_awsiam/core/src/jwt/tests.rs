@@ -631,9 +631,21 @@ fn configuration_refusals() {
         issuers: vec![Issuer::parse("http://127.0.0.1:9").unwrap()],
         ..settings()
     };
-    assert_eq!(
-        check_with(&token, &other, &keys()).unwrap_err().reason,
-        Reason::JwtIssuer
+    let r = check_with(&token, &other, &keys()).unwrap_err();
+    assert_eq!(r.reason, Reason::JwtIssuer);
+    assert!(
+        r.detail.ends_with("is not one of the 1 trusted issuer(s)"),
+        "{r}"
+    );
+    let untrusting = JwtSettings {
+        issuers: Vec::new(),
+        ..settings()
+    };
+    let r = check_with(&token, &untrusting, &keys()).unwrap_err();
+    assert_eq!(r.reason, Reason::JwtIssuer);
+    assert!(
+        r.detail.ends_with("(auth_awsiam_jwt_issuers is empty)"),
+        "{r}"
     );
 }
 
