@@ -366,7 +366,7 @@ fn the_hostile_corpus_is_refused_each_with_its_reason() {
                     json!("https://a103a2cc-b461-473d-84fe-6c4f6d45af88.tokens.sts.global.api.aws")
             }),
             Reason::JwtIssuer,
-            "is not one of the 1 configured",
+            "is not one of the 1 trusted",
         ),
         (
             "iss over http",
@@ -384,7 +384,7 @@ fn the_hostile_corpus_is_refused_each_with_its_reason() {
             "iss with a slash",
             with(|p| p["iss"] = json!(format!("{ISS}/"))),
             Reason::JwtIssuer,
-            "configured",
+            "trusted",
         ),
         (
             "no iss",
