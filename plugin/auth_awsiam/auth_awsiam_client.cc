@@ -139,6 +139,6 @@ static int awsiam_client_deinit_plugin() {
 mysql_declare_client_plugin(AUTHENTICATION) PLUGIN_NAME, "auth_awsiam authors",
     "AWS IAM authentication: signs auth_awsiam_challenge's challenge with "
     "the AWS credentials",
-    {1, 0, 0}, "GPL", nullptr, nullptr, awsiam_client_deinit_plugin,
-    awsiam_client_set_option, nullptr, awsiam_client_authenticate,
-    nullptr mysql_end_client_plugin;
+    {1, 0, 0}, "GPL", nullptr,
+    nullptr, awsiam_client_deinit_plugin, awsiam_client_set_option,
+    nullptr, awsiam_client_authenticate, nullptr mysql_end_client_plugin;

@@ -238,7 +238,7 @@ pub fn answer(
 mod tests {
     use super::*;
     use crate::trust::Tls;
-    use auth_awsiam_core::challenge::{AnswerKind, audience::Entry, new_nonce};
+    use auth_awsiam_core::challenge::{AnswerKind, audience::ServerName, new_nonce};
 
     /// A server certificate as the TLS library gives it (the channel test certificate).
     fn certificate() -> Vec<u8> {
@@ -337,7 +337,7 @@ mod tests {
             sts_host: Some("sts.eu-west-1.amazonaws.com".into()),
             sts_url: Some("https://sts.eu-west-1.amazonaws.com/".into()),
             audiences: vec![options::AudienceRule {
-                dialed: Entry::parse("10.0.0.5:3306").unwrap(),
+                dialed: ServerName::parse("10.0.0.5:3306").unwrap(),
                 audience: "db.internal:3306".into(),
             }],
             trusted_servers: Vec::new(),
@@ -399,7 +399,7 @@ mod tests {
         assert!(m.contains("not an official AWS STS host"), "{m}");
         // Named by the user: answered even over plain TCP (no channel to bind).
         let named = Options {
-            trusted_servers: vec![Entry::parse("db9.internal").unwrap()],
+            trusted_servers: vec![ServerName::parse("db9.internal").unwrap()],
             ..Options::default()
         };
         let p = plan(&challenge(), &named, &dialed("db9.internal", 3306, PLAIN)).unwrap();

@@ -161,7 +161,7 @@ pub fn verify_token(
 /// The partitions callers may come from: auth_awsiam_allowed_partitions, else the server's
 /// own. The server's own is the partition of the region in force: the server learns its
 /// account from that region's STS (the configured endpoint serves the configured region),
-/// and an answer in another partition than its host's is refused (`sts::answer`), so it is
+/// and an answer in another partition than its host's is refused (`sts::reply`), so it is
 /// the partition of the server's own ARN; and it is known before that lookup ends, or
 /// without AWS credentials on the server at all.
 pub fn allowed_partitions(cfg: &Config) -> AllowedPartitions {

@@ -6,15 +6,26 @@ use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
+use crate::challenge::audience::{self, Audiences};
 use crate::identity;
-use crate::syntax;
+use crate::syntax::{self, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
+/// Longest token life a DBA may set: STS itself accepts a signed request for about 15
+/// minutes. Also the longest a verified token is cached.
+pub const MAX_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_SIZE: usize = 10_000;
+/// Most entries a DBA may give the cache.
+pub const MAX_CACHE_SIZE: usize = 1_000_000;
 pub const DEFAULT_LOG_VERBOSITY: u8 = 2;
+/// Default seconds auth_awsiam_challenge waits for the answer (mysqld's connect_timeout,
+/// 10 s by default, also bounds it).
+pub const DEFAULT_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for a challenge's answer a DBA may set (the challenge format allows more).
+pub const MAX_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Region used when none is configured and none is found in the environment or profile.
 pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
@@ -37,6 +48,9 @@ c_enum! {
         CacheSize = 9,
         LogVerbosity = 10,
         AllowedPartitions = 11,
+        ChallengeAudiences = 12,
+        ChallengeTimeout = 13,
+        ChallengeChannelBinding = 14,
     }
 }
 
@@ -49,6 +63,7 @@ impl Setting {
                 | Setting::AllowedAccounts
                 | Setting::ServerId
                 | Setting::AllowedPartitions
+                | Setting::ChallengeAudiences
         )
     }
 }
@@ -96,6 +111,30 @@ pub struct Config {
     pub cache_ttl: Duration,
     pub cache_size: usize,
     pub log_verbosity: u8,
+    /// auth_awsiam_challenge's own settings.
+    pub challenge: ChallengeSettings,
+}
+
+/// The settings of auth_awsiam_challenge (its `auth_awsiam_challenge_*` variables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeSettings {
+    /// The names an answer may be signed for.
+    pub audiences: Audiences,
+    /// How long the server waits for the answer.
+    pub timeout: Duration,
+    /// Whether an answer over TLS must be bound to this server's certificate. Off only
+    /// behind a router that terminates TLS itself (its certificate is not ours).
+    pub channel_binding: bool,
+}
+
+impl Default for ChallengeSettings {
+    fn default() -> Self {
+        ChallengeSettings {
+            audiences: Audiences::Own,
+            timeout: DEFAULT_CHALLENGE_TIMEOUT,
+            channel_binding: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -114,6 +153,7 @@ impl Default for Config {
             cache_ttl: DEFAULT_CACHE_TTL,
             cache_size: DEFAULT_CACHE_SIZE,
             log_verbosity: DEFAULT_LOG_VERBOSITY,
+            challenge: ChallengeSettings::default(),
         }
     }
 }
@@ -154,6 +194,7 @@ impl Config {
             Setting::AllowedAccounts => self.allowed_accounts = parse_accounts(value)?,
             Setting::ServerId => self.server_id = parse_server_id(value)?,
             Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
+            Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -171,6 +212,10 @@ impl Config {
             Setting::CacheTtl => self.cache_ttl = secs(value),
             Setting::CacheSize => self.cache_size = usize::try_from(value).unwrap_or(usize::MAX),
             Setting::LogVerbosity => self.log_verbosity = value.clamp(1, 3) as u8,
+            Setting::ChallengeTimeout => {
+                self.challenge.timeout = secs(value.clamp(1, MAX_CHALLENGE_TIMEOUT.as_secs()))
+            }
+            Setting::ChallengeChannelBinding => self.challenge.channel_binding = value != 0,
             _ => {}
         }
     }
@@ -179,13 +224,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-/// Longest excerpt of a rejected value shown in its error.
-const MAX_SHOWN_VALUE: usize = 256;
-
-fn shown(value: &str) -> String {
-    syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -596,12 +634,32 @@ mod tests {
     }
 
     #[test]
+    fn challenge_settings() {
+        let mut c = Config::default();
+        assert_eq!(c.challenge, ChallengeSettings::default());
+        c.set_str(Setting::ChallengeAudiences, "db1:3306, db2")
+            .unwrap();
+        assert!(c.set_str(Setting::ChallengeAudiences, "a b").is_err());
+        assert!(check_str(Setting::ChallengeAudiences, "*").is_ok());
+        c.set_num(Setting::ChallengeTimeout, 42);
+        assert_eq!(c.challenge.timeout, Duration::from_secs(42));
+        c.set_num(Setting::ChallengeTimeout, 999_999);
+        assert_eq!(c.challenge.timeout, MAX_CHALLENGE_TIMEOUT, "clamped");
+        c.set_num(Setting::ChallengeChannelBinding, 0);
+        assert!(!c.challenge.channel_binding);
+        c.set_num(Setting::ChallengeChannelBinding, 1);
+        assert!(c.challenge.channel_binding);
+    }
+
+    #[test]
     fn setting_ids_match_the_header() {
         assert_eq!(Setting::from_id(0), Some(Setting::StsEndpoint));
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
         assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
-        assert_eq!(Setting::from_id(12), None);
+        assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
+        assert_eq!(Setting::from_id(15), None);
         assert!(Setting::AllowedPartitions.is_string());
+        assert!(Setting::ChallengeAudiences.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());
         assert!(check_str(Setting::CacheSize, "1").is_err());

@@ -14,7 +14,7 @@
 pub mod abi;
 pub mod auth;
 pub mod aws_error;
-pub mod cache;
+mod cache;
 pub mod challenge;
 pub mod channel;
 pub mod config;
@@ -26,13 +26,14 @@ pub mod identity;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
-pub mod pattern;
+mod pattern;
 pub mod plugin;
 pub mod policy;
 pub mod request;
 pub mod server_identity;
 pub mod sts;
 pub mod syntax;
+pub mod sysvar;
 pub mod token;
 
 #[cfg(test)]

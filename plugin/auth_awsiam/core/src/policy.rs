@@ -5,16 +5,12 @@ use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Caller, Kind, Principal};
 use crate::mapping::{self, MAX_RULES, Mapped, Rule};
 use crate::pattern::{Pattern, parse_pattern};
-use crate::syntax::quoted;
+use crate::syntax::shown;
 
 /// Most patterns in one binding (an auth string without rules).
 pub const MAX_PATTERNS: usize = 16;
 /// Longest auth string (room for `MAX_RULES` rules of about a hundred bytes).
 pub const MAX_AUTH_STRING_LEN: usize = 4096;
-/// An auth string, or a part of one, or a name, as shown in an error.
-fn shown(s: &str) -> String {
-    quoted(s, MAX_AUTH_STRING_LEN)
-}
 
 /// What an account's `AS '...'` string says.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::answer::{bad_response, caller_from, error_refusal};
 use super::precheck::Target;
+use super::reply::{bad_response, caller_from, error_refusal};
 use super::throttle::{self, RETRIES, RetryQuota};
 use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy, tls_failure};
 use crate::config::Config;

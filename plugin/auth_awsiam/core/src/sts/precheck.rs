@@ -12,13 +12,8 @@ use crate::request::{
     AUDIENCE_HEADER, CHANNEL_HEADER, DATE_HEADER, HOST_HEADER, NONCE_HEADER, SERVER_ID_HEADER,
     SESSION_TOKEN_HEADER, TEMPLATE_HEADERS,
 };
-use crate::syntax::{MAX_HOST_LEN, quoted};
+use crate::syntax::shown;
 use crate::token::Token;
-
-/// Token fields are checked for syntax when decoded; they are still quoted the one way.
-fn shown(s: &str) -> String {
-    quoted(s, MAX_HOST_LEN)
-}
 
 /// Where a token's request is sent, and what its answer must fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
