@@ -156,7 +156,9 @@ pub fn verify_token(
     Ok(Admitted { caller, mapped })
 }
 
-/// The STS answer for a token: from the cache, else from STS (then cached).
+/// The STS answer for a token: from the cache, else from STS (then cached). A token STS
+/// verified is then held to its first verification here (`freshness::verified`); a cached
+/// answer never outlives the window it had then.
 fn verified_caller(
     token: &Token,
     target: &sts::Target,
@@ -173,8 +175,9 @@ fn verified_caller(
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
     let verified = sts::call(target, token, cfg)?;
+    let left = sts::freshness::verified(token, cfg, now)?;
     if let Some(key) = key {
-        let lifetime = cfg.cache_ttl.min(sts::freshness_left(token, cfg, now));
+        let lifetime = cfg.cache_ttl.min(left);
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }
     Ok(verified)
@@ -534,6 +537,61 @@ mod tests {
             verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
             assert_eq!(handle.join().unwrap().len(), 2, "both logins reached STS");
         }
+    }
+
+    /// A token dated ahead of this server's clock is remembered only once STS verified it:
+    /// a forgery (refused by STS) never takes a place in the memory. Once verified, a
+    /// replay more than max_age after that first verification is refused, though its date
+    /// alone would still allow it.
+    #[test]
+    fn first_verifications_are_remembered_only_after_sts() {
+        const ARN: &str = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
+        let (addr, handle) = fake_sts(3, |r| {
+            let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;
+            Some(if auth.contains("Credential=AKIDFORGED/") {
+                http(
+                    "403 Forbidden",
+                    &crate::testutil::error_xml("SignatureDoesNotMatch", "no"),
+                )
+            } else {
+                http("200 OK", &success_xml(ARN, ACCT))
+            })
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            allowed_accounts: vec![ACCT.into()],
+            cache_size: 0,
+            ..Config::default()
+        };
+        let now = SystemTime::now();
+        let ahead = now + Duration::from_secs(200);
+        let forged_creds = Credentials::new("AKIDFORGED", "wrong", None, None, "test");
+        let forged = sign(&addr, "us-east-1", None, &forged_creds, ahead).unwrap();
+        let wire = forged.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        assert_eq!(
+            reason(verify(&l, &cfg, now, &no_server)),
+            Reason::StsRejected
+        );
+        assert!(
+            !sts::freshness::remembers(&forged),
+            "a token STS refused was remembered"
+        );
+        let genuine = sign(&addr, "us-east-1", None, &creds(), ahead).unwrap();
+        let wire = genuine.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        verify(&l, &cfg, now, &no_server).unwrap();
+        assert!(sts::freshness::remembers(&genuine));
+        // 901 s after its first verification: over, although signed only 701 s before.
+        let later = now + Duration::from_secs(901);
+        let (r, _) = verify(&l, &cfg, later, &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::TokenExpired);
+        assert!(
+            r.detail.contains("first verified here 901 s ago"),
+            "{}",
+            r.detail
+        );
+        assert_eq!(handle.join().unwrap().len(), 3, "the replay reached STS");
     }
 
     #[test]

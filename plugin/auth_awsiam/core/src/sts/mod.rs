@@ -2,7 +2,8 @@
 //!
 //! - `hosts`: AWS host and partition rules (pure; the token tool uses them too);
 //! - `precheck`: the checks that need the settings, before any network I/O;
-//! - `freshness`: the token's time window (one of those checks);
+//! - `freshness`: the token's time window (checked before STS by its date, after STS
+//!   against the first verification of a future-dated token);
 //! - `resolve`: name lookups on a few joined threads, shared by concurrent callers;
 //! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
 //! - `transport`: the HTTP agent, its connection pool and its caps;
@@ -19,5 +20,4 @@ pub mod throttle;
 pub mod transport;
 
 pub use exchange::call;
-pub use freshness::left as freshness_left;
 pub use precheck::{Target, precheck, resolve_target};
