@@ -1,7 +1,7 @@
 //! One login, start to end: token, local checks, cache or STS, identity, policy; then one
 //! log line and the counters.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache;
 use crate::config::{self, Config};
@@ -11,6 +11,7 @@ use crate::logging;
 use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts};
+use crate::refusal_lines::BUDGET;
 use crate::server_identity;
 use crate::sts;
 use crate::syntax::quoted;
@@ -205,6 +206,10 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
     match result {
         Ok(Admitted { caller: c, mapped }) => {
             COUNTERS.add_success();
+            // The end of a storm: its summary now, not at the next refusal.
+            if let Some(summary) = BUDGET.due(Instant::now()) {
+                log::warn!("{summary}");
+            }
             // At the default verbosity nobody reads this line: do not build it (formatting
             // it was a measurable share of a cache hit).
             let shown = match mapped {
@@ -234,6 +239,9 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
         }
         Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
+            if !log::log_enabled!(log::Level::Warn) {
+                return;
+            }
             // A storm of throttled logins gets one line, with advice, per interval.
             let advice = match refusal.reason {
                 Reason::StsThrottled => match sts::throttle::notice() {
@@ -242,6 +250,16 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 },
                 _ => String::new(),
             };
+            // Any other storm: a budget of lines per interval, then a summary.
+            if refusal.reason != Reason::StsThrottled {
+                let (summary, logged) = BUDGET.take(refusal.reason, Instant::now());
+                if let Some(summary) = summary {
+                    log::warn!("{summary}");
+                }
+                if !logged {
+                    return;
+                }
+            }
             log::warn!(
                 "access denied for {user}: {}: {}{}{advice}",
                 refusal.reason.name(),
@@ -249,6 +267,18 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 seen.describe()
             );
         }
+    }
+}
+
+/// Plugin start: a full budget of refusal lines.
+pub fn reset_refusal_lines() {
+    BUDGET.reset(Instant::now());
+}
+
+/// Plugin stop: the summary of refusal lines left out, if any, is written now.
+pub fn flush_refusal_lines() {
+    if let Some(summary) = BUDGET.flush(Instant::now()) {
+        log::warn!("{summary}");
     }
 }
 
