@@ -139,7 +139,8 @@ pub fn verify_token(
 ) -> Result<Admitted, Denied> {
     let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
-    let caller = verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
+    let (caller, asked_sts) =
+        verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -154,24 +155,29 @@ pub fn verify_token(
     // policy checks the account before it maps.
     let mapped = policy::decide(login.user, login.auth_string, &caller, allowed)
         .map_err(|r| (r, Seen::Caller(Box::new(caller.clone()))))?;
+    // STS verified it and the policy let it in: its credential keeps a share of the STS
+    // slots for a while (sts::known). A cache hit was recorded when it was verified.
+    if asked_sts {
+        sts::known::KNOWN.admit(token, Instant::now());
+    }
     Ok(Admitted { caller, mapped })
 }
 
-/// The STS answer for a token: from the cache, else from STS (then cached). A token STS
-/// verified is then held to its first verification here (`freshness::verified`); a cached
-/// answer never outlives the window it had then.
+/// The STS answer for a token: from the cache, else from STS (then cached), with whether
+/// STS was asked. A token STS verified is then held to its first verification here
+/// (`freshness::verified`); a cached answer never outlives the window it had then.
 fn verified_caller(
     token: &Token,
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
     cached_as: Option<&[u8]>,
-) -> Result<Caller, Refusal> {
+) -> Result<(Caller, bool), Refusal> {
     let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = cached_as.filter(|_| caching).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
-        return Ok(v);
+        return Ok((v, false));
     }
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
@@ -181,7 +187,7 @@ fn verified_caller(
         let lifetime = cfg.cache_ttl.min(left);
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }
-    Ok(verified)
+    Ok((verified, true))
 }
 
 fn loggable(s: &str) -> String {
@@ -622,6 +628,31 @@ mod tests {
             r.detail
         );
         assert_eq!(handle.join().unwrap().len(), 3, "the replay reached STS");
+    }
+
+    /// A credential is known (keeps a share of the STS slots) once a login with it was
+    /// verified by STS *and* let in: an AWS identity the policy refuses does not become
+    /// known, nor does a refused token.
+    #[test]
+    fn a_credential_is_known_after_a_login_let_in() {
+        let (mut cfg, _, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+        cfg.allowed_accounts = vec![ACCT.into()];
+        // A credential of its own: other tests' refusals by STS forget theirs.
+        let own = Credentials::new("AKIDKNOWNTEST", "secret", None, None, "test");
+        let host = cfg.endpoint.as_ref().unwrap().authority.clone();
+        let token = sign(&host, "us-east-1", None, &own, SystemTime::now()).unwrap();
+        let wire = token.encode().into_bytes();
+        let known = || sts::known::KNOWN.is_known(&token, Instant::now());
+        let other = login("Other", "", Some(&wire));
+        assert_eq!(
+            reason(verify(&other, &cfg, SystemTime::now(), &no_server)),
+            Reason::RoleMismatch
+        );
+        assert!(!known(), "verified by STS but refused by the policy");
+        let l = login("AppRole", "", Some(&wire));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        assert!(known());
+        handle.join().unwrap();
     }
 
     #[test]

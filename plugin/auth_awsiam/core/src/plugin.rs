@@ -32,6 +32,7 @@ pub fn init(sink: Option<LogFn>) {
     COUNTERS.reset();
     cache::clear();
     sts::throttle::reset();
+    sts::known::KNOWN.clear();
     auth::reset_refusal_lines();
     RUNNING.store(true, Ordering::SeqCst);
 }
@@ -57,6 +58,7 @@ pub fn deinit() {
     sts::transport::reset_agent();
     sts::transport::join_lookups();
     sts::freshness::forget_all();
+    sts::known::KNOWN.clear();
     auth::flush_refusal_lines();
     logging::uninstall();
 }

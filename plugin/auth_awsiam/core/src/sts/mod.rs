@@ -5,6 +5,7 @@
 //! - `freshness`: the token's time window (checked before STS by its date, after STS
 //!   against the first verification of a future-dated token);
 //! - `resolve`: name lookups on a few joined threads, shared by concurrent callers;
+//! - `known`: the credentials that logged in lately, which keep a reserve of STS slots;
 //! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
 //! - `transport`: the HTTP agent, its connection pool and its caps;
 //! - `exchange`: the request sent, the answer read within limits;
@@ -14,6 +15,7 @@ pub mod answer;
 pub mod exchange;
 pub mod freshness;
 pub mod hosts;
+pub mod known;
 pub mod precheck;
 pub mod resolve;
 pub mod throttle;

@@ -29,6 +29,14 @@ const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
 /// requests that may all be waiting for a timeout. 64 in flight at STS's usual 10-50 ms
 /// is well over 1,000 verifications a second.
 pub const MAX_STS_REQUESTS: usize = 64;
+/// Of those, how many only tokens of known credentials (`known`: a credential that logged
+/// in within the last 15 minutes) may use. Anyone can send well-formed tokens that pass the
+/// local checks and hold a slot until STS answers (or, when STS hangs, until
+/// `auth_awsiam_sts_timeout`); without a reserve, 64 such clients would refuse every
+/// fresh login with sts_busy. A quarter: the clients that logged in lately keep 16
+/// requests in flight (hundreds of verifications a second at STS's usual latency), and
+/// new credentials, which cannot be told from forgeries before STS answers, keep 48.
+pub const RESERVED_STS_REQUESTS: usize = 16;
 /// Idle connections kept, per STS host and in all: as many as can be busy at once, so
 /// every connection a finished request gives back can serve a later one, and a steady
 /// load opens no new connection. (ureq's defaults, 3 per host and 10 in all, made a third
@@ -85,8 +93,43 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// The slots of STS exchanges: a shared part for every token, and a reserve that only
+/// tokens of known credentials may use (see `RESERVED_STS_REQUESTS`).
+#[derive(Debug)]
+pub struct StsSlots {
+    shared: Slots,
+    reserve: Slots,
+}
+
+impl StsSlots {
+    pub const fn new(max: usize, reserved: usize) -> Self {
+        StsSlots {
+            shared: Slots::new(max - reserved),
+            reserve: Slots::new(reserved),
+        }
+    }
+
+    /// A slot for a token: a known credential's takes one of the reserve first (leaving the
+    /// shared ones to others), then a shared one; any other takes a shared one only.
+    pub fn try_take(&self, known: bool) -> Option<Slot<'_>> {
+        if known {
+            self.reserve.try_take().or_else(|| self.shared.try_take())
+        } else {
+            self.shared.try_take()
+        }
+    }
+
+    pub fn shared(&self) -> usize {
+        self.shared.max()
+    }
+
+    pub fn reserved(&self) -> usize {
+        self.reserve.max()
+    }
+}
+
 /// The slots of STS exchanges (see `MAX_STS_REQUESTS`).
-pub static STS_REQUESTS: Slots = Slots::new(MAX_STS_REQUESTS);
+pub static STS_REQUESTS: StsSlots = StsSlots::new(MAX_STS_REQUESTS, RESERVED_STS_REQUESTS);
 
 /// The error the resolver gives when `MAX_LOOKUPS` names are already being looked up.
 #[derive(Debug)]
@@ -336,6 +379,30 @@ mod tests {
         assert!(slots.try_take().is_none());
         drop(a);
         assert!(slots.try_take().is_some());
-        assert_eq!(STS_REQUESTS.max(), MAX_STS_REQUESTS);
+        assert_eq!(
+            STS_REQUESTS.shared() + STS_REQUESTS.reserved(),
+            MAX_STS_REQUESTS
+        );
+    }
+
+    /// Tokens of unknown credentials (anyone's, forgeries included) can fill the shared
+    /// slots but never the reserve: a known credential still gets a slot.
+    #[test]
+    fn the_reserve_is_for_known_credentials_only() {
+        let slots = StsSlots::new(4, 1);
+        let flood: Vec<_> = (0..3).map(|_| slots.try_take(false).unwrap()).collect();
+        assert!(slots.try_take(false).is_none(), "the reserve is not shared");
+        let known = slots
+            .try_take(true)
+            .expect("a known credential gets the reserve");
+        assert!(slots.try_take(true).is_none(), "all four are taken");
+        drop(flood);
+        // A known credential takes the reserve first, and spills into the shared slots.
+        drop(known);
+        let a = slots.try_take(true).unwrap();
+        let b = slots.try_take(true).unwrap();
+        let rest: Vec<_> = (0..3).filter_map(|_| slots.try_take(false)).collect();
+        assert_eq!(rest.len(), 2, "the reserve first, then one shared slot");
+        drop((a, b, rest));
     }
 }
