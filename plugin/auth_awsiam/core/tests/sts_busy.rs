@@ -60,7 +60,9 @@ fn the_request_past_the_cap_is_refused_at_once_and_known_credentials_keep_a_shar
                 let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
                 let _ = stream.read(&mut buf);
                 held.push(stream);
-                if accepted.fetch_add(1, Ordering::SeqCst) + 1 == MAX_STS_REQUESTS {
+                if accepted.fetch_add(1, Ordering::SeqCst) + 1
+                    == MAX_STS_REQUESTS + RESERVED_STS_REQUESTS
+                {
                     break;
                 }
             }
@@ -78,7 +80,7 @@ fn the_request_past_the_cap_is_refused_at_once_and_known_credentials_keep_a_shar
     // with made-up access key IDs looks like before STS answers.
     let stranger = token(&addr, "AKIDSTRANGER");
     let target = sts::precheck(&stranger, &cfg, true, SystemTime::now()).unwrap();
-    let shared = MAX_STS_REQUESTS - RESERVED_STS_REQUESTS;
+    let shared = MAX_STS_REQUESTS;
     let mut hanging: Vec<_> = (0..shared)
         .map(|_| call_in_thread(&target, &stranger, &cfg))
         .collect();
@@ -102,16 +104,18 @@ fn the_request_past_the_cap_is_refused_at_once_and_known_credentials_keep_a_shar
         asked.elapsed()
     );
 
-    // A credential that logged in lately still reaches STS: the reserve, then nothing.
+    // A credential that logged in lately still reaches STS: the reserve on top of the 64,
+    // then nothing.
     let regular = token(&addr, "AKIDREGULAR");
     KNOWN.admit(&regular, Instant::now());
     hanging.extend((0..RESERVED_STS_REQUESTS).map(|_| call_in_thread(&target, &regular, &cfg)));
-    wait_for(&accepted, MAX_STS_REQUESTS);
+    wait_for(&accepted, MAX_STS_REQUESTS + RESERVED_STS_REQUESTS);
     let refusal = sts::call(&target, &regular, &cfg).unwrap_err();
     assert_eq!(refusal.reason, Reason::StsBusy, "{refusal}");
     assert!(
         refusal.detail.starts_with(&format!(
-            "{MAX_STS_REQUESTS} STS requests are already in flight"
+            "{} STS requests are already in flight",
+            MAX_STS_REQUESTS + RESERVED_STS_REQUESTS
         )),
         "{}",
         refusal.detail

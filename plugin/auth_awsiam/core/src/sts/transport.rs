@@ -23,25 +23,26 @@ use super::resolve::{LookupError, Resolver};
 pub const ACCEPT: &str = "application/xml";
 const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
 
-/// Most STS exchanges in flight at once. A flood of logins (good or bad tokens that pass
-/// the local checks) must not grow without bound, nor get the server's address throttled
-/// by STS: at the cap a login is refused at once (sts_busy) rather than queued behind
-/// requests that may all be waiting for a timeout. 64 in flight at STS's usual 10-50 ms
-/// is well over 1,000 verifications a second.
+/// Most STS exchanges in flight at once for any token. A flood of logins (good or bad
+/// tokens that pass the local checks) must not grow without bound, nor get the server's
+/// address throttled by STS: at the cap a login is refused at once (sts_busy) rather than
+/// queued behind requests that may all be waiting for a timeout. 64 in flight at STS's
+/// usual 10-50 ms is well over 1,000 verifications a second.
 pub const MAX_STS_REQUESTS: usize = 64;
-/// Of those, how many only tokens of known credentials (`known`: a credential that logged
-/// in within the last 15 minutes) may use. Anyone can send well-formed tokens that pass the
-/// local checks and hold a slot until STS answers (or, when STS hangs, until
-/// `auth_awsiam_sts_timeout`); without a reserve, 64 such clients would refuse every
-/// fresh login with sts_busy. A quarter: the clients that logged in lately keep 16
-/// requests in flight (hundreds of verifications a second at STS's usual latency), and
-/// new credentials, which cannot be told from forgeries before STS answers, keep 48.
+/// More exchanges, on top of those, that only tokens of known credentials (`known`: a
+/// credential that logged in here within the last 15 minutes) may use. Anyone can send
+/// well-formed tokens that pass the local checks and hold a slot until STS answers (or,
+/// when STS hangs, until `auth_awsiam_sts_timeout`); without a reserve, 64 such clients
+/// would refuse every fresh login with sts_busy. On top rather than out of the 64, so
+/// that new credentials (a fleet starting, which cannot be told from forgeries before STS
+/// answers) keep all they had: the clients that logged in lately keep 16 requests in
+/// flight (hundreds of verifications a second at STS's usual latency) whatever the flood.
 pub const RESERVED_STS_REQUESTS: usize = 16;
 /// Idle connections kept, per STS host and in all: as many as can be busy at once, so
 /// every connection a finished request gives back can serve a later one, and a steady
 /// load opens no new connection. (ureq's defaults, 3 per host and 10 in all, made a third
 /// of the requests at 64 concurrent logins open a connection.)
-pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS;
+pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS + RESERVED_STS_REQUESTS;
 /// How long an idle connection is kept. Under load connections are reused within
 /// milliseconds; an idle one is closed by us before a load balancer's idle timeout
 /// (commonly 60 s) can close it under a request. A connection the other end closed
@@ -49,7 +50,7 @@ pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS;
 pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 /// Input and output buffer of a connection. An STS request is a few KiB (the session token
 /// is most of it) and an answer well under 1 KiB; ureq's default of 128 KiB each would
-/// make the idle pool cost up to 16 MiB instead of 2 MiB.
+/// make the idle pool cost up to 20 MiB instead of 2.5 MiB.
 pub const CONNECTION_BUFFER_BYTES: usize = 16 * 1024;
 /// Most addresses of one name tried (ureq's own limit).
 const MAX_ADDRESSES: usize = 16;
@@ -93,8 +94,8 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// The slots of STS exchanges: a shared part for every token, and a reserve that only
-/// tokens of known credentials may use (see `RESERVED_STS_REQUESTS`).
+/// The slots of STS exchanges: a shared part for every token, and a reserve on top that
+/// only tokens of known credentials may use (see `RESERVED_STS_REQUESTS`).
 #[derive(Debug)]
 pub struct StsSlots {
     shared: Slots,
@@ -102,9 +103,9 @@ pub struct StsSlots {
 }
 
 impl StsSlots {
-    pub const fn new(max: usize, reserved: usize) -> Self {
+    pub const fn new(shared: usize, reserved: usize) -> Self {
         StsSlots {
-            shared: Slots::new(max - reserved),
+            shared: Slots::new(shared),
             reserve: Slots::new(reserved),
         }
     }
@@ -128,7 +129,7 @@ impl StsSlots {
     }
 }
 
-/// The slots of STS exchanges (see `MAX_STS_REQUESTS`).
+/// The slots of STS exchanges (see `MAX_STS_REQUESTS`, `RESERVED_STS_REQUESTS`).
 pub static STS_REQUESTS: StsSlots = StsSlots::new(MAX_STS_REQUESTS, RESERVED_STS_REQUESTS);
 
 /// The error the resolver gives when `MAX_LOOKUPS` names are already being looked up.
@@ -380,8 +381,8 @@ mod tests {
         drop(a);
         assert!(slots.try_take().is_some());
         assert_eq!(
-            STS_REQUESTS.shared() + STS_REQUESTS.reserved(),
-            MAX_STS_REQUESTS
+            (STS_REQUESTS.shared(), STS_REQUESTS.reserved()),
+            (MAX_STS_REQUESTS, RESERVED_STS_REQUESTS)
         );
     }
 
@@ -389,7 +390,7 @@ mod tests {
     /// slots but never the reserve: a known credential still gets a slot.
     #[test]
     fn the_reserve_is_for_known_credentials_only() {
-        let slots = StsSlots::new(4, 1);
+        let slots = StsSlots::new(3, 1);
         let flood: Vec<_> = (0..3).map(|_| slots.try_take(false).unwrap()).collect();
         assert!(slots.try_take(false).is_none(), "the reserve is not shared");
         let known = slots
