@@ -14,6 +14,7 @@ use crate::policy::{self, AccountSource, AllowedAccounts};
 use crate::refusal_lines::BUDGET;
 use crate::server_identity;
 use crate::sts;
+use crate::sts::known::Credential;
 use crate::syntax::quoted;
 use crate::token::{Token, wire_form};
 
@@ -139,7 +140,7 @@ pub fn verify_token(
 ) -> Result<Admitted, Denied> {
     let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
-    let (caller, asked_sts) =
+    let (caller, credential) =
         verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
@@ -157,14 +158,14 @@ pub fn verify_token(
         .map_err(|r| (r, Seen::Caller(Box::new(caller.clone()))))?;
     // STS verified it and the policy let it in: its credential keeps a share of the STS
     // slots for a while (sts::known). A cache hit was recorded when it was verified.
-    if asked_sts {
-        sts::known::KNOWN.admit(token, Instant::now());
+    if let Some(credential) = credential {
+        sts::known::KNOWN.admit(credential, Instant::now());
     }
     Ok(Admitted { caller, mapped })
 }
 
-/// The STS answer for a token: from the cache, else from STS (then cached), with whether
-/// STS was asked. A token STS verified is then held to its first verification here
+/// The STS answer for a token: from the cache, else from STS (then cached), with the
+/// token's credential when STS was asked. A token STS verified is then held to its first verification here
 /// (`freshness::verified`); a cached answer never outlives the window it had then.
 fn verified_caller(
     token: &Token,
@@ -172,22 +173,23 @@ fn verified_caller(
     cfg: &Config,
     now: SystemTime,
     cached_as: Option<&[u8]>,
-) -> Result<(Caller, bool), Refusal> {
+) -> Result<(Caller, Option<Credential>), Refusal> {
     let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
     let key = cached_as.filter(|_| caching).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
-        return Ok((v, false));
+        return Ok((v, None));
     }
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
-    let verified = sts::call(target, token, cfg)?;
+    let credential = sts::known::KNOWN.credential(token);
+    let verified = sts::call_as(target, token, credential, cfg)?;
     let left = sts::freshness::verified(token, cfg, now)?;
     if let Some(key) = key {
         let lifetime = cfg.cache_ttl.min(left);
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }
-    Ok((verified, true))
+    Ok((verified, Some(credential)))
 }
 
 fn loggable(s: &str) -> String {
@@ -642,7 +644,10 @@ mod tests {
         let host = cfg.endpoint.as_ref().unwrap().authority.clone();
         let token = sign(&host, "us-east-1", None, &own, SystemTime::now()).unwrap();
         let wire = token.encode().into_bytes();
-        let known = || sts::known::KNOWN.is_known(&token, Instant::now());
+        let known = || {
+            let k = &sts::known::KNOWN;
+            k.is_known(k.credential(&token), Instant::now())
+        };
         let other = login("Other", "", Some(&wire));
         assert_eq!(
             reason(verify(&other, &cfg, SystemTime::now(), &no_server)),

@@ -107,7 +107,7 @@ fn the_request_past_the_cap_is_refused_at_once_and_known_credentials_keep_a_shar
     // A credential that logged in lately still reaches STS: the reserve on top of the 64,
     // then nothing.
     let regular = token(&addr, "AKIDREGULAR");
-    KNOWN.admit(&regular, Instant::now());
+    KNOWN.admit(KNOWN.credential(&regular), Instant::now());
     hanging.extend((0..RESERVED_STS_REQUESTS).map(|_| call_in_thread(&target, &regular, &cfg)));
     wait_for(&accepted, MAX_STS_REQUESTS + RESERVED_STS_REQUESTS);
     let refusal = sts::call(&target, &regular, &cfg).unwrap_err();

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::answer::{bad_response, caller_from, error_refusal};
-use super::known::{KNOWN, KNOWN_FOR, Known};
+use super::known::{Credential, KNOWN, KNOWN_FOR, Known};
 use super::precheck::Target;
 use super::throttle::{self, RETRIES, RetryQuota};
 use super::transport::{MAX_LOOKUPS, STS_REQUESTS, StsSlots, agent, is_lookups_busy, tls_failure};
@@ -53,6 +53,17 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
 /// within `auth_awsiam_sts_timeout` (see `throttle`). A refusal by STS makes the token's
 /// credential unknown (see `known`).
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
+    call_as(target, token, KNOWN.credential(token), cfg)
+}
+
+/// `call`, with the token's credential already hashed (a login hashes it once, and records
+/// it after the policy let it in).
+pub fn call_as(
+    target: &Target,
+    token: &Token,
+    credential: Credential,
+    cfg: &Config,
+) -> Result<Caller, Refusal> {
     call_within(
         &STS_REQUESTS,
         &KNOWN,
@@ -60,6 +71,7 @@ pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refu
         &metrics::COUNTERS,
         target,
         token,
+        credential,
         cfg,
     )
 }
@@ -85,6 +97,7 @@ fn busy(slots: &StsSlots, known: bool) -> Refusal {
 }
 
 /// `call` with its shared state passed in (tests give their own).
+#[allow(clippy::too_many_arguments)]
 fn call_within(
     slots: &StsSlots,
     known: &Known,
@@ -92,9 +105,10 @@ fn call_within(
     counters: &Counters,
     target: &Target,
     token: &Token,
+    credential: Credential,
     cfg: &Config,
 ) -> Result<Caller, Refusal> {
-    let is_known = known.is_known(token, Instant::now());
+    let is_known = known.is_known(credential, Instant::now());
     let Some(_slot) = slots.try_take(is_known) else {
         return Err(busy(slots, is_known));
     };
@@ -128,7 +142,7 @@ fn call_within(
         Ok(_) => quota.refund(),
         // STS's verdict on the signature or the credential: a forgery made with a copied
         // credential loses it the reserve.
-        Err(r) if r.reason == Reason::StsRejected => known.forget(token),
+        Err(r) if r.reason == Reason::StsRejected => known.forget(credential),
         Err(_) => {}
     }
     result
@@ -353,6 +367,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();
@@ -483,22 +498,42 @@ mod tests {
             ))
         });
         let (c, t, target) = setup(&addr);
-        known.admit(&t, Instant::now());
+        known.admit(known.credential(&t), Instant::now());
         let slots = StsSlots::new(2, 1);
         let counters = Counters::default();
-        let e = call_within(&slots, &known, &RETRIES, &counters, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &slots,
+            &known,
+            &RETRIES,
+            &counters,
+            &target,
+            &t,
+            known.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsRejected);
-        assert!(!known.is_known(&t, Instant::now()));
+        assert!(!known.is_known(known.credential(&t), Instant::now()));
         handle.join().unwrap();
         // Unreachable: still known.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let closed = listener.local_addr().unwrap().to_string();
         drop(listener);
         let (c, t, target) = setup(&closed);
-        known.admit(&t, Instant::now());
-        let e = call_within(&slots, &known, &RETRIES, &counters, &target, &t, &c).unwrap_err();
+        known.admit(known.credential(&t), Instant::now());
+        let e = call_within(
+            &slots,
+            &known,
+            &RETRIES,
+            &counters,
+            &target,
+            &t,
+            known.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsUnreachable);
-        assert!(known.is_known(&t, Instant::now()));
+        assert!(known.is_known(known.credential(&t), Instant::now()));
     }
 
     #[test]
@@ -584,7 +619,16 @@ mod tests {
             let (addr, handle) = fake_sts(1, answer);
             let (c, t, target) = setup(&addr);
             let counters = Counters::default();
-            let got = call_within(&STS_REQUESTS, &KNOWN, &RETRIES, &counters, &target, &t, &c);
+            let got = call_within(
+                &STS_REQUESTS,
+                &KNOWN,
+                &RETRIES,
+                &counters,
+                &target,
+                &t,
+                KNOWN.credential(&t),
+                &c,
+            );
             assert_eq!(got.as_ref().err().map(|r| r.reason), want, "{what}");
             handle.join().unwrap();
             let s = counters.snapshot();
@@ -596,7 +640,17 @@ mod tests {
         c.sts_timeout = Duration::from_secs(2);
         let quota = RetryQuota::new(throttle::RETRY_QUOTA);
         let counters = Counters::default();
-        let e = call_within(&STS_REQUESTS, &KNOWN, &quota, &counters, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &quota,
+            &counters,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
         let s = counters.snapshot();
@@ -622,6 +676,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();
@@ -648,6 +703,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();
@@ -664,6 +720,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();
@@ -688,6 +745,7 @@ mod tests {
                         &metrics::COUNTERS,
                         &target,
                         &t,
+                        KNOWN.credential(&t),
                         &c,
                     )
                     .unwrap_err();
@@ -724,6 +782,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap();
@@ -739,6 +798,7 @@ mod tests {
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();

@@ -57,9 +57,11 @@ pub struct Known {
     base: Instant,
 }
 
-/// Where a credential lives and what marks it.
+/// A token's credential as the table knows it: where it lives and what marks it. Hashed
+/// once per login (the session token is most of a token) and used for the look-up, the
+/// record and the forgetting alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Place {
+pub struct Credential {
     start: usize,
     fingerprint: u64,
 }
@@ -75,11 +77,12 @@ impl Known {
         }
     }
 
-    fn place(&self, token: &Token) -> Place {
+    /// The token's credential: its access key ID and session token.
+    pub fn credential(&self, token: &Token) -> Credential {
         let h = self
             .key
             .hash_one((token.access_key_id(), token.session_token.as_deref()));
-        Place {
+        Credential {
             start: (h % self.words.len() as u64) as usize,
             fingerprint: h >> MINUTE_BITS,
         }
@@ -90,13 +93,12 @@ impl Known {
         (now.saturating_duration_since(self.base).as_secs() / 60 + 1).min(MINUTE_MASK)
     }
 
-    fn words_of(&self, p: Place) -> impl Iterator<Item = &AtomicU64> {
+    fn words_of(&self, p: Credential) -> impl Iterator<Item = &AtomicU64> {
         (0..PROBES).map(move |i| &self.words[(p.start + i) % self.words.len()])
     }
 
-    /// Whether the token's credential logged in within `KNOWN_FOR` before `now`.
-    pub fn is_known(&self, token: &Token, now: Instant) -> bool {
-        let p = self.place(token);
+    /// Whether the credential logged in within `KNOWN_FOR` before `now`.
+    pub fn is_known(&self, p: Credential, now: Instant) -> bool {
         let minute = self.minute(now);
         // A saturated clock (after 31 years) knows nobody rather than everybody forever.
         minute < MINUTE_MASK
@@ -106,9 +108,8 @@ impl Known {
             })
     }
 
-    /// A login with the token's credential was let in at `now`.
-    pub fn admit(&self, token: &Token, now: Instant) {
-        let p = self.place(token);
+    /// A login with the credential was let in at `now`.
+    pub fn admit(&self, p: Credential, now: Instant) {
         // Known to the end of the minute KNOWN_FOR from now: at most a minute longer.
         let until = (self.minute(now) + KNOWN_FOR.as_secs().div_ceil(60)).min(MINUTE_MASK);
         let word = (p.fingerprint << MINUTE_BITS) | until;
@@ -126,8 +127,7 @@ impl Known {
     }
 
     /// STS refused a token signed with this credential: it is not known any more.
-    pub fn forget(&self, token: &Token) {
-        let p = self.place(token);
+    pub fn forget(&self, p: Credential) {
         for w in self.words_of(p) {
             let v = w.load(Ordering::Acquire);
             if v >> MINUTE_BITS == p.fingerprint {
@@ -166,19 +166,19 @@ mod tests {
         let t0 = Instant::now();
         let k = Known::new(64, t0);
         let t = with("ASIAEXAMPLE", Some("session-1"));
-        assert!(!k.is_known(&t, t0));
-        k.admit(&t, t0);
-        assert!(k.is_known(&t, t0));
-        assert!(k.is_known(&t, t0 + KNOWN_FOR));
-        assert!(!k.is_known(&t, t0 + KNOWN_FOR + MIN));
+        assert!(!k.is_known(k.credential(&t), t0));
+        k.admit(k.credential(&t), t0);
+        assert!(k.is_known(k.credential(&t), t0));
+        assert!(k.is_known(k.credential(&t), t0 + KNOWN_FOR));
+        assert!(!k.is_known(k.credential(&t), t0 + KNOWN_FOR + MIN));
         // Another token of the same credential (other date, other signature) is known.
         let mut later = t.clone();
         later.signature = "ab".repeat(32);
         later.amz_date = "20260102T000100Z".into();
-        assert!(k.is_known(&later, t0));
+        assert!(k.is_known(k.credential(&later), t0));
         // A login again renews it.
-        k.admit(&t, t0 + KNOWN_FOR);
-        assert!(k.is_known(&t, t0 + KNOWN_FOR + MIN));
+        k.admit(k.credential(&t), t0 + KNOWN_FOR);
+        assert!(k.is_known(k.credential(&t), t0 + KNOWN_FOR + MIN));
     }
 
     /// The access key ID alone does not make a token known when the credential has a
@@ -187,13 +187,13 @@ mod tests {
     fn the_session_token_is_part_of_the_credential() {
         let t0 = Instant::now();
         let k = Known::new(64, t0);
-        k.admit(&with("ASIAEXAMPLE", Some("session-1")), t0);
-        assert!(!k.is_known(&with("ASIAEXAMPLE", Some("session-2")), t0));
-        assert!(!k.is_known(&with("ASIAEXAMPLE", None), t0));
-        assert!(!k.is_known(&with("ASIAOTHER", Some("session-1")), t0));
+        k.admit(k.credential(&with("ASIAEXAMPLE", Some("session-1"))), t0);
+        assert!(!k.is_known(k.credential(&with("ASIAEXAMPLE", Some("session-2"))), t0));
+        assert!(!k.is_known(k.credential(&with("ASIAEXAMPLE", None)), t0));
+        assert!(!k.is_known(k.credential(&with("ASIAOTHER", Some("session-1"))), t0));
         // A long-term key has no session token: its key ID is the credential.
-        k.admit(&with("AKIAEXAMPLE", None), t0);
-        assert!(k.is_known(&with("AKIAEXAMPLE", None), t0));
+        k.admit(k.credential(&with("AKIAEXAMPLE", None)), t0);
+        assert!(k.is_known(k.credential(&with("AKIAEXAMPLE", None)), t0));
     }
 
     #[test]
@@ -201,16 +201,16 @@ mod tests {
         let t0 = Instant::now();
         let k = Known::new(64, t0);
         let t = with("AKIAEXAMPLE", None);
-        k.admit(&t, t0);
-        k.forget(&t);
-        assert!(!k.is_known(&t, t0));
+        k.admit(k.credential(&t), t0);
+        k.forget(k.credential(&t));
+        assert!(!k.is_known(k.credential(&t), t0));
         // Forgetting an unknown credential touches nothing else.
         let other = with("AKIAOTHER", None);
-        k.admit(&other, t0);
-        k.forget(&t);
-        assert!(k.is_known(&other, t0));
+        k.admit(k.credential(&other), t0);
+        k.forget(k.credential(&t));
+        assert!(k.is_known(k.credential(&other), t0));
         k.clear();
-        assert!(!k.is_known(&other, t0));
+        assert!(!k.is_known(k.credential(&other), t0));
     }
 
     /// A full neighbourhood gives up the credential that expires first, and never more than
@@ -223,13 +223,13 @@ mod tests {
             .map(|i| with(&format!("AKIA{i:012}"), None))
             .collect();
         for (i, t) in tokens.iter().enumerate() {
-            k.admit(t, t0 + MIN * i as u32);
+            k.admit(k.credential(t), t0 + MIN * i as u32);
         }
         assert_eq!(k.words.len(), PROBES);
         // The first, which expired first, made way for the last.
         let now = t0 + MIN * PROBES as u32;
-        assert!(!k.is_known(&tokens[0], now));
-        assert!(tokens[1..].iter().all(|t| k.is_known(t, now)));
+        assert!(!k.is_known(k.credential(&tokens[0]), now));
+        assert!(tokens[1..].iter().all(|t| k.is_known(k.credential(t), now)));
     }
 
     #[test]
@@ -241,8 +241,8 @@ mod tests {
         let far = t0 + Duration::from_secs(60 * (MINUTE_MASK + 10));
         assert_eq!(k.minute(far), MINUTE_MASK);
         let t = with("AKIAEXAMPLE", None);
-        k.admit(&t, far);
+        k.admit(k.credential(&t), far);
         // Saturated: not known (the entry cannot outlive the clock it is counted in).
-        assert!(!k.is_known(&t, far));
+        assert!(!k.is_known(k.credential(&t), far));
     }
 }

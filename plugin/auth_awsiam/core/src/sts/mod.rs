@@ -21,5 +21,5 @@ pub mod resolve;
 pub mod throttle;
 pub mod transport;
 
-pub use exchange::call;
+pub use exchange::{call, call_as};
 pub use precheck::{Target, precheck, resolve_target};
