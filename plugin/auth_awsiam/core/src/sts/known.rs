@@ -232,6 +232,42 @@ mod tests {
         assert!(tokens[1..].iter().all(|t| k.is_known(k.credential(t), now)));
     }
 
+    /// A credential lives in `PROBES` neighbouring words from its start, and its start is a
+    /// word of the table.
+    #[test]
+    fn a_credential_lives_in_neighbouring_words() {
+        let k = Known::new(8, Instant::now());
+        for n in 0..64 {
+            let c = k.credential(&with(&format!("AKIA{n:016}"), None));
+            assert!(c.start < 8, "{c:?}");
+        }
+        let at: Vec<usize> = k
+            .words_of(Credential {
+                start: 6,
+                fingerprint: 1,
+            })
+            .map(|w| k.words.iter().position(|x| std::ptr::eq(x, w)).unwrap())
+            .collect();
+        assert_eq!(at, [6, 7, 0, 1]);
+    }
+
+    /// A credential that logs in again renews its own word: it never holds two.
+    #[test]
+    fn a_credential_holds_one_word() {
+        let t0 = Instant::now();
+        let k = Known::new(64, t0);
+        let c = k.credential(&with("AKIAEXAMPLE", None));
+        for m in 0..5 {
+            k.admit(c, t0 + MIN * m);
+        }
+        let held = k
+            .words
+            .iter()
+            .filter(|w| w.load(Ordering::Relaxed) >> MINUTE_BITS == c.fingerprint)
+            .count();
+        assert_eq!(held, 1);
+    }
+
     #[test]
     fn minutes_saturate() {
         let t0 = Instant::now();
