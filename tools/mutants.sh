@@ -31,10 +31,10 @@ groups=(
     "cache|src/cache.rs src/auth.rs|--lib --test=ffi --test=throttled_line --test=success_line"
     "token|src/token.rs src/request.rs|--lib"
     "sts-checks|src/sts/precheck.rs src/sts/freshness.rs src/sts/hosts.rs|--lib"
-    "sts-answer|src/sts/answer.rs src/sts/exchange.rs|--lib"
+    "sts-reply|src/sts/reply.rs src/sts/exchange.rs|--lib"
     "identity|src/identity.rs|--lib"
     "config|src/config.rs|--lib --test=ffi"
-    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge"
+    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle"
     "storm|src/sts/known.rs src/refusal_lines.rs|--lib --test=refusal_lines --test=sts_busy"
 )
 

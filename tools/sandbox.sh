@@ -14,7 +14,8 @@
 #   tools/sandbox.sh [--line 8.4] shell       an interactive shell inside it
 #
 # Must run as root. Every mount is made in a private mount namespace, so none outlives the
-# command that needed it.
+# command that needed it. Two sandboxes (AUTH_AWSIAM_CHROOT) can run side by side when each
+# has its own LOCALSTACK_PORT and MTR_BUILD_THREAD (mysql-test-run's port range).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -90,7 +91,7 @@ run_inside() {
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       LANG=C.UTF-8 CI="${CI:-}" AWS_EC2_METADATA_DISABLED=true \
       AUTH_AWSIAM_QUICK="${AUTH_AWSIAM_QUICK:-}" \
-      LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}" \
+      LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}" ${MTR_BUILD_THREAD:+MTR_BUILD_THREAD="$MTR_BUILD_THREAD"} \
       SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
       CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt \
       PIP_CERT=/etc/ssl/certs/ca-certificates.crt \

@@ -9,9 +9,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, value)) = data.split_first() else {
         return;
     };
-    let Some(setting) = Setting::from_id(i32::from(which % 4)) else {
-        return;
-    };
+    let strings: Vec<Setting> = Setting::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_string())
+        .collect();
+    let setting = strings[usize::from(which) % strings.len()];
     let value = String::from_utf8_lossy(value);
     let checked = check_str(setting, &value);
     let applied = Config::default().set_str(setting, &value);

@@ -1,20 +1,13 @@
-/* What the two files of the server library share: auth_awsiam.cc declares both
-   plugins (one mysql_declare_plugin list) and lends auth_awsiam_challenge.cc its
-   transport check, its refusal of passwords and AS '...' validation; auth_awsiam_challenge.cc defines the
-   challenge plugin's handler, variables and life cycle. */
+/* What auth_awsiam.cc needs of auth_awsiam_challenge.cc to declare both plugins
+   of the library in one mysql_declare_plugin list: the challenge plugin's
+   handler, variables and life cycle. (What both plugins share is in
+   auth_awsiam_common.h.) */
 #ifndef AUTH_AWSIAM_CHALLENGE_H
 #define AUTH_AWSIAM_CHALLENGE_H
 
 #include <mysql/plugin.h>
 #include <mysql/plugin_auth.h>
 
-/* Defined in auth_awsiam.cc. */
-bool awsiam_connection_is_secure(const MYSQL_PLUGIN_VIO_INFO &vio_info);
-int awsiam_validate_auth_string(char *const inbuf, unsigned int buflen);
-int awsiam_generate_auth_string(char *outbuf, unsigned int *outbuflen,
-                                const char *inbuf, unsigned int inbuflen);
-
-/* Defined in auth_awsiam_challenge.cc. */
 extern st_mysql_auth awsiam_challenge_handler;
 extern SYS_VAR *awsiam_challenge_system_variables[];
 extern SHOW_VAR awsiam_challenge_status_variables[];

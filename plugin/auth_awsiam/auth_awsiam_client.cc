@@ -16,15 +16,22 @@
   server plugin auth_awsiam_challenge with a sts:GetCallerIdentity request
   signed by the user's AWS credentials. libmysqlclient loads it from its
   plugin directory when a server asks for it. This file is only the glue to
-  the client library; the Rust side (auth_awsiam_client_core.h) decides.
+  the client library: it tells the Rust side (auth_awsiam_client_core.h) how
+  the server was reached, and the Rust side decides whether to answer.
 */
 
 #include <errmsg.h>
 #include <my_compiler.h> /* MY_ATTRIBUTE, used by client_plugin.h */
 #include <mysql.h>
 #include <mysql/client_plugin.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <cstdio>
 #include <cstring>
+
+#include "sql_common.h" /* the connection's ssl-mode */
+#include "violite.h"    /* the connection's TLS session */
 
 #include "auth_awsiam_client_core.h"
 
@@ -40,6 +47,37 @@ static void set_error(MYSQL *mysql, const char *message) {
   snprintf(mysql->net.sqlstate, sizeof(mysql->net.sqlstate), "%s", "HY000");
 }
 
+/* The connection's TLS session, or nullptr when it is not TLS. */
+static SSL *tls_session(MYSQL *mysql) {
+  Vio *net_vio = mysql->net.vio;
+  if (net_vio == nullptr || net_vio->type != VIO_TYPE_SSL) return nullptr;
+  return static_cast<SSL *>(net_vio->ssl_arg);
+}
+
+/* Whether the client library verified the server certificate against the
+   user's CA: ssl-mode VERIFY_CA or VERIFY_IDENTITY, and the handshake's own
+   verdict. */
+static bool tls_verified(MYSQL *mysql, SSL *ssl) {
+  const unsigned int mode = mysql->options.extension != nullptr
+                                ? mysql->options.extension->ssl_mode
+                                : SSL_MODE_PREFERRED;
+  return mode >= SSL_MODE_VERIFY_CA && SSL_get_verify_result(ssl) == X509_V_OK;
+}
+
+/* The server certificate the handshake showed, as DER (OPENSSL_free it), or
+   -1. */
+static int peer_certificate(SSL *ssl, unsigned char **der) {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  X509 *cert = SSL_get1_peer_certificate(ssl);
+#else
+  X509 *cert = SSL_get_peer_certificate(ssl);
+#endif
+  if (cert == nullptr) return -1;
+  const int len = i2d_X509(cert, der);
+  X509_free(cert);
+  return len;
+}
+
 static int awsiam_client_authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL *mysql) {
   unsigned char *challenge = nullptr;
   const int challenge_len = vio->read_packet(vio, &challenge);
@@ -50,16 +88,29 @@ static int awsiam_client_authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL *mysql) {
 
   MYSQL_PLUGIN_VIO_INFO info;
   vio->info(vio, &info);
-  const int local_socket =
+  awsiam_client_connection connection;
+  connection.host = mysql->host;
+  connection.port = mysql->port;
+  connection.local_socket =
       info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP ? 0 : 1;
+  SSL *ssl = tls_session(mysql);
+  unsigned char *certificate = nullptr;
+  const int certificate_len =
+      ssl != nullptr ? peer_certificate(ssl, &certificate) : -1;
+  connection.tls = ssl != nullptr ? 1 : 0;
+  connection.tls_verified = ssl != nullptr && tls_verified(mysql, ssl) ? 1 : 0;
+  connection.tls_certificate = certificate_len > 0 ? certificate : nullptr;
+  connection.tls_certificate_len =
+      certificate_len > 0 ? static_cast<size_t>(certificate_len) : 0;
 
   unsigned char answer[AWSIAM_CLIENT_MAX_ANSWER_LEN];
   size_t answer_len = 0;
   char err[400];
-  if (awsiam_client_answer(challenge, static_cast<size_t>(challenge_len),
-                           mysql->host, mysql->port, local_socket, answer,
-                           sizeof(answer), &answer_len, err,
-                           sizeof(err)) != 0) {
+  const int failed = awsiam_client_answer(
+      challenge, static_cast<size_t>(challenge_len), &connection, answer,
+      sizeof(answer), &answer_len, err, sizeof(err));
+  OPENSSL_free(certificate);
+  if (failed != 0) {
     set_error(mysql, err);
     return CR_ERROR;
   }
@@ -69,7 +120,7 @@ static int awsiam_client_authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL *mysql) {
 }
 
 /* mysql_plugin_options(plugin, "profile" | "region" | "sts-endpoint" |
-   "audience", const char *value). */
+   "audience" | "trusted-servers", const char *value). */
 static int awsiam_client_set_option(const char *option, const void *value) {
   char err[400];
   if (awsiam_client_option(option, static_cast<const char *>(value), err,
@@ -88,6 +139,6 @@ static int awsiam_client_deinit_plugin() {
 mysql_declare_client_plugin(AUTHENTICATION) PLUGIN_NAME, "auth_awsiam authors",
     "AWS IAM authentication: signs auth_awsiam_challenge's challenge with "
     "the AWS credentials",
-    {1, 0, 0}, "GPL", nullptr, nullptr, awsiam_client_deinit_plugin,
-    awsiam_client_set_option, nullptr, awsiam_client_authenticate,
-    nullptr mysql_end_client_plugin;
+    {1, 0, 0}, "GPL", nullptr,
+    nullptr, awsiam_client_deinit_plugin, awsiam_client_set_option,
+    nullptr, awsiam_client_authenticate, nullptr mysql_end_client_plugin;

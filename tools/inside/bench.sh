@@ -67,6 +67,9 @@ rm -rf "$STATE"; mkdir -p "$STATE"
 bash "$TEST_CA" make "$CERTS"
 bash "$TEST_CA" trust "$CERTS"
 sts_args=(); helper_args=()
+# The sed patterns below match ports.inc's literal '$' (mysqltest variables): single
+# quotes on purpose.
+# shellcheck disable=SC2016
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
     --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
@@ -78,16 +81,19 @@ done
 
 on_client "$BIN/sts_double" start --dir "$STATE/storm" --listen phased=127.0.0.1:0 \
   --latency-ms "$STORM_LATENCY_MS" --secret-key "$BENCH_SECRET" --arn "$ARN_TEMPLATE"
+# shellcheck disable=SC2016
 storm_sts=$(sed -n 's|^--let $sts_double_phased = http://||p' "$STATE/storm/ports.inc")
 helper_args+=(--helper-pid "$(cat "$STATE/storm/sts_double.pid")")
 
 STS_ENDPOINT=http://${sts_args[1]#*=}
 # The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
 # the plugin directory) signs with these: a key the doubles answer as account
-# 000000000000, nothing read from files or instance metadata.
+# 000000000000, nothing read from files or instance metadata. It signs for the double's
+# STS host (the challenges name it) because this client names it: it is no AWS host.
 client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
   AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_CONFIG_FILE=/dev/null
-  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true)
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+  AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then

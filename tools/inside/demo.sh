@@ -17,12 +17,16 @@ mysql_as_role() {
 
 # The same service with the client plugin auth_awsiam_client (auth_awsiam_challenge):
 # no token step. The plugin finds credentials like the AWS CLI: a profile assuming the role.
+# It answers only a server that proved who it is: here mysqld's own certificate, which the
+# client verifies against the CA mysqld generated in its data directory (--ssl-ca). It signs
+# for LocalStack's STS because this machine names it (AUTH_AWSIAM_STS_ENDPOINT).
 mysql_challenge() {
   printf '[profile base]\naws_access_key_id = 123456789012\naws_secret_access_key = sandbox-placeholder-secret\n[profile %s]\nrole_arn = arn:aws:iam::123456789012:role/%s\nsource_profile = base\n' \
     "$ROLE" "$ROLE" > "$STATE/aws_config"
   env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_CONFIG_FILE="$STATE/aws_config" AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-      AWS_PROFILE="$ROLE" AWS_ENDPOINT_URL_STS="$STS_ENDPOINT" \
-    mysql --no-defaults --protocol=TCP --host=127.0.0.1 --port=$PORT --user=app "$@"
+      AWS_PROFILE="$ROLE" AWS_ENDPOINT_URL_STS="$STS_ENDPOINT" AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" \
+    mysql --no-defaults --protocol=TCP --host=127.0.0.1 --port=$PORT --user=app \
+      --ssl-ca="$STATE/data/ca.pem" "$@"
 }
 
 stop() {

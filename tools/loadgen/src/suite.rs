@@ -242,6 +242,9 @@ pub(crate) fn available_threads() -> usize {
 fn prepare(s: &mut Suite, account: &str) -> Result<(), String> {
     let role = s.role.clone();
     for statement in [
+        // The plugin's settings that decide who may log in need its own privilege,
+        // which nobody has when it is installed, root included.
+        "GRANT AUTH_AWSIAM_ADMIN ON *.* TO CURRENT_USER()".to_string(),
         format!("DROP USER IF EXISTS '{SHA2_USER}'@'%', '{role}'@'%', '{CHALLENGE_USER}'@'%'"),
         format!(
             "CREATE USER '{SHA2_USER}'@'%' IDENTIFIED WITH caching_sha2_password BY '{SHA2_PASSWORD}'"

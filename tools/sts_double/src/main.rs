@@ -12,7 +12,7 @@
 //!
 //! | mode | answer |
 //! | --- | --- |
-//! | `ok` | GetCallerIdentity success after `--latency-ms` (account = the 12-digit access key ID of the request's credential, else 000000000000; ARN from `--arn`) |
+//! | `ok` | GetCallerIdentity success after `--latency-ms` (account = the 12-digit access key ID of the request's credential, else 000000000000, unless `--account-of` names another for that key; ARN from `--arn`); no answer at all to a key named by `--hang-key`, HTTP 403 InvalidClientTokenId to one named by `--reject-key` |
 //! | `hang_accept` | reads the request, never answers |
 //! | `hang_body` | status line, headers and a part of the body, then nothing |
 //! | `http_500`, `http_503` | HTTP 500 InternalFailure, HTTP 503 ServiceUnavailable |
@@ -40,6 +40,7 @@
 //! sts_double serve [--listen MODE=ADDR]... [--latency-ms N] [--arn TEMPLATE]
 //!                  [--https NAME=CERT,KEY]... [--throttle-switch FILE]
 //!                  [--phase-file FILE] [--secret-key KEY]
+//!                  [--account-of KEY=ACCOUNT]... [--hang-key KEY]... [--reject-key KEY]...
 //!                  [--pid-file F] [--mtr-include F] [--max-lifetime SECS]
 //! sts_double start --dir DIR [serve options]   # serve in the background, return when ready
 //! sts_double stop --dir DIR                    # stop what `start` started, by its PID
@@ -47,7 +48,11 @@
 //!
 //! Without `--listen`, every mode listens on its own free port of 127.0.0.1. `--arn`
 //! defaults to `arn:aws:sts::{account}:assumed-role/AppRole/sts-double` (`{account}` is
-//! replaced). `--mtr-include` writes one mysqltest line per mode,
+//! replaced). `--account-of KEY=ACCOUNT` answers requests signed with access key ID `KEY`
+//! as `ACCOUNT` (a server whose credentials moved to another account); `--hang-key KEY`
+//! never answers requests signed with `KEY` (an STS that hangs for one caller, such as the
+//! server's own lookup, and answers the others); `--reject-key KEY` answers them HTTP 403
+//! `InvalidClientTokenId` (credentials that are not valid there). `--mtr-include` writes one mysqltest line per mode,
 //! `--let $sts_double_MODE = http://127.0.0.1:PORT`, for an MTR test to `--source`.
 //! `--let $sts_double_https_NAME = https://localhost:PORT` for each HTTPS listener and
 //! `--let $sts_double_throttle_switch_file = FILE`. `start` writes `DIR/sts_double.pid`,
@@ -94,6 +99,12 @@ struct Options {
     throttle_switch: Option<PathBuf>,
     phase_file: Option<PathBuf>,
     secret_key: Option<String>,
+    /// `--account-of KEY=ACCOUNT`, in order.
+    accounts: Vec<(String, String)>,
+    /// `--hang-key KEY`, in order.
+    hang_keys: Vec<String>,
+    /// `--reject-key KEY`, in order.
+    reject_keys: Vec<String>,
     /// Printed on stdout once listening (set by `start` for its child).
     announce: bool,
 }
@@ -139,11 +150,25 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--throttle-switch" => o.throttle_switch = Some(value()?.into()),
             "--phase-file" => o.phase_file = Some(value()?.into()),
             "--secret-key" => o.secret_key = Some(value()?.clone()),
+            "--account-of" => {
+                let v = value()?;
+                let (key, account) = v
+                    .split_once('=')
+                    .filter(|(k, a)| !k.is_empty() && is_account(a))
+                    .ok_or("--account-of takes KEY=ACCOUNT (a 12-digit account)")?;
+                o.accounts.push((key.to_string(), account.to_string()));
+            }
+            "--hang-key" => o.hang_keys.push(value()?.clone()),
+            "--reject-key" => o.reject_keys.push(value()?.clone()),
             "--announce" => o.announce = true,
             other => return Err(format!("unknown option '{other}'")),
         }
     }
     Ok(o)
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn main() {
@@ -178,6 +203,9 @@ fn serve(o: Options) -> Result<(), String> {
         throttle_switch: o.throttle_switch.clone(),
         phase_file: o.phase_file.clone(),
         secret_key: o.secret_key.clone(),
+        accounts: o.accounts,
+        hang_keys: o.hang_keys,
+        reject_keys: o.reject_keys,
     });
     let mut include = String::new();
     let mut listeners = Vec::new();
@@ -397,6 +425,9 @@ mod tests {
             throttle_switch: Some(switch_file()),
             phase_file: Some(phase_file()),
             secret_key: Some(SECRET.into()),
+            accounts: Vec::new(),
+            hang_keys: Vec::new(),
+            reject_keys: Vec::new(),
         });
         thread::spawn(move || accept_loop(listener, mode, answer));
         addr
@@ -491,5 +522,27 @@ mod tests {
         assert_eq!(o.listen, vec![(Mode::Ok, "127.0.0.1:0".to_string())]);
         assert_eq!(o.latency, Duration::from_millis(20));
         assert!(parse(&["--listen".to_string(), "bogus=1".to_string()]).is_err());
+        let args: Vec<String> = [
+            "--account-of",
+            "123456789012=210987654321",
+            "--hang-key",
+            "111111111111",
+            "--reject-key",
+            "333333333333",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let o = parse(&args).unwrap();
+        assert_eq!(
+            o.accounts,
+            vec![("123456789012".to_string(), "210987654321".to_string())]
+        );
+        assert_eq!(o.hang_keys, vec!["111111111111".to_string()]);
+        assert_eq!(o.reject_keys, vec!["333333333333".to_string()]);
+        for bad in ["123456789012", "=210987654321", "k=2109876543"] {
+            let e = parse(&["--account-of".to_string(), bad.to_string()]).unwrap_err();
+            assert!(e.contains("KEY=ACCOUNT"), "{bad}: {e}");
+        }
     }
 }

@@ -130,6 +130,17 @@ pub struct Answer {
     pub arn_template: String,
     /// While this file exists, `throttle_switch` answers Throttling.
     pub throttle_switch: Option<PathBuf>,
+    /// `(access key ID, account)`: requests signed with that key are answered as that
+    /// account, as if the key belonged to it (`--account-of`).
+    pub accounts: Vec<(String, String)>,
+    /// Requests signed with these access key IDs are never answered, in the modes that
+    /// otherwise answer a success (`--hang-key`): one caller's STS hangs, the others' not.
+    /// (`phased` ignores these and `reject_keys`: it refuses by signature instead.)
+    pub hang_keys: Vec<String>,
+    /// Requests signed with these access key IDs are answered HTTP 403
+    /// InvalidClientTokenId, in the same modes (`--reject-key`): one caller's
+    /// credentials are not valid there.
+    pub reject_keys: Vec<String>,
     /// What `phased` does (see `Phase`); no file: `ok`.
     pub phase_file: Option<PathBuf>,
     /// `phased` answers only requests signed with this secret key (see `sigv4`).
@@ -137,6 +148,27 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Whether a request gets no answer (its key is in `hang_keys`).
+    pub fn hangs_for(&self, request: &Request) -> bool {
+        let key = key_id(request);
+        self.hang_keys.iter().any(|k| k == key)
+    }
+
+    /// Whether a request is rejected (its key is in `reject_keys`).
+    pub fn rejects(&self, request: &Request) -> bool {
+        let key = key_id(request);
+        self.reject_keys.iter().any(|k| k == key)
+    }
+
+    /// The account a request is answered as: `--account-of` for its key, else `account_of`.
+    pub fn account_for(&self, request: &Request) -> String {
+        let key = key_id(request);
+        self.accounts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| account_of(request), |(_, account)| account.clone())
+    }
+
     /// The phase the phase file names now (read at each request: a test changes it).
     pub fn phase(&self) -> Phase {
         self.phase_file
@@ -169,6 +201,12 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
             && answer.throttle_switch.as_ref().is_some_and(|f| f.exists());
         match mode {
             Mode::ThrottleSwitch if throttled => error(&mut stream, 400, "Sender", "Throttling")?,
+            Mode::Ok | Mode::ThrottleSwitch if answer.hangs_for(&request) => {
+                return hang(&mut reader);
+            }
+            Mode::Ok | Mode::ThrottleSwitch if answer.rejects(&request) => {
+                error(&mut stream, 403, "Sender", "InvalidClientTokenId")?
+            }
             Mode::Ok | Mode::ThrottleSwitch => {
                 thread::sleep(answer.latency);
                 let (status, body) = success_or_invalid(&request, answer);
@@ -223,6 +261,7 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
                 return Ok(());
             }
             Mode::Close => return Ok(()),
+            Mode::Slow if answer.hangs_for(&request) => return hang(&mut reader),
             Mode::Slow => {
                 let (status, body) = success_or_invalid(&request, answer);
                 let whole = http::response_bytes(status, &[], body.as_bytes());
@@ -257,14 +296,19 @@ fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Res
     http::write_response(stream, status, &[], error_body(kind, code).as_bytes())
 }
 
-/// The account a request was signed for: the access key ID of its credential when that is
-/// 12 digits (as LocalStack reads it), else `DEFAULT_ACCOUNT`.
-pub fn account_of(request: &Request) -> String {
-    let key_id = request
+/// The access key ID of a request's credential ('' if it has none).
+fn key_id(request: &Request) -> &str {
+    request
         .header("authorization")
         .and_then(|auth| auth.split("Credential=").nth(1))
         .and_then(|cred| cred.split('/').next())
-        .unwrap_or("");
+        .unwrap_or("")
+}
+
+/// The account a request was signed for: the access key ID of its credential when that is
+/// 12 digits (as LocalStack reads it), else `DEFAULT_ACCOUNT`.
+pub fn account_of(request: &Request) -> String {
+    let key_id = key_id(request);
     if key_id.len() == 12 && key_id.bytes().all(|b| b.is_ascii_digit()) {
         key_id.to_string()
     } else {
@@ -278,7 +322,7 @@ pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
     if request.method != "POST" || !request.body.contains("Action=GetCallerIdentity") {
         return (400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>\n".into());
     }
-    let account = account_of(request);
+    let account = answer.account_for(request);
     let arn = answer.arn_template.replace("{account}", &account);
     (200, success_body(&arn, &account))
 }
@@ -327,6 +371,45 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=ASIAXXXX/20260101/us-east-1/sts/aws4_request".into();
         assert_eq!(account_of(&r), DEFAULT_ACCOUNT);
         assert_eq!(account_of(&Request::default()), DEFAULT_ACCOUNT);
+    }
+
+    #[test]
+    fn keys_answered_as_another_account_or_not_at_all() {
+        let signed_by = |key: &str| {
+            let mut r = Request {
+                method: "POST".into(),
+                body: "Action=GetCallerIdentity&Version=2011-06-15".into(),
+                ..Request::default()
+            };
+            r.headers.push((
+                "authorization".into(),
+                format!("AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/sts/aws4_request"),
+            ));
+            r
+        };
+        let answer = Answer {
+            latency: Duration::ZERO,
+            arn_template: "arn:aws-cn:iam::{account}:user/u".into(),
+            throttle_switch: None,
+            accounts: vec![("111111111111".into(), "210987654321".into())],
+            hang_keys: vec!["123456789012".into()],
+            reject_keys: vec!["333333333333".into()],
+            phase_file: None,
+            secret_key: None,
+        };
+        let (status, body) = success_or_invalid(&signed_by("111111111111"), &answer);
+        assert_eq!(status, 200);
+        assert!(body.contains("<Arn>arn:aws-cn:iam::210987654321:user/u</Arn>"));
+        assert!(body.contains("<Account>210987654321</Account>"));
+        let (_, body) = success_or_invalid(&signed_by("222222222222"), &answer);
+        assert!(
+            body.contains("<Account>222222222222</Account>"),
+            "others as before"
+        );
+        assert!(answer.hangs_for(&signed_by("123456789012")));
+        assert!(!answer.hangs_for(&signed_by("111111111111")));
+        assert!(answer.rejects(&signed_by("333333333333")));
+        assert!(!answer.rejects(&signed_by("123456789012")));
     }
 
     #[test]

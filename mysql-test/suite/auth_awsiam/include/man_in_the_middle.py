@@ -12,14 +12,18 @@ copy of the client's answer to the challenge. Used two ways:
 Either way it then replays the captured answer on a new connection of its own
 to the real server, which must refuse it: the challenge there is another one.
 
-Usage: man_in_the_middle.py SERVER_PORT USER -- CLIENT_COMMAND... (the string
-MITM_PORT in the command is replaced by the port it listens on). Prints the
-client's output and exit status, then what the server answered to the replay.
-Only the MySQL protocol in clear is understood: the client must not use TLS.
+Usage: man_in_the_middle.py SERVER_PORT USER [--tls CERT KEY] [--no-replay] --
+CLIENT_COMMAND... (the string MITM_PORT in the command is replaced by the port
+it listens on). Prints the client's output and exit status, then what the
+server answered to the replay (unless --no-replay). Without --tls the client must not use TLS. With --tls it is a
+relay that terminates TLS: it shows the client its own certificate CERT (a
+certificate the client may well trust: another host of the fleet), and opens
+TLS of its own to the real server, the way any relay must.
 """
 
 import select
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -28,6 +32,7 @@ import threading
 CLIENT_PROTOCOL_41 = 0x200
 CLIENT_SECURE_CONNECTION = 0x8000
 CLIENT_PLUGIN_AUTH = 0x80000
+CLIENT_SSL = 0x800
 CLIENT_LONG_PASSWORD = 0x1
 UTF8MB4 = 255
 AUTH_SWITCH = 0xFE
@@ -54,27 +59,90 @@ def write_packet(sock, seq, payload):
     sock.sendall(struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload)
 
 
-def relay(client, server, captured):
-    """Passes whole packets both ways; keeps the client's answer to an auth switch."""
+def is_ssl_request(payload):
+    return len(payload) == 32 and struct.unpack("<I", payload[:4])[0] & CLIENT_SSL
+
+
+def start_tls(client, server, seq, request, tls):
+    """The client asked for TLS: ask the server too, then terminate the client's TLS
+    with our own certificate and open our own TLS to the server."""
+    write_packet(server, seq, request)
+    upstream = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    upstream.check_hostname = False
+    upstream.verify_mode = ssl.CERT_NONE
+    server = upstream.wrap_socket(server)
+    downstream = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    downstream.load_cert_chain(*tls)
+    client = downstream.wrap_socket(client, server_side=True)
+    return client, server
+
+
+# How long one read of the relay waits for data before it looks at the other side again.
+POLL = 0.2
+# How long a write may take.
+WRITE_TIMEOUT = 10
+
+
+def ready(socks):
+    """The sockets that may have data: TLS data already decrypted first (select cannot see
+    it), else whatever select reports within 30 s."""
+    buffered = [s for s in socks if isinstance(s, ssl.SSLSocket) and s.pending()]
+    if buffered:
+        return buffered
+    readable, _, _ = select.select(socks, [], [], 30)
+    return readable
+
+
+def take_packet(buffer):
+    """(seq, payload, rest) of the first whole packet in buffer, or None."""
+    if len(buffer) < 4:
+        return None
+    length = buffer[0] | buffer[1] << 8 | buffer[2] << 16
+    if len(buffer) < 4 + length:
+        return None
+    return buffer[3], buffer[4:4 + length], buffer[4 + length:]
+
+
+def relay(client, server, captured, tls=None):
+    """Passes whole packets both ways, from one thread (a TLS socket is never used by two
+    threads at once); keeps the client's answer to an auth switch. A socket that select
+    reports may hold only TLS records without data (a TLS 1.3 session ticket): reads wait
+    at most POLL, and bytes are kept until a whole packet is there, so that no side waits
+    on the other."""
     switched = False
-    socks = [client, server]
     try:
+        seq, greeting = read_packet(server)
+        write_packet(client, seq, greeting)
+        seq, first = read_packet(client)
+        if tls and is_ssl_request(first):
+            client, server = start_tls(client, server, seq, first, tls)
+        else:
+            write_packet(server, seq, first)
+        buffers = {client: b"", server: b""}
         while True:
-            readable, _, _ = select.select(socks, [], [], 30)
-            if not readable:
+            socks = ready([client, server])
+            if not socks:
                 return
-            for sock in readable:
-                seq, payload = read_packet(sock)
-                if sock is server:
-                    if payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
+            for sock in socks:
+                sock.settimeout(POLL)
+                try:
+                    data = sock.recv(65536)
+                except (TimeoutError, ssl.SSLWantReadError):
+                    continue
+                if not data:
+                    return
+                buffers[sock] += data
+                other = server if sock is client else client
+                while (packet := take_packet(buffers[sock])) is not None:
+                    seq, payload, buffers[sock] = packet
+                    if sock is server and payload[:1] == bytes([AUTH_SWITCH]) and len(payload) > 1:
                         switched = True
-                    write_packet(client, seq, payload)
-                else:
-                    if switched and "answer" not in captured:
+                    if sock is client and switched and "answer" not in captured:
                         captured["answer"] = payload
-                    write_packet(server, seq, payload)
-    except (EOFError, OSError):
-        return
+                    other.settimeout(WRITE_TIMEOUT)
+                    write_packet(other, seq, payload)
+    except (EOFError, OSError, ssl.SSLError) as e:
+        captured.setdefault("error", str(e))
 
 
 def replay(server_port, user, answer):
@@ -101,6 +169,9 @@ def replay(server_port, user, answer):
 
 def main():
     server_port, user = int(sys.argv[1]), sys.argv[2]
+    options = sys.argv[3:sys.argv.index("--")]
+    tls = tuple(options[1:3]) if options[:1] == ["--tls"] else None
+    replaying = "--no-replay" not in options
     command = sys.argv[sys.argv.index("--") + 1:]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -112,7 +183,7 @@ def main():
     def serve():
         client, _ = listener.accept()
         with client, socket.create_connection(("127.0.0.1", server_port)) as server:
-            relay(client, server, captured)
+            relay(client, server, captured, tls)
 
     proxy = threading.Thread(target=serve, daemon=True)
     proxy.start()
@@ -124,7 +195,8 @@ def main():
     if "answer" not in captured:
         print("no answer captured")
         return
-    print("replayed answer:", replay(server_port, user, captured["answer"]))
+    if replaying:
+        print("replayed answer:", replay(server_port, user, captured["answer"]))
 
 
 if __name__ == "__main__":

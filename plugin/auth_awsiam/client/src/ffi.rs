@@ -8,6 +8,27 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::options;
 use crate::respond::{self, Dialed};
+use crate::trust::{Tls, Transport};
+
+auth_awsiam_core::c_struct! {
+    /// The server dialed and how it was reached, as the client library's connection handle
+    /// says.
+    pub struct AwsiamClientConnection = "awsiam_client_connection" {
+        /// The host dialed (NULL: unknown) and the port.
+        pub host: *const c_char,
+        pub port: c_uint,
+        /// 1 over a Unix socket, named pipe or shared memory.
+        pub local_socket: c_int,
+        /// 1 when the connection is TLS.
+        pub tls: c_int,
+        /// 1 when the client library verified the server certificate (ssl-mode VERIFY_CA
+        /// or VERIFY_IDENTITY).
+        pub tls_verified: c_int,
+        /// The server certificate (DER) of the TLS handshake; NULL if none could be read.
+        pub tls_certificate: *const u8,
+        pub tls_certificate_len: usize,
+    }
+}
 
 /// Return value of success; anything else is a failure with a message in `err`.
 const OK: c_int = 0;
@@ -84,34 +105,58 @@ pub unsafe extern "C" fn awsiam_client_option(
 }
 
 /// # Safety
-/// `challenge` is NULL or readable for `challenge_len` bytes; `host` is NULL or
-/// NUL-terminated; `answer` is writable for `answer_cap` bytes and `answer_len` for one
-/// `size_t`; `err` is NULL or writable for `err_cap` bytes.
+/// `challenge` is NULL or readable for `challenge_len` bytes; `connection` is NULL or
+/// valid, its host NULL or NUL-terminated, its certificate NULL or readable for its length;
+/// `answer` is writable for `answer_cap` bytes and `answer_len` for one `size_t`; `err` is
+/// NULL or writable for `err_cap` bytes.
 #[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn awsiam_client_answer(
     challenge: *const u8,
     challenge_len: usize,
-    host: *const c_char,
-    port: c_uint,
-    local_socket: c_int,
+    connection: *const AwsiamClientConnection,
     answer: *mut u8,
     answer_cap: usize,
     answer_len: *mut usize,
     err: *mut c_char,
     err_cap: usize,
 ) -> c_int {
-    // SAFETY: caller guarantees on `challenge` and `host`.
-    let (raw, host) = unsafe { (bytes(challenge, challenge_len).to_vec(), string(host)) };
+    // SAFETY: caller guarantees on `challenge` and `connection` (copied: the worker thread
+    // below owns what it reads).
+    let (raw, conn) = unsafe {
+        (
+            bytes(challenge, challenge_len).to_vec(),
+            connection.as_ref().map(|c| {
+                (
+                    string(c.host),
+                    c.port,
+                    c.local_socket != 0,
+                    (c.tls != 0).then(|| {
+                        (
+                            c.tls_verified != 0,
+                            bytes(c.tls_certificate, c.tls_certificate_len).to_vec(),
+                        )
+                    }),
+                )
+            }),
+        )
+    };
     // A thread of its own: the caller may be inside an async runtime of its own, where
     // starting another one would panic; and a panic there ends at `join`.
     let worker = std::thread::Builder::new()
         .name("auth_awsiam_client".into())
         .spawn(move || {
+            let (host, port, local_socket, tls) =
+                conn.ok_or("the client plugin passed no connection")?;
             let dialed = Dialed {
                 host: host.as_deref().unwrap_or(""),
                 port,
-                local_socket: local_socket != 0,
+                transport: Transport {
+                    local_socket,
+                    tls: tls.as_ref().map(|(verified, certificate)| Tls {
+                        verified: *verified,
+                        certificate,
+                    }),
+                },
             };
             respond::answer(&raw, &dialed, &|k| std::env::var(k).ok()).map_err(|f| f.message())
         });
@@ -158,19 +203,27 @@ pub extern "C" fn awsiam_client_deinit() {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_bad_challenge_fails_with_a_message() {
+    fn connection(host: &CStr) -> AwsiamClientConnection {
+        AwsiamClientConnection {
+            host: host.as_ptr(),
+            port: 3306,
+            local_socket: 0,
+            tls: 0,
+            tls_verified: 0,
+            tls_certificate: std::ptr::null(),
+            tls_certificate_len: 0,
+        }
+    }
+
+    fn answer_to(challenge: &[u8], conn: *const AwsiamClientConnection) -> (c_int, String) {
         let mut answer = [0u8; 16];
         let mut len = 0usize;
-        let mut err = [0 as c_char; 256];
-        let host = c"127.0.0.1";
+        let mut err = [0 as c_char; 400];
         let rc = unsafe {
             awsiam_client_answer(
-                b"nope".as_ptr(),
-                4,
-                host.as_ptr(),
-                3306,
-                0,
+                challenge.as_ptr(),
+                challenge.len(),
+                conn,
                 answer.as_mut_ptr(),
                 answer.len(),
                 &mut len,
@@ -178,10 +231,39 @@ mod tests {
                 err.len(),
             )
         };
-        assert_eq!(rc, FAILED);
-        let msg = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy();
-        assert!(msg.contains("challenge"), "{msg}");
         assert_eq!(len, 0);
+        let msg = unsafe { CStr::from_ptr(err.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        (rc, msg)
+    }
+
+    #[test]
+    fn a_bad_challenge_fails_with_a_message() {
+        let conn = connection(c"127.0.0.1");
+        let (rc, msg) = answer_to(b"nope", &conn);
+        assert_eq!(rc, FAILED);
+        assert!(msg.contains("challenge"), "{msg}");
+    }
+
+    #[test]
+    fn an_unverified_server_gets_no_answer() {
+        use auth_awsiam_core::challenge::{AnswerKind, Challenge, new_nonce};
+        let c = Challenge {
+            nonce: new_nonce().unwrap(),
+            sts_host: "sts.us-east-1.amazonaws.com".into(),
+            region: "us-east-1".into(),
+            server_id: None,
+            timeout: std::time::Duration::from_secs(10),
+            answers: vec![AnswerKind::SigV4],
+        };
+        let mut conn = connection(c"evil.example.com");
+        conn.tls = 1;
+        conn.tls_certificate = b"x".as_ptr();
+        conn.tls_certificate_len = 1;
+        let (rc, msg) = answer_to(&c.encode(), &conn);
+        assert_eq!(rc, FAILED);
+        assert!(msg.contains("did not verify"), "{msg}");
     }
 
     #[test]
@@ -191,8 +273,6 @@ mod tests {
                 std::ptr::null(),
                 10,
                 std::ptr::null(),
-                0,
-                0,
                 std::ptr::null_mut(),
                 0,
                 std::ptr::null_mut(),
@@ -200,6 +280,11 @@ mod tests {
                 0,
             )
         };
+        assert_eq!(rc, FAILED);
+        let mut conn = connection(c"x");
+        conn.host = std::ptr::null();
+        conn.tls = 1;
+        let (rc, _) = answer_to(b"nope", &conn);
         assert_eq!(rc, FAILED);
         let rc = unsafe {
             awsiam_client_option(std::ptr::null(), std::ptr::null(), std::ptr::null_mut(), 0)

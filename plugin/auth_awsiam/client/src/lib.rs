@@ -2,9 +2,11 @@
 //! server plugin `auth_awsiam_challenge`. The C++ plugin declaration
 //! (`auth_awsiam_client.cc`) calls the C ABI in `ffi` (`auth_awsiam_client_core.h`);
 //! `respond` reads the challenge and signs the answer with the core's one signer,
-//! `options` holds what the user configured.
+//! `trust` decides whether a server may be answered at all, `options` holds what the user
+//! configured.
 #![deny(unsafe_code)]
 
 pub mod ffi;
 pub mod options;
 pub mod respond;
+pub mod trust;

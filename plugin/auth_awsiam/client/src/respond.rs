@@ -1,11 +1,13 @@
-//! Answering one challenge: read it, decide what to sign (no I/O), load the AWS credentials
-//! the way the AWS CLI finds them, sign with the core's one signer, encode the answer.
+//! Answering one challenge: read it, decide whether to answer this server at all
+//! (`trust.rs`) and what to sign (no I/O), load the AWS credentials the way the AWS CLI
+//! finds them, sign with the core's one signer, encode the answer.
 
 use std::time::{Duration, SystemTime};
 
 use auth_awsiam_core::aws_error;
 use auth_awsiam_core::challenge::Challenge;
 use auth_awsiam_core::challenge::answer;
+use auth_awsiam_core::channel;
 use auth_awsiam_core::configured_endpoint::Configured;
 use auth_awsiam_core::credentials::{self, Choice, Loaded};
 use auth_awsiam_core::request;
@@ -17,6 +19,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 
 use crate::options::{self, Options};
+use crate::trust::{self, Transport};
 
 /// Bound on loading credentials (SSO, web identity, instance metadata...).
 pub const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +31,11 @@ pub enum Failure {
     BadChallenge(String),
     /// An option or environment variable is wrong, or the dialed server cannot be named.
     Options(String),
+    /// The server has not proved who it is, or asks to sign for a host that is not STS's:
+    /// nothing is signed.
+    Untrusted(String),
+    /// The TLS channel cannot be bound (the server certificate cannot be read).
+    Channel(String),
     /// No credential source has credentials.
     NoCredentials(String),
     /// A credential source failed (expired SSO session, bad profile, unreachable STS...):
@@ -42,6 +50,8 @@ impl Failure {
         match self {
             Failure::BadChallenge(m) => format!("cannot read the server's challenge: {m}"),
             Failure::Options(m) => m.clone(),
+            Failure::Untrusted(m) => m.clone(),
+            Failure::Channel(m) => format!("cannot bind the answer to the TLS channel: {m}"),
             Failure::NoCredentials(m) => m.clone(),
             Failure::Credentials(m) => m.clone(),
             Failure::Signing(m) => format!("cannot sign the login request: {m}"),
@@ -56,14 +66,13 @@ const NO_CREDENTIALS_HELP: &str = "no AWS credentials found (looked in AWS_ACCES
 pub struct Dialed<'a> {
     pub host: &'a str,
     pub port: u32,
-    /// A Unix socket (or a named pipe / shared memory): the server is this machine.
-    pub local_socket: bool,
+    pub transport: Transport<'a>,
 }
 
-/// The audience a client signs by default: `localhost` over a local socket, else
-/// `host:port` as dialed (IPv6 literals in brackets), lowercase.
-pub fn dialed_audience(d: &Dialed) -> Result<String, Failure> {
-    if d.local_socket {
+/// The name of the dialed server, and the audience a client signs by default: `localhost`
+/// over a local socket, else `host:port` as dialed (IPv6 literals in brackets), lowercase.
+pub fn dialed_name(d: &Dialed) -> Result<String, Failure> {
+    if d.transport.local_socket {
         return Ok(auth_awsiam_core::challenge::audience::LOCALHOST.to_string());
     }
     let host = d.host.trim().to_ascii_lowercase();
@@ -77,8 +86,9 @@ pub fn dialed_audience(d: &Dialed) -> Result<String, Failure> {
         Ok(audience)
     } else {
         Err(Failure::Options(format!(
-            "cannot use the host {} as the audience to sign: set AUTH_AWSIAM_AUDIENCE to the server's host[:port]",
-            syntax::quoted(d.host, 64)
+            "cannot use the host {} as the audience to sign: set {} to DIALED=AUDIENCE with the server's host[:port]",
+            syntax::quoted(d.host, 64),
+            options::AUDIENCE.env
         )))
     }
 }
@@ -96,8 +106,19 @@ pub struct Plan {
 }
 
 /// The challenge decides where to sign for, unless an option says otherwise; the audience
-/// comes from what the client dialed (or an option), never from the server.
+/// comes from what the client dialed (or an option for that server), never from the
+/// server; the channel from the TLS session the client library made. Fails unless the
+/// server may be answered at all (`trust.rs`).
 pub fn plan(challenge: &Challenge, opts: &Options, dialed: &Dialed) -> Result<Plan, Failure> {
+    let name = dialed_name(dialed)?;
+    trust::check(&dialed.transport, &name, opts).map_err(Failure::Untrusted)?;
+    trust::check_sts_host(&challenge.sts_host, opts).map_err(Failure::Untrusted)?;
+    let channel = match dialed.transport.tls {
+        Some(tls) => {
+            Some(channel::tls_server_end_point(tls.certificate).map_err(Failure::Channel)?)
+        }
+        None => None,
+    };
     let sts_host = opts
         .sts_host
         .clone()
@@ -108,10 +129,9 @@ pub fn plan(challenge: &Challenge, opts: &Options, dialed: &Dialed) -> Result<Pl
         (None, Some((r, _))) => r,
         (None, None) => challenge.region.clone(),
     };
-    let audience = match &opts.audience {
-        Some(a) => a.clone(),
-        None => dialed_audience(dialed)?,
-    };
+    let audience = opts
+        .audience_for(&name)
+        .map_or(name.clone(), str::to_string);
     Ok(Plan {
         sts_host,
         region,
@@ -119,6 +139,7 @@ pub fn plan(challenge: &Challenge, opts: &Options, dialed: &Dialed) -> Result<Pl
         binding: Binding {
             nonce: challenge.nonce.clone(),
             audience,
+            channel,
         },
         profile: opts.profile.clone(),
         sts_url: opts.sts_url.clone(),
@@ -216,72 +237,112 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auth_awsiam_core::challenge::new_nonce;
+    use crate::trust::Tls;
+    use auth_awsiam_core::challenge::{AnswerKind, audience::ServerName, new_nonce};
+
+    /// A server certificate as the TLS library gives it (the channel test certificate).
+    fn certificate() -> Vec<u8> {
+        let pem = include_str!("../../core/testdata/channel_cert.pem");
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
+    }
 
     fn challenge() -> Challenge {
         Challenge {
             nonce: new_nonce().unwrap(),
-            sts_host: "127.0.0.1:4566".into(),
+            sts_host: "sts.us-east-1.amazonaws.com".into(),
             region: "us-east-1".into(),
             server_id: Some("db1".into()),
             timeout: Duration::from_secs(10),
+            answers: vec![AnswerKind::SigV4],
         }
     }
 
-    const TCP: Dialed<'static> = Dialed {
-        host: "DB1.Example.com",
-        port: 3306,
+    fn verified(cert: &[u8]) -> Transport<'_> {
+        Transport {
+            local_socket: false,
+            tls: Some(Tls {
+                verified: true,
+                certificate: cert,
+            }),
+        }
+    }
+
+    const SOCKET: Transport<'static> = Transport {
+        local_socket: true,
+        tls: None,
+    };
+    const PLAIN: Transport<'static> = Transport {
         local_socket: false,
+        tls: None,
     };
 
+    fn dialed<'a>(host: &'a str, port: u32, transport: Transport<'a>) -> Dialed<'a> {
+        Dialed {
+            host,
+            port,
+            transport,
+        }
+    }
+
     #[test]
-    fn audience_is_what_was_dialed() {
-        assert_eq!(dialed_audience(&TCP).unwrap(), "db1.example.com:3306");
-        let v6 = Dialed {
-            host: "::1",
-            port: 3307,
-            local_socket: false,
-        };
-        assert_eq!(dialed_audience(&v6).unwrap(), "[::1]:3307");
-        let socket = Dialed {
-            host: "localhost",
-            port: 3306,
-            local_socket: true,
-        };
-        assert_eq!(dialed_audience(&socket).unwrap(), "localhost");
-        let odd = Dialed {
-            host: "db_1",
-            port: 3306,
-            local_socket: false,
-        };
-        let Failure::Options(m) = dialed_audience(&odd).unwrap_err() else {
+    fn the_name_is_what_was_dialed() {
+        let name = |h, p, t| dialed_name(&dialed(h, p, t));
+        assert_eq!(
+            name("DB1.Example.com", 3306, PLAIN).unwrap(),
+            "db1.example.com:3306"
+        );
+        assert_eq!(name("::1", 3307, PLAIN).unwrap(), "[::1]:3307");
+        assert_eq!(name("localhost", 3306, SOCKET).unwrap(), "localhost");
+        let Failure::Options(m) = name("db_1", 3306, PLAIN).unwrap_err() else {
             panic!("options failure");
         };
         assert!(m.contains("AUTH_AWSIAM_AUDIENCE"), "{m}");
     }
 
     #[test]
-    fn plan_follows_the_challenge_but_not_for_the_audience() {
+    fn plan_follows_the_challenge_but_not_for_the_audience_or_channel() {
+        let cert = certificate();
         let c = challenge();
-        let p = plan(&c, &Options::default(), &TCP).unwrap();
-        assert_eq!(p.sts_host, "127.0.0.1:4566");
+        let p = plan(
+            &c,
+            &Options::default(),
+            &dialed("DB1.Example.com", 3306, verified(&cert)),
+        )
+        .unwrap();
+        assert_eq!(p.sts_host, "sts.us-east-1.amazonaws.com");
         assert_eq!(p.region, "us-east-1");
         assert_eq!(p.server_id.as_deref(), Some("db1"));
         assert_eq!(p.binding.nonce, c.nonce);
         assert_eq!(p.binding.audience, "db1.example.com:3306");
+        assert_eq!(
+            p.binding.channel,
+            Some(channel::tls_server_end_point(&cert).unwrap()),
+            "the channel is the certificate the client saw"
+        );
+        let p = plan(&c, &Options::default(), &dialed("localhost", 0, SOCKET)).unwrap();
+        assert_eq!(p.binding.audience, "localhost");
+        assert_eq!(p.binding.channel, None);
     }
 
     #[test]
     fn options_override_the_challenge() {
-        let c = challenge();
+        let cert = certificate();
+        let mut c = challenge();
+        c.sts_host = "127.0.0.1:4566".into();
+        let to = dialed("10.0.0.5", 3306, verified(&cert));
         let opts = Options {
             profile: Some("dev".into()),
             region: None,
             sts_host: Some("sts.eu-west-1.amazonaws.com".into()),
             sts_url: Some("https://sts.eu-west-1.amazonaws.com/".into()),
-            audience: Some("db.internal:3306".into()),
+            audiences: vec![options::AudienceRule {
+                dialed: ServerName::parse("10.0.0.5:3306").unwrap(),
+                audience: "db.internal:3306".into(),
+            }],
+            trusted_servers: Vec::new(),
         };
-        let p = plan(&c, &opts, &TCP).unwrap();
+        let p = plan(&c, &opts, &to).unwrap();
         assert_eq!(p.sts_host, "sts.eu-west-1.amazonaws.com");
         assert_eq!(
             p.region, "eu-west-1",
@@ -294,32 +355,85 @@ mod tests {
             Some("https://sts.eu-west-1.amazonaws.com/"),
             "credential loading's STS calls follow the option too"
         );
+        // The audience rule names another server: this one signs what it dialed.
+        let other = dialed("10.0.0.6", 3306, verified(&cert));
+        assert_eq!(
+            plan(&c, &opts, &other).unwrap().binding.audience,
+            "10.0.0.6:3306"
+        );
         let opts = Options {
             region: Some("us-west-2".into()),
             ..Options::default()
         };
-        assert_eq!(plan(&c, &opts, &TCP).unwrap().region, "us-west-2");
+        assert_eq!(plan(&challenge(), &opts, &to).unwrap().region, "us-west-2");
+    }
+
+    #[test]
+    fn untrusted_servers_get_nothing_before_credentials_are_loaded() {
+        // A hostile server: plain TCP, or TLS the client did not verify, or a verified
+        // server asking for a signature for a host that is not STS. Each is refused in
+        // plan(), before any credential is loaded (no AWS configuration exists here).
+        let cert = certificate();
+        let unverified = Transport {
+            local_socket: false,
+            tls: Some(Tls {
+                verified: false,
+                certificate: &cert,
+            }),
+        };
+        let no_env = |_: &str| None;
+        for transport in [PLAIN, unverified] {
+            let to = dialed("evil.example.com", 3306, transport);
+            let Failure::Untrusted(m) = answer(&challenge().encode(), &to, &no_env).unwrap_err()
+            else {
+                panic!("untrusted");
+            };
+            assert!(m.contains("not answering 'evil.example.com:3306'"), "{m}");
+        }
+        let mut c = challenge();
+        c.sts_host = "vault.example.com".into();
+        let to = dialed("db1.example.com", 3306, verified(&cert));
+        let Failure::Untrusted(m) = answer(&c.encode(), &to, &no_env).unwrap_err() else {
+            panic!("untrusted");
+        };
+        assert!(m.contains("not an official AWS STS host"), "{m}");
+        // Named by the user: answered even over plain TCP (no channel to bind).
+        let named = Options {
+            trusted_servers: vec![ServerName::parse("db9.internal").unwrap()],
+            ..Options::default()
+        };
+        let p = plan(&challenge(), &named, &dialed("db9.internal", 3306, PLAIN)).unwrap();
+        assert_eq!(p.binding.channel, None);
+    }
+
+    #[test]
+    fn an_unreadable_certificate_is_no_channel() {
+        let bad = verified(b"not a certificate");
+        let Failure::Channel(m) =
+            plan(&challenge(), &Options::default(), &dialed("db1", 3306, bad)).unwrap_err()
+        else {
+            panic!("channel failure");
+        };
+        assert!(m.contains("X.509"), "{m}");
     }
 
     #[test]
     fn refusals_before_io() {
+        let cert = certificate();
+        let to = dialed("db1.example.com", 3306, verified(&cert));
         let no_env = |_: &str| None;
-        let Failure::BadChallenge(m) = answer(b"\x01\x02scramble\0", &TCP, &no_env).unwrap_err()
+        let Failure::BadChallenge(m) = answer(b"\x01\x02scramble\0", &to, &no_env).unwrap_err()
         else {
             panic!("bad challenge");
         };
         assert!(m.contains("not an auth_awsiam challenge"), "{m}");
         let bad_env = |k: &str| (k == "AUTH_AWSIAM_REGION").then(|| "moon".to_string());
         let c = challenge().encode();
-        let Failure::Options(m) = answer(&c, &TCP, &bad_env).unwrap_err() else {
+        let Failure::Options(m) = answer(&c, &to, &bad_env).unwrap_err() else {
             panic!("options failure");
         };
         assert!(m.contains("AUTH_AWSIAM_REGION"), "{m}");
-        let odd = Dialed {
-            host: "",
-            port: 3306,
-            local_socket: false,
-        };
+        let odd = dialed("", 3306, verified(&cert));
         assert!(matches!(
             answer(&c, &odd, &no_env).unwrap_err(),
             Failure::Options(_)

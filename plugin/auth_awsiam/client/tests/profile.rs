@@ -15,14 +15,15 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use auth_awsiam_client_core::respond::{self, Dialed};
-use auth_awsiam_core::challenge::{Challenge, new_nonce};
+use auth_awsiam_client_core::trust::Transport;
+use auth_awsiam_core::challenge::{AnswerKind, Challenge, new_nonce};
 use sts_double::*;
 
 /// Set in the child's environment: the child runs only then.
 const CHILD: &str = "AUTH_AWSIAM_CLIENT_TEST_CHILD";
 
 /// The server's STS (where the token is signed for): never called by the client.
-const SERVER_STS: &str = "127.0.0.1:4566";
+const SERVER_STS: &str = "sts.us-east-1.amazonaws.com";
 
 #[test]
 #[ignore = "run as a child process by the tests of this file"]
@@ -36,11 +37,16 @@ fn child_answers_one_challenge() {
         region: "us-east-1".into(),
         server_id: None,
         timeout: Duration::from_secs(10),
+        answers: vec![AnswerKind::SigV4],
     };
+    // A server the client may answer: its own machine's, over the socket.
     let dialed = Dialed {
-        host: "db1.example.com",
+        host: "localhost",
         port: 3306,
-        local_socket: false,
+        transport: Transport {
+            local_socket: true,
+            tls: None,
+        },
     };
     match respond::answer(&challenge.encode(), &dialed, &|k| std::env::var(k).ok()) {
         Ok(_) => println!("CHILD-OK"),

@@ -10,7 +10,7 @@ use crate::identity::Caller;
 use crate::logging;
 use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
-use crate::policy::{self, AccountSource, AllowedAccounts};
+use crate::policy::{self, AccountSource, AllowedAccounts, AllowedPartitions};
 use crate::refusal_lines::BUDGET;
 use crate::server_identity;
 use crate::sts;
@@ -152,21 +152,45 @@ pub fn verify_token(
             })
         }
     };
-    // Every check above (token, audience, freshness, STS) ran before this point; the
-    // policy checks the account before it maps.
-    let mapped = policy::decide(login.user, login.auth_string, &caller, allowed)
-        .map_err(|r| (r, Seen::Caller(Box::new(caller.clone()))))?;
-    // STS verified it and the policy let it in: its credential keeps a share of the STS
-    // slots for a while (sts::known). A cache hit was recorded when it was verified.
+    let seen = |r| (r, Seen::Caller(Box::new(caller.clone())));
+    // Every check above (token, audience, freshness, STS) ran before this point. The
+    // partition comes first: the account rules compare account IDs, which name an account
+    // only within a partition. The policy checks the account before it maps.
+    allowed_partitions(cfg).check(&caller).map_err(seen)?;
+    let mapped = policy::decide(login.user, login.auth_string, &caller, allowed).map_err(seen)?;
+    // STS verified it and the partition and the policy let it in: its credential keeps a
+    // share of the STS slots for a while (sts::known). A cache hit was recorded when it was
+    // verified.
     if let Some(credential) = credential {
         sts::known::KNOWN.admit(credential, Instant::now());
     }
     Ok(Admitted { caller, mapped })
 }
 
+/// The partitions callers may come from: auth_awsiam_allowed_partitions, else the server's
+/// own. The server's own is the partition of the region in force: the server learns its
+/// account from that region's STS (the configured endpoint serves the configured region),
+/// and an answer in another partition than its host's is refused (`sts::reply`), so it is
+/// the partition of the server's own ARN; and it is known before that lookup ends, or
+/// without AWS credentials on the server at all.
+pub fn allowed_partitions(cfg: &Config) -> AllowedPartitions {
+    if cfg.allowed_partitions.is_empty() {
+        AllowedPartitions {
+            partitions: vec![sts::hosts::partition_of_region(cfg.effective_region()).to_string()],
+            source: AccountSource::ServerOwn,
+        }
+    } else {
+        AllowedPartitions {
+            partitions: cfg.allowed_partitions.clone(),
+            source: AccountSource::Configured,
+        }
+    }
+}
+
 /// The STS answer for a token: from the cache, else from STS (then cached), with the
-/// token's credential when STS was asked. A token STS verified is then held to its first verification here
-/// (`freshness::verified`); a cached answer never outlives the window it had then.
+/// token's credential when STS was asked. A token STS verified is then held to its first
+/// verification here (`freshness::verified`); a cached answer never outlives the window it
+/// had then.
 fn verified_caller(
     token: &Token,
     target: &sts::Target,
@@ -450,6 +474,64 @@ mod tests {
             Reason::AccountNotAllowed
         );
         handle.join().unwrap();
+    }
+
+    /// A caller from another partition than the server's own (or than the configured ones)
+    /// is refused before any account rule: its account ID names another account. Here the
+    /// STS is in aws-cn (the endpoint serves region cn-north-1) and answers a caller of the
+    /// same account ID as the allowed one.
+    #[test]
+    fn a_caller_from_another_partition_is_refused() {
+        let arn = "arn:aws-cn:sts::123456789012:assumed-role/AppRole/s1";
+        let (addr, handle) = fake_sts(3, move |_| Some(http("200 OK", &success_xml(arn, ACCT))));
+        let mut cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            region: "cn-north-1".into(),
+            allowed_accounts: vec![ACCT.into()],
+            cache_size: 0,
+            ..Config::default()
+        };
+        let token = sign(&addr, "cn-north-1", None, &creds(), SystemTime::now())
+            .unwrap()
+            .encode()
+            .into_bytes();
+        let l = login("AppRole", "", Some(&token));
+        // The server's own partition is that of its region: aws-cn, so the caller is in.
+        let id = verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        assert_eq!(id.caller.principal.partition, "aws-cn");
+        // Configured to trust aws only: refused, whatever the account rules say.
+        cfg.allowed_partitions = vec!["aws".into()];
+        let (r, seen) = verify(&l, &cfg, SystemTime::now(), &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::PartitionNotAllowed);
+        assert!(
+            r.detail.contains("not in auth_awsiam_allowed_partitions"),
+            "{}",
+            r.detail
+        );
+        assert!(matches!(seen, Seen::Caller(c) if c.arn == arn));
+        // A binding that names the caller exactly does not lift it either.
+        let bound = login(
+            "u",
+            "arn:aws-cn:iam::123456789012:role/AppRole",
+            Some(&token),
+        );
+        assert_eq!(
+            reason(verify(&bound, &cfg, SystemTime::now(), &no_server)),
+            Reason::PartitionNotAllowed
+        );
+        handle.join().unwrap();
+        // With no setting, the server's own partition follows the region in force.
+        let default = Config::default();
+        assert_eq!(allowed_partitions(&default).partitions, vec!["aws"]);
+        assert_eq!(
+            allowed_partitions(&default).source,
+            AccountSource::ServerOwn
+        );
+        let gov = Config {
+            region: "us-gov-west-1".into(),
+            ..Config::default()
+        };
+        assert_eq!(allowed_partitions(&gov).partitions, vec!["aws-us-gov"]);
     }
 
     #[test]

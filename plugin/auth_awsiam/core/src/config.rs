@@ -6,18 +6,32 @@ use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
-use crate::syntax;
+use crate::challenge::audience::{self, Audiences};
+use crate::identity;
+use crate::syntax::{self, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
+/// Longest token life a DBA may set: STS itself accepts a signed request for about 15
+/// minutes. Also the longest a verified token is cached.
+pub const MAX_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_SIZE: usize = 10_000;
+/// Most entries a DBA may give the cache.
+pub const MAX_CACHE_SIZE: usize = 1_000_000;
 pub const DEFAULT_LOG_VERBOSITY: u8 = 2;
+/// Default seconds auth_awsiam_challenge waits for the answer (mysqld's connect_timeout,
+/// 10 s by default, also bounds it).
+pub const DEFAULT_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for a challenge's answer a DBA may set (the challenge format allows more).
+pub const MAX_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Region used when none is configured and none is found in the environment or profile.
 pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
 pub const MAX_ALLOWED_ACCOUNTS: usize = 100;
+/// Most partitions in auth_awsiam_allowed_partitions (there are fewer than this many).
+pub const MAX_ALLOWED_PARTITIONS: usize = 16;
 
 c_enum! {
     /// One id per system variable the core consumes (`enum awsiam_setting`).
@@ -33,6 +47,10 @@ c_enum! {
         CacheTtl = 8,
         CacheSize = 9,
         LogVerbosity = 10,
+        AllowedPartitions = 11,
+        ChallengeAudiences = 12,
+        ChallengeTimeout = 13,
+        ChallengeChannelBinding = 14,
     }
 }
 
@@ -40,7 +58,12 @@ impl Setting {
     pub fn is_string(self) -> bool {
         matches!(
             self,
-            Setting::StsEndpoint | Setting::Region | Setting::AllowedAccounts | Setting::ServerId
+            Setting::StsEndpoint
+                | Setting::Region
+                | Setting::AllowedAccounts
+                | Setting::ServerId
+                | Setting::AllowedPartitions
+                | Setting::ChallengeAudiences
         )
     }
 }
@@ -78,6 +101,8 @@ pub struct Config {
     /// Region found at start in the environment or profile (else us-east-1).
     pub default_region: String,
     pub allowed_accounts: Vec<String>,
+    /// The partitions callers may come from; empty means the server's own.
+    pub allowed_partitions: Vec<String>,
     pub server_id: Option<String>,
     pub token_max_age: Duration,
     pub connect_timeout: Duration,
@@ -86,6 +111,30 @@ pub struct Config {
     pub cache_ttl: Duration,
     pub cache_size: usize,
     pub log_verbosity: u8,
+    /// auth_awsiam_challenge's own settings.
+    pub challenge: ChallengeSettings,
+}
+
+/// The settings of auth_awsiam_challenge (its `auth_awsiam_challenge_*` variables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeSettings {
+    /// The names an answer may be signed for.
+    pub audiences: Audiences,
+    /// How long the server waits for the answer.
+    pub timeout: Duration,
+    /// Whether an answer over TLS must be bound to this server's certificate. Off only
+    /// behind a router that terminates TLS itself (its certificate is not ours).
+    pub channel_binding: bool,
+}
+
+impl Default for ChallengeSettings {
+    fn default() -> Self {
+        ChallengeSettings {
+            audiences: Audiences::Own,
+            timeout: DEFAULT_CHALLENGE_TIMEOUT,
+            channel_binding: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -95,6 +144,7 @@ impl Default for Config {
             region: String::new(),
             default_region: FALLBACK_REGION.to_string(),
             allowed_accounts: Vec::new(),
+            allowed_partitions: Vec::new(),
             server_id: None,
             token_max_age: DEFAULT_TOKEN_MAX_AGE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -103,6 +153,7 @@ impl Default for Config {
             cache_ttl: DEFAULT_CACHE_TTL,
             cache_size: DEFAULT_CACHE_SIZE,
             log_verbosity: DEFAULT_LOG_VERBOSITY,
+            challenge: ChallengeSettings::default(),
         }
     }
 }
@@ -128,6 +179,13 @@ impl Config {
             && new.cache_ttl >= self.cache_ttl
     }
 
+    /// Whether the server's own account, learned under `self`, still holds under `new`: it
+    /// was learned from the STS endpoint and region in force, and a change of either may
+    /// name another account (or another partition).
+    pub fn same_identity_lookup(&self, new: &Config) -> bool {
+        self.endpoint == new.endpoint && self.effective_region() == new.effective_region()
+    }
+
     /// Applies a string setting after validating it.
     pub fn set_str(&mut self, setting: Setting, value: &str) -> Result<(), String> {
         match setting {
@@ -135,6 +193,8 @@ impl Config {
             Setting::Region => self.region = parse_region(value)?,
             Setting::AllowedAccounts => self.allowed_accounts = parse_accounts(value)?,
             Setting::ServerId => self.server_id = parse_server_id(value)?,
+            Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
+            Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -152,6 +212,10 @@ impl Config {
             Setting::CacheTtl => self.cache_ttl = secs(value),
             Setting::CacheSize => self.cache_size = usize::try_from(value).unwrap_or(usize::MAX),
             Setting::LogVerbosity => self.log_verbosity = value.clamp(1, 3) as u8,
+            Setting::ChallengeTimeout => {
+                self.challenge.timeout = secs(value.clamp(1, MAX_CHALLENGE_TIMEOUT.as_secs()))
+            }
+            Setting::ChallengeChannelBinding => self.challenge.channel_binding = value != 0,
             _ => {}
         }
     }
@@ -160,13 +224,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-/// Longest excerpt of a rejected value shown in its error.
-const MAX_SHOWN_VALUE: usize = 256;
-
-fn shown(value: &str) -> String {
-    syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -274,6 +331,34 @@ pub fn parse_accounts(value: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(accounts)
+}
+
+/// AWS partitions, comma separated: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso*`.
+pub fn parse_partitions(value: &str) -> Result<Vec<String>, String> {
+    if value.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<&str> = value.split(',').map(str::trim).collect();
+    if items.len() > MAX_ALLOWED_PARTITIONS {
+        return Err(format!(
+            "{} partitions given, the limit is {MAX_ALLOWED_PARTITIONS}",
+            items.len()
+        ));
+    }
+    let mut partitions: Vec<String> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if !identity::is_partition(item) {
+            return Err(format!(
+                "item {} {} is not an AWS partition such as aws, aws-cn or aws-us-gov (partitions are separated by commas)",
+                i + 1,
+                shown(item)
+            ));
+        }
+        if !partitions.iter().any(|p| p == item) {
+            partitions.push(item.to_string());
+        }
+    }
+    Ok(partitions)
 }
 
 pub fn parse_server_id(value: &str) -> Result<Option<String>, String> {
@@ -417,6 +502,64 @@ mod tests {
     }
 
     #[test]
+    fn partitions() {
+        assert_eq!(parse_partitions(" ").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_partitions("aws, aws-cn,aws-us-gov, aws").unwrap(),
+            vec!["aws", "aws-cn", "aws-us-gov"]
+        );
+        assert_eq!(parse_partitions("aws-iso-b").unwrap(), vec!["aws-iso-b"]);
+        for (bad, want) in [
+            ("aws,", "item 2 ''"),
+            ("AWS", "item 1 'AWS' is not an AWS partition"),
+            ("aws-*", "item 1 'aws-*'"),
+            ("aws china", "item 1 'aws china'"),
+        ] {
+            let e = parse_partitions(bad).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        let many = vec!["aws"; MAX_ALLOWED_PARTITIONS + 1].join(",");
+        assert!(parse_partitions(&many).unwrap_err().contains("limit is 16"));
+        let most = vec!["aws"; MAX_ALLOWED_PARTITIONS].join(",");
+        assert_eq!(parse_partitions(&most).unwrap(), vec!["aws"]);
+        let mut c = Config::default();
+        c.set_str(Setting::AllowedPartitions, "aws-cn").unwrap();
+        assert_eq!(c.allowed_partitions, vec!["aws-cn"]);
+    }
+
+    /// The server's own account was learned from the endpoint and region in force: only a
+    /// change of one of them asks for it again.
+    #[test]
+    fn identity_lookup_per_setting() {
+        let c = Config::default();
+        let changed = |f: &dyn Fn(&mut Config)| {
+            let mut d = c.clone();
+            f(&mut d);
+            assert_ne!(d, c);
+            c.same_identity_lookup(&d)
+        };
+        assert!(!changed(&|d| d
+            .set_str(Setting::StsEndpoint, "http://127.0.0.1:4566")
+            .unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::Region, "eu-west-1")
+            .unwrap()));
+        assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
+        // The region in force is what counts.
+        assert!(changed(&|d| d
+            .set_str(Setting::Region, "us-east-1")
+            .unwrap()));
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedAccounts, "123456789012")
+            .unwrap()));
+        assert!(changed(&|d| d.set_str(Setting::ServerId, "db1").unwrap()));
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedPartitions, "aws-cn")
+            .unwrap()));
+        assert!(changed(&|d| d.set_num(Setting::StsTimeout, 9)));
+    }
+
+    #[test]
     fn server_ids() {
         assert_eq!(parse_server_id("").unwrap(), None);
         assert_eq!(parse_server_id("db1").unwrap().as_deref(), Some("db1"));
@@ -481,16 +624,42 @@ mod tests {
             .set_str(Setting::AllowedAccounts, "123456789012")
             .unwrap()));
         assert!(changed(&|d| d.set_num(Setting::CacheSize, 5)));
+        // The partitions are checked on every login, cached or not.
+        assert!(changed(&|d| d
+            .set_str(Setting::AllowedPartitions, "aws-cn")
+            .unwrap()));
         assert!(changed(&|d| d.set_num(Setting::StsTimeout, 9)));
         assert!(changed(&|d| d.set_num(Setting::RequireSecureTransport, 0)));
         assert!(changed(&|d| d.set_num(Setting::LogVerbosity, 3)));
     }
 
     #[test]
+    fn challenge_settings() {
+        let mut c = Config::default();
+        assert_eq!(c.challenge, ChallengeSettings::default());
+        c.set_str(Setting::ChallengeAudiences, "db1:3306, db2")
+            .unwrap();
+        assert!(c.set_str(Setting::ChallengeAudiences, "a b").is_err());
+        assert!(check_str(Setting::ChallengeAudiences, "*").is_ok());
+        c.set_num(Setting::ChallengeTimeout, 42);
+        assert_eq!(c.challenge.timeout, Duration::from_secs(42));
+        c.set_num(Setting::ChallengeTimeout, 999_999);
+        assert_eq!(c.challenge.timeout, MAX_CHALLENGE_TIMEOUT, "clamped");
+        c.set_num(Setting::ChallengeChannelBinding, 0);
+        assert!(!c.challenge.channel_binding);
+        c.set_num(Setting::ChallengeChannelBinding, 1);
+        assert!(c.challenge.channel_binding);
+    }
+
+    #[test]
     fn setting_ids_match_the_header() {
         assert_eq!(Setting::from_id(0), Some(Setting::StsEndpoint));
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
-        assert_eq!(Setting::from_id(11), None);
+        assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
+        assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
+        assert_eq!(Setting::from_id(15), None);
+        assert!(Setting::AllowedPartitions.is_string());
+        assert!(Setting::ChallengeAudiences.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());
         assert!(check_str(Setting::CacheSize, "1").is_err());

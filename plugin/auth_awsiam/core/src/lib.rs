@@ -15,8 +15,9 @@
 pub mod abi;
 pub mod auth;
 pub mod aws_error;
-pub mod cache;
+mod cache;
 pub mod challenge;
+pub mod channel;
 pub mod config;
 pub mod configured_endpoint;
 pub mod credentials;
@@ -26,7 +27,7 @@ pub mod identity;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
-pub mod pattern;
+mod pattern;
 pub mod plugin;
 pub mod policy;
 pub mod refusal_lines;
@@ -34,6 +35,7 @@ pub mod request;
 pub mod server_identity;
 pub mod sts;
 pub mod syntax;
+pub mod sysvar;
 pub mod token;
 
 #[cfg(test)]

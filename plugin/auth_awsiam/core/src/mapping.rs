@@ -7,7 +7,8 @@
 //! round.
 
 use crate::identity::Caller;
-use crate::pattern::{Pattern, parse_pattern, shown};
+use crate::pattern::{Pattern, parse_pattern};
+use crate::syntax::shown;
 
 /// Separates a rule's pattern from its account.
 pub const ARROW: &str = "=>";

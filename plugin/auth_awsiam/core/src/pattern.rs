@@ -3,10 +3,7 @@
 //! mapping rules (`mapping`) share it.
 
 use crate::identity::{Caller, Kind, MAX_NAME_LEN, is_name, is_partition, is_path_segment};
-use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
-
-/// Longest excerpt of a pattern quoted in an error.
-const MAX_SHOWN: usize = 1024;
+use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, shown};
 
 /// The wildcard: any run of characters other than '/' and ':'.
 pub const WILDCARD: char = '*';
@@ -294,11 +291,6 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
         account,
         kind,
     })
-}
-
-/// A pattern, or a part of one, as shown in an error.
-pub(crate) fn shown(s: &str) -> String {
-    quoted(s, MAX_SHOWN)
 }
 
 #[cfg(test)]

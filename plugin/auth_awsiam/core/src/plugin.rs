@@ -103,6 +103,15 @@ fn after_change(old: &Config, new: &Config) {
     if !old.cache_compatible(new) {
         cache::clear();
     }
+    // The server's own account was learned from the old endpoint and region. It is
+    // learned again at once if it is in use (no accounts configured), else when needed.
+    // (Before `start`, as the settings are first applied, both do nothing.)
+    if !old.same_identity_lookup(new) {
+        server_identity::forget();
+    }
+    if new.allowed_accounts.is_empty() {
+        server_identity::learn_if_stale();
+    }
     logging::set_verbosity(new.log_verbosity);
 }
 

@@ -5,16 +5,12 @@ use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Caller, Kind, Principal};
 use crate::mapping::{self, MAX_RULES, Mapped, Rule};
 use crate::pattern::{Pattern, parse_pattern};
-use crate::syntax::quoted;
+use crate::syntax::shown;
 
 /// Most patterns in one binding (an auth string without rules).
 pub const MAX_PATTERNS: usize = 16;
 /// Longest auth string (room for `MAX_RULES` rules of about a hundred bytes).
 pub const MAX_AUTH_STRING_LEN: usize = 4096;
-/// An auth string, or a part of one, or a name, as shown in an error.
-fn shown(s: &str) -> String {
-    quoted(s, MAX_AUTH_STRING_LEN)
-}
 
 /// What an account's `AS '...'` string says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,7 +126,7 @@ pub fn check_auth_string(s: &str) -> Result<(), String> {
     parse_auth_string(s).map(|_| ())
 }
 
-/// Where the allowed account set came from, for the refusal detail.
+/// Where an allowed set (of accounts, or of partitions) came from, for the refusal detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountSource {
     Configured,
@@ -159,6 +155,35 @@ impl AllowedAccounts {
             ),
         };
         Err(refuse(Reason::AccountNotAllowed, detail))
+    }
+}
+
+/// The partitions callers may come from. An account ID names an account only within its
+/// partition: `123456789012` in `aws-cn` is another account than `123456789012` in `aws`, so
+/// the account rules hold only for callers of the partitions listed here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedPartitions {
+    pub partitions: Vec<String>,
+    pub source: AccountSource,
+}
+
+impl AllowedPartitions {
+    /// Checked for every caller, before any account rule or pattern.
+    pub fn check(&self, caller: &Caller) -> Result<(), Refusal> {
+        let partition = &caller.principal.partition;
+        if self.partitions.iter().any(|p| p == partition) {
+            return Ok(());
+        }
+        let detail = match self.source {
+            AccountSource::Configured => format!(
+                "the caller is in partition {partition}, which is not in auth_awsiam_allowed_partitions"
+            ),
+            AccountSource::ServerOwn => format!(
+                "the caller is in partition {partition}, not in the server's own partition ({}); an account ID of another partition is another account: list the partitions to trust in auth_awsiam_allowed_partitions",
+                self.partitions.join(",")
+            ),
+        };
+        Err(refuse(Reason::PartitionNotAllowed, detail))
     }
 }
 
@@ -917,6 +942,58 @@ mod tests {
         assert_eq!(
             mapped(decide("", "AROAEXAMPLEID1234567 => partners", &id, never())),
             Some(("partners".into(), 1))
+        );
+    }
+
+    fn partitions(list: &[&str], source: AccountSource) -> AllowedPartitions {
+        AllowedPartitions {
+            partitions: list.iter().map(|s| s.to_string()).collect(),
+            source,
+        }
+    }
+
+    /// The same account ID in another partition is another account: a caller from a
+    /// partition that is not allowed is refused, whatever its account or role.
+    #[test]
+    fn a_caller_from_another_partition_is_refused() {
+        let cn = p("arn:aws-cn:sts::123456789012:assumed-role/AppRole/s1");
+        let own = partitions(&["aws"], AccountSource::ServerOwn);
+        let e = own.check(&cn).unwrap_err();
+        assert_eq!(e.reason, Reason::PartitionNotAllowed);
+        assert!(
+            e.detail
+                .contains("partition aws-cn, not in the server's own partition (aws)")
+                && e.detail.contains("auth_awsiam_allowed_partitions"),
+            "{}",
+            e.detail
+        );
+        let e = partitions(&["aws", "aws-us-gov"], AccountSource::Configured)
+            .check(&cn)
+            .unwrap_err();
+        assert_eq!(e.reason, Reason::PartitionNotAllowed);
+        assert!(
+            e.detail
+                .contains("partition aws-cn, which is not in auth_awsiam_allowed_partitions"),
+            "{}",
+            e.detail
+        );
+        // Listed: allowed; then the account rules decide as for any caller.
+        assert_eq!(
+            partitions(&["aws", "aws-cn"], AccountSource::Configured).check(&cn),
+            Ok(())
+        );
+        let gov = p("arn:aws-us-gov:iam::123456789012:user/alice");
+        assert_eq!(
+            partitions(&["aws-us-gov"], AccountSource::ServerOwn).check(&gov),
+            Ok(())
+        );
+        assert_eq!(
+            own.check(&gov).unwrap_err().reason,
+            Reason::PartitionNotAllowed
+        );
+        assert_eq!(
+            own.check(&p("arn:aws:sts::123456789012:assumed-role/AppRole/s1")),
+            Ok(())
         );
     }
 

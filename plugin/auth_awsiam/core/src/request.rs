@@ -23,13 +23,15 @@ pub const SERVER_ID_HEADER: &str = "x-auth-awsiam-server-id";
 pub const NONCE_HEADER: &str = "x-auth-awsiam-nonce";
 /// The server the client meant to reach, `host[:port]` (challenge answers only).
 pub const AUDIENCE_HEADER: &str = "x-auth-awsiam-audience";
+/// The TLS channel the client reached it over (`channel.rs`; challenge answers over TLS).
+pub const CHANNEL_HEADER: &str = "x-auth-awsiam-channel";
 pub const CONTENT_TYPE_HEADER: &str = "content-type";
 pub const HOST_HEADER: &str = "host";
 pub const DATE_HEADER: &str = "x-amz-date";
 pub const SESSION_TOKEN_HEADER: &str = "x-amz-security-token";
 pub const AUTHORIZATION_HEADER: &str = "authorization";
 /// Every header a token may list as signed; anything else is refused.
-pub const TEMPLATE_HEADERS: [&str; 7] = [
+pub const TEMPLATE_HEADERS: [&str; 8] = [
     CONTENT_TYPE_HEADER,
     HOST_HEADER,
     DATE_HEADER,
@@ -37,6 +39,7 @@ pub const TEMPLATE_HEADERS: [&str; 7] = [
     SERVER_ID_HEADER,
     NONCE_HEADER,
     AUDIENCE_HEADER,
+    CHANNEL_HEADER,
 ];
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -73,8 +76,8 @@ pub fn sign(
     sign_bound(host, region, server_id, None, creds, time)
 }
 
-/// `sign`, also signing a challenge's nonce and audience when `binding` is given: the one
-/// signer of the CLI, the client plugin and the server's own identity lookup.
+/// `sign`, also signing a challenge's nonce, audience and channel when `binding` is given:
+/// the one signer of the CLI, the client plugin and the server's own identity lookup.
 pub fn sign_bound(
     host: &str,
     region: &str,
@@ -84,7 +87,7 @@ pub fn sign_bound(
     time: SystemTime,
 ) -> Result<Token, SignError> {
     if let Some(b) = binding {
-        crate::challenge::answer::check_binding(b).map_err(SignError)?;
+        b.check().map_err(SignError)?;
     }
     let identity: Identity = creds.clone().into();
     let params = v4::SigningParams::builder()
@@ -103,6 +106,9 @@ pub fn sign_bound(
     if let Some(b) = binding {
         headers.push((NONCE_HEADER, &b.nonce));
         headers.push((AUDIENCE_HEADER, &b.audience));
+        if let Some(c) = &b.channel {
+            headers.push((CHANNEL_HEADER, c));
+        }
     }
     let url = format!("https://{host}{PATH}");
     let signable = SignableRequest::new(
@@ -186,6 +192,9 @@ pub fn rebuild(token: &Token) -> Rebuilt {
     if let Some(b) = &token.binding {
         headers.push((NONCE_HEADER, b.nonce.clone()));
         headers.push((AUDIENCE_HEADER, b.audience.clone()));
+        if let Some(c) = &b.channel {
+            headers.push((CHANNEL_HEADER, c.clone()));
+        }
     }
     headers.push((AUTHORIZATION_HEADER, authorization(token)));
     Rebuilt {

@@ -104,6 +104,15 @@ pub fn split_authority(s: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Longest excerpt of outside text in a message: enough for any name, ARN, pattern or setting
+/// value a DBA reads there; a longer one is cut, with "...".
+pub const MAX_SHOWN: usize = 256;
+
+/// Text from outside as every message of the core shows it: `quoted` with [`MAX_SHOWN`].
+pub fn shown(s: &str) -> String {
+    quoted(s, MAX_SHOWN)
+}
+
 /// Text from outside (a client, STS, a DBA's SET or CREATE USER, a command line) as it is
 /// shown in a log line or an error message: in single quotes, at most `max` characters then
 /// "...", and every character that could break or forge the line shown as '?'. The one

@@ -13,6 +13,7 @@ use base64::alphabet::URL_SAFE;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 
+use crate::channel;
 use crate::error::{Reason, Refusal, refuse};
 use crate::syntax;
 
@@ -65,19 +66,59 @@ pub struct Token {
     pub signature: String,
     pub server_id: Option<String>,
     pub session_token: Option<String>,
-    /// Set only in the answer to a challenge (`answer.rs`): the nonce and audience the
-    /// client signed. A cleartext token never has one.
+    /// Set only in the answer to a challenge (`answer.rs`): the nonce, audience and channel
+    /// the client signed. A cleartext token never has one.
     pub binding: Option<Binding>,
 }
 
-/// What a challenge answer signs on top of a token: the server's one-time nonce and the
-/// server the client meant to reach (the audience).
+/// What a challenge answer signs on top of a token: the server's one-time nonce, the
+/// server the client meant to reach (the audience) and the TLS channel it reached it over.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     /// The nonce of the challenge, as the server wrote it (base64url).
     pub nonce: String,
     /// `host[:port]` the client dialed, or the audience it was told to use.
     pub audience: String,
+    /// The `tls-server-end-point` value of the certificate the client saw (`channel.rs`);
+    /// `None` when the connection is not TLS (a local socket).
+    pub channel: Option<String>,
+}
+
+/// Random bytes in a challenge nonce.
+pub const NONCE_BYTES: usize = 32;
+/// Characters of a nonce once encoded (base64url of 32 bytes, no padding).
+pub const NONCE_LEN: usize = 43;
+
+/// A nonce as written on the wire: 43 base64url characters that decode to 32 bytes.
+pub fn is_nonce(s: &str) -> bool {
+    s.len() == NONCE_LEN
+        && URL_SAFE_NO_PAD
+            .decode(s)
+            .is_ok_and(|b| b.len() == NONCE_BYTES)
+}
+
+impl Binding {
+    /// Checks the syntax of every field; the signer and the answer's decoder both apply it.
+    pub fn check(&self) -> Result<(), String> {
+        if !is_nonce(&self.nonce) {
+            return Err("the nonce is not 32 bytes of base64url".into());
+        }
+        if !syntax::is_authority(&self.audience) {
+            return Err(format!(
+                "the audience {} is not a lowercase host[:port]",
+                syntax::quoted(&self.audience, 64)
+            ));
+        }
+        if let Some(c) = &self.channel
+            && !channel::is_value(c)
+        {
+            return Err(format!(
+                "the channel binding is not a {} value",
+                channel::TLS_SERVER_END_POINT
+            ));
+        }
+        Ok(())
+    }
 }
 
 // Debug never shows the signature or the session token: tokens end up in test output and

@@ -29,14 +29,26 @@ fn login(secure: c_int) -> AwsiamLogin {
     }
 }
 
+/// A connection over the local socket, not TLS.
+const SOCKET: AwsiamConnection = AwsiamConnection {
+    socket: -1,
+    tls: 0,
+    tls_certificate: std::ptr::null(),
+    tls_certificate_len: 0,
+};
+
 fn verify(l: &AwsiamLogin, c: *const AwsiamChallenge) -> c_int {
+    verify_over(l, c, &SOCKET)
+}
+
+fn verify_over(l: &AwsiamLogin, c: *const AwsiamChallenge, conn: *const AwsiamConnection) -> c_int {
     let mut out = [0 as c_char; 256];
     let mut mapped = [0 as c_char; 97];
     unsafe {
         awsiam_challenge_verify(
             l,
             c,
-            -1,
+            conn,
             out.as_mut_ptr(),
             out.len(),
             mapped.as_mut_ptr(),
@@ -93,5 +105,14 @@ fn every_refused_challenge_login_is_counted() {
     assert_eq!(challenge_counters(), (1, 0, 4));
     assert_eq!(shared().failures_no_token, 1);
     assert_eq!(shared().failures, 4);
+
+    // No connection passed; a TLS connection whose certificate the shim could not read
+    // (no channel to compare an answer with).
+    assert_eq!(verify_over(&login(1), &challenge, std::ptr::null()), DENY);
+    let unreadable = AwsiamConnection { tls: 1, ..SOCKET };
+    assert_eq!(verify_over(&login(1), &challenge, &unreadable), DENY);
+    assert_eq!(challenge_counters(), (1, 0, 6));
+    assert_eq!(shared().failures_internal, 4);
+    assert_eq!(shared().failures, 6);
     awsiam_deinit();
 }

@@ -48,11 +48,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Token)]
     pub format: Format,
 
-    /// MySQL user name written to the option file
+    /// MySQL user name written to the option file (at most 32 characters, no control
+    /// characters; quoted in the file when it needs to be)
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// Write to this file (created with mode 0600) instead of standard output
+    /// Write to this file instead of standard output: a new file of mode 0600, renamed over
+    /// FILE (a symbolic link there is replaced, never followed)
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

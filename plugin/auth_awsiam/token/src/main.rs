@@ -4,6 +4,7 @@
 mod cli;
 mod failure;
 mod mint;
+mod option_file;
 mod output;
 
 use std::process::ExitCode;
@@ -12,18 +13,15 @@ use clap::Parser;
 
 use crate::cli::Args;
 use crate::failure::Failure;
+use crate::option_file::User;
 
 fn run(args: &Args) -> Result<(), Failure> {
+    // Checked before any AWS call, like the other arguments.
+    let user = args.user.as_deref().map(User::parse).transpose()?;
     let token = mint::mint(args)?;
-    let text = output::render(args.format, &token, args.user.as_deref());
+    let text = output::render(args.format, &token, user.as_ref());
     match &args.output {
-        Some(path) => output::write_private(path, &text)
-            .map_err(|e| {
-                Failure::Other(format!(
-                    "cannot write the token to {}: {e}; check that the directory exists and is writable",
-                    path.display()
-                ))
-            }),
+        Some(path) => output::write_private(path, &text),
         None => {
             print!("{text}");
             Ok(())

@@ -167,3 +167,34 @@ fn unwritable_output_names_the_file() {
         "{m}"
     );
 }
+
+#[test]
+fn output_that_is_a_directory_is_refused_and_nothing_is_left() {
+    let dir = sandbox("err_output_dir");
+    let path = dir.join("a-directory");
+    std::fs::create_dir(&path).unwrap();
+    let o = run(
+        &dir,
+        &KEYS,
+        &["--region", "us-east-1", "--output", path.to_str().unwrap()],
+    );
+    let m = sentence(&o, 1);
+    assert!(
+        m.starts_with(&format!(
+            "cannot write the token to {}: cannot replace it:",
+            path.display()
+        )) && m.ends_with("check that it is not a directory"),
+        "{m}"
+    );
+    assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["a-directory", "config", "credentials"],
+        "no temporary file left"
+    );
+}

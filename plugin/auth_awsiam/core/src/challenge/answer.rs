@@ -1,46 +1,37 @@
-//! The client plugin's answer to a challenge: a token (`token.rs`) that also signs the
-//! challenge's nonce and the audience, in the `x-auth-awsiam-nonce` and
-//! `x-auth-awsiam-audience` headers.
+//! The client plugin's answer to a challenge. Kind `sigv4`: a token (`token.rs`) that also
+//! signs the challenge's nonce, the audience and the TLS channel, in the
+//! `x-auth-awsiam-nonce`, `x-auth-awsiam-audience` and `x-auth-awsiam-channel` headers.
 //!
-//! Wire form: `awsiamc1.` then base64url (no padding) of nine fields joined by '\n': the
-//! seven fields of a token, in the token's order, then the nonce and the audience. A later
-//! format gets a new prefix, never a reinterpretation.
+//! Wire form, version 2: `awsiamc2.` then base64url (no padding) of fields joined by '\n':
+//! the kind (`sigv4`), the seven fields of a token in the token's order, then the nonce,
+//! the audience and the channel binding (`channel.rs`; empty when the connection is not
+//! TLS). A later format gets a new prefix, never a reinterpretation; version 1 (`awsiamc1.`,
+//! no channel) is refused by name.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::challenge;
+use super::AnswerKind;
 use crate::error::{Reason, Refusal, refuse};
-use crate::syntax;
 use crate::token::{self, Binding, Token};
 
 /// Format version prefix of an answer.
-pub const ANSWER_PREFIX: &str = "awsiamc1.";
+pub const ANSWER_PREFIX: &str = "awsiamc2.";
+/// The prefix of the format before this one.
+const VERSION_1_PREFIX: &str = "awsiamc1.";
 /// Hard limit on the encoded answer, checked before anything is decoded.
 pub const MAX_ANSWER_LEN: usize = token::MAX_TOKEN_LEN + 512;
-/// Fields in the payload: the token's seven, the nonce, the audience.
-pub const ANSWER_FIELD_COUNT: usize = token::FIELD_COUNT + 2;
-
-/// Checks a binding's syntax; the signer and the decoder both apply it.
-pub fn check_binding(b: &Binding) -> Result<(), String> {
-    if !challenge::is_nonce(&b.nonce) {
-        return Err("the nonce is not 32 bytes of base64url".into());
-    }
-    if !syntax::is_authority(&b.audience) {
-        return Err(format!(
-            "the audience {} is not a lowercase host[:port]",
-            syntax::quoted(&b.audience, 64)
-        ));
-    }
-    Ok(())
-}
+/// Fields in a `sigv4` payload: the kind, the token's seven, nonce, audience, channel.
+pub const SIGV4_FIELD_COUNT: usize = 1 + token::FIELD_COUNT + 3;
 
 /// The wire form of a bound token; `None` if the token has no binding.
 pub fn encode(token: &Token) -> Option<String> {
     let b = token.binding.as_ref()?;
-    let mut fields = token.fields().to_vec();
+    let mut fields = vec![AnswerKind::SigV4.name()];
+    fields.extend(token.fields());
     fields.push(&b.nonce);
     fields.push(&b.audience);
+    fields.push(b.channel.as_deref().unwrap_or(""));
     Some(format!(
         "{ANSWER_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(fields.join("\n"))
@@ -72,6 +63,10 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
     let Some(body) = raw.strip_prefix(ANSWER_PREFIX.as_bytes()) else {
         let detail = if raw.starts_with(token::TOKEN_PREFIX.as_bytes()) {
             "the client sent a cleartext token, not a challenge answer: this account uses auth_awsiam_challenge, which needs the auth_awsiam_client plugin".to_string()
+        } else if raw.starts_with(VERSION_1_PREFIX.as_bytes()) {
+            format!(
+                "the client's auth_awsiam_client plugin is older than this server's and sends version 1 answers, which are not bound to the TLS channel: install the client plugin of the server's release (it sends {ANSWER_PREFIX})"
+            )
         } else if raw.starts_with(b"awsiamc") {
             format!("unsupported answer format version (expected {ANSWER_PREFIX})")
         } else {
@@ -88,19 +83,29 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
     let payload = String::from_utf8(payload)
         .map_err(|_| refuse(Reason::TokenEncoding, "answer payload is not UTF-8"))?;
     let fields: Vec<&str> = payload.split('\n').collect();
-    let Ok(fields) = <[&str; ANSWER_FIELD_COUNT]>::try_from(fields.as_slice()) else {
+    if fields[0] != AnswerKind::SigV4.name() {
+        return Err(refuse(
+            Reason::TokenVersion,
+            format!(
+                "the answer is of a kind this server does not take (it offered {})",
+                AnswerKind::SigV4.name()
+            ),
+        ));
+    }
+    let Ok(fields) = <[&str; SIGV4_FIELD_COUNT]>::try_from(fields.as_slice()) else {
         return Err(field_error(format!(
-            "answer has {} fields, expected {ANSWER_FIELD_COUNT}",
+            "answer has {} fields, expected {SIGV4_FIELD_COUNT}",
             fields.len()
         )));
     };
-    let [a, b, c, d, e, f, g, nonce, audience] = fields;
+    let [_, a, b, c, d, e, f, g, nonce, audience, channel] = fields;
     let mut token = Token::from_fields([a, b, c, d, e, f, g])?;
     let binding = Binding {
         nonce: nonce.to_string(),
         audience: audience.to_string(),
+        channel: (!channel.is_empty()).then(|| channel.to_string()),
     };
-    check_binding(&binding).map_err(field_error)?;
+    binding.check().map_err(field_error)?;
     token.binding = Some(binding);
     Ok(token)
 }
@@ -108,16 +113,23 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{AUDIENCE_HEADER, NONCE_HEADER, rebuild, sign_bound};
+    use crate::challenge;
+    use crate::request::{AUDIENCE_HEADER, CHANNEL_HEADER, NONCE_HEADER, rebuild, sign_bound};
     use crate::token::tests::sample;
     use aws_credential_types::Credentials;
     use proptest::prelude::*;
     use std::time::{Duration, UNIX_EPOCH};
 
+    /// A channel binding value of the right form (the hash of 32 zero bytes' worth).
+    pub(crate) fn channel_value() -> String {
+        format!("tls-server-end-point:{}", "A".repeat(43))
+    }
+
     fn binding() -> Binding {
         Binding {
             nonce: challenge::new_nonce().unwrap(),
             audience: "db1.example.com:3306".into(),
+            channel: Some(channel_value()),
         }
     }
 
@@ -136,14 +148,18 @@ mod tests {
     }
 
     #[test]
-    fn round_trip() {
+    fn round_trip_with_and_without_channel() {
         let t = bound();
         let wire = encode(&t).unwrap();
-        assert!(wire.starts_with("awsiamc1."));
+        assert!(wire.starts_with("awsiamc2."));
         assert_eq!(decode(wire.as_bytes()).unwrap(), t);
         let mut with_nul = wire.into_bytes();
         with_nul.push(0);
         assert_eq!(decode(&with_nul).unwrap(), t);
+        let mut socket = bound();
+        socket.binding.as_mut().unwrap().channel = None;
+        let wire = encode(&socket).unwrap();
+        assert_eq!(decode(wire.as_bytes()).unwrap(), socket);
     }
 
     #[test]
@@ -162,44 +178,85 @@ mod tests {
         let cleartext = decode(sample().encode().as_bytes()).unwrap_err();
         assert_eq!(cleartext.reason, Reason::TokenVersion);
         assert!(cleartext.detail.contains("auth_awsiam_client"));
-        assert_eq!(reason(b"awsiamc2.abc"), Reason::TokenVersion);
+        let v1 = decode(b"awsiamc1.abc").unwrap_err();
+        assert_eq!(v1.reason, Reason::TokenVersion);
+        assert!(v1.detail.contains("version 1"), "{}", v1.detail);
+        assert_eq!(reason(b"awsiamc3.abc"), Reason::TokenVersion);
         assert_eq!(reason(b"hunter2"), Reason::TokenVersion);
-        assert_eq!(reason(b"awsiamc1.not base64!"), Reason::TokenEncoding);
+        assert_eq!(reason(b"awsiamc2.not base64!"), Reason::TokenEncoding);
         let not_utf8 = format!("{ANSWER_PREFIX}{}", URL_SAFE_NO_PAD.encode([0xff, 0xfe]));
         assert_eq!(reason(not_utf8.as_bytes()), Reason::TokenEncoding);
-        // Seven fields: a token's payload without the binding.
-        assert_eq!(
-            reason(&with_payload(&sample().fields().join("\n"))),
-            Reason::TokenField
-        );
         let t = bound();
         let b = t.binding.clone().unwrap();
-        let fields = |nonce: &str, audience: &str| {
-            let mut f = t.fields().to_vec();
-            f.push(nonce);
-            f.push(audience);
+        let fields = |kind: &str, nonce: &str, audience: &str, channel: &str| {
+            let mut f = vec![kind];
+            f.extend(t.fields());
+            f.extend([nonce, audience, channel]);
             with_payload(&f.join("\n"))
         };
-        assert!(decode(&fields(&b.nonce, &b.audience)).is_ok());
-        assert_eq!(reason(&fields("short", &b.audience)), Reason::TokenField);
-        assert_eq!(reason(&fields(&b.nonce, "")), Reason::TokenField);
-        assert_eq!(reason(&fields(&b.nonce, "DB1:3306")), Reason::TokenField);
-        assert_eq!(reason(&fields(&b.nonce, "db1:99999")), Reason::TokenField);
+        let channel = b.channel.clone().unwrap();
+        assert!(decode(&fields("sigv4", &b.nonce, &b.audience, &channel)).is_ok());
+        assert!(decode(&fields("sigv4", &b.nonce, &b.audience, "")).is_ok());
+        // Another kind of answer than the one offered.
+        assert_eq!(
+            reason(&fields("jwt", &b.nonce, &b.audience, &channel)),
+            Reason::TokenVersion
+        );
+        assert_eq!(reason(&with_payload("")), Reason::TokenVersion);
+        assert_eq!(
+            reason(&fields("sigv4", "short", &b.audience, &channel)),
+            Reason::TokenField
+        );
+        assert_eq!(
+            reason(&fields("sigv4", &b.nonce, "", &channel)),
+            Reason::TokenField
+        );
+        assert_eq!(
+            reason(&fields("sigv4", &b.nonce, "DB1:3306", &channel)),
+            Reason::TokenField
+        );
+        assert_eq!(
+            reason(&fields("sigv4", &b.nonce, "db1:99999", &channel)),
+            Reason::TokenField
+        );
+        assert_eq!(
+            reason(&fields("sigv4", &b.nonce, &b.audience, "tls-unique:AAAA")),
+            Reason::TokenField
+        );
+        // Ten fields: a version 1 payload (no channel) behind the version 2 prefix.
+        let mut ten = vec!["sigv4"];
+        ten.extend(t.fields());
+        ten.extend([b.nonce.as_str(), b.audience.as_str()]);
+        assert_eq!(reason(&with_payload(&ten.join("\n"))), Reason::TokenField);
         // The token fields are checked as in a cleartext token.
         let mut bad = t.clone();
         bad.signature = "x".into();
         assert_eq!(reason(encode(&bad).unwrap().as_bytes()), Reason::TokenField);
     }
 
+    fn creds() -> Credentials {
+        Credentials::new("AKIDEXAMPLE", "secret", None, None, "test")
+    }
+
+    fn time() -> std::time::SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_323_045)
+    }
+
     #[test]
     fn the_signer_signs_the_binding_and_the_request_carries_it() {
-        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
         let b = binding();
-        let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
-        let t = sign_bound("127.0.0.1:4566", "us-east-1", None, Some(&b), &creds, time).unwrap();
+        let t = sign_bound(
+            "127.0.0.1:4566",
+            "us-east-1",
+            None,
+            Some(&b),
+            &creds(),
+            time(),
+        )
+        .unwrap();
         assert_eq!(
             t.signed_headers,
-            "content-type;host;x-amz-date;x-auth-awsiam-audience;x-auth-awsiam-nonce"
+            "content-type;host;x-amz-date;x-auth-awsiam-audience;x-auth-awsiam-channel;x-auth-awsiam-nonce"
         );
         assert_eq!(t.binding.as_ref(), Some(&b));
         let decoded = decode(encode(&t).unwrap().as_bytes()).unwrap();
@@ -214,70 +271,127 @@ mod tests {
         };
         assert_eq!(value(NONCE_HEADER), Some(b.nonce.clone()));
         assert_eq!(value(AUDIENCE_HEADER), Some(b.audience.clone()));
-        // Another nonce gives another signature: the nonce is really signed.
+        assert_eq!(value(CHANNEL_HEADER), b.channel.clone());
+        // Another nonce, or another channel, gives another signature: both are signed.
         let other = sign_bound(
             "127.0.0.1:4566",
             "us-east-1",
             None,
             Some(&binding()),
-            &creds,
-            time,
+            &creds(),
+            time(),
         )
         .unwrap();
         assert_ne!(other.signature, t.signature);
+        let mut relayed = b.clone();
+        relayed.channel = Some(format!("tls-server-end-point:{}A", "B".repeat(42)));
+        let through_relay = sign_bound(
+            "127.0.0.1:4566",
+            "us-east-1",
+            None,
+            Some(&relayed),
+            &creds(),
+            time(),
+        )
+        .unwrap();
+        assert_ne!(through_relay.signature, t.signature);
+        // Over a local socket there is no channel: nothing is signed for it.
+        let mut socket = b.clone();
+        socket.channel = None;
+        let t = sign_bound(
+            "127.0.0.1:4566",
+            "us-east-1",
+            None,
+            Some(&socket),
+            &creds(),
+            time(),
+        )
+        .unwrap();
+        assert!(!t.signed_headers.contains(CHANNEL_HEADER));
+        assert_eq!(value_in(&rebuild(&t), CHANNEL_HEADER), None);
+    }
+
+    fn value_in(r: &crate::request::Rebuilt, name: &str) -> Option<String> {
+        r.headers
+            .iter()
+            .find(|(h, _)| *h == name)
+            .map(|(_, v)| v.clone())
     }
 
     #[test]
     fn the_signer_refuses_a_bad_binding() {
-        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
-        let b = Binding {
-            nonce: "short".into(),
-            audience: "db1".into(),
-        };
+        let mut b = binding();
+        b.nonce = "short".into();
         let e = sign_bound(
             "127.0.0.1:4566",
             "us-east-1",
             None,
             Some(&b),
-            &creds,
-            UNIX_EPOCH + Duration::from_secs(1_767_323_045),
+            &creds(),
+            time(),
         )
         .unwrap_err();
         assert!(e.0.contains("nonce"), "{e}");
+        let mut b = binding();
+        b.channel = Some("tls-server-end-point:xyz".into());
+        let e = sign_bound(
+            "127.0.0.1:4566",
+            "us-east-1",
+            None,
+            Some(&b),
+            &creds(),
+            time(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("channel"), "{e}");
     }
 
     #[test]
-    fn nonce_and_audience_are_signed_exactly_when_carried() {
+    fn binding_headers_are_signed_exactly_when_carried() {
         use crate::config::{Config, parse_endpoint};
         use crate::sts::precheck::precheck;
         let cfg = Config {
             endpoint: parse_endpoint("http://127.0.0.1:4566").unwrap(),
             ..Config::default()
         };
-        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
         let now = std::time::SystemTime::now();
         let t = sign_bound(
             "127.0.0.1:4566",
             "us-east-1",
             None,
             Some(&binding()),
-            &creds,
+            &creds(),
             now,
         )
         .unwrap();
         assert!(precheck(&t, &cfg, true, now).is_ok());
         // Carried but not signed: STS would never see it checked.
-        let mut unsigned = t.clone();
-        unsigned.signed_headers = "content-type;host;x-amz-date;x-auth-awsiam-audience".into();
-        assert_eq!(
-            precheck(&unsigned, &cfg, true, now).unwrap_err().reason,
-            Reason::HeaderNotSigned
-        );
-        // Signed but not carried (a cleartext token naming the challenge headers).
+        for dropped in [NONCE_HEADER, CHANNEL_HEADER] {
+            let mut unsigned = t.clone();
+            unsigned.signed_headers = t
+                .signed_headers
+                .split(';')
+                .filter(|h| *h != dropped)
+                .collect::<Vec<_>>()
+                .join(";");
+            assert_eq!(
+                precheck(&unsigned, &cfg, true, now).unwrap_err().reason,
+                Reason::HeaderNotSigned,
+                "{dropped}"
+            );
+        }
+        // Signed but not carried (a cleartext token naming the challenge headers, or an
+        // answer that dropped its channel).
         let mut not_carried = t.clone();
         not_carried.binding = None;
         assert_eq!(
             precheck(&not_carried, &cfg, true, now).unwrap_err().reason,
+            Reason::TokenField
+        );
+        let mut no_channel = t.clone();
+        no_channel.binding.as_mut().unwrap().channel = None;
+        assert_eq!(
+            precheck(&no_channel, &cfg, true, now).unwrap_err().reason,
             Reason::TokenField
         );
     }
@@ -289,7 +403,7 @@ mod tests {
         }
 
         #[test]
-        fn decode_never_panics_on_nine_fields(fields in proptest::collection::vec("\\PC{0,40}", 9)) {
+        fn decode_never_panics_on_eleven_fields(fields in proptest::collection::vec("\\PC{0,40}", 11)) {
             let _ = decode(&with_payload(&fields.join("\n")));
         }
     }

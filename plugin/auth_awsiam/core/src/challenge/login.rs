@@ -1,103 +1,36 @@
 //! One auth_awsiam_challenge login, start to end: the transport check and a fresh
-//! challenge; then the answer checked against that challenge (time, nonce, audience) and
-//! handed to the same verification as an auth_awsiam token (`auth::verify_token`: STS,
-//! policy); then one log line and the counters.
+//! challenge; then the answer checked against that challenge and this connection (time,
+//! nonce, audience, TLS channel) and handed to the same verification as an auth_awsiam
+//! token (`auth::verify_token`: STS, policy); then one log line and the counters.
 //!
 //! The nonce lives only in this connection's challenge, so an answer is good for this
 //! connection alone: no replay cache is needed, and none is kept.
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{self as challenge, Challenge};
+use super::{self as challenge, AnswerKind, Challenge};
+use crate::abi::c_struct;
 use crate::auth::{self, Admitted, Denied, Login, Seen, ServerAccounts};
 use crate::challenge::answer;
-use crate::challenge::audience::{self, Audiences};
+use crate::challenge::audience;
+use crate::channel;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::server_identity;
 use crate::sts;
 
-/// Default seconds the server waits for the answer (mysqld's connect_timeout, 10 s by
-/// default, also bounds it).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The ids of `enum awsiam_challenge_setting` in auth_awsiam_core_challenge.h.
-pub const SETTING_AUDIENCES: i32 = 0;
-pub const SETTING_TIMEOUT: i32 = 1;
-
-/// The challenge plugin's own settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settings {
-    pub audiences: Audiences,
-    pub timeout: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            audiences: Audiences::Own,
-            timeout: DEFAULT_TIMEOUT,
-        }
+c_struct! {
+    /// Counters behind the `Auth_awsiam_challenge_*` status variables (`struct
+    /// awsiam_challenge_counters`). Refusal reasons are counted with auth_awsiam's.
+    #[derive(Debug, Default)]
+    pub struct Counters = "awsiam_challenge_counters" {
+        pub issued: AtomicU64,
+        pub successes: AtomicU64,
+        pub failures: AtomicU64,
     }
-}
-
-static SETTINGS: LazyLock<RwLock<Arc<Settings>>> =
-    LazyLock::new(|| RwLock::new(Arc::new(Settings::default())));
-
-/// The settings in force.
-pub fn settings() -> Arc<Settings> {
-    SETTINGS.read().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-fn update(f: impl FnOnce(&mut Settings)) {
-    let mut guard = SETTINGS.write().unwrap_or_else(|e| e.into_inner());
-    let mut next = (**guard).clone();
-    f(&mut next);
-    *guard = Arc::new(next);
-}
-
-/// Validates a string setting.
-pub fn check_str(id: i32, value: &str) -> Result<(), String> {
-    match id {
-        SETTING_AUDIENCES => audience::parse(value).map(|_| ()),
-        _ => Err(format!("unknown challenge setting id {id}")),
-    }
-}
-
-/// Validates and applies a string setting.
-pub fn set_str(id: i32, value: &str) -> Result<(), String> {
-    match id {
-        SETTING_AUDIENCES => {
-            let audiences = audience::parse(value)?;
-            update(|s| s.audiences = audiences);
-            Ok(())
-        }
-        _ => Err(format!("unknown challenge setting id {id}")),
-    }
-}
-
-/// Applies a number setting (range enforced by the server).
-pub fn set_num(id: i32, value: u64) {
-    match id {
-        SETTING_TIMEOUT => {
-            let secs = value.clamp(1, challenge::MAX_TIMEOUT_SECS);
-            update(|s| s.timeout = Duration::from_secs(secs));
-        }
-        _ => log::error!("unknown challenge number setting id {id} ignored"),
-    }
-}
-
-/// Counters behind the `Auth_awsiam_challenge_*` status variables; same layout as
-/// `struct awsiam_challenge_counters`. Refusal reasons are counted with auth_awsiam's.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub issued: AtomicU64,
-    pub successes: AtomicU64,
-    pub failures: AtomicU64,
 }
 
 pub static COUNTERS: Counters = Counters {
@@ -106,13 +39,13 @@ pub static COUNTERS: Counters = Counters {
     failures: AtomicU64::new(0),
 };
 
-/// Challenge plugin start: its own settings and counters afresh. Fails while auth_awsiam,
-/// which holds the shared settings and the log sink, is not running.
+/// Challenge plugin start: its counters afresh (its settings are auth_awsiam's, which the
+/// shim applies next). Fails while auth_awsiam, which holds the settings and the log sink,
+/// is not running.
 pub fn init() -> Result<(), String> {
     if !crate::plugin::is_running() {
         return Err(NOT_RUNNING.into());
     }
-    *SETTINGS.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Settings::default());
     for c in [&COUNTERS.issued, &COUNTERS.successes, &COUNTERS.failures] {
         c.store(0, Ordering::Relaxed);
     }
@@ -130,7 +63,7 @@ pub fn clock_us() -> u64 {
 
 /// The challenge for one connection, after the transport check: the token must not travel
 /// in clear when auth_awsiam_require_secure_transport is ON, so no challenge is sent then.
-pub fn issue(login: &Login, cfg: &Config, settings: &Settings) -> Result<Challenge, Refusal> {
+pub fn issue(login: &Login, cfg: &Config) -> Result<Challenge, Refusal> {
     if cfg.require_secure_transport && !login.secure_transport {
         return Err(refuse(
             Reason::InsecureTransport,
@@ -148,7 +81,8 @@ pub fn issue(login: &Login, cfg: &Config, settings: &Settings) -> Result<Challen
         sts_host,
         region,
         server_id: cfg.server_id.clone(),
-        timeout: settings.timeout,
+        timeout: cfg.challenge.timeout,
+        answers: vec![AnswerKind::SigV4],
     })
 }
 
@@ -162,6 +96,9 @@ pub struct Context<'a> {
     /// The address and port the connection reached; `None` over a local socket.
     pub local: Option<SocketAddr>,
     pub host_name: Option<&'a str>,
+    /// The channel binding value of this connection (`channel.rs`): the hash of this
+    /// server's TLS certificate; `None` when the connection is not TLS.
+    pub channel: Option<&'a str>,
 }
 
 /// The decision alone: no logging, no outcome counters. `login.token` is the answer.
@@ -169,7 +106,6 @@ pub fn verify(
     login: &Login,
     ctx: &Context,
     cfg: &Config,
-    settings: &Settings,
     now: SystemTime,
     server: ServerAccounts,
 ) -> Result<Admitted, Denied> {
@@ -204,19 +140,54 @@ pub fn verify(
         )));
     }
     audience::check(
-        &settings.audiences,
+        &cfg.challenge.audiences,
         &binding.audience,
         ctx.local,
         ctx.host_name,
     )
     .map_err(|d| deny(refuse(Reason::AudienceMismatch, d)))?;
+    if cfg.challenge.channel_binding {
+        check_channel(binding.channel.as_deref(), ctx.channel).map_err(deny)?;
+    }
     // One answer, one login: caching it would only keep memory busy.
     auth::verify_token(login, &token, cfg, now, server, None)
 }
 
+/// The answer's channel against this connection's: equal, or the client reached this server
+/// through something that is not this server.
+fn check_channel(signed: Option<&str>, ours: Option<&str>) -> Result<(), Refusal> {
+    let detail = match (signed, ours) {
+        (a, b) if a == b => return Ok(()),
+        (None, Some(_)) => {
+            "the answer is not bound to a TLS channel, but this connection is TLS: the client saw no TLS on its side (a relay in between), or its auth_awsiam_client is of another release"
+        }
+        (Some(_), None) => {
+            "the answer is bound to a TLS channel, but this connection is not TLS: it came through a relay that terminated the client's TLS"
+        }
+        _ => {
+            "the answer is bound to another TLS certificate than this server's: the client reached this server through a relay that showed its own certificate (or this server's certificate was replaced during the login)"
+        }
+    };
+    Err(refuse(
+        Reason::ChannelBinding,
+        format!(
+            "{detail}; behind a router that terminates TLS itself, see auth_awsiam_challenge_channel_binding"
+        ),
+    ))
+}
+
+/// This connection as the shim sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Connection<'a> {
+    /// The address and port a TCP connection reached; `None` over a local socket.
+    pub local: Option<SocketAddr>,
+    /// The server certificate (DER) of a TLS connection; `None` when not TLS.
+    pub tls_certificate: Option<&'a [u8]>,
+}
+
 /// Issues a challenge with the settings in force; a refusal is logged and counted.
 pub fn issue_now(login: &Login) -> Result<Challenge, Refusal> {
-    let result = issue(login, &config::current(), &settings());
+    let result = issue(login, &config::current());
     match &result {
         Ok(_) => {
             COUNTERS.issued.fetch_add(1, Ordering::Relaxed);
@@ -231,20 +202,34 @@ pub fn authenticate(
     login: &Login,
     issued: &Challenge,
     waited: Duration,
-    local: Option<SocketAddr>,
+    connection: Connection,
 ) -> Result<Admitted, Refusal> {
+    let channel = match connection
+        .tls_certificate
+        .map(channel::tls_server_end_point)
+    {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(e)) => {
+            let refusal = refuse(
+                Reason::Internal,
+                format!("cannot bind the answer to this connection's TLS channel: {e}"),
+            );
+            return Err(report_refusal(login, refusal));
+        }
+    };
     let host_name = audience::host_name();
     let ctx = Context {
         issued,
         waited,
-        local,
+        local: connection.local,
         host_name: host_name.as_deref(),
+        channel: channel.as_deref(),
     };
     let result = verify(
         login,
         &ctx,
         &config::current(),
-        &settings(),
         SystemTime::now(),
         &server_identity::allowed_accounts,
     );
@@ -279,7 +264,7 @@ fn report(login: &Login, result: &Result<Admitted, Denied>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_endpoint;
+    use crate::config::{ChallengeSettings, parse_endpoint};
     use crate::policy::{AccountSource, AllowedAccounts};
     use crate::request::sign_bound;
     use crate::testutil::{fake_sts, http, success_xml};
@@ -324,16 +309,27 @@ mod tests {
             endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
             ..Config::default()
         };
-        let issued = issue(&login(None), &cfg, &Settings::default()).unwrap();
+        let issued = issue(&login(None), &cfg).unwrap();
         (cfg, issued, handle)
     }
 
-    /// What the client plugin sends: signed for the challenge's host, nonce and audience.
+    /// The channel binding value of this test server's TLS certificate.
+    const OUR_CHANNEL: &str = "tls-server-end-point:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// A relay's.
+    const RELAY_CHANNEL: &str = "tls-server-end-point:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA";
+
+    /// What the client plugin sends: signed for the challenge's host, nonce and audience,
+    /// over this server's TLS channel.
     fn answer_for(c: &Challenge, nonce: &str, audience: &str) -> Vec<u8> {
+        answer_over(c, nonce, audience, Some(OUR_CHANNEL))
+    }
+
+    fn answer_over(c: &Challenge, nonce: &str, audience: &str, channel: Option<&str>) -> Vec<u8> {
         let creds = Credentials::new(ACCT, "secret", None, None, "test");
         let binding = Binding {
             nonce: nonce.into(),
             audience: audience.into(),
+            channel: channel.map(str::to_string),
         };
         let t = sign_bound(
             &c.sts_host,
@@ -349,22 +345,37 @@ mod tests {
 
     fn run(
         cfg: &Config,
-        settings: &Settings,
+        settings: &ChallengeSettings,
         issued: &Challenge,
         answer: Option<&[u8]>,
         waited: Duration,
+    ) -> Result<Admitted, Denied> {
+        run_over(cfg, settings, issued, answer, waited, Some(OUR_CHANNEL))
+    }
+
+    fn run_over(
+        cfg: &Config,
+        settings: &ChallengeSettings,
+        issued: &Challenge,
+        answer: Option<&[u8]>,
+        waited: Duration,
+        channel: Option<&str>,
     ) -> Result<Admitted, Denied> {
         let ctx = Context {
             issued,
             waited,
             local: local(),
             host_name: Some("db-host"),
+            channel,
+        };
+        let cfg = Config {
+            challenge: settings.clone(),
+            ..cfg.clone()
         };
         verify(
             &login(answer),
             &ctx,
-            cfg,
-            settings,
+            &cfg,
             SystemTime::now(),
             &server_is_acct,
         )
@@ -381,13 +392,13 @@ mod tests {
             server_id: Some("db1".into()),
             ..Config::default()
         };
-        let c = issue(&login(None), &cfg, &Settings::default()).unwrap();
+        let c = issue(&login(None), &cfg).unwrap();
         assert_eq!(c.sts_host, "127.0.0.1:4566");
         assert_eq!(c.region, "us-east-1");
         assert_eq!(c.server_id.as_deref(), Some("db1"));
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.timeout, config::DEFAULT_CHALLENGE_TIMEOUT);
         assert_eq!(Challenge::decode(&c.encode()).unwrap(), c);
-        let official = issue(&login(None), &Config::default(), &Settings::default()).unwrap();
+        let official = issue(&login(None), &Config::default()).unwrap();
         assert_eq!(official.sts_host, "sts.us-east-1.amazonaws.com");
         assert_ne!(official.nonce, c.nonce, "a fresh nonce per challenge");
     }
@@ -396,13 +407,13 @@ mod tests {
     fn no_challenge_over_an_insecure_connection() {
         let mut l = login(None);
         l.secure_transport = false;
-        let r = issue(&l, &Config::default(), &Settings::default()).unwrap_err();
+        let r = issue(&l, &Config::default()).unwrap_err();
         assert_eq!(r.reason, Reason::InsecureTransport);
         let cfg = Config {
             require_secure_transport: false,
             ..Config::default()
         };
-        assert!(issue(&l, &cfg, &Settings::default()).is_ok());
+        assert!(issue(&l, &cfg).is_ok());
     }
 
     #[test]
@@ -411,7 +422,7 @@ mod tests {
         let a = answer_for(&c, &c.nonce, "127.0.0.1:3306");
         let id = run(
             &cfg,
-            &Settings::default(),
+            &ChallengeSettings::default(),
             &c,
             Some(&a),
             Duration::from_millis(5),
@@ -433,8 +444,8 @@ mod tests {
             endpoint: parse_endpoint("http://127.0.0.1:9").unwrap(),
             ..Config::default()
         };
-        let s = Settings::default();
-        let c = issue(&login(None), &cfg, &s).unwrap();
+        let s = ChallengeSettings::default();
+        let c = issue(&login(None), &cfg).unwrap();
         let quick = Duration::from_millis(5);
         let (r, arn) = run(&cfg, &s, &c, None, quick).unwrap_err();
         assert_eq!(r.reason, Reason::NoAnswer);
@@ -457,7 +468,7 @@ mod tests {
         );
 
         // An answer to another connection's challenge: replayed or relayed.
-        let other = issue(&login(None), &cfg, &s).unwrap();
+        let other = issue(&login(None), &cfg).unwrap();
         let replayed = answer_for(&other, &other.nonce, "127.0.0.1:3306");
         let (r, _) = run(&cfg, &s, &c, Some(&replayed), quick).unwrap_err();
         assert_eq!(r.reason, Reason::ChallengeMismatch);
@@ -469,9 +480,9 @@ mod tests {
         assert!(r.detail.contains("evil.example.com:3306"), "{}", r.detail);
 
         // A listed name is accepted only when listed.
-        let listed = Settings {
+        let listed = ChallengeSettings {
             audiences: audience::parse("db1.example.com:3306").unwrap(),
-            ..Settings::default()
+            ..ChallengeSettings::default()
         };
         let local_name = answer_for(&c, &c.nonce, "127.0.0.1:3306");
         assert_eq!(
@@ -490,9 +501,59 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_validated() {
-        assert!(check_str(SETTING_AUDIENCES, "db1:3306,db2").is_ok());
-        assert!(check_str(SETTING_AUDIENCES, "a b").is_err());
-        assert!(check_str(99, "").is_err());
+    fn the_answer_must_be_bound_to_this_tls_channel() {
+        // No fake STS: a channel refusal is decided before any network I/O.
+        let cfg = Config {
+            endpoint: parse_endpoint("http://127.0.0.1:9").unwrap(),
+            ..Config::default()
+        };
+        let s = ChallengeSettings::default();
+        let c = issue(&login(None), &cfg).unwrap();
+        let quick = Duration::from_millis(5);
+        let cases = [
+            // Through a relay that showed the client its own certificate.
+            (
+                Some(RELAY_CHANNEL),
+                Some(OUR_CHANNEL),
+                "another TLS certificate",
+            ),
+            // A relay that spoke TLS to the client and plain (or a socket) to us.
+            (Some(OUR_CHANNEL), None, "this connection is not TLS"),
+            // A client that saw no TLS, while this connection is TLS.
+            (None, Some(OUR_CHANNEL), "not bound to a TLS channel"),
+        ];
+        for (signed, ours, says) in cases {
+            let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", signed);
+            let (r, _) = run_over(&cfg, &s, &c, Some(&a), quick, ours).unwrap_err();
+            assert_eq!(r.reason, Reason::ChannelBinding, "{signed:?} {ours:?}");
+            assert!(r.detail.contains(says), "{}", r.detail);
+            assert!(r.detail.contains("auth_awsiam_challenge_channel_binding"));
+        }
+        // With the check off (a router terminating TLS in front), the relay's channel
+        // passes this step and reaches the next (here: STS, unreachable).
+        let off = ChallengeSettings {
+            channel_binding: false,
+            ..ChallengeSettings::default()
+        };
+        let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", Some(RELAY_CHANNEL));
+        let (r, _) = run_over(&cfg, &off, &c, Some(&a), quick, Some(OUR_CHANNEL)).unwrap_err();
+        assert_ne!(r.reason, Reason::ChannelBinding);
+    }
+
+    #[test]
+    fn a_local_socket_login_has_no_channel() {
+        let (cfg, c, handle) = setup(1);
+        let a = answer_over(&c, &c.nonce, "127.0.0.1:3306", None);
+        let id = run_over(
+            &cfg,
+            &ChallengeSettings::default(),
+            &c,
+            Some(&a),
+            Duration::from_millis(5),
+            None,
+        )
+        .unwrap();
+        assert_eq!(id.caller.arn, ARN);
+        handle.join().unwrap();
     }
 }

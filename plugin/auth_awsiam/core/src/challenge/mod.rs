@@ -1,21 +1,30 @@
 //! The challenge the server plugin `auth_awsiam_challenge` sends to the client plugin
-//! `auth_awsiam_client`: a fresh nonce for this connection, what to sign for, and how long
-//! the server waits for the answer.
+//! `auth_awsiam_client`: a fresh nonce for this connection, what to sign for, how long the
+//! server waits, and which kinds of answer it takes.
 //!
-//! Wire form, version 1: ASCII lines ending in '\n', exactly these and in this order:
+//! Wire form, version 2: ASCII lines ending in '\n', exactly these and in this order:
 //!
 //! ```text
-//! awsiam-challenge/1
+//! awsiam-challenge/2
 //! nonce=<43 characters: 32 random bytes, base64url without padding>
 //! sts-host=<the STS authority the server verifies against, host[:port]>
 //! region=<the signing region of that host>
 //! server-id=<auth_awsiam_server_id, or nothing>
 //! timeout=<seconds the server waits for the answer>
+//! answers=<kinds of answer the server takes, comma separated, preferred first>
+//! jwt-audience=<the audience a JWT answer must be minted for, or nothing>
 //! ```
 //!
-//! A later format gets a new first line and is never read as this one. Both sides decode
-//! with [`Challenge::decode`]: the client before it signs anything, the server on its own
-//! issued challenge when the answer comes back.
+//! Answer kinds: `sigv4` (a signed GetCallerIdentity, `answer.rs`); `jwt` is reserved for
+//! AWS-issued JWTs. A reader skips kinds it does not know and answers with the first it
+//! does, so a server may offer a new kind ahead of an older one without breaking older
+//! clients; a challenge with no kind the reader knows is refused. `jwt-audience` is the
+//! audience of JWT answers: empty unless the list offers `jwt`.
+//!
+//! Version 1 (before channel binding) is refused by name: its answers could not be bound
+//! to the TLS channel. A later format gets a new first line and is never read as this one.
+//! Both sides decode with [`Challenge::decode`]: the client before it signs anything, the
+//! server on its own issued challenge when the answer comes back.
 //!
 //! `answer` is what the client plugin sends back, `audience` which server names it may be
 //! signed for, `login` runs a challenge login on the server.
@@ -31,19 +40,54 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::syntax;
+use crate::token::{NONCE_BYTES, is_nonce};
 
 /// The first line: the format and its version.
-pub const VERSION_LINE: &str = "awsiam-challenge/1";
+pub const VERSION_LINE: &str = "awsiam-challenge/2";
+/// The first line of the format before this one.
+const VERSION_1_LINE: &str = "awsiam-challenge/1";
 /// Longest challenge accepted, checked before anything is parsed.
 pub const MAX_CHALLENGE_LEN: usize = 1024;
-/// Random bytes in a nonce.
-pub const NONCE_BYTES: usize = 32;
-/// Characters of a nonce once encoded (base64url of 32 bytes, no padding).
-pub const NONCE_LEN: usize = 43;
 /// Longest wait a challenge may announce.
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
+/// Most kinds of answer one challenge may offer (known or not).
+pub const MAX_ANSWER_KINDS: usize = 8;
+/// Longest JWT audience a challenge may name.
+pub const MAX_JWT_AUDIENCE_LEN: usize = 255;
+/// The answer kind that `jwt-audience` belongs to (reserved).
+const JWT_KIND: &str = "jwt";
 /// The field names after the version line, in wire order.
-const FIELDS: [&str; 5] = ["nonce", "sts-host", "region", "server-id", "timeout"];
+const FIELDS: [&str; 7] = [
+    "nonce",
+    "sts-host",
+    "region",
+    "server-id",
+    "timeout",
+    "answers",
+    "jwt-audience",
+];
+
+/// A kind of answer this release reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// A signed `sts:GetCallerIdentity` (`answer.rs`), verified by STS.
+    SigV4,
+}
+
+impl AnswerKind {
+    /// Every kind this release knows, by its wire name.
+    pub const ALL: [AnswerKind; 1] = [AnswerKind::SigV4];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AnswerKind::SigV4 => "sigv4",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<AnswerKind> {
+        AnswerKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
 
 /// A challenge that could not be read (the client shows it; it names no secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +116,9 @@ pub struct Challenge {
     pub server_id: Option<String>,
     /// How long the server waits for the answer.
     pub timeout: Duration,
+    /// The kinds of answer offered that this release knows, preferred first (never empty
+    /// once decoded).
+    pub answers: Vec<AnswerKind>,
 }
 
 /// A fresh nonce from the operating system's random source.
@@ -81,23 +128,48 @@ pub fn new_nonce() -> Result<String, String> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// A nonce as written on the wire: 43 base64url characters that decode to 32 bytes.
-pub fn is_nonce(s: &str) -> bool {
-    s.len() == NONCE_LEN
-        && URL_SAFE_NO_PAD
-            .decode(s)
-            .is_ok_and(|b| b.len() == NONCE_BYTES)
+/// The kinds offered: a comma-separated list of names; unknown ones are skipped.
+fn answer_kinds(list: &str) -> Result<Vec<AnswerKind>, BadChallenge> {
+    let names: Vec<&str> = list.split(',').collect();
+    let well_formed = |n: &&str| {
+        !n.is_empty()
+            && n.len() <= 16
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if names.len() > MAX_ANSWER_KINDS || !names.iter().all(well_formed) {
+        return Err(bad(format!(
+            "challenge answers must be 1 to {MAX_ANSWER_KINDS} lowercase names, comma separated"
+        )));
+    }
+    let mut kinds = Vec::new();
+    for k in names.iter().filter_map(|n| AnswerKind::from_name(n)) {
+        if kinds.contains(&k) {
+            return Err(bad(format!("challenge answers name {} twice", k.name())));
+        }
+        kinds.push(k);
+    }
+    if kinds.is_empty() {
+        return Err(bad(format!(
+            "the server takes none of the answers this client can give ({}): install the auth_awsiam_client plugin of the server's release",
+            syntax::quoted(list, 64)
+        )));
+    }
+    Ok(kinds)
 }
 
 impl Challenge {
     /// The wire form.
     pub fn encode(&self) -> Vec<u8> {
+        let answers: Vec<&str> = self.answers.iter().map(|k| k.name()).collect();
         let values = [
             self.nonce.clone(),
             self.sts_host.clone(),
             self.region.clone(),
             self.server_id.clone().unwrap_or_default(),
             self.timeout.as_secs().to_string(),
+            answers.join(","),
+            String::new(),
         ];
         let mut out = format!("{VERSION_LINE}\n");
         for (name, value) in FIELDS.iter().zip(values) {
@@ -125,7 +197,9 @@ impl Challenge {
             .ok_or_else(|| bad("the challenge is not ASCII text"))?;
         let version = text.split('\n').next().unwrap_or("");
         if version != VERSION_LINE {
-            return Err(bad(if version.starts_with("awsiam-challenge/") {
+            return Err(bad(if version == VERSION_1_LINE {
+                "the server sends version 1 challenges, which cannot be bound to the TLS channel: upgrade the server's auth_awsiam plugin to the client's release".to_string()
+            } else if version.starts_with("awsiam-challenge/") {
                 format!(
                     "unsupported challenge version {} (this client reads {VERSION_LINE}): install the auth_awsiam_client plugin of the server's release",
                     syntax::quoted(version, 32)
@@ -154,7 +228,15 @@ impl Challenge {
                 .and_then(|rest| rest.strip_prefix('='))
                 .ok_or_else(|| bad(format!("challenge field '{name}' missing or out of order")))?;
         }
-        let [nonce, sts_host, region, server_id, timeout] = values;
+        let [
+            nonce,
+            sts_host,
+            region,
+            server_id,
+            timeout,
+            answers,
+            jwt_audience,
+        ] = values;
         if !is_nonce(nonce) {
             return Err(bad("challenge nonce is not 32 bytes of base64url"));
         }
@@ -181,12 +263,25 @@ impl Challenge {
                 "challenge timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
             ))
         })?;
+        if jwt_audience.len() > MAX_JWT_AUDIENCE_LEN
+            || !jwt_audience
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b',')
+        {
+            return Err(bad("challenge jwt-audience is not a printable name"));
+        }
+        if !jwt_audience.is_empty() && !answers.split(',').any(|k| k == JWT_KIND) {
+            return Err(bad(
+                "challenge jwt-audience is set but no jwt answer is offered",
+            ));
+        }
         Ok(Challenge {
             nonce: nonce.to_string(),
             sts_host: sts_host.to_string(),
             region: region.to_string(),
             server_id: (!server_id.is_empty()).then(|| server_id.to_string()),
             timeout: Duration::from_secs(secs),
+            answers: answer_kinds(answers)?,
         })
     }
 }
@@ -203,6 +298,7 @@ pub(crate) mod tests {
             region: "us-east-1".into(),
             server_id: Some("db1".into()),
             timeout: Duration::from_secs(10),
+            answers: vec![AnswerKind::SigV4],
         }
     }
 
@@ -222,7 +318,7 @@ pub(crate) mod tests {
         assert_eq!(
             text_of(&c),
             format!(
-                "awsiam-challenge/1\nnonce={}\nsts-host=sts.us-east-1.amazonaws.com\nregion=us-east-1\nserver-id=\ntimeout=10\n",
+                "awsiam-challenge/2\nnonce={}\nsts-host=sts.us-east-1.amazonaws.com\nregion=us-east-1\nserver-id=\ntimeout=10\nanswers=sigv4\njwt-audience=\n",
                 "A".repeat(43)
             )
         );
@@ -257,11 +353,13 @@ pub(crate) mod tests {
         let good = text_of(&sample());
         assert!(err("").contains("empty"));
         assert!(err(&"a".repeat(MAX_CHALLENGE_LEN + 1)).contains("limit"));
-        assert!(err("awsiam-challenge/2\n").contains("unsupported challenge version"));
+        assert!(err("awsiam-challenge/3\n").contains("unsupported challenge version"));
+        let v1 = good.replacen("awsiam-challenge/2", "awsiam-challenge/1", 1);
+        assert!(err(&v1).contains("version 1"), "{}", err(&v1));
         assert!(err("caf\u{e9}\n").contains("not ASCII"));
         assert!(err("hello\n").contains("not an auth_awsiam challenge"));
         assert!(err(good.trim_end()).contains("newline"));
-        assert!(err("awsiam-challenge/1\nnonce=x\n").contains("fields"));
+        assert!(err("awsiam-challenge/2\nnonce=x\n").contains("fields"));
         let swapped = good.replacen("sts-host=", "sts_host=", 1);
         assert!(err(&swapped).contains("'sts-host'"));
         let extra = format!("{good}extra=1\n");
@@ -274,6 +372,14 @@ pub(crate) mod tests {
             ("timeout=", "timeout=0\n"),
             ("timeout=", "timeout=99999\n"),
             ("timeout=", "timeout=-1\n"),
+            ("answers=", "answers=\n"),
+            ("answers=", "answers=SIGV4\n"),
+            ("answers=", "answers=sigv4,,jwt\n"),
+            ("answers=", "answers=sigv4,sigv4\n"),
+            ("answers=", "answers=jwt\n"),
+            ("answers=", "answers=a,b,c,d,e,f,g,h,sigv4\n"),
+            ("jwt-audience=", "jwt-audience=db1\n"),
+            ("jwt-audience=", "jwt-audience=has space\n"),
         ];
         for (field, replacement) in cases {
             let mut lines: Vec<String> = good.lines().map(|l| format!("{l}\n")).collect();
@@ -284,6 +390,25 @@ pub(crate) mod tests {
                 "{replacement}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_answer_kinds_are_skipped() {
+        let good = text_of(&sample());
+        let offered = |answers: &str, jwt_audience: &str| {
+            good.replace("answers=sigv4\n", &format!("answers={answers}\n"))
+                .replace("jwt-audience=\n", &format!("jwt-audience={jwt_audience}\n"))
+        };
+        for (answers, jwt_audience) in [
+            ("jwt,sigv4", "mysql://db1.example.com"),
+            ("future1,sigv4,future2", ""),
+            ("sigv4,jwt", "db1"),
+        ] {
+            let c = Challenge::decode(offered(answers, jwt_audience).as_bytes()).unwrap();
+            assert_eq!(c.answers, vec![AnswerKind::SigV4], "{answers}");
+        }
+        let e = err(&offered("jwt,future", "db1"));
+        assert!(e.contains("none of the answers"), "{e}");
     }
 
     #[test]

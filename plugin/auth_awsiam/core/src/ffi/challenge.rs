@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use super::{
     ALLOW, AwsiamLogin, DENY, INVALID, LoginArgs, admit, guarded, has_room_for_account, packet,
-    panicked, string_setting,
+    panicked,
 };
+use crate::abi::c_struct;
 use crate::challenge::login as challenge_login;
 use crate::challenge::{self, Challenge};
 use crate::error::{Reason, refuse};
@@ -17,18 +18,37 @@ use crate::error::{Reason, refuse};
 /// `AWSIAM_UNAVAILABLE`: auth_awsiam is not running; nothing was logged.
 pub const AWSIAM_UNAVAILABLE: c_int = 2;
 
-/// `struct awsiam_challenge`: kept by the shim between issuing and verifying.
-#[repr(C)]
-pub struct AwsiamChallenge {
-    pub message: [u8; challenge::MAX_CHALLENGE_LEN],
-    pub message_len: usize,
-    pub issued_us: u64,
+c_struct! {
+    /// Kept by the shim between issuing and verifying.
+    pub struct AwsiamChallenge = "awsiam_challenge" {
+        pub message: [u8; challenge::MAX_CHALLENGE_LEN],
+        pub message_len: usize,
+        pub issued_us: u64,
+    }
 }
+
+c_struct! {
+    /// What the shim knows of the client's connection.
+    pub struct AwsiamConnection = "awsiam_connection" {
+        /// The connection's TCP socket, or -1 (a local socket, pipe or shared memory).
+        pub socket: c_int,
+        /// 1 when the connection is TLS.
+        pub tls: c_int,
+        /// This server's certificate (DER) on a TLS connection; NULL if it could not be read.
+        pub tls_certificate: *const u8,
+        pub tls_certificate_len: usize,
+    }
+}
+
+/// `awsiam_connection.socket` of a connection that is not TCP.
+const NO_SOCKET: c_int = -1;
 
 /// The address and port a TCP connection reached, from its socket.
 fn local_address(socket: c_int) -> Option<std::net::SocketAddr> {
     use std::os::fd::FromRawFd;
-    if socket < 0 {
+    // Only the documented "no socket" value is skipped: any other descriptor, 0 included
+    // (a daemon that closed its stdin reuses it), may be the connection's.
+    if socket == NO_SOCKET {
         return None;
     }
     // SAFETY: the shim passes the connection's open socket, borrowed for this call;
@@ -48,51 +68,6 @@ pub extern "C" fn awsiam_challenge_init() -> c_int {
             Err(_) => INVALID,
         },
     )
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_check(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting("awsiam_challenge_setting_check", value, err, err_cap, |v| {
-            challenge_login::check_str(setting, v)
-        })
-    }
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting(
-            "awsiam_challenge_setting_set_str",
-            value,
-            err,
-            err_cap,
-            |v| challenge_login::set_str(setting, v),
-        )
-    }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_setting_set_num(setting: c_int, value: u64) {
-    guarded("awsiam_challenge_setting_set_num", (), || {
-        challenge_login::set_num(setting, value)
-    });
 }
 
 /// # Safety
@@ -131,13 +106,13 @@ pub unsafe extern "C" fn awsiam_challenge_issue(
 /// # Safety
 /// `login` as for `awsiam_authenticate` (its token is the client's answer, NULL if none);
 /// `challenge` is NULL or the one `awsiam_challenge_issue` filled for this connection;
-/// `socket` is the connection's TCP socket or -1; `external_user` and `mapped_account` as
-/// for `awsiam_authenticate`.
+/// `connection` is NULL or valid, its certificate NULL or readable for its length;
+/// `external_user` and `mapped_account` as for `awsiam_authenticate`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn awsiam_challenge_verify(
     login: *const AwsiamLogin,
     challenge: *const AwsiamChallenge,
-    socket: c_int,
+    connection: *const AwsiamConnection,
     external_user: *mut c_char,
     external_user_cap: usize,
     mapped_account: *mut c_char,
@@ -147,9 +122,16 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
         if !crate::plugin::is_running() {
             return AWSIAM_UNAVAILABLE;
         }
-        // SAFETY: caller guarantees `login` and `challenge` are NULL or valid.
-        let (Some(l), Some(c)) = (unsafe { login.as_ref() }, unsafe { challenge.as_ref() }) else {
-            let refusal = refuse(Reason::Internal, "the server passed no login or challenge");
+        // SAFETY: caller guarantees `login`, `challenge` and `connection` are NULL or valid.
+        let (Some(l), Some(c), Some(conn)) = (
+            unsafe { login.as_ref() },
+            unsafe { challenge.as_ref() },
+            unsafe { connection.as_ref() },
+        ) else {
+            let refusal = refuse(
+                Reason::Internal,
+                "the server passed no login, challenge or connection",
+            );
             challenge_login::report_refusal(&LoginArgs::empty().login(None), refusal);
             return DENY;
         };
@@ -167,7 +149,14 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
             challenge_login::report_refusal(&login, refusal);
             return DENY;
         }
-        match challenge_login::authenticate(&login, &issued, waited, local_address(socket)) {
+        let connection = challenge_login::Connection {
+            local: local_address(conn.socket),
+            // SAFETY: caller guarantees the certificate is NULL or readable for its length;
+            // a TLS connection without one is passed on as empty, and refused.
+            tls_certificate: (conn.tls != 0)
+                .then(|| unsafe { super::bytes(conn.tls_certificate, conn.tls_certificate_len) }),
+        };
+        match challenge_login::authenticate(&login, &issued, waited, connection) {
             // SAFETY: forwarded caller guarantees; room checked above.
             Ok(admitted) => unsafe {
                 admit(
@@ -190,4 +179,26 @@ pub unsafe extern "C" fn awsiam_challenge_verify(
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_challenge_counters() -> *const challenge_login::Counters {
     &challenge_login::COUNTERS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn the_address_a_tcp_connection_reached() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        // The server side of the connection reached the listener's address.
+        assert_eq!(
+            local_address(accepted.as_raw_fd()),
+            Some(listener.local_addr().unwrap())
+        );
+        assert_eq!(local_address(NO_SOCKET), None);
+        // Still open: local_address borrowed it.
+        drop(client);
+        assert!(accepted.local_addr().is_ok());
+    }
 }

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::answer::{bad_response, caller_from, error_refusal};
 use super::known::{Credential, KNOWN, KNOWN_FOR, Known};
 use super::precheck::Target;
+use super::reply::{bad_response, caller_from, error_refusal};
 use super::throttle::{self, RETRIES, RetryQuota};
 use super::transport::{MAX_LOOKUPS, STS_REQUESTS, StsSlots, agent, is_lookups_busy, tls_failure};
 use crate::config::Config;

@@ -122,6 +122,7 @@ impl Memory {
     }
 
     /// Whether the token is remembered (tests).
+    #[cfg(test)]
     pub fn remembers(&self, token: &Token) -> bool {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         seen.first.contains_key(&token.signature)
@@ -143,6 +144,7 @@ pub fn forget_all() {
 }
 
 /// Whether the process-wide memory holds the token (tests).
+#[cfg(test)]
 pub fn remembers(token: &Token) -> bool {
     MEMORY.remembers(token)
 }

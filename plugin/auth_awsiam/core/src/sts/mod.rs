@@ -9,15 +9,15 @@
 //! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
 //! - `transport`: the HTTP agent, its connection pool and its caps;
 //! - `exchange`: the request sent, the answer read within limits;
-//! - `answer`: what an STS answer says (caller, or the refusal its status means).
+//! - `reply`: what STS replied (the caller, or the refusal its status means).
 
-pub mod answer;
-pub mod exchange;
-pub mod freshness;
+pub(crate) mod exchange;
+pub(crate) mod freshness;
 pub mod hosts;
 pub mod known;
-pub mod precheck;
-pub mod resolve;
+pub(crate) mod precheck;
+pub mod reply;
+pub(crate) mod resolve;
 pub mod throttle;
 pub mod transport;
 

@@ -9,16 +9,11 @@ use super::hosts::{official_host, partition_of_region, unknown_region_of};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::request::{
-    AUDIENCE_HEADER, DATE_HEADER, HOST_HEADER, NONCE_HEADER, SERVER_ID_HEADER,
+    AUDIENCE_HEADER, CHANNEL_HEADER, DATE_HEADER, HOST_HEADER, NONCE_HEADER, SERVER_ID_HEADER,
     SESSION_TOKEN_HEADER, TEMPLATE_HEADERS,
 };
-use crate::syntax::{MAX_HOST_LEN, quoted};
+use crate::syntax::shown;
 use crate::token::Token;
-
-/// Token fields are checked for syntax when decoded; they are still quoted the one way.
-fn shown(s: &str) -> String {
-    quoted(s, MAX_HOST_LEN)
-}
 
 /// Where a token's request is sent, and what its answer must fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +107,11 @@ fn check_signed_headers(token: &Token) -> Result<(), Refusal> {
         (SERVER_ID_HEADER, token.server_id.is_some(), "a server id"),
         (NONCE_HEADER, token.binding.is_some(), "a challenge nonce"),
         (AUDIENCE_HEADER, token.binding.is_some(), "an audience"),
+        (
+            CHANNEL_HEADER,
+            token.binding.as_ref().is_some_and(|b| b.channel.is_some()),
+            "a channel binding",
+        ),
     ] {
         match (carried, signs(header)) {
             (true, false) => {

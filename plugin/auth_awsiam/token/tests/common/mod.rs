@@ -20,7 +20,8 @@ pub fn sandbox(name: &str) -> PathBuf {
 
 pub fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.env_clear()
+    cmd.current_dir(dir)
+        .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -47,6 +48,7 @@ pub fn decode(token: &str) -> auth_awsiam_core::token::Token {
     auth_awsiam_core::token::Token::decode(token.trim().as_bytes()).unwrap()
 }
 
+pub mod option_file;
 mod sts_double;
 #[allow(unused_imports)] // cli.rs needs no double
 pub use sts_double::*;
