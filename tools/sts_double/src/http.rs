@@ -9,6 +9,8 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024;
 #[derive(Debug, Default)]
 pub struct Request {
     pub method: String,
+    /// The request target (an STS client sends `/`).
+    pub path: String,
     /// Lowercase names.
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -34,8 +36,10 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
     }
+    let mut words = line.split(' ');
     let mut request = Request {
-        method: line.split(' ').next().unwrap_or("").to_string(),
+        method: words.next().unwrap_or("").to_string(),
+        path: words.next().unwrap_or("").to_string(),
         ..Request::default()
     };
     let mut head_bytes = line.len();
@@ -121,8 +125,13 @@ mod tests {
         let mut r = io::BufReader::new(&raw[..]);
         let a = read_request(&mut r).unwrap().unwrap();
         assert_eq!(
-            (a.method.as_str(), a.body.as_str(), a.wants_close),
-            ("POST", "abc", false)
+            (
+                a.method.as_str(),
+                a.path.as_str(),
+                a.body.as_str(),
+                a.wants_close
+            ),
+            ("POST", "/", "abc", false)
         );
         assert_eq!(a.header("host"), Some("x"));
         let b = read_request(&mut r).unwrap().unwrap();

@@ -24,6 +24,7 @@
 //! | `throttling` | HTTP 400, STS error code `Throttling` |
 //! | `rejected` | HTTP 403, STS error code `SignatureDoesNotMatch` |
 //! | `throttle_switch` | `throttling` while the file `--throttle-switch` names exists, else `ok` |
+//! | `phased` | what the file `--phase-file` says at each request: `hang`, `throttle`, `error` (HTTP 500), else `ok`, which with `--secret-key` answers only requests SigV4-signed with that key (others: HTTP 403 `SignatureDoesNotMatch`) |
 //!
 //! HTTPS: `--https NAME=CERT,KEY` adds a listener that answers like `ok` over TLS with
 //! that certificate chain and key (PEM files), on its own port, announced as
@@ -38,6 +39,7 @@
 //! ```text
 //! sts_double serve [--listen MODE=ADDR]... [--latency-ms N] [--arn TEMPLATE]
 //!                  [--https NAME=CERT,KEY]... [--throttle-switch FILE]
+//!                  [--phase-file FILE] [--secret-key KEY]
 //!                  [--account-of KEY=ACCOUNT]... [--hang-key KEY]... [--reject-key KEY]...
 //!                  [--pid-file F] [--mtr-include F] [--max-lifetime SECS]
 //! sts_double start --dir DIR [serve options]   # serve in the background, return when ready
@@ -55,11 +57,13 @@
 //! `--let $sts_double_https_NAME = https://localhost:PORT` for each HTTPS listener and
 //! `--let $sts_double_throttle_switch_file = FILE`. `start` writes `DIR/sts_double.pid`,
 //! `DIR/ports.inc` (the include) and `DIR/sts_double.log`, makes the throttle switch
-//! `DIR/throttle.on` unless one is given, and gives the server a lifetime of 30 minutes, so a test that
-//! dies before its `stop` leaves nothing running for long.
+//! `DIR/throttle.on` and the phase file `DIR/phase` unless they are given (the include
+//! names the phase file as `$sts_double_phase_file`), and gives the server a lifetime of 30
+//! minutes, so a test that dies before its `stop` leaves nothing running for long.
 
 mod http;
 mod modes;
+mod sigv4;
 mod tls;
 
 use std::fs;
@@ -93,6 +97,8 @@ struct Options {
     /// HTTPS listeners: name, certificate chain file, key file.
     https: Vec<(String, PathBuf, PathBuf)>,
     throttle_switch: Option<PathBuf>,
+    phase_file: Option<PathBuf>,
+    secret_key: Option<String>,
     /// `--account-of KEY=ACCOUNT`, in order.
     accounts: Vec<(String, String)>,
     /// `--hang-key KEY`, in order.
@@ -142,6 +148,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.https.push((name.to_string(), cert.into(), key.into()));
             }
             "--throttle-switch" => o.throttle_switch = Some(value()?.into()),
+            "--phase-file" => o.phase_file = Some(value()?.into()),
+            "--secret-key" => o.secret_key = Some(value()?.clone()),
             "--account-of" => {
                 let v = value()?;
                 let (key, account) = v
@@ -193,6 +201,8 @@ fn serve(o: Options) -> Result<(), String> {
         latency: o.latency,
         arn_template: o.arn.unwrap_or_else(|| DEFAULT_ARN.to_string()),
         throttle_switch: o.throttle_switch.clone(),
+        phase_file: o.phase_file.clone(),
+        secret_key: o.secret_key.clone(),
         accounts: o.accounts,
         hang_keys: o.hang_keys,
         reject_keys: o.reject_keys,
@@ -225,6 +235,12 @@ fn serve(o: Options) -> Result<(), String> {
     if let Some(file) = &o.throttle_switch {
         include.push_str(&format!(
             "--let $sts_double_throttle_switch_file = {}\n",
+            file.display()
+        ));
+    }
+    if let Some(file) = &o.phase_file {
+        include.push_str(&format!(
+            "--let $sts_double_phase_file = {}\n",
             file.display()
         ));
     }
@@ -328,6 +344,13 @@ fn start(o: Options, args: &[String]) -> Result<(), String> {
                 .into_iter()
                 .flatten(),
         )
+        .args(
+            o.phase_file
+                .is_none()
+                .then(|| ["--phase-file".into(), dir.join("phase")])
+                .into_iter()
+                .flatten(),
+        )
         .arg("--announce")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -400,6 +423,8 @@ mod tests {
             latency: Duration::ZERO,
             arn_template: DEFAULT_ARN.into(),
             throttle_switch: Some(switch_file()),
+            phase_file: Some(phase_file()),
+            secret_key: Some(SECRET.into()),
             accounts: Vec::new(),
             hang_keys: Vec::new(),
             reject_keys: Vec::new(),
@@ -451,6 +476,35 @@ mod tests {
         assert_eq!(got.matches("<Code>Throttling</Code>").count(), 2, "{got}");
         fs::remove_file(switch_file()).unwrap();
         assert!(exchange(&addr, 1).starts_with("HTTP/1.1 200 OK"));
+    }
+
+    fn phase_file() -> PathBuf {
+        std::env::temp_dir().join(format!("sts_double_test_{}.phase", process::id()))
+    }
+
+    const SECRET: &str = "test-secret";
+
+    #[test]
+    fn phased_follows_its_file_and_checks_signatures() {
+        let addr = spawn(Mode::Phased);
+        for (phase, want) in [
+            ("throttle", "<Code>Throttling</Code>"),
+            ("error", "HTTP/1.1 500"),
+            // REQUEST's Authorization has no signature: not signed with the secret key.
+            ("ok", "<Code>SignatureDoesNotMatch</Code>"),
+        ] {
+            fs::write(phase_file(), phase).unwrap();
+            let got = exchange(&addr, 1);
+            assert!(got.contains(want), "{phase}: {got}");
+        }
+        fs::write(phase_file(), "hang").unwrap();
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        s.write_all(REQUEST.as_bytes()).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(s.read(&mut buf).is_err(), "hang answered");
+        fs::remove_file(phase_file()).unwrap();
     }
 
     #[test]

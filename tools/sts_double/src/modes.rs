@@ -7,6 +7,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::http::{self, Request};
+use crate::sigv4;
 
 /// One way of answering. Each mode gets its own listening port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,10 +40,36 @@ pub enum Mode {
     /// `throttling` while the switch file (`--throttle-switch`) exists, else `ok`: STS
     /// throttling for a while, as long as a test wants, then answering again.
     ThrottleSwitch,
+    /// What the phase file (`--phase-file`) says at each request: `hang` (like
+    /// `hang_accept`), `throttle` (like `throttling`), `error` (like `http_500`), anything
+    /// else `ok`, where, given `--secret-key`, a request not signed with that key is
+    /// answered `SignatureDoesNotMatch` (after the same latency): an STS that goes
+    /// through faults in turn while forgeries arrive.
+    Phased,
+}
+
+/// What a `phased` listener does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Hang,
+    Throttle,
+    Error,
+    Ok,
+}
+
+impl Phase {
+    pub fn from_text(text: &str) -> Phase {
+        match text.trim() {
+            "hang" => Phase::Hang,
+            "throttle" => Phase::Throttle,
+            "error" => Phase::Error,
+            _ => Phase::Ok,
+        }
+    }
 }
 
 impl Mode {
-    pub const ALL: [Mode; 13] = [
+    pub const ALL: [Mode; 14] = [
         Mode::Ok,
         Mode::HangAccept,
         Mode::HangBody,
@@ -56,6 +83,7 @@ impl Mode {
         Mode::Throttling,
         Mode::Rejected,
         Mode::ThrottleSwitch,
+        Mode::Phased,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +101,7 @@ impl Mode {
             Mode::Throttling => "throttling",
             Mode::Rejected => "rejected",
             Mode::ThrottleSwitch => "throttle_switch",
+            Mode::Phased => "phased",
         }
     }
 
@@ -106,11 +135,16 @@ pub struct Answer {
     pub accounts: Vec<(String, String)>,
     /// Requests signed with these access key IDs are never answered, in the modes that
     /// otherwise answer a success (`--hang-key`): one caller's STS hangs, the others' not.
+    /// (`phased` ignores these and `reject_keys`: it refuses by signature instead.)
     pub hang_keys: Vec<String>,
     /// Requests signed with these access key IDs are answered HTTP 403
     /// InvalidClientTokenId, in the same modes (`--reject-key`): one caller's
     /// credentials are not valid there.
     pub reject_keys: Vec<String>,
+    /// What `phased` does (see `Phase`); no file: `ok`.
+    pub phase_file: Option<PathBuf>,
+    /// `phased` answers only requests signed with this secret key (see `sigv4`).
+    pub secret_key: Option<String>,
 }
 
 impl Answer {
@@ -133,6 +167,25 @@ impl Answer {
             .iter()
             .find(|(k, _)| k == key)
             .map_or_else(|| account_of(request), |(_, account)| account.clone())
+    }
+
+    /// The phase the phase file names now (read at each request: a test changes it).
+    pub fn phase(&self) -> Phase {
+        self.phase_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .map_or(Phase::Ok, |text| Phase::from_text(&text))
+    }
+
+    /// A success for a request signed with the secret key (or any, without one), else
+    /// STS's answer to a bad signature.
+    fn checked(&self, request: &Request) -> (u16, String) {
+        match &self.secret_key {
+            Some(secret) if !sigv4::verify(request, secret) => {
+                (403, error_body("Sender", "SignatureDoesNotMatch"))
+            }
+            _ => success_or_invalid(request, self),
+        }
     }
 }
 
@@ -162,6 +215,19 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
                     return Ok(());
                 }
             }
+            Mode::Phased => match answer.phase() {
+                Phase::Hang => return hang(&mut reader),
+                Phase::Throttle => error(&mut stream, 400, "Sender", "Throttling")?,
+                Phase::Error => error(&mut stream, 500, "Receiver", "InternalFailure")?,
+                Phase::Ok => {
+                    thread::sleep(answer.latency);
+                    let (status, body) = answer.checked(&request);
+                    http::write_response(&mut stream, status, &[], body.as_bytes())?;
+                    if request.wants_close {
+                        return Ok(());
+                    }
+                }
+            },
             Mode::HangAccept => return hang(&mut reader),
             Mode::HangBody => {
                 stream.write_all(
@@ -218,13 +284,16 @@ fn hang(reader: &mut io::BufReader<TcpStream>) -> io::Result<()> {
     Ok(())
 }
 
-fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Result<()> {
-    let body = format!(
+fn error_body(kind: &str, code: &str) -> String {
+    format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
          <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>sts_double answers {code}</Message>\n  \
          </Error>\n  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n</ErrorResponse>\n"
-    );
-    http::write_response(stream, status, &[], body.as_bytes())
+    )
+}
+
+fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Result<()> {
+    http::write_response(stream, status, &[], error_body(kind, code).as_bytes())
 }
 
 /// The access key ID of a request's credential ('' if it has none).
@@ -325,6 +394,8 @@ mod tests {
             accounts: vec![("111111111111".into(), "210987654321".into())],
             hang_keys: vec!["123456789012".into()],
             reject_keys: vec!["333333333333".into()],
+            phase_file: None,
+            secret_key: None,
         };
         let (status, body) = success_or_invalid(&signed_by("111111111111"), &answer);
         assert_eq!(status, 200);
