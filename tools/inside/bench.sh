@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The sandbox side of tools/bench.sh: one mysqld with the plugin, three STS doubles
 # (tools/sts_double, answering after 0, 20 and 50 ms, each over HTTP and over HTTPS with a
-# certificate from a test CA added to the system trust store for the run), and the
+# certificate from a test CA added to the system trust store for the run), a fourth for
+# the fault storm (`phased`: hangs, throttles, errs, answers after 20 ms checking
+# signatures, as its phase file says), and the
 # benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
 # libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
@@ -18,6 +20,10 @@ CERTS=$STATE/certs
 TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
 LIBMYSQLCLIENT=/usr/lib/x86_64-linux-gnu/libmysqlclient.so.24
 LATENCIES=(0 20 50)
+# The fault storm's double answers after this, and checks signatures with the secret key
+# the load generator signs its genuine tokens with (tools/loadgen/src/tokens.rs).
+STORM_LATENCY_MS=20
+BENCH_SECRET=bench-placeholder-secret-not-a-key
 # The doubles answer this ARN; the account is the one they give a non-numeric access key
 # (the load generator signs with one), and the role is the benchmark's MySQL user.
 ARN_TEMPLATE='arn:aws:sts::{account}:assumed-role/BenchRole/loadgen'
@@ -31,8 +37,8 @@ BIN=/usr/src/mysql/cargo-target/$profile
 cleanup() {
   server_stop "$STATE"
   bash "$TEST_CA" untrust || true
-  for ms in "${LATENCIES[@]}"; do
-    if [ -f "$STATE/sts$ms/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$STATE/sts$ms"; fi
+  for dir in "${LATENCIES[@]/#/$STATE/sts}" "$STATE/storm"; do
+    if [ -f "$dir/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$dir"; fi
   done
   return 0
 }
@@ -61,6 +67,9 @@ rm -rf "$STATE"; mkdir -p "$STATE"
 bash "$TEST_CA" make "$CERTS"
 bash "$TEST_CA" trust "$CERTS"
 sts_args=(); helper_args=()
+# The sed patterns below match ports.inc's literal '$' (mysqltest variables): single
+# quotes on purpose.
+# shellcheck disable=SC2016
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
     --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
@@ -70,13 +79,19 @@ for ms in "${LATENCIES[@]}"; do
   helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
 done
 
+on_client "$BIN/sts_double" start --dir "$STATE/storm" --listen phased=127.0.0.1:0 \
+  --latency-ms "$STORM_LATENCY_MS" --secret-key "$BENCH_SECRET" --arn "$ARN_TEMPLATE"
+# shellcheck disable=SC2016
+storm_sts=$(sed -n 's|^--let $sts_double_phased = http://||p' "$STATE/storm/ports.inc")
+helper_args+=(--helper-pid "$(cat "$STATE/storm/sts_double.pid")")
+
 STS_ENDPOINT=http://${sts_args[1]#*=}
 # The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
 # the plugin directory) signs with these: a key the doubles answer as account
 # 000000000000, nothing read from files or instance metadata. It signs for the double's
 # STS host (the challenges name it) because this client names it: it is no AWS host.
 client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
-  AWS_SECRET_ACCESS_KEY=bench-placeholder-secret-not-a-key AWS_CONFIG_FILE=/dev/null
+  AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_CONFIG_FILE=/dev/null
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
   AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
 server_start "$STATE" "$PORT"
@@ -93,4 +108,5 @@ say "Benchmark (figures vary with the machine; compare the ratios)"
 on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
   --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
   --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
-  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" "$@"
+  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
+  --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" "$@"

@@ -14,6 +14,7 @@ mod load;
 mod procfs;
 mod scenario;
 mod soak;
+mod storm;
 mod suite;
 mod table;
 mod target;

@@ -2,6 +2,7 @@
 //! session), one measured cell (rounds of load runs, the median kept), and the checks that
 //! a cell really did what its name says.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mysql::Conn;
@@ -36,6 +37,19 @@ impl Admin {
             .map_err(|e| format!("SHOW GLOBAL STATUS LIKE '{name}': {e}"))?;
         row.and_then(|(_, v)| v.parse().ok())
             .ok_or_else(|| format!("no status counter {name}"))
+    }
+
+    /// Every global status counter whose name starts with `prefix` (a LIKE pattern's
+    /// literal part), by name.
+    pub fn statuses(&mut self, prefix: &str) -> Result<BTreeMap<String, u64>, String> {
+        let rows: Vec<(String, String)> = self
+            .0
+            .query(format!("SHOW GLOBAL STATUS LIKE '{prefix}%'"))
+            .map_err(|e| format!("SHOW GLOBAL STATUS LIKE '{prefix}%': {e}"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v.parse().ok()?)))
+            .collect())
     }
 
     pub fn counters(&mut self) -> Result<Counters, String> {
@@ -190,6 +204,10 @@ pub struct Sizes {
     /// Distinct tokens signed for a cache-off cell (taken in turn; with the cache off a
     /// repeated token is verified again anyway).
     pub fresh_tokens: usize,
+    /// Each phase of the fault storm, and the calm before it.
+    pub storm_phase: Duration,
+    /// Clients sending bogus tokens in the fault storm.
+    pub storm_clients: usize,
 }
 
 impl Sizes {
@@ -198,6 +216,8 @@ impl Sizes {
         rounds: 3,
         soak: 100_000,
         fresh_tokens: 4000,
+        storm_phase: Duration::from_secs(10),
+        storm_clients: 64,
     };
     /// Seconds in all: every scenario runs, with small counts.
     pub const SMOKE: Sizes = Sizes {
@@ -205,6 +225,8 @@ impl Sizes {
         rounds: 1,
         soak: 400,
         fresh_tokens: 200,
+        storm_phase: Duration::from_secs(1),
+        storm_clients: 16,
     };
 }
 

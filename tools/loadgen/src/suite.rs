@@ -5,8 +5,10 @@
 //! and TCP+TLS, 1 to 64 clients, `cached`); every login verified by STS (cache off) at each
 //! double's latency, over HTTP and HTTPS (`fresh`); auth_awsiam_challenge logins
 //! (`challenge`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
-//! cached token) that give mysqld's CPU per login and its memory growth (`soak`). Every
-//! login of a figure goes through libmysqlclient, MySQL's own client library.
+//! cached token) that give mysqld's CPU per login and its memory growth (`soak`); the
+//! fault storm, bogus tokens while STS fails in turn, with a bystander's login time
+//! against its calm one (`storm`). Every login of a figure goes through libmysqlclient,
+//! MySQL's own client library.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::challenge::CHALLENGE_USER;
 use crate::ffi::LibMysql;
 use crate::load::Stop;
 use crate::scenario::{Bench, Measured, Path, Sizes, median};
+use crate::storm::StormArgs;
 use crate::table::BenchLines;
 use crate::target::{FirstAnswer, Target, Transport};
 use crate::tokens::{self, Passwords, SignFor};
@@ -107,6 +110,16 @@ pub struct SuiteArgs {
     /// The ARN the doubles answer: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION.
     #[arg(long)]
     arn: String,
+    /// HOST:PORT of the fault storm's STS double (its `phased` listener, checking
+    /// signatures with the benchmark's secret key).
+    #[arg(long)]
+    storm_sts: String,
+    /// The phase file of that double.
+    #[arg(long)]
+    storm_phase_file: PathBuf,
+    /// The server's error log (the fault storm measures its growth).
+    #[arg(long)]
+    error_log: PathBuf,
     /// Seconds in all: every scenario with small counts (CI).
     #[arg(long)]
     smoke: bool,
@@ -317,6 +330,11 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
     let fresh = suite.fresh_section(&baselines)?;
     suite.challenge_section(&baselines, &fresh)?;
     suite.soak_section()?;
+    suite.storm_section(&StormArgs {
+        authority: args.storm_sts.clone(),
+        phase_file: args.storm_phase_file.clone(),
+        error_log: args.error_log.clone(),
+    })?;
     for p in &suite.problems {
         println!("PROBLEM: {p}");
     }
