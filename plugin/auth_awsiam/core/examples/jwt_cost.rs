@@ -20,15 +20,14 @@
 //! CPU time, unlike elapsed time, barely moves with other users' load; a debug build
 //! measures an unoptimized AWS-LC and says nothing.
 
-use std::ffi::{c_char, c_int};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth_awsiam_core::auth::{self, Login};
 use auth_awsiam_core::config::Config;
-use auth_awsiam_core::error::Refusal;
 use auth_awsiam_core::jwt::{Issuer, JwtSettings, Key, KeyMissing, KeySource, Verified, verify};
-use auth_awsiam_core::policy::AllowedAccounts;
 use auth_awsiam_core::{jwt, logging};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
@@ -37,6 +36,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use common::{drop_line, no_server, process_cpu_seconds};
 
 const ISSUER: &str = "https://a1ebc705-cd4d-42b4-93b5-96e93acfb431.tokens.sts.global.api.aws";
 const AUDIENCE: &str = "mysql://db1.example.com";
@@ -99,12 +99,6 @@ fn run(alg: &str, token: &str, key: Key, seconds: f64) {
 
 /// How long `hit` waits for the issuer's keys.
 const KEYS_WAIT: Duration = Duration::from_secs(10);
-
-extern "C" fn drop_line(_level: c_int, _message: *const c_char) {}
-
-fn no_server(_: Duration) -> Result<AllowedAccounts, Refusal> {
-    unreachable!("the allowed account is configured")
-}
 
 /// One whole login, as the server makes it (a name for callgrind's --toggle-collect).
 #[inline(never)]
@@ -212,14 +206,4 @@ fn main() {
     );
     let key = Key::ec384("EC384_0", &point[1..49], &point[49..]).expect("key");
     run("ES384", &token, key, seconds);
-}
-
-/// utime + stime of this process, from /proc/self/stat (clock ticks of 10 ms).
-fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("a command name") + 1..]
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
 }
