@@ -77,6 +77,8 @@ static char *region;
 static char *allowed_accounts;
 static char *server_id;
 static char *allowed_partitions;
+static char *jwt_issuers;
+static char *jwt_audience;
 static unsigned int token_max_age;
 static unsigned int sts_connect_timeout;
 static unsigned int sts_timeout;
@@ -169,6 +171,23 @@ static MYSQL_SYSVAR_UINT(
     awsiam_check_uint_of<AWSIAM_LOG_VERBOSITY>,
     awsiam_update_uint_of<AWSIAM_LOG_VERBOSITY>, 2, 1, 3, 0);
 
+static MYSQL_SYSVAR_STR(
+    jwt_issuers, jwt_issuers, PLUGIN_VAR_RQCMDARG,
+    "Comma-separated issuer URLs of AWS-signed JWTs (sts:GetWebIdentityToken) "
+    "accepted as passwords: the account's issuer from aws iam "
+    "get-outbound-web-identity-federation-info, or an http:// loopback test "
+    "issuer. Empty: no JWT login.",
+    awsiam_check_str_of<AWSIAM_JWT_ISSUERS>,
+    awsiam_update_str_of<AWSIAM_JWT_ISSUERS>, "");
+
+static MYSQL_SYSVAR_STR(
+    jwt_audience, jwt_audience, PLUGIN_VAR_RQCMDARG,
+    "The audience a JWT must be issued for (aws sts get-web-identity-token "
+    "--audience), so a token for one server cannot be used on another. "
+    "Empty: every JWT is refused.",
+    awsiam_check_str_of<AWSIAM_JWT_AUDIENCE>,
+    awsiam_update_str_of<AWSIAM_JWT_AUDIENCE>, "");
+
 static SYS_VAR *awsiam_system_variables[] = {
     MYSQL_SYSVAR(sts_endpoint),
     MYSQL_SYSVAR(region),
@@ -182,6 +201,8 @@ static SYS_VAR *awsiam_system_variables[] = {
     MYSQL_SYSVAR(cache_size),
     MYSQL_SYSVAR(log_verbosity),
     MYSQL_SYSVAR(allowed_partitions),
+    MYSQL_SYSVAR(jwt_issuers),
+    MYSQL_SYSVAR(jwt_audience),
     nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
@@ -224,6 +245,9 @@ static SHOW_VAR awsiam_status_variables[] = {
     AWSIAM_COUNTER("sts_time_us", sts_time_us),
     AWSIAM_COUNTER("sts_connections", sts_connections),
     AWSIAM_COUNTER("sts_retries", sts_retries),
+    AWSIAM_COUNTER("jwt_verified", jwt_verified),
+    AWSIAM_COUNTER("jwt_key_fetches", jwt_key_fetches),
+    AWSIAM_COUNTER("jwt_key_fetch_errors", jwt_key_fetch_errors),
     {"Auth_awsiam_server_account",
      reinterpret_cast<char *>(&show_server_account), SHOW_FUNC,
      SHOW_SCOPE_GLOBAL},
@@ -248,6 +272,8 @@ static int awsiam_plugin_init(MYSQL_PLUGIN plugin) {
       {AWSIAM_ALLOWED_ACCOUNTS, &allowed_accounts, nullptr, nullptr},
       {AWSIAM_SERVER_ID, &server_id, nullptr, nullptr},
       {AWSIAM_ALLOWED_PARTITIONS, &allowed_partitions, nullptr, nullptr},
+      {AWSIAM_JWT_ISSUERS, &jwt_issuers, nullptr, nullptr},
+      {AWSIAM_JWT_AUDIENCE, &jwt_audience, nullptr, nullptr},
       {AWSIAM_TOKEN_MAX_AGE, nullptr, &token_max_age, nullptr},
       {AWSIAM_STS_CONNECT_TIMEOUT, nullptr, &sts_connect_timeout, nullptr},
       {AWSIAM_STS_TIMEOUT, nullptr, &sts_timeout, nullptr},

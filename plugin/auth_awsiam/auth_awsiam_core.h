@@ -52,7 +52,9 @@ enum awsiam_setting {
       12, /* string: '', '*' or host[:port] names, comma separated */
   AWSIAM_CHALLENGE_TIMEOUT = 13, /* number: seconds the answer is awaited */
   AWSIAM_CHALLENGE_CHANNEL_BINDING =
-      14 /* number: 1 an answer over TLS must be bound to it */
+      14, /* number: 1 an answer over TLS must be bound to it */
+  AWSIAM_JWT_ISSUERS = 15, /* string: '' or issuer URLs, comma separated */
+  AWSIAM_JWT_AUDIENCE = 16 /* string: '' or the audience JWTs must name */
 };
 
 /* What the server knows about one login attempt. */
@@ -102,6 +104,9 @@ struct awsiam_counters {
   unsigned long long sts_time_us;     /* time spent in STS exchanges, in all */
   unsigned long long sts_connections; /* new connections opened to STS */
   unsigned long long sts_retries; /* second requests after a throttled answer */
+  unsigned long long jwt_verified; /* JWTs that passed every check of their own */
+  unsigned long long jwt_key_fetches; /* issuers' key sets fetched or tried */
+  unsigned long long jwt_key_fetch_errors; /* of those, the ones that failed */
 };
 
 /* Plugin start: resets configuration and counters, installs the log sink. 0 on

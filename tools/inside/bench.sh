@@ -3,7 +3,8 @@
 # (tools/sts_double, answering after 0, 20 and 50 ms, each over HTTP and over HTTPS with a
 # certificate from a test CA added to the system trust store for the run), a fourth for
 # the fault storm (`phased`: hangs, throttles, errs, answers after 20 ms checking
-# signatures, as its phase file says), and the
+# signatures, as its phase file says), the plugin's own CPU per JWT verification
+# (examples/jwt_cost.rs, against the 0 ms double's test issuer), and the
 # benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
 # libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
@@ -29,6 +30,9 @@ BENCH_SECRET=bench-placeholder-secret-not-a-key
 ARN_TEMPLATE='arn:aws:sts::{account}:assumed-role/BenchRole/loadgen'
 ARN=${ARN_TEMPLATE/'{account}'/000000000000}
 
+# The JWT section's audience (auth_awsiam_jwt_audience and the tokens' aud).
+JWT_AUDIENCE=mysql://bench.example.com
+
 # The smoke run reuses the debug build the tests already made; figures want release.
 profile=release; profile_flag=(--release)
 if [ "${1:-}" = --smoke ]; then profile=debug; profile_flag=(); fi
@@ -48,6 +52,7 @@ build_plugin
 say "Building the load generator and the STS double ($profile)"
 export CARGO_TARGET_DIR=/usr/src/mysql/cargo-target
 (cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_loadgen -p sts_double)
+(cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_core --example jwt_cost)
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
 cpus=$(nproc)
@@ -59,6 +64,7 @@ if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
   server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
 fi
 on_client() { if [ -n "$client_cpus" ]; then taskset -c "$client_cpus" "$@"; else "$@"; fi; }
+on_server() { if [ -n "$server_cpus" ]; then taskset -c "$server_cpus" "$@"; else "$@"; fi; }
 
 say "Starting the STS doubles (latency ${LATENCIES[*]} ms; HTTP and HTTPS)"
 rm -rf "$STATE"; mkdir -p "$STATE"
@@ -94,6 +100,26 @@ client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABE
   AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_CONFIG_FILE=/dev/null
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
   AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
+# shellcheck disable=SC2016
+jwt_issuer=$(sed -n 's|^--let $sts_double_issuer = ||p' "$STATE/sts0/ports.inc")
+
+# The plugin's own CPU per JWT verification (RS256, ES384) and per login whose JWT is
+# cached, outside the server, on mysqld's CPUs before it starts (examples/jwt_cost.rs).
+say "The plugin's own CPU per JWT verification (jwt_cost)"
+cost_seconds=3; [ "$profile" = release ] || cost_seconds=0.2
+"${client_aws_env[@]}" auth_awsiam_token --endpoint "$STS_ENDPOINT" --region us-east-1 \
+  --jwt --audience "$JWT_AUDIENCE" --duration 900 --output "$STATE/bench.jwt"
+{
+  on_server "$BIN/examples/jwt_cost" "$cost_seconds"
+  on_server "$BIN/examples/jwt_cost" hit "$cost_seconds" "$jwt_issuer" "$JWT_AUDIENCE" "$STATE/bench.jwt"
+} | tee "$STATE/jwt_cost.out"
+jwt_cost_lines=$(sed -n \
+  -e 's/^jwt_cost: RS256 .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_verification_rs256=\1/p' \
+  -e 's/^jwt_cost: ES384 .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_verification_es384=\1/p' \
+  -e 's/^jwt_cost: cache hit .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_cache_hit=\1/p' \
+  "$STATE/jwt_cost.out")
+[ "$(wc -l <<<"$jwt_cost_lines")" = 3 ] || { echo "jwt_cost printed no figures" >&2; exit 1; }
+
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then
@@ -109,4 +135,6 @@ on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STA
   --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
   --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
   "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
-  --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" "$@"
+  --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \
+  --jwt-issuer "$jwt_issuer" --jwt-audience "$JWT_AUDIENCE" --token-tool "$(command -v auth_awsiam_token)" "$@"
+echo "$jwt_cost_lines"

@@ -10,6 +10,7 @@ mod cached;
 mod challenge;
 mod ffi;
 mod fresh;
+mod jwt;
 mod load;
 mod procfs;
 mod scenario;

@@ -58,6 +58,7 @@ impl Admin {
             sts_connections: self.status("Auth_awsiam_sts_connections")?,
             sts_time_us: self.status("Auth_awsiam_sts_time_us")?,
             cache_hits: self.status("Auth_awsiam_cache_hits")?,
+            jwt_verified: self.status("Auth_awsiam_jwt_verified")?,
             threads_created: self.status("Threads_created")?,
         })
     }
@@ -71,6 +72,8 @@ pub struct Counters {
     pub sts_connections: u64,
     pub sts_time_us: u64,
     pub cache_hits: u64,
+    /// JWTs whose signature and claims the plugin checked.
+    pub jwt_verified: u64,
     /// mysqld's connection threads created (a login its thread cache could not serve).
     pub threads_created: u64,
 }
@@ -82,6 +85,7 @@ impl Counters {
             sts_connections: self.sts_connections.saturating_sub(earlier.sts_connections),
             sts_time_us: self.sts_time_us.saturating_sub(earlier.sts_time_us),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
+            jwt_verified: self.jwt_verified.saturating_sub(earlier.jwt_verified),
             threads_created: self.threads_created.saturating_sub(earlier.threads_created),
         }
     }
@@ -96,6 +100,8 @@ pub enum Path {
     CacheHit,
     /// Verified by STS.
     Sts,
+    /// A JWT verified in the plugin, with no STS request.
+    Jwt,
 }
 
 /// One load run and what the plugin's counters said about it.
@@ -149,6 +155,13 @@ impl Measured {
                 "{} logins but only {} STS requests",
                 o.logins, c.sts_requests
             )),
+            Path::Jwt if c.jwt_verified < o.logins => Some(format!(
+                "{} logins but only {} JWTs verified",
+                o.logins, c.jwt_verified
+            )),
+            Path::Jwt if c.sts_requests > 0 => {
+                Some(format!("JWT logins made {} STS requests", c.sts_requests))
+            }
             _ => None,
         }
     }
@@ -262,6 +275,19 @@ mod tests {
         assert!(p.contains("2 failed logins (first: Access denied)"), "{p}");
         let p = measured(0, 0, 1000, hits).problem(Path::Other).unwrap();
         assert_eq!(p, "no login completed");
+        let jwt = Counters {
+            jwt_verified: 100,
+            ..Counters::default()
+        };
+        assert_eq!(measured(100, 0, 1000, jwt).problem(Path::Jwt), None);
+        let p = measured(100, 0, 1000, hits).problem(Path::Jwt).unwrap();
+        assert!(p.contains("only 0 JWTs verified"), "{p}");
+        let asked = Counters {
+            sts_requests: 1,
+            ..jwt
+        };
+        let p = measured(100, 0, 1000, asked).problem(Path::Jwt).unwrap();
+        assert!(p.contains("made 1 STS requests"), "{p}");
     }
 
     #[test]
@@ -271,6 +297,7 @@ mod tests {
             sts_connections: 1,
             sts_time_us: 80_000,
             cache_hits: 0,
+            jwt_verified: 0,
             threads_created: 1,
         };
         let runs = vec![

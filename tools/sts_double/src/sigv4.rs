@@ -8,7 +8,7 @@
 //! caller. The request's path, its signed headers as received and its body make the
 //! canonical request (AWS's "Create a canonical request"); no query string is expected.
 
-use ring::{digest, hmac};
+use aws_lc_rs::{digest, hmac};
 
 use crate::http::Request;
 

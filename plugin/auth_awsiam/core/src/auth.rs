@@ -7,6 +7,7 @@ use crate::cache;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
+use crate::jwt;
 use crate::logging;
 use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
@@ -66,7 +67,11 @@ const MAX_LOGGED_ID: usize = 128;
 
 /// ` (user ID '...', access key ID '...')`: the caller's unique ID (which outlives a role
 /// re-created under the same name) and key, never the secret or the session token.
+/// A JWT carries neither: it is named as the credential instead.
 fn ids(user_id: &str, access_key_id: &str) -> String {
+    if user_id.is_empty() && access_key_id.is_empty() {
+        return "signed in with an AWS-signed JWT".into();
+    }
     let key = quoted(access_key_id, MAX_LOGGED_ID);
     if user_id.is_empty() {
         format!("access key ID {key}")
@@ -123,8 +128,58 @@ pub fn verify(
             Seen::Nothing,
         )
     })?;
+    if jwt::looks_like_jwt(wire_form(raw)) {
+        return verify_jwt(login, wire_form(raw), cfg, now, server);
+    }
     let token = Token::decode(raw).map_err(|r| (r, Seen::Nothing))?;
     verify_token(login, &token, cfg, now, server, Some(wire_form(raw)))
+}
+
+/// An AWS-signed JWT as the password: checked here against its issuer's keys, with no STS
+/// call, then admitted like a caller STS verified. A verified JWT is remembered like a
+/// token (by its wire bytes, for `auth_awsiam_cache_ttl` and never past its `exp`): a
+/// signature check costs tens of microseconds, a lookup a few.
+fn verify_jwt(
+    login: &Login,
+    raw: &[u8],
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
+    let unread = |r| (r, Seen::Nothing);
+    sts::check_transport(cfg, login.secure_transport).map_err(unread)?;
+    let settings = jwt::JwtSettings {
+        issuers: cfg.jwt_issuers.clone(),
+        audience: cfg.jwt_audience.clone(),
+        max_age: cfg.token_max_age,
+        clock_skew: sts::freshness::MAX_FUTURE_SKEW,
+    };
+    let key = caching(cfg).then(|| cache::key(raw));
+    if let Some(caller) = key.as_ref().and_then(cache::get) {
+        COUNTERS.add_cache_hit();
+        return admit(login, caller, None, cfg, server);
+    }
+    // Taken before the check: a JWT verified across a settings change is not stored.
+    let generation = cache::generation();
+    let verified = jwt::verify(raw, &settings, jwt::issuers::cache(), now).map_err(unread)?;
+    COUNTERS.add_jwt_verified();
+    if let Some(key) = key {
+        let left = verified.expires.duration_since(now).unwrap_or_default();
+        let lifetime = cfg.cache_ttl.min(left);
+        cache::put(
+            key,
+            verified.caller.clone(),
+            lifetime,
+            cfg.cache_size,
+            generation,
+        );
+    }
+    admit(login, verified.caller, None, cfg, server)
+}
+
+/// Whether verified credentials are remembered at all.
+fn caching(cfg: &Config) -> bool {
+    cfg.cache_size > 0 && !cfg.cache_ttl.is_zero()
 }
 
 /// Everything after decoding, shared by auth_awsiam and auth_awsiam_challenge (one policy
@@ -142,6 +197,19 @@ pub fn verify_token(
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
     let (caller, credential) =
         verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
+    admit(login, caller, credential, cfg, server)
+}
+
+/// A caller whose identity is proven (by STS, or by its issuer's signature on a JWT): the
+/// partition and the policy decide. `credential`: the token's, when STS verified it just
+/// now (a JWT, or a cache hit, has none to remember).
+fn admit(
+    login: &Login,
+    caller: Caller,
+    credential: Option<Credential>,
+    cfg: &Config,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -153,9 +221,9 @@ pub fn verify_token(
         }
     };
     let seen = |r| (r, Seen::Caller(Box::new(caller.clone())));
-    // Every check above (token, audience, freshness, STS) ran before this point. The
-    // partition comes first: the account rules compare account IDs, which name an account
-    // only within a partition. The policy checks the account before it maps.
+    // Every check of the credential (token, audience, freshness, STS or the JWT's
+    // signature) ran before this point. The partition comes first: the account rules
+    // compare account IDs, which name an account only within a partition. The policy checks the account before it maps.
     allowed_partitions(cfg).check(&caller).map_err(seen)?;
     let mapped = policy::decide(login.user, login.auth_string, &caller, allowed).map_err(seen)?;
     // STS verified it and the partition and the policy let it in: its credential keeps a
@@ -198,8 +266,7 @@ fn verified_caller(
     now: SystemTime,
     cached_as: Option<&[u8]>,
 ) -> Result<(Caller, Option<Credential>), Refusal> {
-    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
-    let key = cached_as.filter(|_| caching).map(cache::key);
+    let key = cached_as.filter(|_| caching(cfg)).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
         return Ok((v, None));
@@ -811,6 +878,115 @@ mod tests {
     fn log_names_are_cleaned() {
         assert_eq!(loggable("a'b\nc"), "'a?b?c'");
         assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME + 5);
+    }
+
+    /// A JWT is checked against its issuer's keys, fetched from the issuer (the config
+    /// names no STS endpoint, and none is called), then by the policy every caller meets.
+    #[test]
+    fn a_jwt_logs_in_without_sts_and_meets_the_same_policy() {
+        use crate::jwt::test_keys::{RSA, jwks, mint, rsa_jwk};
+        use crate::jwt_config::Issuer;
+        let keys = jwks(&[rsa_jwk("RSA_0", &RSA)]);
+        let addr = crate::testutil::serve(move |req| {
+            Some(
+                if req.request_line.starts_with("GET /.well-known/jwks.json ") {
+                    http("200 OK", &keys)
+                } else {
+                    http("404 Not Found", "")
+                },
+            )
+        });
+        let iss = format!("http://{addr}");
+        let cfg = Config {
+            jwt_issuers: vec![Issuer::parse(&iss).unwrap()],
+            jwt_audience: Some("mysql://db1".into()),
+            cache_size: 0,
+            ..Config::default()
+        };
+        let now = SystemTime::now();
+        let t = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let payload = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 290,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT},
+        })
+        .to_string();
+        let header = r#"{"kid":"RSA_0","typ":"JWT","alg":"RS256"}"#;
+        let jwt = mint(header, &payload, |m| RSA.sign(m));
+        // As the cleartext plugin sends it: with a trailing NUL.
+        let sent = format!("{jwt}\0");
+        let before = COUNTERS.snapshot().jwt_verified;
+        let ok = verify(
+            &login("app", "", Some(sent.as_bytes())),
+            &cfg,
+            now,
+            &server_is_acct,
+        )
+        .unwrap();
+        assert_eq!(ok.caller.arn, format!("arn:aws:iam::{ACCT}:role/app"));
+        assert!(COUNTERS.snapshot().jwt_verified > before);
+        let sent = Some(sent.as_bytes());
+        let r = verify(&login("bob", "", sent), &cfg, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::RoleMismatch, "the role-name rule");
+        let others = Config {
+            allowed_accounts: vec!["210987654321".into()],
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &others, now, &no_server);
+        assert_eq!(reason(r), Reason::AccountNotAllowed, "the account rule");
+        let plain = Login {
+            secure_transport: false,
+            ..login("app", "", sent)
+        };
+        let r = verify(&plain, &cfg, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::InsecureTransport);
+        let elsewhere = Config {
+            jwt_audience: Some("mysql://db2".into()),
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &elsewhere, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::JwtAudience);
+        // Remembered: the same JWT again costs no signature check, and an audience change
+        // forgets it (the test above used a config without the cache).
+        let cached = Config {
+            cache_size: 10,
+            ..cfg.clone()
+        };
+        let verified = COUNTERS.snapshot().jwt_verified;
+        let hits = COUNTERS.snapshot().cache_hits;
+        for _ in 0..2 {
+            verify(&login("app", "", sent), &cached, now, &server_is_acct).unwrap();
+        }
+        assert_eq!(COUNTERS.snapshot().jwt_verified - verified, 1);
+        assert!(COUNTERS.snapshot().cache_hits > hits);
+        let untrusted = Config {
+            jwt_issuers: Vec::new(),
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &untrusted, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::JwtIssuer);
+    }
+
+    /// Every JOSE-shaped password reaches the JWT reader, whatever its number of parts: an
+    /// encrypted token (JWE) is refused as one, not as a password that is no token.
+    #[test]
+    fn a_jwe_or_a_cut_jwt_is_refused_by_the_jwt_reader() {
+        let header = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ";
+        for (sent, want) in [
+            (format!("{header}.a.b.c.d\0"), "JWE"),
+            (format!("{header}.e30\0"), "2 dot-separated part(s)"),
+        ] {
+            let (r, seen) = verify(
+                &login("app", "", Some(sent.as_bytes())),
+                &Config::default(),
+                SystemTime::now(),
+                &no_server,
+            )
+            .unwrap_err();
+            assert_eq!(r.reason, Reason::JwtMalformed, "{r}");
+            assert!(r.detail.contains(want), "{r}");
+            assert_eq!(seen, Seen::Nothing);
+        }
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub fn explain(attempt: &Attempt, e: &(dyn Error + 'static)) -> String {
 
 /// A message of AWS's own (an error's Message), as a sentence of ours quotes it: plain when it
 /// is short and printable, else quoted and cut.
-fn aws_message(text: &str) -> String {
+pub fn aws_message(text: &str) -> String {
     let t = text.trim().trim_end_matches('.');
     if t.len() <= MAX_SHOWN && !t.contains(char::is_control) {
         t.to_string()

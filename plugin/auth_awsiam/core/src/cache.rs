@@ -156,6 +156,7 @@ mod tests {
             arn,
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
+            claims: None,
         }
     }
 

@@ -1,14 +1,14 @@
 //! Settings: immutable snapshots swapped under a lock, so a login reads one consistent set
 //! of values without holding any lock while it works.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
 use crate::challenge::audience::{self, Audiences};
 use crate::identity;
-use crate::syntax::{self, shown};
+use crate::jwt_config::{self, Issuer};
+use crate::syntax::{self, is_loopback_host, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 /// Longest token life a DBA may set: STS itself accepts a signed request for about 15
@@ -51,6 +51,8 @@ c_enum! {
         ChallengeAudiences = 12,
         ChallengeTimeout = 13,
         ChallengeChannelBinding = 14,
+        JwtIssuers = 15,
+        JwtAudience = 16,
     }
 }
 
@@ -64,6 +66,8 @@ impl Setting {
                 | Setting::ServerId
                 | Setting::AllowedPartitions
                 | Setting::ChallengeAudiences
+                | Setting::JwtIssuers
+                | Setting::JwtAudience
         )
     }
 }
@@ -113,6 +117,10 @@ pub struct Config {
     pub log_verbosity: u8,
     /// auth_awsiam_challenge's own settings.
     pub challenge: ChallengeSettings,
+    /// The issuers whose JWTs are accepted; empty: no JWT login.
+    pub jwt_issuers: Vec<Issuer>,
+    /// The audience a JWT must name; `None`: every JWT is refused.
+    pub jwt_audience: Option<String>,
 }
 
 /// The settings of auth_awsiam_challenge (its `auth_awsiam_challenge_*` variables).
@@ -154,6 +162,8 @@ impl Default for Config {
             cache_size: DEFAULT_CACHE_SIZE,
             log_verbosity: DEFAULT_LOG_VERBOSITY,
             challenge: ChallengeSettings::default(),
+            jwt_issuers: Vec::new(),
+            jwt_audience: None,
         }
     }
 }
@@ -168,15 +178,18 @@ impl Config {
         }
     }
 
-    /// Whether a cached STS answer may still be trusted after moving from `self` to `new`.
-    /// A shorter cache TTL also empties the cache: entries keep the lifetime they were
-    /// stored with, and the DBA who lowers it expects it to hold for them too.
+    /// Whether a cached STS answer or verified JWT may still be trusted after moving from
+    /// `self` to `new`. A shorter cache TTL also empties the cache: entries keep the
+    /// lifetime they were stored with, and the DBA who lowers it expects it to hold for
+    /// them too. An issuer no longer trusted, or another audience, must stop its JWTs now.
     pub fn cache_compatible(&self, new: &Config) -> bool {
         self.endpoint == new.endpoint
             && self.effective_region() == new.effective_region()
             && self.server_id == new.server_id
             && self.token_max_age == new.token_max_age
             && new.cache_ttl >= self.cache_ttl
+            && self.jwt_issuers == new.jwt_issuers
+            && self.jwt_audience == new.jwt_audience
     }
 
     /// Whether the server's own account, learned under `self`, still holds under `new`: it
@@ -195,6 +208,8 @@ impl Config {
             Setting::ServerId => self.server_id = parse_server_id(value)?,
             Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
             Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
+            Setting::JwtIssuers => self.jwt_issuers = jwt_config::parse_issuers(value)?,
+            Setting::JwtAudience => self.jwt_audience = jwt_config::parse_audience(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -224,14 +239,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    host.parse::<Ipv4Addr>()
-        .is_ok_and(|ip| IpAddr::V4(ip).is_loopback())
 }
 
 /// `https://host[:port]`, or `http://` for a loopback host; no path, query or userinfo.
@@ -588,8 +595,9 @@ mod tests {
         assert!(!c.cache_compatible(&e));
     }
 
-    /// Cached answers were verified against the endpoint, region and server ID in force:
-    /// a change of any of them empties the cache; a change of anything else keeps it.
+    /// Cached answers were verified against the endpoint, region and server ID in force,
+    /// cached JWTs against the issuers and audience: a change of any of them empties the
+    /// cache; a change of anything else keeps it.
     #[test]
     fn cache_compatibility_per_setting() {
         let mut c = Config::default();
@@ -615,6 +623,13 @@ mod tests {
         assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
         assert!(!changed(&|d| d.set_num(Setting::TokenMaxAge, 1800)));
         assert!(!changed(&|d| d.set_num(Setting::CacheTtl, 59)));
+        // A JWT remembered was checked against the issuers and the audience in force.
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtIssuers, "http://127.0.0.1:4599")
+            .unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtAudience, "db1")
+            .unwrap()));
         // The region in force is what counts: the default region named explicitly is the same.
         assert!(changed(&|d| d
             .set_str(Setting::Region, "us-east-1")
@@ -657,8 +672,10 @@ mod tests {
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
         assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
         assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
-        assert_eq!(Setting::from_id(15), None);
+        assert_eq!(Setting::from_id(16), Some(Setting::JwtAudience));
+        assert_eq!(Setting::from_id(17), None);
         assert!(Setting::AllowedPartitions.is_string());
+        assert!(Setting::JwtIssuers.is_string() && Setting::JwtAudience.is_string());
         assert!(Setting::ChallengeAudiences.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());

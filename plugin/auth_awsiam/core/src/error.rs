@@ -122,6 +122,19 @@ reasons! {
     ChallengeExpired = "challenge_expired" => TokenExpired,
     AudienceMismatch = "audience_mismatch" => ServerId,
     ChannelBinding = "channel_binding" => ServerId,
+    JwtMalformed = "jwt_malformed" => TokenInvalid,
+    JwtAlgorithm = "jwt_algorithm" => TokenInvalid,
+    JwtIssuer = "jwt_issuer" => TokenInvalid,
+    JwtKeyUnknown = "jwt_key_unknown" => TokenInvalid,
+    JwtSignature = "jwt_signature" => TokenInvalid,
+    JwtAudience = "jwt_audience" => ServerId,
+    JwtExpired = "jwt_expired" => TokenExpired,
+    JwtNotYetValid = "jwt_not_yet_valid" => TokenExpired,
+    JwtLifetime = "jwt_lifetime" => TokenExpired,
+    JwtSubject = "jwt_subject" => PrincipalMismatch,
+    /// Counted with STS's unavailability (an AWS endpoint the login depends on is down),
+    /// but no request went to STS: not an STS error.
+    JwtKeysUnavailable = "jwt_keys_unavailable" => StsUnavailable,
     Internal = "internal" => Internal,
 }
 
@@ -131,10 +144,11 @@ impl Reason {
     /// `caller_unsupported`, an ARN no account can be for) is not an STS error: STS did
     /// its job, and counting it would make a policy problem look like an STS outage.
     pub fn is_sts_error(self) -> bool {
-        matches!(
-            self.group(),
-            Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
-        )
+        self != Reason::JwtKeysUnavailable
+            && matches!(
+                self.group(),
+                Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
+            )
     }
 }
 

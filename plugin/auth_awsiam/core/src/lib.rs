@@ -10,6 +10,12 @@
 //!
 //! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
 //! client plugin's answer and hands its token to `auth` like any other.
+//!
+//! An AWS-issued JWT (`jwt`) is verified in the plugin against its issuer's keys, which
+//! `jwt::issuers` fetches and keeps; it yields the same `identity::Caller`.
+//!
+//! Client side: `credentials` loads AWS credentials, `request` signs tokens, and
+//! `web_identity` mints AWS-issued JWTs (sts:GetWebIdentityToken).
 #![deny(unsafe_code)]
 
 pub mod abi;
@@ -18,12 +24,16 @@ pub mod aws_error;
 mod cache;
 pub mod challenge;
 pub mod channel;
+pub mod claim_rule;
 pub mod config;
 pub mod configured_endpoint;
 pub mod credentials;
 pub mod error;
 pub mod ffi;
+pub mod glob;
 pub mod identity;
+pub mod jwt;
+pub mod jwt_config;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
@@ -37,6 +47,7 @@ pub mod sts;
 pub mod syntax;
 pub mod sysvar;
 pub mod token;
+pub mod web_identity;
 
 #[cfg(test)]
 mod testutil;

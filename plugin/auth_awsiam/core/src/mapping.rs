@@ -117,6 +117,7 @@ mod tests {
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
             principal: parse_arn(arn).unwrap(),
+            claims: None,
         }
     }
 

@@ -97,6 +97,13 @@ counters! {
     sts_connections,
     /// Second requests sent after a throttled answer (at most one per login).
     sts_retries,
+    /// JWTs that passed every check of `jwt::verify` (the policy may still refuse the
+    /// caller): logins that cost no STS call.
+    jwt_verified,
+    /// Key sets of JWT issuers fetched or tried (ahead of need, or for an unknown kid).
+    jwt_key_fetches,
+    /// Of those, the ones that failed (the last good keys stay in use).
+    jwt_key_fetch_errors,
 }
 
 fn bump(c: &AtomicU64) {
@@ -138,6 +145,18 @@ impl Counters {
 
     pub fn add_sts_retry(&self) {
         bump(&self.sts_retries);
+    }
+
+    pub fn add_jwt_verified(&self) {
+        bump(&self.jwt_verified);
+    }
+
+    /// One fetch of an issuer's key set, and whether it failed.
+    pub fn add_jwt_key_fetch(&self, failed: bool) {
+        bump(&self.jwt_key_fetches);
+        if failed {
+            bump(&self.jwt_key_fetch_errors);
+        }
     }
 
     pub fn add_cache_hit(&self) {

@@ -4,7 +4,7 @@
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Caller, Kind, Principal};
 use crate::mapping::{self, MAX_RULES, Mapped, Rule};
-use crate::pattern::{Pattern, parse_pattern};
+use crate::pattern::{Pattern, PatternKind, parse_pattern};
 use crate::syntax::shown;
 
 /// Most patterns in one binding (an auth string without rules).
@@ -234,8 +234,9 @@ fn decide_binding(
             _ => refuse(
                 Reason::BindingMismatch,
                 format!(
-                    "the caller matches none of the account's {} pattern(s)",
-                    patterns.len()
+                    "the caller matches none of the account's {} pattern(s){}",
+                    patterns.len(),
+                    claims_note(patterns.iter(), caller)
                 ),
             ),
         });
@@ -263,8 +264,9 @@ fn decide_mapping(
             _ => refuse(
                 Reason::NoMatchingRule,
                 format!(
-                    "the caller matches none of the proxy account's {} mapping rule(s)",
-                    rules.len()
+                    "the caller matches none of the proxy account's {} mapping rule(s){}",
+                    rules.len(),
+                    claims_note(rules.iter().map(|r| &r.pattern), caller)
                 ),
             ),
         });
@@ -276,6 +278,20 @@ fn decide_mapping(
         account: rule.account.clone(),
         rule: number,
     })
+}
+
+/// Why claim patterns did not match a caller that has no claims: it logged in with a
+/// GetCallerIdentity token, which says nothing of organizations or tags.
+fn claims_note<'a>(
+    mut patterns: impl Iterator<Item = &'a Pattern>,
+    caller: &Caller,
+) -> &'static str {
+    let has_claim_patterns = patterns.any(|p| matches!(p.kind, PatternKind::Claim(_)));
+    if has_claim_patterns && caller.claims.is_none() {
+        " (org:, ou: and tag: patterns match only logins with an AWS-issued JWT; this caller's token was verified by STS, which tells no organization or tags)"
+    } else {
+        ""
+    }
 }
 
 fn type_not_allowed(p: &Principal) -> Refusal {
@@ -294,8 +310,11 @@ fn decide_default(
     allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
 ) -> Result<(), Refusal> {
     match &principal.kind {
-        Kind::AssumedRole { role, .. } if role == user => allowed()?.check(&principal.account),
-        Kind::AssumedRole { role, .. } => Err(refuse(
+        // A role session (STS) or the role itself (a JWT's `sub`): the role's name decides.
+        Kind::AssumedRole { role, .. } | Kind::Role { name: role, .. } if role == user => {
+            allowed()?.check(&principal.account)
+        }
+        Kind::AssumedRole { role, .. } | Kind::Role { name: role, .. } => Err(refuse(
             Reason::RoleMismatch,
             format!(
                 "role {} differs from the MySQL user name {} (without an AS '...' binding they must be equal)",
@@ -329,6 +348,7 @@ mod tests {
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
             principal: parse_arn(arn).unwrap(),
+            claims: None,
         }
     }
 

@@ -48,7 +48,7 @@ const fn secs(d: std::time::Duration) -> u64 {
 }
 
 /// Every variable, in the order of `enum awsiam_setting`.
-pub const ALL: [SysVar; 15] = [
+pub const ALL: [SysVar; 17] = [
     SysVar {
         setting: Setting::StsEndpoint,
         name: c"auth_awsiam_sts_endpoint",
@@ -196,6 +196,22 @@ pub const ALL: [SysVar; 15] = [
         value: Value::Bool(true),
         admin: true,
         help: "Refuse an answer over TLS unless it is bound to this server's TLS certificate (a relay shows the client its own). OFF only behind a router that terminates TLS itself.",
+    },
+    SysVar {
+        setting: Setting::JwtIssuers,
+        name: c"auth_awsiam_jwt_issuers",
+        plugin: CORE,
+        value: Value::Str(""),
+        admin: true,
+        help: "Comma-separated issuer URLs of AWS-signed JWTs (sts:GetWebIdentityToken) accepted as passwords: the account's issuer from aws iam get-outbound-web-identity-federation-info, or an http:// loopback test issuer. Empty: no JWT login.",
+    },
+    SysVar {
+        setting: Setting::JwtAudience,
+        name: c"auth_awsiam_jwt_audience",
+        plugin: CORE,
+        value: Value::Str(""),
+        admin: true,
+        help: "The audience a JWT must be issued for (aws sts get-web-identity-token --audience), so a token for one server cannot be used on another. Empty: every JWT is refused.",
     },
 ];
 

@@ -170,3 +170,63 @@ fn each_variable_is_documented_as_it_is() {
         assert_eq!(admin, if v.admin { "yes" } else { "no" }, "{}", v.name());
     }
 }
+
+/// The `NAME("field", field)` entries of a shim's status variable array, in order.
+fn shim_counters(file: &str, macro_name: &str) -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    src.split(&format!("{macro_name}(\""))
+        .skip(1)
+        .map(|rest| {
+            let (name, after) = rest.split_once('"').expect("a closing quote");
+            let field = after
+                .trim_start_matches([',', ' ', '\n'])
+                .split(')')
+                .next()
+                .unwrap()
+                .trim();
+            assert_eq!(
+                name, field,
+                "{file}: the status variable {name} reads {field}"
+            );
+            name.to_string()
+        })
+        .collect()
+}
+
+/// Every counter is a status variable of its plugin, in the order of its struct, and a row
+/// of the status variable table in docs/variables.rst.
+#[test]
+fn each_counter_is_a_status_variable_and_documented() {
+    use auth_awsiam_core::challenge::login::Counters as ChallengeCounters;
+    let rows = list_table_rows(&doc("variables.rst"));
+    let documented: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|row| match literals(&row[0]).as_slice() {
+            [name] if name.starts_with("Auth_awsiam_") => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let core: Vec<&str> = Counters::FIELDS.to_vec();
+    let challenge: Vec<&str> = ChallengeCounters::C_FIELDS.iter().map(|f| f.0).collect();
+    for (file, macro_name, prefix, fields) in [
+        ("auth_awsiam.cc", "AWSIAM_COUNTER", "Auth_awsiam_", core),
+        (
+            "auth_awsiam_challenge.cc",
+            "CHALLENGE_COUNTER",
+            "Auth_awsiam_challenge_",
+            challenge,
+        ),
+    ] {
+        assert_eq!(shim_counters(file, macro_name), fields, "{file}");
+        for field in fields {
+            let name = format!("{prefix}{field}");
+            assert!(
+                documented.contains(&name),
+                "{name} is not in docs/variables.rst"
+            );
+        }
+    }
+}

@@ -22,4 +22,4 @@ pub mod throttle;
 pub mod transport;
 
 pub use exchange::{call, call_as};
-pub use precheck::{Target, precheck, resolve_target};
+pub use precheck::{Target, check_transport, precheck, resolve_target};

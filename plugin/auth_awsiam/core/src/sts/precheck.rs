@@ -162,6 +162,18 @@ fn check_server_id(token: &Token, cfg: &Config) -> Result<(), Refusal> {
     }
 }
 
+/// A credential (a token or a JWT) that arrived in clear text is refused unless the DBA
+/// allowed it: whoever saw it may use it until it expires.
+pub fn check_transport(cfg: &Config, secure_transport: bool) -> Result<(), Refusal> {
+    if cfg.require_secure_transport && !secure_transport {
+        return Err(refuse(
+            Reason::InsecureTransport,
+            "the token was sent over an unencrypted connection; use TLS or a local socket (or set auth_awsiam_require_secure_transport=OFF)",
+        ));
+    }
+    Ok(())
+}
+
 /// Every check that needs no network I/O, in a fixed order. Returns where to send the
 /// request.
 pub fn precheck(
@@ -170,12 +182,7 @@ pub fn precheck(
     secure_transport: bool,
     now: SystemTime,
 ) -> Result<Target, Refusal> {
-    if cfg.require_secure_transport && !secure_transport {
-        return Err(refuse(
-            Reason::InsecureTransport,
-            "the token was sent over an unencrypted connection; use TLS or a local socket (or set auth_awsiam_require_secure_transport=OFF)",
-        ));
-    }
+    check_transport(cfg, secure_transport)?;
     let target = resolve_target(token, cfg)?;
     check_signed_headers(token)?;
     check_server_id(token, cfg)?;

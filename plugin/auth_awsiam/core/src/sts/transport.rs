@@ -152,9 +152,10 @@ pub fn is_lookups_busy(e: &ureq::Error) -> bool {
 /// The lookup threads of the plugin (see `resolve`).
 static RESOLVER: LazyLock<Arc<Resolver>> = LazyLock::new(|| Arc::new(Resolver::new()));
 
-/// ureq's resolver interface over `resolve::Resolver`, bounded by the request's timeout.
+/// ureq's resolver interface over `resolve::Resolver`, bounded by the request's timeout
+/// (also what fetches JWT issuers' keys: lookups with a timeout, threads joined at stop).
 #[derive(Debug)]
-struct PooledResolver;
+pub(crate) struct PooledResolver;
 
 impl UreqResolver for PooledResolver {
     fn resolve(
