@@ -33,13 +33,14 @@ pub struct JwtArgs {
     pub token_tool: PathBuf,
 }
 
-/// A JWT from the 0 ms double's GetWebIdentityToken, signed with `alg` (`rs256`, `es384`).
+/// A JWT from the 0 ms double's GetWebIdentityToken, signed with `alg` (`rs256`, `es384`:
+/// the tool takes the JOSE names, RS256 and ES384).
 fn mint(args: &JwtArgs, sts_authority: &str, alg: &str) -> Result<String, String> {
     let tool = &args.token_tool;
     let out = Command::new(tool)
         .args(["--endpoint", &format!("http://{sts_authority}")])
         .args(["--region", REGION, "--jwt", "--audience", &args.audience])
-        .args(["--signing-algorithm", alg])
+        .args(["--signing-algorithm", &alg.to_uppercase()])
         .args(["--duration", &LIFETIME_SECS.to_string()])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
