@@ -366,7 +366,7 @@ fn the_hostile_corpus_is_refused_each_with_its_reason() {
                     json!("https://a103a2cc-b461-473d-84fe-6c4f6d45af88.tokens.sts.global.api.aws")
             }),
             Reason::JwtIssuer,
-            "is not one of the 1 configured",
+            "is not one of the 1 trusted",
         ),
         (
             "iss over http",
@@ -384,7 +384,7 @@ fn the_hostile_corpus_is_refused_each_with_its_reason() {
             "iss with a slash",
             with(|p| p["iss"] = json!(format!("{ISS}/"))),
             Reason::JwtIssuer,
-            "configured",
+            "trusted issuer",
         ),
         (
             "no iss",
@@ -651,11 +651,17 @@ fn configuration_refusals() {
 
 #[test]
 fn jwts_are_told_from_the_plugins_tokens() {
-    assert!(looks_like_jwt(b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    // A JWS, a JWE and a cut JWT are all the JWT reader's to refuse.
+    for raw in [
+        &b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"[..],
+        b"eyJ.a.b.c.d",
+        b"eyJ.abc",
+    ] {
+        assert!(looks_like_jwt(raw), "{}", String::from_utf8_lossy(raw));
+    }
     for raw in [
         &b"awsiam1.eyJ.abc"[..],
-        b"eyJ.abc",
-        b"eyJ.a.b.c",
+        b"eyJhbGciOiJSUzI1NiJ9",
         b"",
         b"xeyJ.a.b",
     ] {
