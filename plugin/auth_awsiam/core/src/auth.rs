@@ -134,9 +134,9 @@ pub fn verify(
 }
 
 /// An AWS-signed JWT as the password: checked here against its issuer's keys, with no STS
-/// call, then admitted like a caller STS verified. Not cached: checking one costs about
-/// what a cache lookup and its bookkeeping do (the benchmark's jwt rows), and a key the
-/// issuer withdraws stops every token it signed at once.
+/// call, then admitted like a caller STS verified. A verified JWT is remembered like a
+/// token (by its wire bytes, for `auth_awsiam_cache_ttl` and never past its `exp`): a
+/// signature check costs tens of microseconds, a lookup a few.
 fn verify_jwt(
     login: &Login,
     raw: &[u8],
@@ -152,9 +152,32 @@ fn verify_jwt(
         max_age: cfg.token_max_age,
         clock_skew: sts::freshness::MAX_FUTURE_SKEW,
     };
+    let key = caching(cfg).then(|| cache::key(raw));
+    if let Some(caller) = key.as_ref().and_then(cache::get) {
+        COUNTERS.add_cache_hit();
+        return admit(login, caller, cfg, server);
+    }
+    // Taken before the check: a JWT verified across a settings change is not stored.
+    let generation = cache::generation();
     let verified = jwt::verify(raw, &settings, jwt::issuers::cache(), now).map_err(unread)?;
     COUNTERS.add_jwt_verified();
+    if let Some(key) = key {
+        let left = verified.expires.duration_since(now).unwrap_or_default();
+        let lifetime = cfg.cache_ttl.min(left);
+        cache::put(
+            key,
+            verified.caller.clone(),
+            lifetime,
+            cfg.cache_size,
+            generation,
+        );
+    }
     admit(login, verified.caller, cfg, server)
+}
+
+/// Whether verified credentials are remembered at all.
+fn caching(cfg: &Config) -> bool {
+    cfg.cache_size > 0 && !cfg.cache_ttl.is_zero()
 }
 
 /// Everything after decoding, shared by auth_awsiam and auth_awsiam_challenge (one policy
@@ -229,8 +252,7 @@ fn verified_caller(
     now: SystemTime,
     cached_as: Option<&[u8]>,
 ) -> Result<Caller, Refusal> {
-    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
-    let key = cached_as.filter(|_| caching).map(cache::key);
+    let key = cached_as.filter(|_| caching(cfg)).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
         return Ok(v);
@@ -750,6 +772,7 @@ mod tests {
         let cfg = Config {
             jwt_issuers: vec![Issuer::parse(&iss).unwrap()],
             jwt_audience: Some("mysql://db1".into()),
+            cache_size: 0,
             ..Config::default()
         };
         let now = SystemTime::now();
@@ -795,6 +818,19 @@ mod tests {
         };
         let r = verify(&login("app", "", sent), &elsewhere, now, &server_is_acct);
         assert_eq!(reason(r), Reason::JwtAudience);
+        // Remembered: the same JWT again costs no signature check, and an audience change
+        // forgets it (the test above used a config without the cache).
+        let cached = Config {
+            cache_size: 10,
+            ..cfg.clone()
+        };
+        let verified = COUNTERS.snapshot().jwt_verified;
+        let hits = COUNTERS.snapshot().cache_hits;
+        for _ in 0..2 {
+            verify(&login("app", "", sent), &cached, now, &server_is_acct).unwrap();
+        }
+        assert_eq!(COUNTERS.snapshot().jwt_verified - verified, 1);
+        assert!(COUNTERS.snapshot().cache_hits > hits);
         let untrusted = Config {
             jwt_issuers: Vec::new(),
             ..cfg.clone()

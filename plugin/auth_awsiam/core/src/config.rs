@@ -178,15 +178,18 @@ impl Config {
         }
     }
 
-    /// Whether a cached STS answer may still be trusted after moving from `self` to `new`.
-    /// A shorter cache TTL also empties the cache: entries keep the lifetime they were
-    /// stored with, and the DBA who lowers it expects it to hold for them too.
+    /// Whether a cached STS answer or verified JWT may still be trusted after moving from
+    /// `self` to `new`. A shorter cache TTL also empties the cache: entries keep the
+    /// lifetime they were stored with, and the DBA who lowers it expects it to hold for
+    /// them too. An issuer no longer trusted, or another audience, must stop its JWTs now.
     pub fn cache_compatible(&self, new: &Config) -> bool {
         self.endpoint == new.endpoint
             && self.effective_region() == new.effective_region()
             && self.server_id == new.server_id
             && self.token_max_age == new.token_max_age
             && new.cache_ttl >= self.cache_ttl
+            && self.jwt_issuers == new.jwt_issuers
+            && self.jwt_audience == new.jwt_audience
     }
 
     /// Whether the server's own account, learned under `self`, still holds under `new`: it
@@ -592,8 +595,9 @@ mod tests {
         assert!(!c.cache_compatible(&e));
     }
 
-    /// Cached answers were verified against the endpoint, region and server ID in force:
-    /// a change of any of them empties the cache; a change of anything else keeps it.
+    /// Cached answers were verified against the endpoint, region and server ID in force,
+    /// cached JWTs against the issuers and audience: a change of any of them empties the
+    /// cache; a change of anything else keeps it.
     #[test]
     fn cache_compatibility_per_setting() {
         let mut c = Config::default();
@@ -619,6 +623,13 @@ mod tests {
         assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
         assert!(!changed(&|d| d.set_num(Setting::TokenMaxAge, 1800)));
         assert!(!changed(&|d| d.set_num(Setting::CacheTtl, 59)));
+        // A JWT remembered was checked against the issuers and the audience in force.
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtIssuers, "http://127.0.0.1:4599")
+            .unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtAudience, "db1")
+            .unwrap()));
         // The region in force is what counts: the default region named explicitly is the same.
         assert!(changed(&|d| d
             .set_str(Setting::Region, "us-east-1")

@@ -168,12 +168,12 @@ mod tests {
             err.starts_with("item 2: issuer 'https://example.com'"),
             "{err}"
         );
-        let many = vec!["http://127.0.0.1:1"; MAX_ISSUERS + 1].join(",");
+        let many = ["http://127.0.0.1:1"; MAX_ISSUERS + 1].join(",");
         assert_eq!(
             parse_issuers(&many),
             Err(format!("9 issuers given, the limit is {MAX_ISSUERS}"))
         );
-        assert!(parse_issuers(&vec!["http://127.0.0.1:1"; MAX_ISSUERS].join(",")).is_ok());
+        assert!(parse_issuers(&["http://127.0.0.1:1"; MAX_ISSUERS].join(",")).is_ok());
     }
 
     #[test]

@@ -384,7 +384,7 @@ fn the_hostile_corpus_is_refused_each_with_its_reason() {
             "iss with a slash",
             with(|p| p["iss"] = json!(format!("{ISS}/"))),
             Reason::JwtIssuer,
-            "trusted issuer",
+            "trusted",
         ),
         (
             "no iss",
