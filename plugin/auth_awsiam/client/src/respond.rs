@@ -255,6 +255,7 @@ mod tests {
             server_id: Some("db1".into()),
             timeout: Duration::from_secs(10),
             answers: vec![AnswerKind::SigV4],
+            jwt_audience: None,
         }
     }
 

@@ -38,6 +38,7 @@ fn child_answers_one_challenge() {
         server_id: None,
         timeout: Duration::from_secs(10),
         answers: vec![AnswerKind::SigV4],
+        jwt_audience: None,
     };
     // A server the client may answer: its own machine's, over the socket.
     let dialed = Dialed {
