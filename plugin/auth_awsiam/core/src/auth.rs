@@ -902,6 +902,28 @@ mod tests {
         assert!(verify(&l, &cfg, now, &server_is_acct).is_ok());
     }
 
+    /// Every JOSE-shaped password reaches the JWT reader, whatever its number of parts: an
+    /// encrypted token (JWE) is refused as one, not as a password that is no token.
+    #[test]
+    fn a_jwe_or_a_cut_jwt_is_refused_by_the_jwt_reader() {
+        let header = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ";
+        for (sent, want) in [
+            (format!("{header}.a.b.c.d\0"), "JWE"),
+            (format!("{header}.e30\0"), "2 dot-separated part(s)"),
+        ] {
+            let (r, seen) = verify(
+                &login("app", "", Some(sent.as_bytes())),
+                &Config::default(),
+                SystemTime::now(),
+                &no_server,
+            )
+            .unwrap_err();
+            assert_eq!(r.reason, Reason::JwtMalformed, "{r}");
+            assert!(r.detail.contains(want), "{r}");
+            assert_eq!(seen, Seen::Nothing);
+        }
+    }
+
     #[test]
     fn transport_is_checked_before_any_token() {
         // The default settings require a secure transport.

@@ -74,11 +74,13 @@ pub trait KeySource {
     fn key(&self, issuer: &Issuer, kid: &str) -> Result<Arc<Key>, KeyMissing>;
 }
 
-/// Whether `raw` has the shape of a JWT (how a login tells one from an `awsiam1.` token):
-/// it starts with `eyJ` (base64url of `{"`) and has exactly two dots. Cheap, and decides
-/// nothing: `verify` checks all of it.
+/// Whether `raw` has the shape of a JOSE token (how a login tells one from an `awsiam1.`
+/// token): it starts with `eyJ` (base64url of `{"`, a JSON header) and has a dot. Any
+/// number of dots: a JWE (five parts) or a cut JWT must reach `verify`, which refuses it
+/// as `jwt_malformed` saying what it is, not be read as a garbled `awsiam1.` token. Cheap,
+/// and decides nothing: `verify` checks all of it.
 pub fn looks_like_jwt(raw: &[u8]) -> bool {
-    raw.starts_with(b"eyJ") && raw.iter().filter(|&&b| b == b'.').count() == 2
+    raw.starts_with(b"eyJ") && raw.contains(&b'.')
 }
 
 /// Verifies an AWS-issued JWT at `now` against the settings and the issuers' keys. The

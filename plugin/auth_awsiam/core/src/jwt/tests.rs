@@ -651,11 +651,17 @@ fn configuration_refusals() {
 
 #[test]
 fn jwts_are_told_from_the_plugins_tokens() {
-    assert!(looks_like_jwt(b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    // A JWS, a JWE and a cut JWT are all the JWT reader's to refuse.
+    for raw in [
+        &b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"[..],
+        b"eyJ.a.b.c.d",
+        b"eyJ.abc",
+    ] {
+        assert!(looks_like_jwt(raw), "{}", String::from_utf8_lossy(raw));
+    }
     for raw in [
         &b"awsiam1.eyJ.abc"[..],
-        b"eyJ.abc",
-        b"eyJ.a.b.c",
+        b"eyJhbGciOiJSUzI1NiJ9",
         b"",
         b"xeyJ.a.b",
     ] {
