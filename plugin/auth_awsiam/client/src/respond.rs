@@ -428,14 +428,29 @@ mod tests {
             }),
         };
         let no_env = |_: &str| None;
+        // A challenge that asks for a JWT gets none either: the same checks come first.
+        let mut jwt = challenge();
+        jwt.answers = vec![AnswerKind::Jwt, AnswerKind::SigV4];
+        jwt.jwt_audience = Some("mysql://db1.example.com".into());
         for transport in [PLAIN, unverified] {
-            let to = dialed("evil.example.com", 3306, transport);
-            let Failure::Untrusted(m) = answer(&challenge().encode(), &to, &no_env).unwrap_err()
-            else {
-                panic!("untrusted");
-            };
-            assert!(m.contains("not answering 'evil.example.com:3306'"), "{m}");
+            for c in [challenge(), jwt.clone()] {
+                let to = dialed("evil.example.com", 3306, transport);
+                let Failure::Untrusted(m) = answer(&c.encode(), &to, &no_env).unwrap_err() else {
+                    panic!("untrusted");
+                };
+                assert!(m.contains("not answering 'evil.example.com:3306'"), "{m}");
+            }
         }
+        // Trusted, it answers the kind the server prefers: the first one offered.
+        let to = dialed("db1.example.com", 3306, verified(&cert));
+        let p = plan(&jwt, &Options::default(), &to).unwrap();
+        assert_eq!(p.kind, AnswerKind::Jwt);
+        assert_eq!(p.jwt_audience.as_deref(), Some("mysql://db1.example.com"));
+        jwt.answers.reverse();
+        assert_eq!(
+            plan(&jwt, &Options::default(), &to).unwrap().kind,
+            AnswerKind::SigV4
+        );
         let mut c = challenge();
         c.sts_host = "vault.example.com".into();
         let to = dialed("db1.example.com", 3306, verified(&cert));
