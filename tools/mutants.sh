@@ -35,6 +35,7 @@ groups=(
     "identity|src/identity.rs|--lib"
     "config|src/config.rs|--lib --test=ffi"
     "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle"
+    "storm|src/sts/known.rs src/refusal_lines.rs|--lib --test=refusal_lines --test=sts_busy"
 )
 
 if [[ "${1:-}" == "--list" ]]; then

@@ -66,6 +66,13 @@ pub fn start(o: Options, args: &[String]) -> Result<(), String> {
                 .flatten(),
         )
         .args(
+            o.phase_file
+                .is_none()
+                .then(|| ["--phase-file".into(), dir.join("phase")])
+                .into_iter()
+                .flatten(),
+        )
+        .args(
             o.switch_dir
                 .is_none()
                 .then(|| ["--switch-dir".into(), dir.to_path_buf()])

@@ -25,6 +25,7 @@
 //! | `throttling` | HTTP 400, STS error code `Throttling` |
 //! | `rejected` | HTTP 403, STS error code `SignatureDoesNotMatch` |
 //! | `throttle_switch` | `throttling` while the file `--throttle-switch` names exists, else `ok` |
+//! | `phased` | what the file `--phase-file` says at each request: `hang`, `throttle`, `error` (HTTP 500), else `ok`, which with `--secret-key` answers only requests SigV4-signed with that key (others: HTTP 403 `SignatureDoesNotMatch`) |
 //!
 //! HTTPS: `--https NAME=CERT,KEY` adds a listener that answers like `ok` over TLS with
 //! that certificate chain and key (PEM files), on its own port, announced as
@@ -47,6 +48,7 @@
 //! ```text
 //! sts_double serve [--listen MODE=ADDR]... [--latency-ms N] [--arn TEMPLATE]
 //!                  [--https NAME=CERT,KEY]... [--throttle-switch FILE]
+//!                  [--phase-file FILE] [--secret-key KEY]
 //!                  [--issuer-https CERT,KEY] [--switch-dir DIR]
 //!                  [--caller KEY=ARN]... [--org KEY=ORG_ID]... [--ou KEY=PATH]...
 //!                  [--account-of KEY=ACCOUNT]... [--hang-key KEY]... [--reject-key KEY]...
@@ -74,8 +76,9 @@
 //! `--let $sts_double_issuer_https = https://localhost:PORT` (with `--issuer-https`) and
 //! `--let $sts_double_switch_dir = DIR`. `start` writes `DIR/sts_double.pid`,
 //! `DIR/ports.inc` (the include) and `DIR/sts_double.log`, makes the throttle switch
-//! `DIR/throttle.on` and the switch directory DIR unless others are given, and gives the
-//! server a lifetime of 30 minutes, so a test that dies before its `stop` leaves nothing
+//! `DIR/throttle.on`, the phase file `DIR/phase` (the include names it as
+//! `$sts_double_phase_file`) and the switch directory DIR unless others are given, and gives
+//! the server a lifetime of 30 minutes, so a test that dies before its `stop` leaves nothing
 //! running for long.
 
 mod callers;
@@ -87,6 +90,7 @@ mod keys;
 mod modes;
 mod options;
 mod query;
+mod sigv4;
 mod switches;
 mod timefmt;
 mod tls;
@@ -204,12 +208,20 @@ fn serve(o: Options) -> Result<(), String> {
             file.display()
         ));
     }
+    if let Some(file) = &o.phase_file {
+        include.push_str(&format!(
+            "--let $sts_double_phase_file = {}\n",
+            file.display()
+        ));
+    }
     let answer = Arc::new(Answer {
         latency: o.latency,
         callers: o.callers.clone(),
         throttle_switch: o.throttle_switch.clone(),
         policy: o.policy.clone(),
         issuer: issuer(&o, &mut include)?,
+        phase_file: o.phase_file.clone(),
+        secret_key: o.secret_key.clone(),
     });
     if let Some(path) = &o.pid_file {
         write_atomically(path, &format!("{}\n", process::id()))?;
@@ -289,6 +301,8 @@ mod tests {
             issuer: Arc::new(
                 Issuer::new("http://127.0.0.1:9".into(), Switches::default()).unwrap(),
             ),
+            phase_file: Some(phase_file()),
+            secret_key: Some(SECRET.into()),
         });
         thread::spawn(move || accept_loop(listener, mode, answer));
         addr
@@ -337,6 +351,35 @@ mod tests {
         assert_eq!(got.matches("<Code>Throttling</Code>").count(), 2, "{got}");
         std::fs::remove_file(switch_file()).unwrap();
         assert!(exchange(&addr, 1).starts_with("HTTP/1.1 200 OK"));
+    }
+
+    fn phase_file() -> PathBuf {
+        std::env::temp_dir().join(format!("sts_double_test_{}.phase", process::id()))
+    }
+
+    const SECRET: &str = "test-secret";
+
+    #[test]
+    fn phased_follows_its_file_and_checks_signatures() {
+        let addr = spawn(Mode::Phased);
+        for (phase, want) in [
+            ("throttle", "<Code>Throttling</Code>"),
+            ("error", "HTTP/1.1 500"),
+            // REQUEST's Authorization has no signature: not signed with the secret key.
+            ("ok", "<Code>SignatureDoesNotMatch</Code>"),
+        ] {
+            std::fs::write(phase_file(), phase).unwrap();
+            let got = exchange(&addr, 1);
+            assert!(got.contains(want), "{phase}: {got}");
+        }
+        std::fs::write(phase_file(), "hang").unwrap();
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        s.write_all(REQUEST.as_bytes()).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(s.read(&mut buf).is_err(), "hang answered");
+        std::fs::remove_file(phase_file()).unwrap();
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::fault::{FIXED_REQUEST_ID, Fault};
 use crate::http::{self, Request};
 use crate::issuer::Issuer;
 use crate::options::Policy;
-use crate::{query, web_identity};
+use crate::{query, sigv4, web_identity};
 
 /// One way of answering. Each mode gets its own listening port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,10 +45,36 @@ pub enum Mode {
     /// `throttling` while the switch file (`--throttle-switch`) exists, else `ok`: STS
     /// throttling for a while, as long as a test wants, then answering again.
     ThrottleSwitch,
+    /// What the phase file (`--phase-file`) says at each request: `hang` (like
+    /// `hang_accept`), `throttle` (like `throttling`), `error` (like `http_500`), anything
+    /// else `ok`, where, given `--secret-key`, a request not signed with that key is
+    /// answered `SignatureDoesNotMatch` (after the same latency): an STS that goes
+    /// through faults in turn while forgeries arrive.
+    Phased,
+}
+
+/// What a `phased` listener does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Hang,
+    Throttle,
+    Error,
+    Ok,
+}
+
+impl Phase {
+    pub fn from_text(text: &str) -> Phase {
+        match text.trim() {
+            "hang" => Phase::Hang,
+            "throttle" => Phase::Throttle,
+            "error" => Phase::Error,
+            _ => Phase::Ok,
+        }
+    }
 }
 
 impl Mode {
-    pub const ALL: [Mode; 13] = [
+    pub const ALL: [Mode; 14] = [
         Mode::Ok,
         Mode::HangAccept,
         Mode::HangBody,
@@ -62,6 +88,7 @@ impl Mode {
         Mode::Throttling,
         Mode::Rejected,
         Mode::ThrottleSwitch,
+        Mode::Phased,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +106,7 @@ impl Mode {
             Mode::Throttling => "throttling",
             Mode::Rejected => "rejected",
             Mode::ThrottleSwitch => "throttle_switch",
+            Mode::Phased => "phased",
         }
     }
 
@@ -109,6 +137,37 @@ pub struct Answer {
     pub policy: Policy,
     /// Signs GetWebIdentityToken's tokens and serves their keys.
     pub issuer: Arc<Issuer>,
+    /// What `phased` does (see `Phase`); no file: `ok`.
+    pub phase_file: Option<PathBuf>,
+    /// `phased` answers only requests signed with this secret key (see `sigv4`); it
+    /// ignores the callers' hang and reject profiles: it refuses by signature instead.
+    pub secret_key: Option<String>,
+}
+
+impl Answer {
+    /// The phase the phase file names now (read at each request: a test changes it).
+    pub fn phase(&self) -> Phase {
+        self.phase_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .map_or(Phase::Ok, |text| Phase::from_text(&text))
+    }
+
+    /// A success for a request signed with the secret key (or any, without one), else
+    /// STS's answer to a bad signature.
+    fn checked(&self, request: &Request) -> (u16, String) {
+        match &self.secret_key {
+            Some(secret) if !sigv4::verify(request, secret) => {
+                let f = Fault::sender(
+                    403,
+                    "SignatureDoesNotMatch",
+                    "sts_double answers SignatureDoesNotMatch",
+                );
+                (403, f.xml(FIXED_REQUEST_ID))
+            }
+            _ => success_or_invalid(request, self),
+        }
+    }
 }
 
 /// Serves one connection in `mode` until the client closes it (or the mode closes it).
@@ -136,6 +195,19 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
                     return Ok(());
                 }
             }
+            Mode::Phased => match answer.phase() {
+                Phase::Hang => return hang(&mut reader),
+                Phase::Throttle => error(&mut stream, 400, "Sender", "Throttling")?,
+                Phase::Error => error(&mut stream, 500, "Receiver", "InternalFailure")?,
+                Phase::Ok => {
+                    thread::sleep(answer.latency);
+                    let (status, body) = answer.checked(&request);
+                    http::write_response(&mut stream, status, &[], body.as_bytes())?;
+                    if request.wants_close {
+                        return Ok(());
+                    }
+                }
+            },
             Mode::HangAccept => return hang(&mut reader),
             Mode::HangBody => {
                 stream.write_all(

@@ -19,6 +19,10 @@ pub struct Options {
     /// HTTPS listeners: name, certificate chain file, key file.
     pub https: Vec<(String, PathBuf, PathBuf)>,
     pub throttle_switch: Option<PathBuf>,
+    /// `phased`: the file that names the phase, and the secret key requests must be signed
+    /// with.
+    pub phase_file: Option<PathBuf>,
+    pub secret_key: Option<String>,
     /// Printed on stdout once listening (set by `start` for its child).
     pub announce: bool,
     /// The issuer over HTTPS too (certificate chain, key); its URL is then the tokens' `iss`.
@@ -91,6 +95,8 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 o.https.push((name.to_string(), cert.into(), key.into()));
             }
             "--throttle-switch" => o.throttle_switch = Some(value()?.into()),
+            "--phase-file" => o.phase_file = Some(value()?.into()),
+            "--secret-key" => o.secret_key = Some(value()?.clone()),
             "--announce" => o.announce = true,
             "--issuer-https" => {
                 let v = value()?;

@@ -5,7 +5,14 @@
 //!
 //! ```text
 //! cargo run --release -p auth_awsiam_core --example jwt_cost [SECONDS]
+//! jwt_cost hit SECONDS ISSUER AUDIENCE JWT_FILE   # a login whose JWT is in the cache
 //! ```
+//!
+//! `hit` measures a whole login the way the server makes it, through `auth::verify` and
+//! `auth::report` (the log line dropped), with the default cache: the first login verifies
+//! the JWT against ISSUER's keys (fetched by the plugin's key cache, so ISSUER must serve
+//! them: the test issuer of `tools/sts_double`), every later one is a cache hit. JWT_FILE
+//! holds a JWT that issuer signed for AUDIENCE, of a role in account 000000000000.
 //!
 //! Each algorithm runs for SECONDS of CPU (default 1; /proc/self/stat counts in 10 ms
 //! ticks, so a second keeps the error near 1 %), then one line is printed:
@@ -13,10 +20,15 @@
 //! CPU time, unlike elapsed time, barely moves with other users' load; a debug build
 //! measures an unoptimized AWS-LC and says nothing.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use auth_awsiam_core::auth::{self, Login};
+use auth_awsiam_core::config::Config;
 use auth_awsiam_core::jwt::{Issuer, JwtSettings, Key, KeyMissing, KeySource, Verified, verify};
+use auth_awsiam_core::{jwt, logging};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
@@ -24,6 +36,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use common::{drop_line, no_server, process_cpu_seconds};
 
 const ISSUER: &str = "https://a1ebc705-cd4d-42b4-93b5-96e93acfb431.tokens.sts.global.api.aws";
 const AUDIENCE: &str = "mysql://db1.example.com";
@@ -84,9 +97,75 @@ fn run(alg: &str, token: &str, key: Key, seconds: f64) {
     );
 }
 
+/// How long `hit` waits for the issuer's keys.
+const KEYS_WAIT: Duration = Duration::from_secs(10);
+
+/// One whole login, as the server makes it (a name for callgrind's --toggle-collect).
+#[inline(never)]
+fn measured_login(login: &Login, cfg: &Config) -> bool {
+    let result = auth::verify(login, cfg, SystemTime::now(), &no_server);
+    auth::report(login, &result);
+    result.is_ok()
+}
+
+fn hit(seconds: f64, issuer: &str, audience: &str, file: &str) {
+    let jwt = std::fs::read_to_string(file).expect("the JWT file");
+    let issuer = Issuer::parse(issuer).expect("an issuer URL");
+    let cfg = Config {
+        jwt_issuers: vec![issuer.clone()],
+        jwt_audience: Some(audience.into()),
+        allowed_accounts: vec!["000000000000".into()],
+        ..Config::default()
+    };
+    jwt::issuers::start(std::slice::from_ref(&issuer));
+    logging::install(Some(drop_line));
+    let login = Login {
+        user: "BenchRole",
+        client_user: "BenchRole",
+        host: "localhost",
+        auth_string: "",
+        token: Some(jwt.trim().as_bytes()),
+        secure_transport: true,
+    };
+    let started = std::time::Instant::now();
+    while !measured_login(&login, &cfg) {
+        assert!(
+            started.elapsed() < KEYS_WAIT,
+            "the JWT never verified (keys, claims?)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let before = process_cpu_seconds();
+    let mut n = 0;
+    while process_cpu_seconds() - before < seconds {
+        for _ in 0..BATCH {
+            assert!(measured_login(&login, &cfg), "a cached login refused");
+        }
+        n += BATCH;
+    }
+    let cpu = process_cpu_seconds() - before;
+    jwt::issuers::stop();
+    println!(
+        "jwt_cost: cache hit {n} logins, {:.2} us of CPU each (this process, user + system)",
+        cpu * 1e6 / n as f64
+    );
+}
+
 fn main() {
-    let seconds: f64 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, seconds, issuer, audience, file] = &args[..]
+        && mode == "hit"
+    {
+        hit(
+            seconds.parse().expect("seconds of CPU"),
+            issuer,
+            audience,
+            file,
+        );
+        return;
+    }
+    let seconds: f64 = args
+        .get(1)
         .map_or(1.0, |s| s.parse().expect("seconds of CPU per algorithm"));
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -127,14 +206,4 @@ fn main() {
     );
     let key = Key::ec384("EC384_0", &point[1..49], &point[49..]).expect("key");
     run("ES384", &token, key, seconds);
-}
-
-/// utime + stime of this process, from /proc/self/stat (clock ticks of 10 ms).
-fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("a command name") + 1..]
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
 }

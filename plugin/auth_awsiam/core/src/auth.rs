@@ -1,7 +1,7 @@
 //! One login, start to end: token, local checks, cache or STS, identity, policy; then one
 //! log line and the counters.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache;
 use crate::challenge::tags;
@@ -13,8 +13,10 @@ use crate::logging;
 use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts, AllowedPartitions};
+use crate::refusal_lines::BUDGET;
 use crate::server_identity;
 use crate::sts;
+use crate::sts::known::Credential;
 use crate::syntax::quoted;
 use crate::token::{Token, wire_form};
 
@@ -150,7 +152,7 @@ fn verify_jwt(
     let key = caching(cfg).then(|| cache::key(raw));
     if let Some(caller) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
-        return admit(login, caller, cfg, server);
+        return admit(login, caller, None, cfg, server);
     }
     // Taken before the check: a JWT verified across a settings change is not stored.
     let generation = cache::generation();
@@ -183,7 +185,7 @@ fn verify_jwt(
             generation,
         );
     }
-    admit(login, verified.caller, cfg, server)
+    admit(login, verified.caller, None, cfg, server)
 }
 
 /// The JWT settings in force, as `jwt::verify` takes them (both plugins).
@@ -214,15 +216,18 @@ pub fn verify_token(
 ) -> Result<Admitted, Denied> {
     let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
-    let caller = verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
-    admit(login, caller, cfg, server)
+    let (caller, credential) =
+        verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
+    admit(login, caller, credential, cfg, server)
 }
 
 /// A caller whose identity is proven (by STS, or by its issuer's signature on a JWT): the
-/// partition and the policy decide.
+/// partition and the policy decide. `credential`: the token's, when STS verified it just
+/// now (a JWT, or a cache hit, has none to remember).
 pub(crate) fn admit(
     login: &Login,
     caller: Caller,
+    credential: Option<Credential>,
     cfg: &Config,
     server: ServerAccounts,
 ) -> Result<Admitted, Denied> {
@@ -238,10 +243,16 @@ pub(crate) fn admit(
     };
     let seen = |r| (r, Seen::Caller(Box::new(caller.clone())));
     // Every check of the credential (token, audience, freshness, STS or the JWT's
-    // signature) ran before this point. The partition comes first: the account rules compare account IDs, which name an account
-    // only within a partition. The policy checks the account before it maps.
+    // signature) ran before this point. The partition comes first: the account rules
+    // compare account IDs, which name an account only within a partition. The policy checks the account before it maps.
     allowed_partitions(cfg).check(&caller).map_err(seen)?;
     let mapped = policy::decide(login.user, login.auth_string, &caller, allowed).map_err(seen)?;
+    // STS verified it and the partition and the policy let it in: its credential keeps a
+    // share of the STS slots for a while (sts::known). A cache hit was recorded when it was
+    // verified.
+    if let Some(credential) = credential {
+        sts::known::KNOWN.admit(credential, Instant::now());
+    }
     Ok(Admitted { caller, mapped })
 }
 
@@ -265,27 +276,32 @@ pub fn allowed_partitions(cfg: &Config) -> AllowedPartitions {
     }
 }
 
-/// The STS answer for a token: from the cache, else from STS (then cached).
+/// The STS answer for a token: from the cache, else from STS (then cached), with the
+/// token's credential when STS was asked. A token STS verified is then held to its first
+/// verification here (`freshness::verified`); a cached answer never outlives the window it
+/// had then.
 fn verified_caller(
     token: &Token,
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
     cached_as: Option<&[u8]>,
-) -> Result<Caller, Refusal> {
+) -> Result<(Caller, Option<Credential>), Refusal> {
     let key = cached_as.filter(|_| caching(cfg)).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
-        return Ok(v);
+        return Ok((v, None));
     }
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
-    let verified = sts::call(target, token, cfg)?;
+    let credential = sts::known::KNOWN.credential(token);
+    let verified = sts::call_as(target, token, credential, cfg)?;
+    let left = sts::freshness::verified(token, cfg, now)?;
     if let Some(key) = key {
-        let lifetime = cfg.cache_ttl.min(sts::freshness_left(token, cfg, now));
+        let lifetime = cfg.cache_ttl.min(left);
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }
-    Ok(verified)
+    Ok((verified, Some(credential)))
 }
 
 fn loggable(s: &str) -> String {
@@ -310,6 +326,10 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
     match result {
         Ok(Admitted { caller: c, mapped }) => {
             COUNTERS.add_success();
+            // The end of a storm: its summary now, not at the next refusal.
+            if let Some(summary) = BUDGET.due(Instant::now()) {
+                log::warn!("{summary}");
+            }
             // At the default verbosity nobody reads this line: do not build it (formatting
             // it was a measurable share of a cache hit).
             let shown = match mapped {
@@ -339,6 +359,9 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
         }
         Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
+            if !log::log_enabled!(log::Level::Warn) {
+                return;
+            }
             // A storm of throttled logins gets one line, with advice, per interval.
             let advice = match refusal.reason {
                 Reason::StsThrottled => match sts::throttle::notice() {
@@ -347,6 +370,16 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 },
                 _ => String::new(),
             };
+            // Any other storm: a budget of lines per interval, then a summary.
+            if refusal.reason != Reason::StsThrottled {
+                let (summary, logged) = BUDGET.take(refusal.reason, Instant::now());
+                if let Some(summary) = summary {
+                    log::warn!("{summary}");
+                }
+                if !logged {
+                    return;
+                }
+            }
             log::warn!(
                 "access denied for {user}: {}: {}{}{advice}",
                 refusal.reason.name(),
@@ -354,6 +387,18 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 seen.describe()
             );
         }
+    }
+}
+
+/// Plugin start: a full budget of refusal lines.
+pub fn reset_refusal_lines() {
+    BUDGET.reset(Instant::now());
+}
+
+/// Plugin stop: the summary of refusal lines left out, if any, is written now.
+pub fn flush_refusal_lines() {
+    if let Some(summary) = BUDGET.flush(Instant::now()) {
+        log::warn!("{summary}");
     }
 }
 
@@ -700,6 +745,89 @@ mod tests {
             verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
             assert_eq!(handle.join().unwrap().len(), 2, "both logins reached STS");
         }
+    }
+
+    /// A token dated ahead of this server's clock is remembered only once STS verified it:
+    /// a forgery (refused by STS) never takes a place in the memory. Once verified, a
+    /// replay more than max_age after that first verification is refused, though its date
+    /// alone would still allow it.
+    #[test]
+    fn first_verifications_are_remembered_only_after_sts() {
+        const ARN: &str = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
+        let (addr, handle) = fake_sts(3, |r| {
+            let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;
+            Some(if auth.contains("Credential=AKIDFORGED/") {
+                http(
+                    "403 Forbidden",
+                    &crate::testutil::error_xml("SignatureDoesNotMatch", "no"),
+                )
+            } else {
+                http("200 OK", &success_xml(ARN, ACCT))
+            })
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            allowed_accounts: vec![ACCT.into()],
+            cache_size: 0,
+            ..Config::default()
+        };
+        let now = SystemTime::now();
+        let ahead = now + Duration::from_secs(200);
+        let forged_creds = Credentials::new("AKIDFORGED", "wrong", None, None, "test");
+        let forged = sign(&addr, "us-east-1", None, &forged_creds, ahead).unwrap();
+        let wire = forged.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        assert_eq!(
+            reason(verify(&l, &cfg, now, &no_server)),
+            Reason::StsRejected
+        );
+        assert!(
+            !sts::freshness::remembers(&forged),
+            "a token STS refused was remembered"
+        );
+        let genuine = sign(&addr, "us-east-1", None, &creds(), ahead).unwrap();
+        let wire = genuine.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        verify(&l, &cfg, now, &no_server).unwrap();
+        assert!(sts::freshness::remembers(&genuine));
+        // 901 s after its first verification: over, although signed only 701 s before.
+        let later = now + Duration::from_secs(901);
+        let (r, _) = verify(&l, &cfg, later, &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::TokenExpired);
+        assert!(
+            r.detail.contains("first verified here 901 s ago"),
+            "{}",
+            r.detail
+        );
+        assert_eq!(handle.join().unwrap().len(), 3, "the replay reached STS");
+    }
+
+    /// A credential is known (keeps a share of the STS slots) once a login with it was
+    /// verified by STS *and* let in: an AWS identity the policy refuses does not become
+    /// known, nor does a refused token.
+    #[test]
+    fn a_credential_is_known_after_a_login_let_in() {
+        let (mut cfg, _, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+        cfg.allowed_accounts = vec![ACCT.into()];
+        // A credential of its own: other tests' refusals by STS forget theirs.
+        let own = Credentials::new("AKIDKNOWNTEST", "secret", None, None, "test");
+        let host = cfg.endpoint.as_ref().unwrap().authority.clone();
+        let token = sign(&host, "us-east-1", None, &own, SystemTime::now()).unwrap();
+        let wire = token.encode().into_bytes();
+        let known = || {
+            let k = &sts::known::KNOWN;
+            k.is_known(k.credential(&token), Instant::now())
+        };
+        let other = login("Other", "", Some(&wire));
+        assert_eq!(
+            reason(verify(&other, &cfg, SystemTime::now(), &no_server)),
+            Reason::RoleMismatch
+        );
+        assert!(!known(), "verified by STS but refused by the policy");
+        let l = login("AppRole", "", Some(&wire));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        assert!(known());
+        handle.join().unwrap();
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! settings (`config`), sends the request `request` rebuilds and reads the answer into an
 //! `identity::Caller`; `policy` decides, on `pattern`s, with `mapping` for a proxy account's
 //! rules. `cache` keeps callers STS verified, `server_identity` learns the server's own
-//! account, `metrics` and `logging` report to the server.
+//! account, `metrics` and `logging` report to the server (`refusal_lines` keeps a storm's refusals
+//! from flooding the log).
 //!
 //! A challenge login (auth_awsiam_challenge): `challenge` issues the challenge, reads the
 //! client plugin's answer and hands its token to `auth` like any other.
@@ -39,6 +40,7 @@ pub mod metrics;
 mod pattern;
 pub mod plugin;
 pub mod policy;
+pub mod refusal_lines;
 pub mod request;
 pub mod server_identity;
 pub mod sts;

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::auth;
 use crate::cache;
 use crate::config::{self, Config, Setting};
 use crate::credentials;
@@ -33,6 +34,8 @@ pub fn init(sink: Option<LogFn>) {
     COUNTERS.reset();
     cache::clear();
     sts::throttle::reset();
+    sts::known::KNOWN.clear();
+    auth::reset_refusal_lines();
     RUNNING.store(true, Ordering::SeqCst);
 }
 
@@ -60,6 +63,8 @@ pub fn deinit() {
     sts::transport::reset_agent();
     sts::transport::join_lookups();
     sts::freshness::forget_all();
+    sts::known::KNOWN.clear();
+    auth::flush_refusal_lines();
     logging::uninstall();
 }
 

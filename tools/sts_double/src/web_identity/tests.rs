@@ -191,6 +191,8 @@ fn answer_with(policy: Policy) -> Answer {
         throttle_switch: None,
         policy,
         issuer: Arc::new(Issuer::new("http://127.0.0.1:9".into(), Switches::default()).unwrap()),
+        phase_file: None,
+        secret_key: None,
     }
 }
 

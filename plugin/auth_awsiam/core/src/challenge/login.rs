@@ -260,7 +260,7 @@ fn verify_jwt(
         channel: bound.channel,
     };
     check_binding(&binding, ctx, cfg).map_err(seen)?;
-    auth::admit(login, verified.caller, cfg, server)
+    auth::admit(login, verified.caller, None, cfg, server)
 }
 
 /// The answer's channel against this connection's: equal, or the client reached this server
