@@ -111,6 +111,7 @@ st_mysql_auth awsiam_challenge_handler = {
 static char *audiences;
 static unsigned int timeout;
 static bool channel_binding;
+static char *answers;
 
 static MYSQL_SYSVAR_STR(
     audiences, audiences, PLUGIN_VAR_RQCMDARG,
@@ -137,9 +138,18 @@ static MYSQL_SYSVAR_BOOL(
     awsiam_check_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>,
     awsiam_update_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>, true);
 
+static MYSQL_SYSVAR_STR(
+    answers, answers, PLUGIN_VAR_RQCMDARG,
+    "Kinds of answer a challenge offers, preferred first, comma separated: "
+    "sigv4 (a signed GetCallerIdentity, verified by STS), jwt (an AWS-issued "
+    "JWT bound to the challenge, verified here: IAM decides who may mint it; "
+    "needs auth_awsiam_jwt_issuers and auth_awsiam_jwt_audience).",
+    awsiam_check_str_of<AWSIAM_CHALLENGE_ANSWERS>,
+    awsiam_update_str_of<AWSIAM_CHALLENGE_ANSWERS>, "sigv4");
+
 SYS_VAR *awsiam_challenge_system_variables[] = {
     MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout),
-    MYSQL_SYSVAR(channel_binding), nullptr};
+    MYSQL_SYSVAR(channel_binding), MYSQL_SYSVAR(answers), nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
 
@@ -173,6 +183,7 @@ int awsiam_challenge_plugin_init(MYSQL_PLUGIN plugin) {
       {AWSIAM_CHALLENGE_AUDIENCES, &audiences, nullptr, nullptr},
       {AWSIAM_CHALLENGE_TIMEOUT, nullptr, &timeout, nullptr},
       {AWSIAM_CHALLENGE_CHANNEL_BINDING, nullptr, nullptr, &channel_binding},
+      {AWSIAM_CHALLENGE_ANSWERS, &answers, nullptr, nullptr},
   };
   if (!awsiam_apply_start_values(plugin, values,
                                  sizeof(values) / sizeof(values[0]))) {

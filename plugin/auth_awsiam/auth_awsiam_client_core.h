@@ -13,8 +13,8 @@
 extern "C" {
 #endif
 
-/* Longest answer (an encoded, signed request). */
-#define AWSIAM_CLIENT_MAX_ANSWER_LEN 8704
+/* Longest answer (an encoded, signed request, or a JWT of up to 16 KiB). */
+#define AWSIAM_CLIENT_MAX_ANSWER_LEN 21861
 
 /* mysql_plugin_options(): "profile", "region", "sts-endpoint", "audience" or
    "trusted-servers"; a NULL value clears the option. 0 on success; otherwise

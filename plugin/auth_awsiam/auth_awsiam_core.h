@@ -54,7 +54,9 @@ enum awsiam_setting {
   AWSIAM_CHALLENGE_CHANNEL_BINDING =
       14, /* number: 1 an answer over TLS must be bound to it */
   AWSIAM_JWT_ISSUERS = 15, /* string: '' or issuer URLs, comma separated */
-  AWSIAM_JWT_AUDIENCE = 16 /* string: '' or the audience JWTs must name */
+  AWSIAM_JWT_AUDIENCE = 16, /* string: '' or the audience JWTs must name */
+  AWSIAM_CHALLENGE_ANSWERS =
+      17 /* string: kinds of answer offered, preferred first: sigv4, jwt */
 };
 
 /* What the server knows about one login attempt. */

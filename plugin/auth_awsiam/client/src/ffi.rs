@@ -256,6 +256,7 @@ mod tests {
             server_id: None,
             timeout: std::time::Duration::from_secs(10),
             answers: vec![AnswerKind::SigV4],
+            jwt_audience: None,
         };
         let mut conn = connection(c"evil.example.com");
         conn.tls = 1;

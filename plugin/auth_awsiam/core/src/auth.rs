@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache;
+use crate::challenge::tags;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
@@ -148,12 +149,6 @@ fn verify_jwt(
 ) -> Result<Admitted, Denied> {
     let unread = |r| (r, Seen::Nothing);
     sts::check_transport(cfg, login.secure_transport).map_err(unread)?;
-    let settings = jwt::JwtSettings {
-        issuers: cfg.jwt_issuers.clone(),
-        audience: cfg.jwt_audience.clone(),
-        max_age: cfg.token_max_age,
-        clock_skew: sts::freshness::MAX_FUTURE_SKEW,
-    };
     let key = caching(cfg).then(|| cache::key(raw));
     if let Some(caller) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
@@ -161,8 +156,24 @@ fn verify_jwt(
     }
     // Taken before the check: a JWT verified across a settings change is not stored.
     let generation = cache::generation();
-    let verified = jwt::verify(raw, &settings, jwt::issuers::cache(), now).map_err(unread)?;
+    let verified =
+        jwt::verify(raw, &jwt_settings(cfg), jwt::issuers::cache(), now).map_err(unread)?;
     COUNTERS.add_jwt_verified();
+    // Minted to answer a challenge (auth_awsiam_challenge): good on that connection alone,
+    // whoever captured it. As a password it would be good for minutes, on every account of
+    // this audience. Refused before it is remembered, so no cache hit ever skips this.
+    if tags::answers_a_challenge(&verified.claims.request_tags) {
+        return Err((
+            refuse(
+                Reason::ChallengeMismatch,
+                format!(
+                    "the JWT was minted to answer a challenge (it carries the request tag {}): it is good for that one connection, not as a password",
+                    tags::NONCE_TAG
+                ),
+            ),
+            Seen::Caller(Box::new(verified.caller)),
+        ));
+    }
     if let Some(key) = key {
         let left = verified.expires.duration_since(now).unwrap_or_default();
         let lifetime = cfg.cache_ttl.min(left);
@@ -175,6 +186,16 @@ fn verify_jwt(
         );
     }
     admit(login, verified.caller, None, cfg, server)
+}
+
+/// The JWT settings in force, as `jwt::verify` takes them (both plugins).
+pub(crate) fn jwt_settings(cfg: &Config) -> jwt::JwtSettings {
+    jwt::JwtSettings {
+        issuers: cfg.jwt_issuers.clone(),
+        audience: cfg.jwt_audience.clone(),
+        max_age: cfg.token_max_age,
+        clock_skew: sts::freshness::MAX_FUTURE_SKEW,
+    }
 }
 
 /// Whether verified credentials are remembered at all.
@@ -203,7 +224,7 @@ pub fn verify_token(
 /// A caller whose identity is proven (by STS, or by its issuer's signature on a JWT): the
 /// partition and the policy decide. `credential`: the token's, when STS verified it just
 /// now (a JWT, or a cache hit, has none to remember).
-fn admit(
+pub(crate) fn admit(
     login: &Login,
     caller: Caller,
     credential: Option<Credential>,
@@ -965,6 +986,48 @@ mod tests {
         };
         let r = verify(&login("app", "", sent), &untrusted, now, &server_is_acct);
         assert_eq!(reason(r), Reason::JwtIssuer);
+        // One minted to answer a challenge (captured on its way to auth_awsiam_challenge)
+        // is not a password, though every other check passes; its caller is named.
+        let answer = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 50,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT, "request_tags": {
+                "auth-awsiam-nonce": crate::challenge::new_nonce().unwrap(),
+                "auth-awsiam-audience": "localhost"}},
+        })
+        .to_string();
+        let captured = mint(header, &answer, |m| RSA.sign(m));
+        let (r, seen) = verify(
+            &login("app", "", Some(captured.as_bytes())),
+            &cfg,
+            now,
+            &server_is_acct,
+        )
+        .unwrap_err();
+        assert_eq!(r.reason, Reason::ChallengeMismatch);
+        assert!(r.detail.contains("auth-awsiam-nonce"), "{}", r.detail);
+        assert!(matches!(seen, Seen::Caller(_)));
+        // Never remembered: with the cache on, it is refused every time.
+        let cached = Config {
+            cache_size: 10,
+            ..cfg.clone()
+        };
+        for _ in 0..2 {
+            let l = login("app", "", Some(captured.as_bytes()));
+            let r = verify(&l, &cached, now, &server_is_acct);
+            assert_eq!(reason(r), Reason::ChallengeMismatch);
+        }
+        // Other request tags are the caller's own words: they change nothing.
+        let tagged = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 50,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT,
+                "request_tags": {"job-id": "nightly"}},
+        })
+        .to_string();
+        let tagged = mint(header, &tagged, |m| RSA.sign(m));
+        let l = login("app", "", Some(tagged.as_bytes()));
+        assert!(verify(&l, &cfg, now, &server_is_acct).is_ok());
     }
 
     /// Every JOSE-shaped password reaches the JWT reader, whatever its number of parts: an

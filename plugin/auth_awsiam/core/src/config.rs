@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::abi::c_enum;
 use crate::challenge::audience::{self, Audiences};
+use crate::challenge::{self, AnswerKind};
 use crate::identity;
 use crate::jwt_config::{self, Issuer};
 use crate::syntax::{self, is_loopback_host, shown};
@@ -53,6 +54,7 @@ c_enum! {
         ChallengeChannelBinding = 14,
         JwtIssuers = 15,
         JwtAudience = 16,
+        ChallengeAnswers = 17,
     }
 }
 
@@ -68,6 +70,7 @@ impl Setting {
                 | Setting::ChallengeAudiences
                 | Setting::JwtIssuers
                 | Setting::JwtAudience
+                | Setting::ChallengeAnswers
         )
     }
 }
@@ -133,6 +136,8 @@ pub struct ChallengeSettings {
     /// Whether an answer over TLS must be bound to this server's certificate. Off only
     /// behind a router that terminates TLS itself (its certificate is not ours).
     pub channel_binding: bool,
+    /// The kinds of answer offered, preferred first (never empty).
+    pub answers: Vec<AnswerKind>,
 }
 
 impl Default for ChallengeSettings {
@@ -141,6 +146,7 @@ impl Default for ChallengeSettings {
             audiences: Audiences::Own,
             timeout: DEFAULT_CHALLENGE_TIMEOUT,
             channel_binding: true,
+            answers: vec![AnswerKind::SigV4],
         }
     }
 }
@@ -210,6 +216,7 @@ impl Config {
             Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
             Setting::JwtIssuers => self.jwt_issuers = jwt_config::parse_issuers(value)?,
             Setting::JwtAudience => self.jwt_audience = jwt_config::parse_audience(value)?,
+            Setting::ChallengeAnswers => self.challenge.answers = challenge::parse_answers(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -664,6 +671,19 @@ mod tests {
         assert!(!c.challenge.channel_binding);
         c.set_num(Setting::ChallengeChannelBinding, 1);
         assert!(c.challenge.channel_binding);
+        assert_eq!(c.challenge.answers, vec![AnswerKind::SigV4]);
+        c.set_str(Setting::ChallengeAnswers, "jwt,sigv4").unwrap();
+        assert_eq!(
+            c.challenge.answers,
+            vec![AnswerKind::Jwt, AnswerKind::SigV4]
+        );
+        let e = c.set_str(Setting::ChallengeAnswers, "").unwrap_err();
+        assert!(e.contains("not a kind of answer"), "{e}");
+        assert_eq!(
+            c.challenge.answers.len(),
+            2,
+            "a refused value changes nothing"
+        );
     }
 
     #[test]
@@ -673,7 +693,9 @@ mod tests {
         assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
         assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
         assert_eq!(Setting::from_id(16), Some(Setting::JwtAudience));
-        assert_eq!(Setting::from_id(17), None);
+        assert_eq!(Setting::from_id(17), Some(Setting::ChallengeAnswers));
+        assert_eq!(Setting::from_id(18), None);
+        assert!(Setting::ChallengeAnswers.is_string());
         assert!(Setting::AllowedPartitions.is_string());
         assert!(Setting::JwtIssuers.is_string() && Setting::JwtAudience.is_string());
         assert!(Setting::ChallengeAudiences.is_string());

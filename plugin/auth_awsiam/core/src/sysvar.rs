@@ -48,7 +48,7 @@ const fn secs(d: std::time::Duration) -> u64 {
 }
 
 /// Every variable, in the order of `enum awsiam_setting`.
-pub const ALL: [SysVar; 17] = [
+pub const ALL: [SysVar; 18] = [
     SysVar {
         setting: Setting::StsEndpoint,
         name: c"auth_awsiam_sts_endpoint",
@@ -212,6 +212,14 @@ pub const ALL: [SysVar; 17] = [
         value: Value::Str(""),
         admin: true,
         help: "The audience a JWT must be issued for (aws sts get-web-identity-token --audience), so a token for one server cannot be used on another. Empty: every JWT is refused.",
+    },
+    SysVar {
+        setting: Setting::ChallengeAnswers,
+        name: c"auth_awsiam_challenge_answers",
+        plugin: CHALLENGE,
+        value: Value::Str("sigv4"),
+        admin: true,
+        help: "Kinds of answer a challenge offers, preferred first, comma separated: sigv4 (a signed GetCallerIdentity, verified by STS), jwt (an AWS-issued JWT bound to the challenge, verified here: IAM decides who may mint it; needs auth_awsiam_jwt_issuers and auth_awsiam_jwt_audience).",
     },
 ];
 

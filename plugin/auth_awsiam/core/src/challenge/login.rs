@@ -1,10 +1,13 @@
 //! One auth_awsiam_challenge login, start to end: the transport check and a fresh
-//! challenge; then the answer checked against that challenge and this connection (time,
-//! nonce, audience, TLS channel) and handed to the same verification as an auth_awsiam
-//! token (`auth::verify_token`: STS, policy); then one log line and the counters.
+//! challenge offering the kinds of answer configured; then the answer, of a kind offered,
+//! checked against that challenge and this connection (time, nonce, audience, TLS
+//! channel) and verified as its kind is: a `sigv4` answer as an auth_awsiam token
+//! (`auth::verify_token`: STS, policy), a `jwt` answer by its issuer's signature first (its
+//! binding is in its signed request tags), then the policy (`auth::admit`), with no STS
+//! call; then one log line and the counters.
 //!
 //! The nonce lives only in this connection's challenge, so an answer is good for this
-//! connection alone: no replay cache is needed, and none is kept.
+//! connection alone: no replay cache is needed, and none is kept. No answer is cached.
 
 use std::net::SocketAddr;
 use std::sync::LazyLock;
@@ -14,13 +17,17 @@ use std::time::{Duration, Instant, SystemTime};
 use super::{self as challenge, AnswerKind, Challenge};
 use crate::abi::c_struct;
 use crate::auth::{self, Admitted, Denied, Login, Seen, ServerAccounts};
-use crate::challenge::answer;
+use crate::challenge::answer::{self, Answer};
 use crate::challenge::audience;
+use crate::challenge::tags;
 use crate::channel;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
+use crate::jwt;
+use crate::metrics::COUNTERS as CORE_COUNTERS;
 use crate::server_identity;
 use crate::sts;
+use crate::token::Binding;
 
 c_struct! {
     /// Counters behind the `Auth_awsiam_challenge_*` status variables (`struct
@@ -70,6 +77,7 @@ pub fn issue(login: &Login, cfg: &Config) -> Result<Challenge, Refusal> {
             "the connection is neither TLS nor local, so no challenge was sent; connect with TLS (or set auth_awsiam_require_secure_transport=OFF)",
         ));
     }
+    let jwt_audience = jwt_offer(cfg)?;
     let nonce = challenge::new_nonce().map_err(|e| refuse(Reason::Internal, e))?;
     let region = cfg.effective_region().to_string();
     let sts_host = match &cfg.endpoint {
@@ -82,12 +90,54 @@ pub fn issue(login: &Login, cfg: &Config) -> Result<Challenge, Refusal> {
         region,
         server_id: cfg.server_id.clone(),
         timeout: cfg.challenge.timeout,
-        answers: vec![AnswerKind::SigV4],
+        answers: cfg.challenge.answers.clone(),
+        jwt_audience,
     })
 }
 
+/// The audience a `jwt` answer must be minted for, when the server offers that kind. A
+/// server that offers it without the settings that verify it refuses every challenge at
+/// once, and the log line names what to set: offering the other kinds alone would hide the
+/// mistake until the day the DBA removes them.
+fn jwt_offer(cfg: &Config) -> Result<Option<String>, Refusal> {
+    if !cfg.challenge.answers.contains(&AnswerKind::Jwt) {
+        return Ok(None);
+    }
+    let offered = format!(
+        "auth_awsiam_challenge_answers offers jwt answers ('{}')",
+        challenge::names(&cfg.challenge.answers)
+    );
+    if cfg.jwt_issuers.is_empty() {
+        return Err(refuse(
+            Reason::JwtIssuer,
+            format!(
+                "{offered}, but no issuer is trusted: set auth_awsiam_jwt_issuers to the callers' account issuers (or take jwt out of auth_awsiam_challenge_answers)"
+            ),
+        ));
+    }
+    let Some(audience) = &cfg.jwt_audience else {
+        return Err(refuse(
+            Reason::JwtAudience,
+            format!(
+                "{offered}, but this server has no JWT audience: set auth_awsiam_jwt_audience (or take jwt out of auth_awsiam_challenge_answers)"
+            ),
+        ));
+    };
+    if !challenge::is_jwt_audience(audience) {
+        return Err(refuse(
+            Reason::JwtAudience,
+            format!(
+                "{offered}, but a challenge carries a JWT audience of at most {} characters without commas, and auth_awsiam_jwt_audience has {}: choose a shorter one",
+                challenge::MAX_JWT_AUDIENCE_LEN,
+                audience.len()
+            ),
+        ));
+    }
+    Ok(Some(audience.clone()))
+}
+
 /// What the server knows about the answer besides the login.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     /// The challenge this connection sent.
     pub issued: &'a Challenge,
@@ -99,6 +149,9 @@ pub struct Context<'a> {
     /// The channel binding value of this connection (`channel.rs`): the hash of this
     /// server's TLS certificate; `None` when the connection is not TLS.
     pub channel: Option<&'a str>,
+    /// Where the keys of `jwt` answers come from: the issuers' key cache (a fixed set in
+    /// tests).
+    pub keys: &'a dyn jwt::KeySource,
 }
 
 /// The decision alone: no logging, no outcome counters. `login.token` is the answer.
@@ -126,18 +179,40 @@ pub fn verify(
             ),
         )));
     }
-    let token = answer::decode(raw).map_err(deny)?;
-    let Some(binding) = token.binding.as_ref() else {
+    let answer = answer::decode(raw).map_err(deny)?;
+    // The kinds this connection's challenge offered (a change of the setting since then
+    // does not reach this login).
+    if !ctx.issued.answers.contains(&answer.kind()) {
         return Err(deny(refuse(
-            Reason::Internal,
-            "a decoded answer without binding",
+            Reason::TokenVersion,
+            format!(
+                "the answer is of kind {}, but this connection's challenge offered {} (auth_awsiam_challenge_answers)",
+                answer.kind().name(),
+                challenge::names(&ctx.issued.answers)
+            ),
         )));
-    };
+    }
+    match answer {
+        Answer::SigV4(token) => {
+            let Some(binding) = token.binding.as_ref() else {
+                return Err(deny(refuse(
+                    Reason::Internal,
+                    "a decoded answer without binding",
+                )));
+            };
+            check_binding(binding, ctx, cfg).map_err(deny)?;
+            // One answer, one login: caching it would only keep memory busy.
+            auth::verify_token(login, &token, cfg, now, server, None)
+        }
+        Answer::Jwt(jwt) => verify_jwt(login, &jwt, ctx, cfg, now, server),
+    }
+}
+
+/// The nonce, the audience and (when required) the channel an answer is bound to, against
+/// this connection's. Decided before any network I/O.
+fn check_binding(binding: &Binding, ctx: &Context, cfg: &Config) -> Result<(), Refusal> {
     if binding.nonce != ctx.issued.nonce {
-        return Err(deny(refuse(
-            Reason::ChallengeMismatch,
-            "the answer is signed for another challenge than this connection's (a replayed or relayed answer)",
-        )));
+        return Err(refuse(Reason::ChallengeMismatch, FOREIGN_NONCE));
     }
     audience::check(
         &cfg.challenge.audiences,
@@ -145,12 +220,47 @@ pub fn verify(
         ctx.local,
         ctx.host_name,
     )
-    .map_err(|d| deny(refuse(Reason::AudienceMismatch, d)))?;
+    .map_err(|d| refuse(Reason::AudienceMismatch, d))?;
     if cfg.challenge.channel_binding {
-        check_channel(binding.channel.as_deref(), ctx.channel).map_err(deny)?;
+        check_channel(binding.channel.as_deref(), ctx.channel)?;
     }
-    // One answer, one login: caching it would only keep memory busy.
-    auth::verify_token(login, &token, cfg, now, server, None)
+    Ok(())
+}
+
+/// Why an answer with another nonce is refused, whatever its kind.
+const FOREIGN_NONCE: &str = "the answer is signed for another challenge than this connection's (a replayed or relayed answer)";
+
+/// A `jwt` answer: the issuer's signature and the JWT checks first (nothing in the token
+/// is believed before), then its binding from its request tags, exactly as a `sigv4`
+/// answer's (same reasons), then the policy. No STS call: the issuer's keys are cached.
+fn verify_jwt(
+    login: &Login,
+    raw: &str,
+    ctx: &Context,
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
+    let verified = jwt::verify(raw.as_bytes(), &auth::jwt_settings(cfg), ctx.keys, now)
+        .map_err(|r| (r, Seen::Nothing))?;
+    CORE_COUNTERS.add_jwt_verified();
+    let seen = |r| (r, Seen::Caller(Box::new(verified.caller.clone())));
+    let bound = tags::read(&verified.claims.request_tags);
+    // A token without this challenge's nonce was minted for another connection, or for
+    // none: the same refusal as a sigv4 answer with a foreign nonce.
+    let nonce = bound
+        .nonce
+        .map_err(|d| seen(refuse(Reason::ChallengeMismatch, d)))?;
+    let audience = bound
+        .audience
+        .map_err(|d| seen(refuse(Reason::AudienceMismatch, d)))?;
+    let binding = Binding {
+        nonce,
+        audience,
+        channel: bound.channel,
+    };
+    check_binding(&binding, ctx, cfg).map_err(seen)?;
+    auth::admit(login, verified.caller, None, cfg, server)
 }
 
 /// The answer's channel against this connection's: equal, or the client reached this server
@@ -225,6 +335,7 @@ pub fn authenticate(
         local: connection.local,
         host_name: host_name.as_deref(),
         channel: channel.as_deref(),
+        keys: jwt::issuers::cache(),
     };
     let result = verify(
         login,
@@ -264,6 +375,8 @@ fn report(login: &Login, result: &Result<Admitted, Denied>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod jwt_answers;
     use crate::config::{ChallengeSettings, parse_endpoint};
     use crate::policy::{AccountSource, AllowedAccounts};
     use crate::request::sign_bound;
@@ -367,6 +480,8 @@ mod tests {
             local: local(),
             host_name: Some("db-host"),
             channel,
+            // Never asked: these answers are sigv4 ones (jwt_answers.rs has its own keys).
+            keys: jwt::issuers::cache(),
         };
         let cfg = Config {
             challenge: settings.clone(),
