@@ -3,18 +3,17 @@
 //! them, by `auth_awsiam_token --jwt` (sts:GetWebIdentityToken) at the 0 ms STS double,
 //! whose test issuer signs them; the server trusts that issuer. RS256 and ES384 with the
 //! cache off at 16 and 64 clients, then RS256 with the cache on (every login a hit), each
-//! against the baseline of the same run, over the socket with the token in the first packet
-//! (like the cached-token table). The plugin's own CPU per verification, outside the
+//! against caching_sha2_password measured round by round beside it, over the socket with
+//! the token in the first packet (like the cached-token table). The plugin's own CPU per verification, outside the
 //! server, is `jwt_cost`'s (tools/bench.sh runs it).
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::cached::Baselines;
 use crate::fresh::FRESH_CONCURRENCY;
-use crate::load::Outcome;
-use crate::scenario::Path;
-use crate::suite::{CACHED_TTL, REGION, SOAK_CLIENTS, Suite};
+use crate::load::{Outcome, Stop};
+use crate::scenario::{Path, median};
+use crate::suite::{CACHED_TTL, REGION, SHA2_PASSWORD, SHA2_USER, SOAK_CLIENTS, Suite};
 use crate::table::{Table, fig, ratio};
 use crate::target::FirstAnswer;
 use crate::tokens::Passwords;
@@ -59,11 +58,7 @@ fn mint(args: &JwtArgs, sts_authority: &str, alg: &str) -> Result<String, String
 }
 
 impl Suite {
-    pub(crate) fn jwt_section(
-        &mut self,
-        baselines: &Baselines,
-        args: &JwtArgs,
-    ) -> Result<(), String> {
+    pub(crate) fn jwt_section(&mut self, args: &JwtArgs) -> Result<(), String> {
         let sts0 = self.sts[0].clone();
         self.use_double(&sts0, false)?;
         for statement in [
@@ -92,6 +87,8 @@ impl Suite {
         let socket = self.socket.clone();
         let role = self.role.clone();
         let target = self.target(&socket, &role, FirstAnswer::Cleartext);
+        let sha2 = self.target(&socket, SHA2_USER, FirstAnswer::ServerDefault);
+        let sha2_pw = Passwords::one(SHA2_PASSWORD);
         let mut cells = Vec::new();
         for alg in ["rs256", "es384"] {
             let jwt = mint(args, &sts0.authority, alg)?;
@@ -112,10 +109,32 @@ impl Suite {
             } else {
                 Path::Jwt
             };
-            let what = format!("JWT {alg}, {how}");
-            let m = self.rounds(&what, &target, &Passwords::one(jwt), c, path)?;
+            // The baseline again, round by round beside each JWT round: the machine's load
+            // moves during a run, and the CPU per login with it.
+            let (mut jwt_runs, mut sha2_runs) = (Vec::new(), Vec::new());
+            let pw = Passwords::one(jwt);
+            for _ in 0..self.sizes.rounds {
+                let stop = Stop::After(self.sizes.cell);
+                sha2_runs.push(self.run(
+                    "caching_sha2_password",
+                    &sha2,
+                    &sha2_pw,
+                    c,
+                    stop,
+                    Path::Other,
+                )?);
+                jwt_runs.push(self.run(
+                    &format!("JWT {alg}, {how}"),
+                    &target,
+                    &pw,
+                    c,
+                    stop,
+                    path,
+                )?);
+            }
+            let (m, b) = (median(jwt_runs), median(sha2_runs));
             let o = &m.outcome;
-            let base = baselines.get(&("socket", c)).map(|b| &b.outcome);
+            let base = Some(&b.outcome);
             let us = |x: Option<&Outcome>| x.and_then(Outcome::server_us_per_login);
             let extra = us(Some(o)).zip(us(base)).map(|(a, b)| a - b);
             let vs_sha2 = ratio(Some(o.rate()), base.map(Outcome::rate));

@@ -339,14 +339,11 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
     let baselines = suite.cached_section()?;
     let fresh = suite.fresh_section(&baselines)?;
     suite.challenge_section(&baselines, &fresh)?;
-    suite.jwt_section(
-        &baselines,
-        &JwtArgs {
-            issuer: args.jwt_issuer.clone(),
-            audience: args.jwt_audience.clone(),
-            token_tool: args.token_tool.clone(),
-        },
-    )?;
+    suite.jwt_section(&JwtArgs {
+        issuer: args.jwt_issuer.clone(),
+        audience: args.jwt_audience.clone(),
+        token_tool: args.token_tool.clone(),
+    })?;
     suite.soak_section()?;
     suite.storm_section(&StormArgs {
         authority: args.storm_sts.clone(),
