@@ -142,6 +142,22 @@ pub struct SuiteArgs {
     /// Logins per soak (default 100000; smoke 400).
     #[arg(long)]
     soak: Option<u64>,
+    /// Only these sections (repeatable), e.g. `--only jwt` to profile one. The fresh
+    /// section's ratios need the cached one's baselines, the challenge section's both:
+    /// those then run too.
+    #[arg(long, value_enum)]
+    only: Vec<Section>,
+}
+
+/// The suite's sections, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Section {
+    Cached,
+    Fresh,
+    Challenge,
+    Jwt,
+    Soak,
+    Storm,
 }
 
 /// Role and account of an assumed-role ARN.
@@ -336,20 +352,34 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         lines: BenchLines::default(),
     };
     prepare(&mut suite, &account)?;
-    let baselines = suite.cached_section()?;
-    let fresh = suite.fresh_section(&baselines)?;
-    suite.challenge_section(&baselines, &fresh)?;
-    suite.jwt_section(&JwtArgs {
-        issuer: args.jwt_issuer.clone(),
-        audience: args.jwt_audience.clone(),
-        token_tool: args.token_tool.clone(),
-    })?;
-    suite.soak_section()?;
-    suite.storm_section(&StormArgs {
-        authority: args.storm_sts.clone(),
-        phase_file: args.storm_phase_file.clone(),
-        error_log: args.error_log.clone(),
-    })?;
+    let runs = |s: Section| args.only.is_empty() || args.only.contains(&s);
+    let challenge = runs(Section::Challenge);
+    if runs(Section::Cached) || runs(Section::Fresh) || challenge {
+        let baselines = suite.cached_section()?;
+        if runs(Section::Fresh) || challenge {
+            let fresh = suite.fresh_section(&baselines)?;
+            if challenge {
+                suite.challenge_section(&baselines, &fresh)?;
+            }
+        }
+    }
+    if runs(Section::Jwt) {
+        suite.jwt_section(&JwtArgs {
+            issuer: args.jwt_issuer.clone(),
+            audience: args.jwt_audience.clone(),
+            token_tool: args.token_tool.clone(),
+        })?;
+    }
+    if runs(Section::Soak) {
+        suite.soak_section()?;
+    }
+    if runs(Section::Storm) {
+        suite.storm_section(&StormArgs {
+            authority: args.storm_sts.clone(),
+            phase_file: args.storm_phase_file.clone(),
+            error_log: args.error_log.clone(),
+        })?;
+    }
     for p in &suite.problems {
         println!("PROBLEM: {p}");
     }
