@@ -5,7 +5,7 @@
 #![no_main]
 
 use auth_awsiam_core::sts::Target;
-use auth_awsiam_core::sts::answer::{caller_from, error_refusal};
+use auth_awsiam_core::sts::reply::{caller_from, error_refusal};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -16,31 +16,24 @@
   auth_awsiam_client to sign a one-time challenge with the client's AWS
   credentials. Declared in auth_awsiam.cc's plugin list (one library); this
   file is only its glue: the handler, its system and status variables, the
-  vio exchange. Every decision is taken by the Rust core
-  (auth_awsiam_core_challenge.h), with the settings of auth_awsiam.
+  vio exchange. The plumbing both plugins share is in auth_awsiam_common.cc;
+  every decision is taken by the Rust core (auth_awsiam_core_challenge.h),
+  with the settings of auth_awsiam.
 */
 
 #include "auth_awsiam_challenge.h"
 
 #include <mysql/plugin_auth.h>
 #include <mysql/service_my_plugin_log.h>
-#include <mysql/service_thd_alloc.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <cstring>
-#include <string>
+#include <openssl/crypto.h>
 
-#include "my_sys.h"
-#include "mysqld_error.h"
-#include "sql/current_thd.h"
-#include "sql/sql_class.h" /* the connection's TLS session, for its certificate */
-#include "violite.h"
-
+#include "auth_awsiam_common.h"
 #include "auth_awsiam_core_challenge.h"
 
 static MYSQL_PLUGIN challenge_handle = nullptr;
 
-/* What the core cannot log itself: auth_awsiam (its log sink) is not running. */
+/* What the core cannot log itself: auth_awsiam (its log sink) is not running.
+ */
 static void log_unavailable(const char *what) {
   if (challenge_handle != nullptr)
     my_plugin_log_message(
@@ -51,40 +44,13 @@ static void log_unavailable(const char *what) {
         what);
 }
 
-/* This server's certificate on the client's TLS connection, as DER (OPENSSL_free
-   it), or -1. The plugin API does not reach the TLS session: the connection's
-   vio does (the THD advertises it only after authentication). */
-static int server_certificate(unsigned char **der) {
-  THD *thd = current_thd;
-  Vio *net_vio = thd != nullptr ? thd->get_net()->vio : nullptr;
-  if (net_vio == nullptr || net_vio->type != VIO_TYPE_SSL) return -1;
-  X509 *cert = SSL_get_certificate(static_cast<SSL *>(net_vio->ssl_arg));
-  return cert != nullptr ? i2d_X509(cert, der) : -1;
-}
-
 static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
                                        MYSQL_SERVER_AUTH_INFO *info) {
   info->password_used = PASSWORD_USED_NO;
-
   MYSQL_PLUGIN_VIO_INFO vio_info;
   vio->info(vio, &vio_info);
-  const bool tcp = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP;
-
   awsiam_login login;
-  /* The matched account's name, and the one the client sent (see
-     auth_awsiam.cc). */
-  login.user = info->authenticated_as;
-  login.user_len = strlen(info->authenticated_as);
-  login.client_user = info->user_name;
-  login.client_user_len = info->user_name != nullptr ? info->user_name_length : 0;
-  login.host = info->host_or_ip != nullptr ? info->host_or_ip : "";
-  login.host_len = info->host_or_ip != nullptr ? info->host_or_ip_length : 0;
-  login.auth_string = info->auth_string != nullptr ? info->auth_string : "";
-  login.auth_string_len =
-      info->auth_string != nullptr ? info->auth_string_length : 0;
-  login.token = nullptr;
-  login.token_len = 0;
-  login.secure_transport = awsiam_connection_is_secure(vio_info) ? 1 : 0;
+  awsiam_login_init(&login, info, vio_info);
 
   /* The transport is checked before anything is sent. */
   awsiam_challenge challenge;
@@ -102,38 +68,29 @@ static int challenge_authenticate_user(MYSQL_PLUGIN_VIO *vio,
   login.token = packet_len >= 0 ? packet : nullptr;
   login.token_len = packet_len >= 0 ? static_cast<size_t>(packet_len) : 0;
 
+  /* The connection the answer must be bound to: its address, and over TLS
+     this server's certificate. */
   awsiam_connection connection;
-  connection.socket = tcp ? vio_info.socket : -1;
+  connection.socket = vio_info.protocol == MYSQL_PLUGIN_VIO_INFO::MYSQL_VIO_TCP
+                          ? vio_info.socket
+                          : -1;
   connection.tls = awsiam_connection_is_tls(vio_info) ? 1 : 0;
   unsigned char *certificate = nullptr;
   const int certificate_len =
-      connection.tls != 0 ? server_certificate(&certificate) : -1;
+      connection.tls != 0 ? awsiam_server_certificate(&certificate) : -1;
   connection.tls_certificate = certificate_len > 0 ? certificate : nullptr;
   connection.tls_certificate_len =
       certificate_len > 0 ? static_cast<size_t>(certificate_len) : 0;
 
-  char mapped[sizeof(info->authenticated_as)];
-  static_assert(sizeof(mapped) > AWSIAM_MAX_ACCOUNT_NAME_LEN,
-                "authenticated_as must hold any mapped account name");
-  verdict = awsiam_challenge_verify(&login, &challenge, &connection,
-                                    info->external_user,
-                                    sizeof(info->external_user), mapped,
-                                    sizeof(mapped));
+  char mapped[AWSIAM_MAPPED_BUF];
+  verdict = awsiam_challenge_verify(
+      &login, &challenge, &connection, info->external_user,
+      sizeof(info->external_user), mapped, sizeof(mapped));
   OPENSSL_free(certificate);
   if (verdict == AWSIAM_UNAVAILABLE) log_unavailable("login refused");
   if (verdict != AWSIAM_ALLOW) return CR_ERROR;
-  /* A mapping rule named another account: MySQL proxies to it. */
-  if (mapped[0] != '\0') memcpy(info->authenticated_as, mapped, sizeof(mapped));
+  awsiam_adopt_mapped_account(info, mapped);
   return CR_OK;
-}
-
-
-static int challenge_set_salt(const char *password [[maybe_unused]],
-                              unsigned int password_len [[maybe_unused]],
-                              unsigned char *salt [[maybe_unused]],
-                              unsigned char *salt_len) {
-  *salt_len = 0;
-  return 0;
 }
 
 /* AS '...' is checked exactly as for auth_awsiam (one policy engine). */
@@ -143,123 +100,66 @@ st_mysql_auth awsiam_challenge_handler = {
     challenge_authenticate_user,
     /* The same rule as auth_awsiam: no password is ever set, and only a user
        who may manage accounts changes the binding (not the user itself). */
-    awsiam_generate_auth_string,
-    awsiam_validate_auth_string,
-    challenge_set_salt,
-    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE,
-    nullptr};
+    awsiam_generate_auth_string, awsiam_validate_auth_string, awsiam_set_salt,
+    AUTH_FLAG_PRIVILEGED_USER_FOR_PASSWORD_CHANGE, nullptr};
 
-/* ---- System variables ---------------------------------------------------- */
+/* ---- System variables ----------------------------------------------------
+   Declared with the names, help, defaults and ranges of the core's table
+   (core/src/sysvar.rs; core/tests/sysvars.rs holds these declarations to it).
+ */
 
 static char *audiences;
 static unsigned int timeout;
 static bool channel_binding;
-
-/* auth_awsiam_challenge_audiences decides who may log in: it needs AUTH_AWSIAM_ADMIN
-   (awsiam_require_admin), also for SET ... = DEFAULT, which reaches update_audiences
-   without this check; so the value is kept here, not by the server (no
-   PLUGIN_VAR_MEMALLOC), and a refused update leaves it as it was (see auth_awsiam.cc). */
-static const char audiences_name[] = "auth_awsiam_challenge_audiences";
-static std::string kept_audiences;
-
-static int check_audiences(MYSQL_THD thd, SYS_VAR *, void *save,
-                           struct st_mysql_value *value) {
-  if (awsiam_require_admin(thd, audiences_name)) return 1;
-  char buf[2048];
-  int len = sizeof(buf);
-  const char *str = value->val_str(value, buf, &len);
-  char reason[512];
-  if (str == nullptr) {
-    my_printf_error(ER_WRONG_VALUE_FOR_VAR,
-                    "Variable 'auth_awsiam_challenge_audiences' can't be set "
-                    "to NULL: use '' instead",
-                    MYF(0));
-    return 1;
-  }
-  /* A value that fills buf comes back with no NUL after it: check a copy. */
-  const char *copy = thd_strmake(thd, str, len);
-  if (awsiam_challenge_setting_check(AWSIAM_CHALLENGE_AUDIENCES, copy, reason,
-                                     sizeof(reason)) != 0) {
-    my_printf_error(ER_WRONG_VALUE_FOR_VAR,
-                    "Variable 'auth_awsiam_challenge_audiences' can't be set: "
-                    "%s",
-                    MYF(0), reason);
-    return 1;
-  }
-  *static_cast<const char **>(save) = copy;
-  return 0;
-}
-
-static void update_audiences(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
-                             const void *save) {
-  if (awsiam_require_admin(thd, audiences_name)) return;
-  const char *value = *static_cast<const char *const *>(save);
-  kept_audiences = value != nullptr ? value : "";
-  *static_cast<char **>(var_ptr) = const_cast<char *>(kept_audiences.c_str());
-  char reason[512];
-  awsiam_challenge_setting_set_str(AWSIAM_CHALLENGE_AUDIENCES,
-                                   kept_audiences.c_str(), reason,
-                                   sizeof(reason));
-}
-
-static void update_timeout(MYSQL_THD, SYS_VAR *, void *var_ptr,
-                           const void *save) {
-  const unsigned int value = *static_cast<const unsigned int *>(save);
-  *static_cast<unsigned int *>(var_ptr) = value;
-  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_TIMEOUT, value);
-}
+static char *answers;
 
 static MYSQL_SYSVAR_STR(
     audiences, audiences, PLUGIN_VAR_RQCMDARG,
     "Server names (host[:port], comma separated) a challenge answer may be "
-    "signed for: the names clients dial. Empty: localhost, the host name and "
-    "the address the connection reached. '*': any (no relay protection).",
-    check_audiences, update_audiences, "");
+    "signed for: the names clients dial. Empty: this server's own names for "
+    "each connection (its host name and the address it reached; localhost "
+    "only over loopback or the socket). '*': any (no relay protection by "
+    "name).",
+    awsiam_check_str_of<AWSIAM_CHALLENGE_AUDIENCES>,
+    awsiam_update_str_of<AWSIAM_CHALLENGE_AUDIENCES>, "");
 
 static MYSQL_SYSVAR_UINT(
     timeout, timeout, PLUGIN_VAR_RQCMDARG,
     "Seconds the server waits for the answer to a challenge (connect_timeout "
     "also bounds it).",
-    nullptr, update_timeout, 10, 1, 300, 0);
-
-static const char channel_binding_name[] =
-    "auth_awsiam_challenge_channel_binding";
-
-/* Who may turn relay protection off: AUTH_AWSIAM_ADMIN, as for audiences. */
-static int check_channel_binding(MYSQL_THD thd, SYS_VAR *var, void *save,
-                                 struct st_mysql_value *value) {
-  if (awsiam_require_admin(thd, channel_binding_name)) return 1;
-  return check_func_bool(thd, var, save, value);
-}
-
-static void update_channel_binding(MYSQL_THD thd, SYS_VAR *, void *var_ptr,
-                                   const void *save) {
-  /* SET ... = DEFAULT skips the check function (see update_audiences). */
-  if (awsiam_require_admin(thd, channel_binding_name)) return;
-  const bool value = *static_cast<const bool *>(save);
-  *static_cast<bool *>(var_ptr) = value;
-  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_CHANNEL_BINDING,
-                                   value ? 1 : 0);
-}
+    awsiam_check_uint_of<AWSIAM_CHALLENGE_TIMEOUT>,
+    awsiam_update_uint_of<AWSIAM_CHALLENGE_TIMEOUT>, 10, 1, 300, 0);
 
 static MYSQL_SYSVAR_BOOL(
     channel_binding, channel_binding, PLUGIN_VAR_RQCMDARG,
     "Refuse an answer over TLS unless it is bound to this server's TLS "
     "certificate (a relay shows the client its own). OFF only behind a router "
     "that terminates TLS itself.",
-    check_channel_binding, update_channel_binding, true);
+    awsiam_check_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>,
+    awsiam_update_bool_of<AWSIAM_CHALLENGE_CHANNEL_BINDING>, true);
+
+static MYSQL_SYSVAR_STR(
+    answers, answers, PLUGIN_VAR_RQCMDARG,
+    "Kinds of answer a challenge offers, preferred first, comma separated: "
+    "sigv4 (a signed GetCallerIdentity, verified by STS), jwt (an AWS-issued "
+    "JWT bound to the challenge, verified here: IAM decides who may mint it; "
+    "needs auth_awsiam_jwt_issuers and auth_awsiam_jwt_audience).",
+    awsiam_check_str_of<AWSIAM_CHALLENGE_ANSWERS>,
+    awsiam_update_str_of<AWSIAM_CHALLENGE_ANSWERS>, "sigv4");
 
 SYS_VAR *awsiam_challenge_system_variables[] = {
     MYSQL_SYSVAR(audiences), MYSQL_SYSVAR(timeout),
-    MYSQL_SYSVAR(channel_binding), nullptr};
+    MYSQL_SYSVAR(channel_binding), MYSQL_SYSVAR(answers), nullptr};
 
 /* ---- Status variables ---------------------------------------------------- */
 
-#define CHALLENGE_COUNTER(name, field)                                 \
-  {"Auth_awsiam_challenge_" name,                                      \
-   reinterpret_cast<char *>(const_cast<unsigned long long *>(          \
-       &awsiam_challenge_counters()->field)),                          \
-   SHOW_LONGLONG, SHOW_SCOPE_GLOBAL}
+#define CHALLENGE_COUNTER(name, field)                             \
+  {                                                                \
+    "Auth_awsiam_challenge_" name,                                 \
+        reinterpret_cast<char *>(const_cast<unsigned long long *>( \
+            &awsiam_challenge_counters()->field)),                 \
+        SHOW_LONGLONG, SHOW_SCOPE_GLOBAL                           \
+  }
 
 SHOW_VAR awsiam_challenge_status_variables[] = {
     CHALLENGE_COUNTER("issued", issued),
@@ -267,7 +167,8 @@ SHOW_VAR awsiam_challenge_status_variables[] = {
     CHALLENGE_COUNTER("failures", failures),
     {nullptr, nullptr, SHOW_UNDEF, SHOW_SCOPE_UNDEF}};
 
-/* ---- Plugin life cycle ----------------------------------------------------- */
+/* ---- Plugin life cycle -----------------------------------------------------
+ */
 
 int awsiam_challenge_plugin_init(MYSQL_PLUGIN plugin) {
   challenge_handle = plugin;
@@ -276,20 +177,19 @@ int awsiam_challenge_plugin_init(MYSQL_PLUGIN plugin) {
     challenge_handle = nullptr;
     return 1;
   }
-  char reason[512];
-  if (awsiam_challenge_setting_set_str(AWSIAM_CHALLENGE_AUDIENCES,
-                                       audiences != nullptr ? audiences : "",
-                                       reason, sizeof(reason)) != 0) {
-    my_plugin_log_message(&challenge_handle, MY_ERROR_LEVEL,
-                          "auth_awsiam_challenge_audiences: %s; the plugin is "
-                          "not started",
-                          reason);
+  /* Values from the command line or my.cnf were not seen by the check
+     functions. */
+  const awsiam_start_value values[] = {
+      {AWSIAM_CHALLENGE_AUDIENCES, &audiences, nullptr, nullptr},
+      {AWSIAM_CHALLENGE_TIMEOUT, nullptr, &timeout, nullptr},
+      {AWSIAM_CHALLENGE_CHANNEL_BINDING, nullptr, nullptr, &channel_binding},
+      {AWSIAM_CHALLENGE_ANSWERS, &answers, nullptr, nullptr},
+  };
+  if (!awsiam_apply_start_values(plugin, values,
+                                 sizeof(values) / sizeof(values[0]))) {
     challenge_handle = nullptr;
     return 1;
   }
-  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_TIMEOUT, timeout);
-  awsiam_challenge_setting_set_num(AWSIAM_CHALLENGE_CHANNEL_BINDING,
-                                   channel_binding ? 1 : 0);
   return 0;
 }
 

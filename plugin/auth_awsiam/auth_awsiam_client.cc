@@ -58,9 +58,11 @@ static SSL *tls_session(MYSQL *mysql) {
    user's CA: ssl-mode VERIFY_CA or VERIFY_IDENTITY, and the handshake's own
    verdict. */
 static bool tls_verified(MYSQL *mysql, SSL *ssl) {
-  const unsigned int mode = mysql->options.extension != nullptr
-                                ? mysql->options.extension->ssl_mode
-                                : SSL_MODE_PREFERRED;
+  /* ssl_mode is a plain integer in the options, the modes an enum: no
+     conditional mixing the two (-Werror=extra in maintainer mode). */
+  unsigned long mode = SSL_MODE_PREFERRED;
+  if (mysql->options.extension != nullptr)
+    mode = mysql->options.extension->ssl_mode;
   return mode >= SSL_MODE_VERIFY_CA && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
@@ -139,6 +141,6 @@ static int awsiam_client_deinit_plugin() {
 mysql_declare_client_plugin(AUTHENTICATION) PLUGIN_NAME, "auth_awsiam authors",
     "AWS IAM authentication: signs auth_awsiam_challenge's challenge with "
     "the AWS credentials",
-    {1, 0, 0}, "GPL", nullptr, nullptr, awsiam_client_deinit_plugin,
-    awsiam_client_set_option, nullptr, awsiam_client_authenticate,
-    nullptr mysql_end_client_plugin;
+    {1, 0, 0}, "GPL", nullptr,
+    nullptr, awsiam_client_deinit_plugin, awsiam_client_set_option,
+    nullptr, awsiam_client_authenticate, nullptr mysql_end_client_plugin;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The sandbox side of tools/bench.sh: one mysqld with the plugin, three STS doubles
 # (tools/sts_double, answering after 0, 20 and 50 ms, each over HTTP and over HTTPS with a
-# certificate from a test CA added to the system trust store for the run), and the
+# certificate from a test CA added to the system trust store for the run), a fourth for
+# the fault storm (`phased`: hangs, throttles, errs, answers after 20 ms checking
+# signatures, as its phase file says), the plugin's own CPU per JWT verification
+# (examples/jwt_cost.rs, against the 0 ms double's test issuer), and the
 # benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
 # libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
@@ -21,10 +24,17 @@ TEST_CA="$SRC/mysql-test/suite/auth_awsiam/include/test_ca.sh"
 LIBMYSQLCLIENT=$(ldconfig -p | awk -v so="$LIBMYSQLCLIENT_SONAME" '$1 == so { print $NF; exit }')
 [ -n "$LIBMYSQLCLIENT" ] || { echo "no $LIBMYSQLCLIENT_SONAME in the dynamic linker's cache" >&2; exit 1; }
 LATENCIES=(0 20 50)
+# The fault storm's double answers after this, and checks signatures with the secret key
+# the load generator signs its genuine tokens with (tools/loadgen/src/tokens.rs).
+STORM_LATENCY_MS=20
+BENCH_SECRET=bench-placeholder-secret-not-a-key
 # The doubles answer this ARN; the account is the one they give a non-numeric access key
 # (the load generator signs with one), and the role is the benchmark's MySQL user.
 ARN_TEMPLATE='arn:aws:sts::{account}:assumed-role/BenchRole/loadgen'
 ARN=${ARN_TEMPLATE/'{account}'/000000000000}
+
+# The JWT section's audience (auth_awsiam_jwt_audience and the tokens' aud).
+JWT_AUDIENCE=mysql://bench.example.com
 
 # The smoke run reuses the debug build the tests already made; figures want release.
 profile=release; profile_flag=(--release)
@@ -34,8 +44,8 @@ BIN=$CARGO_TARGET/$profile
 cleanup() {
   server_stop "$STATE"
   bash "$TEST_CA" untrust || true
-  for ms in "${LATENCIES[@]}"; do
-    if [ -f "$STATE/sts$ms/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$STATE/sts$ms"; fi
+  for dir in "${LATENCIES[@]/#/$STATE/sts}" "$STATE/storm"; do
+    if [ -f "$dir/sts_double.pid" ]; then "$BIN/sts_double" stop --dir "$dir"; fi
   done
   return 0
 }
@@ -45,6 +55,7 @@ build_plugin
 say "Building the load generator and the STS double ($profile)"
 export CARGO_TARGET_DIR=$CARGO_TARGET
 (cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_loadgen -p sts_double)
+(cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_core --example jwt_cost)
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
 cpus=$(nproc)
@@ -56,6 +67,7 @@ if [ "${BENCH_PIN:-1}" != 0 ] && [ "$cpus" -ge 2 ]; then
   server_cpus=$half; [ "$((cpus - half))" -gt 1 ] && server_cpus=$half-$((cpus - 1))
 fi
 on_client() { if [ -n "$client_cpus" ]; then taskset -c "$client_cpus" "$@"; else "$@"; fi; }
+on_server() { if [ -n "$server_cpus" ]; then taskset -c "$server_cpus" "$@"; else "$@"; fi; }
 
 say "Starting the STS doubles (latency ${LATENCIES[*]} ms; HTTP and HTTPS)"
 rm -rf "$STATE"; mkdir -p "$STATE"
@@ -64,16 +76,23 @@ rm -rf "$STATE"; mkdir -p "$STATE"
 bash "$TEST_CA" make "$CERTS"
 bash "$TEST_CA" trust "$CERTS"
 sts_args=(); helper_args=()
+# The sed patterns below match ports.inc's literal '$' (mysqltest variables): single
+# quotes on purpose.
+# shellcheck disable=SC2016
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
     --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
-  # Host and port of the HTTP and HTTPS listeners, from what the double wrote for scripts.
-  read -r authority https < <(python3 -c 'import json, sys
-p = json.load(open(sys.argv[1]))
-print(p["ok"].removeprefix("http://"), p["https_tls"].removeprefix("https://"))' "$STATE/sts$ms/ports.json")
+  authority=$(sed -n 's|^--let $sts_double_ok = http://||p' "$STATE/sts$ms/ports.inc")
+  https=$(sed -n 's|^--let $sts_double_https_tls = https://||p' "$STATE/sts$ms/ports.inc")
   sts_args+=(--sts "$ms=$authority" --sts-https "$ms=$https")
   helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
 done
+
+on_client "$BIN/sts_double" start --dir "$STATE/storm" --listen phased=127.0.0.1:0 \
+  --latency-ms "$STORM_LATENCY_MS" --secret-key "$BENCH_SECRET" --arn "$ARN_TEMPLATE"
+# shellcheck disable=SC2016
+storm_sts=$(sed -n 's|^--let $sts_double_phased = http://||p' "$STATE/storm/ports.inc")
+helper_args+=(--helper-pid "$(cat "$STATE/storm/sts_double.pid")")
 
 STS_ENDPOINT=http://${sts_args[1]#*=}
 # The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
@@ -81,9 +100,29 @@ STS_ENDPOINT=http://${sts_args[1]#*=}
 # 000000000000, nothing read from files or instance metadata. It signs for the double's
 # STS host (the challenges name it) because this client names it: it is no AWS host.
 client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
-  AWS_SECRET_ACCESS_KEY=bench-placeholder-secret-not-a-key AWS_CONFIG_FILE=/dev/null
+  AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_CONFIG_FILE=/dev/null
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
   AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
+# shellcheck disable=SC2016
+jwt_issuer=$(sed -n 's|^--let $sts_double_issuer = ||p' "$STATE/sts0/ports.inc")
+
+# The plugin's own CPU per JWT verification (RS256, ES384) and per login whose JWT is
+# cached, outside the server, on mysqld's CPUs before it starts (examples/jwt_cost.rs).
+say "The plugin's own CPU per JWT verification (jwt_cost)"
+cost_seconds=3; [ "$profile" = release ] || cost_seconds=0.2
+"${client_aws_env[@]}" auth_awsiam_token --endpoint "$STS_ENDPOINT" --region us-east-1 \
+  --jwt --audience "$JWT_AUDIENCE" --duration 900 --output "$STATE/bench.jwt"
+{
+  on_server "$BIN/examples/jwt_cost" "$cost_seconds"
+  on_server "$BIN/examples/jwt_cost" hit "$cost_seconds" "$jwt_issuer" "$JWT_AUDIENCE" "$STATE/bench.jwt"
+} | tee "$STATE/jwt_cost.out"
+jwt_cost_lines=$(sed -n \
+  -e 's/^jwt_cost: RS256 .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_verification_rs256=\1/p' \
+  -e 's/^jwt_cost: ES384 .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_verification_es384=\1/p' \
+  -e 's/^jwt_cost: cache hit .*, \([0-9.]*\) us of CPU each.*/bench: cpu_us_per_jwt_cache_hit=\1/p' \
+  "$STATE/jwt_cost.out")
+[ "$(wc -l <<<"$jwt_cost_lines")" = 3 ] || { echo "jwt_cost printed no figures" >&2; exit 1; }
+
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then
@@ -98,4 +137,7 @@ say "Benchmark (figures vary with the machine; compare the ratios)"
 on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
   --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
   --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
-  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" "$@"
+  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
+  --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \
+  --jwt-issuer "$jwt_issuer" --jwt-audience "$JWT_AUDIENCE" --token-tool "$(command -v auth_awsiam_token)" "$@"
+echo "$jwt_cost_lines"

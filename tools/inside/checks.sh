@@ -167,6 +167,7 @@ mtr() {
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
        AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
+       AUTH_AWSIAM_AWS_SDK="$LOCALSTACK_VENV_DIR" \
        AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
        AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
      perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \

@@ -2,6 +2,7 @@
 //! session), one measured cell (rounds of load runs, the median kept), and the checks that
 //! a cell really did what its name says.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mysql::Conn;
@@ -38,12 +39,26 @@ impl Admin {
             .ok_or_else(|| format!("no status counter {name}"))
     }
 
+    /// Every global status counter whose name starts with `prefix` (a LIKE pattern's
+    /// literal part), by name.
+    pub fn statuses(&mut self, prefix: &str) -> Result<BTreeMap<String, u64>, String> {
+        let rows: Vec<(String, String)> = self
+            .0
+            .query(format!("SHOW GLOBAL STATUS LIKE '{prefix}%'"))
+            .map_err(|e| format!("SHOW GLOBAL STATUS LIKE '{prefix}%': {e}"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v.parse().ok()?)))
+            .collect())
+    }
+
     pub fn counters(&mut self) -> Result<Counters, String> {
         Ok(Counters {
             sts_requests: self.status("Auth_awsiam_sts_requests")?,
             sts_connections: self.status("Auth_awsiam_sts_connections")?,
             sts_time_us: self.status("Auth_awsiam_sts_time_us")?,
             cache_hits: self.status("Auth_awsiam_cache_hits")?,
+            jwt_verified: self.status("Auth_awsiam_jwt_verified")?,
             threads_created: self.status("Threads_created")?,
         })
     }
@@ -57,6 +72,8 @@ pub struct Counters {
     pub sts_connections: u64,
     pub sts_time_us: u64,
     pub cache_hits: u64,
+    /// JWTs whose signature and claims the plugin checked.
+    pub jwt_verified: u64,
     /// mysqld's connection threads created (a login its thread cache could not serve).
     pub threads_created: u64,
 }
@@ -68,6 +85,7 @@ impl Counters {
             sts_connections: self.sts_connections.saturating_sub(earlier.sts_connections),
             sts_time_us: self.sts_time_us.saturating_sub(earlier.sts_time_us),
             cache_hits: self.cache_hits.saturating_sub(earlier.cache_hits),
+            jwt_verified: self.jwt_verified.saturating_sub(earlier.jwt_verified),
             threads_created: self.threads_created.saturating_sub(earlier.threads_created),
         }
     }
@@ -82,6 +100,8 @@ pub enum Path {
     CacheHit,
     /// Verified by STS.
     Sts,
+    /// A JWT verified in the plugin, with no STS request.
+    Jwt,
 }
 
 /// One load run and what the plugin's counters said about it.
@@ -135,6 +155,13 @@ impl Measured {
                 "{} logins but only {} STS requests",
                 o.logins, c.sts_requests
             )),
+            Path::Jwt if c.jwt_verified < o.logins => Some(format!(
+                "{} logins but only {} JWTs verified",
+                o.logins, c.jwt_verified
+            )),
+            Path::Jwt if c.sts_requests > 0 => {
+                Some(format!("JWT logins made {} STS requests", c.sts_requests))
+            }
             _ => None,
         }
     }
@@ -190,6 +217,10 @@ pub struct Sizes {
     /// Distinct tokens signed for a cache-off cell (taken in turn; with the cache off a
     /// repeated token is verified again anyway).
     pub fresh_tokens: usize,
+    /// Each phase of the fault storm, and the calm before it.
+    pub storm_phase: Duration,
+    /// Clients sending bogus tokens in the fault storm.
+    pub storm_clients: usize,
 }
 
 impl Sizes {
@@ -198,6 +229,8 @@ impl Sizes {
         rounds: 3,
         soak: 100_000,
         fresh_tokens: 4000,
+        storm_phase: Duration::from_secs(10),
+        storm_clients: 64,
     };
     /// Seconds in all: every scenario runs, with small counts.
     pub const SMOKE: Sizes = Sizes {
@@ -205,6 +238,8 @@ impl Sizes {
         rounds: 1,
         soak: 400,
         fresh_tokens: 200,
+        storm_phase: Duration::from_secs(1),
+        storm_clients: 16,
     };
 }
 
@@ -240,6 +275,19 @@ mod tests {
         assert!(p.contains("2 failed logins (first: Access denied)"), "{p}");
         let p = measured(0, 0, 1000, hits).problem(Path::Other).unwrap();
         assert_eq!(p, "no login completed");
+        let jwt = Counters {
+            jwt_verified: 100,
+            ..Counters::default()
+        };
+        assert_eq!(measured(100, 0, 1000, jwt).problem(Path::Jwt), None);
+        let p = measured(100, 0, 1000, hits).problem(Path::Jwt).unwrap();
+        assert!(p.contains("only 0 JWTs verified"), "{p}");
+        let asked = Counters {
+            sts_requests: 1,
+            ..jwt
+        };
+        let p = measured(100, 0, 1000, asked).problem(Path::Jwt).unwrap();
+        assert!(p.contains("made 1 STS requests"), "{p}");
     }
 
     #[test]
@@ -249,6 +297,7 @@ mod tests {
             sts_connections: 1,
             sts_time_us: 80_000,
             cache_hits: 0,
+            jwt_verified: 0,
             threads_created: 1,
         };
         let runs = vec![

@@ -4,9 +4,11 @@
 //! Sections, in order (each in its own module): cached token against the baseline (socket
 //! and TCP+TLS, 1 to 64 clients, `cached`); every login verified by STS (cache off) at each
 //! double's latency, over HTTP and HTTPS (`fresh`); auth_awsiam_challenge logins
-//! (`challenge`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
-//! cached token) that give mysqld's CPU per login and its memory growth (`soak`). Every
-//! login of a figure goes through libmysqlclient, MySQL's own client library.
+//! (`challenge`); AWS-issued JWTs verified in the plugin (`jwt`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
+//! cached token) that give mysqld's CPU per login and its memory growth (`soak`); the
+//! fault storm, bogus tokens while STS fails in turn, with a bystander's login time
+//! against its calm one (`storm`). Every login of a figure goes through libmysqlclient,
+//! MySQL's own client library.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,8 +17,10 @@ use clap::Args;
 
 use crate::challenge::CHALLENGE_USER;
 use crate::ffi::LibMysql;
+use crate::jwt::JwtArgs;
 use crate::load::Stop;
 use crate::scenario::{Bench, Measured, Path, Sizes, median};
+use crate::storm::StormArgs;
 use crate::table::BenchLines;
 use crate::target::{FirstAnswer, Target, Transport};
 use crate::tokens::{self, Passwords, SignFor};
@@ -25,7 +29,7 @@ use crate::tokens::{self, Passwords, SignFor};
 pub(crate) const SOAK_CLIENTS: usize = 16;
 pub(crate) const SHA2_USER: &str = "bench_sha2";
 pub(crate) const SHA2_PASSWORD: &str = "bench-password";
-const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 /// mysqld's thread cache for the benchmark: above the largest concurrency, 64.
 const THREAD_CACHE: usize = 128;
 /// Long enough for a cached token to stay cached through its section.
@@ -107,6 +111,25 @@ pub struct SuiteArgs {
     /// The ARN the doubles answer: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION.
     #[arg(long)]
     arn: String,
+    /// HOST:PORT of the fault storm's STS double (its `phased` listener, checking
+    /// signatures with the benchmark's secret key).
+    #[arg(long)]
+    storm_sts: String,
+    /// The phase file of that double.
+    #[arg(long)]
+    storm_phase_file: PathBuf,
+    /// The server's error log (the fault storm measures its growth).
+    #[arg(long)]
+    error_log: PathBuf,
+    /// The 0 ms double's test issuer URL (the JWTs' `iss`), for the JWT section.
+    #[arg(long)]
+    jwt_issuer: String,
+    /// The audience the JWTs are minted for and the server takes.
+    #[arg(long)]
+    jwt_audience: String,
+    /// The token tool that mints the JWTs (GetWebIdentityToken).
+    #[arg(long, default_value = "auth_awsiam_token")]
+    token_tool: PathBuf,
     /// Seconds in all: every scenario with small counts (CI).
     #[arg(long)]
     smoke: bool,
@@ -119,6 +142,22 @@ pub struct SuiteArgs {
     /// Logins per soak (default 100000; smoke 400).
     #[arg(long)]
     soak: Option<u64>,
+    /// Only these sections (repeatable), e.g. `--only jwt` to profile one. The fresh
+    /// section's ratios need the cached one's baselines, the challenge section's both:
+    /// those then run too.
+    #[arg(long, value_enum)]
+    only: Vec<Section>,
+}
+
+/// The suite's sections, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Section {
+    Cached,
+    Fresh,
+    Challenge,
+    Jwt,
+    Soak,
+    Storm,
 }
 
 /// Role and account of an assumed-role ARN.
@@ -313,10 +352,34 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         lines: BenchLines::default(),
     };
     prepare(&mut suite, &account)?;
-    let baselines = suite.cached_section()?;
-    let fresh = suite.fresh_section(&baselines)?;
-    suite.challenge_section(&baselines, &fresh)?;
-    suite.soak_section()?;
+    let runs = |s: Section| args.only.is_empty() || args.only.contains(&s);
+    let challenge = runs(Section::Challenge);
+    if runs(Section::Cached) || runs(Section::Fresh) || challenge {
+        let baselines = suite.cached_section()?;
+        if runs(Section::Fresh) || challenge {
+            let fresh = suite.fresh_section(&baselines)?;
+            if challenge {
+                suite.challenge_section(&baselines, &fresh)?;
+            }
+        }
+    }
+    if runs(Section::Jwt) {
+        suite.jwt_section(&JwtArgs {
+            issuer: args.jwt_issuer.clone(),
+            audience: args.jwt_audience.clone(),
+            token_tool: args.token_tool.clone(),
+        })?;
+    }
+    if runs(Section::Soak) {
+        suite.soak_section()?;
+    }
+    if runs(Section::Storm) {
+        suite.storm_section(&StormArgs {
+            authority: args.storm_sts.clone(),
+            phase_file: args.storm_phase_file.clone(),
+            error_log: args.error_log.clone(),
+        })?;
+    }
     for p in &suite.problems {
         println!("PROBLEM: {p}");
     }

@@ -12,7 +12,7 @@ use aws_credential_types::Credentials;
 /// Access key ID of the signed tokens: an STS double does not check signatures, and the
 /// key is not a real one.
 pub const BENCH_ACCESS_KEY: &str = "ASIABENCHLOADGEN0001";
-const BENCH_SECRET_KEY: &str = "bench-placeholder-secret-not-a-key";
+pub const BENCH_SECRET_KEY: &str = "bench-placeholder-secret-not-a-key";
 /// Length of the session token in each signed token. Real STS session tokens of role
 /// sessions run from about 700 to well over 1,000 characters; the token size matters to
 /// the server (decoding, hashing for the cache key), so the benchmark does not make it
@@ -71,22 +71,55 @@ fn session_token(n: u64) -> String {
 
 /// Signs token number `n` for `target` now.
 pub fn sign_one(target: &SignFor, n: u64) -> Result<String, String> {
+    sign_as(
+        target,
+        &Signer::bench(n, BENCH_SECRET_KEY),
+        SystemTime::now(),
+    )
+}
+
+/// A credential to sign with: an access key ID, a session token and a secret key. The
+/// benchmark's own credentials use `BENCH_SECRET_KEY`; a forgery signs with another secret
+/// (so a double that checks signatures refuses it, as STS would).
+#[derive(Clone, Debug)]
+pub struct Signer {
+    pub key_id: String,
+    pub session_token: String,
+    pub secret: &'static str,
+}
+
+impl Signer {
+    /// The benchmark's access key with session token number `n`.
+    pub fn bench(n: u64, secret: &'static str) -> Signer {
+        Signer {
+            key_id: BENCH_ACCESS_KEY.into(),
+            session_token: session_token(n),
+            secret,
+        }
+    }
+
+    /// Another access key ID (20 characters, like AWS's), session token number `n`.
+    pub fn other_key(key_id: String, n: u64, secret: &'static str) -> Signer {
+        Signer {
+            key_id,
+            session_token: session_token(n),
+            secret,
+        }
+    }
+}
+
+/// Signs a token for `target` with `signer`, dated `time`.
+pub fn sign_as(target: &SignFor, signer: &Signer, time: SystemTime) -> Result<String, String> {
     let creds = Credentials::new(
-        BENCH_ACCESS_KEY,
-        BENCH_SECRET_KEY,
-        Some(session_token(n)),
+        signer.key_id.clone(),
+        signer.secret,
+        Some(signer.session_token.clone()),
         None,
         "auth_awsiam_loadgen",
     );
-    request::sign(
-        &target.host,
-        &target.region,
-        None,
-        &creds,
-        SystemTime::now(),
-    )
-    .map(|t| t.encode())
-    .map_err(|e| format!("cannot sign a token: {e}"))
+    request::sign(&target.host, &target.region, None, &creds, time)
+        .map(|t| t.encode())
+        .map_err(|e| format!("cannot sign a token: {e}"))
 }
 
 /// `count` distinct tokens, signed by `threads` threads (numbered from `first`).

@@ -1,5 +1,5 @@
-//! Just enough HTTP/1.1 to be called by an STS client: one request at a time on a
-//! keep-alive connection, Content-Length bodies only.
+//! Just enough HTTP/1.1 to be called by an STS client or to serve an issuer's keys: one
+//! request at a time on a keep-alive connection, Content-Length bodies only.
 
 use std::io::{self, BufRead, Write};
 
@@ -9,6 +9,8 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024;
 #[derive(Debug, Default)]
 pub struct Request {
     pub method: String,
+    /// The request target as sent (`/`, `/.well-known/jwks.json`).
+    pub path: String,
     /// Lowercase names.
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -34,8 +36,10 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
     }
+    let mut words = line.split(' ');
     let mut request = Request {
-        method: line.split(' ').next().unwrap_or("").to_string(),
+        method: words.next().unwrap_or("").to_string(),
+        path: words.next().unwrap_or("").to_string(),
         ..Request::default()
     };
     let mut head_bytes = line.len();
@@ -79,16 +83,33 @@ fn reason_phrase(status: u16) -> &'static str {
         302 => "Found",
         400 => "Bad Request",
         403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Unknown",
     }
 }
 
+/// Content type of STS's answers.
+pub const XML: &str = "text/xml";
+/// Content type of the issuer's discovery document and JWKS.
+pub const JSON: &str = "application/json";
+
 /// A whole response, with Content-Length and an XML content type.
 pub fn response_bytes(status: u16, extra: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    typed_response_bytes(status, XML, extra, body)
+}
+
+/// A whole response, with Content-Length and `content_type`.
+pub fn typed_response_bytes(
+    status: u16,
+    content_type: &str,
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
         reason_phrase(status),
         body.len()
     );
@@ -121,9 +142,10 @@ mod tests {
         let mut r = io::BufReader::new(&raw[..]);
         let a = read_request(&mut r).unwrap().unwrap();
         assert_eq!(
-            (a.method.as_str(), a.body.as_str(), a.wants_close),
-            ("POST", "abc", false)
+            (a.method.as_str(), a.path.as_str(), a.body.as_str()),
+            ("POST", "/", "abc")
         );
+        assert!(!a.wants_close);
         assert_eq!(a.header("host"), Some("x"));
         let b = read_request(&mut r).unwrap().unwrap();
         assert!(b.wants_close);

@@ -3,10 +3,16 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::callers::Callers;
+use crate::fault::{FIXED_REQUEST_ID, Fault};
 use crate::http::{self, Request};
+use crate::issuer::Issuer;
+use crate::options::Policy;
+use crate::{query, sigv4, web_identity};
 
 /// One way of answering. Each mode gets its own listening port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,10 +45,36 @@ pub enum Mode {
     /// `throttling` while the switch file (`--throttle-switch`) exists, else `ok`: STS
     /// throttling for a while, as long as a test wants, then answering again.
     ThrottleSwitch,
+    /// What the phase file (`--phase-file`) says at each request: `hang` (like
+    /// `hang_accept`), `throttle` (like `throttling`), `error` (like `http_500`), anything
+    /// else `ok`, where, given `--secret-key`, a request not signed with that key is
+    /// answered `SignatureDoesNotMatch` (after the same latency): an STS that goes
+    /// through faults in turn while forgeries arrive.
+    Phased,
+}
+
+/// What a `phased` listener does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Hang,
+    Throttle,
+    Error,
+    Ok,
+}
+
+impl Phase {
+    pub fn from_text(text: &str) -> Phase {
+        match text.trim() {
+            "hang" => Phase::Hang,
+            "throttle" => Phase::Throttle,
+            "error" => Phase::Error,
+            _ => Phase::Ok,
+        }
+    }
 }
 
 impl Mode {
-    pub const ALL: [Mode; 13] = [
+    pub const ALL: [Mode; 14] = [
         Mode::Ok,
         Mode::HangAccept,
         Mode::HangBody,
@@ -56,6 +88,7 @@ impl Mode {
         Mode::Throttling,
         Mode::Rejected,
         Mode::ThrottleSwitch,
+        Mode::Phased,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +106,7 @@ impl Mode {
             Mode::Throttling => "throttling",
             Mode::Rejected => "rejected",
             Mode::ThrottleSwitch => "throttle_switch",
+            Mode::Phased => "phased",
         }
     }
 
@@ -89,50 +123,50 @@ const SLOW_BYTE_PAUSE: Duration = Duration::from_millis(200);
 pub const HANG_LIMIT: Duration = Duration::from_secs(600);
 /// Where `redirect` sends the client (a port nothing listens on).
 const REDIRECT_TO: &str = "http://127.0.0.1:1/";
-/// The account answered when the access key ID is not 12 digits (LocalStack's default).
-pub const DEFAULT_ACCOUNT: &str = "000000000000";
 
 /// How the `ok` mode answers.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Answer {
     /// Sleep before each success.
     pub latency: Duration,
-    /// The caller's ARN; `{account}` is replaced by the account.
-    pub arn_template: String,
+    /// Who signed a request (GetCallerIdentity and GetWebIdentityToken answer alike).
+    pub callers: Callers,
     /// While this file exists, `throttle_switch` answers Throttling.
     pub throttle_switch: Option<PathBuf>,
-    /// `(access key ID, account)`: requests signed with that key are answered as that
-    /// account, as if the key belonged to it (`--account-of`).
-    pub accounts: Vec<(String, String)>,
-    /// Requests signed with these access key IDs are never answered, in the modes that
-    /// otherwise answer a success (`--hang-key`): one caller's STS hangs, the others' not.
-    pub hang_keys: Vec<String>,
-    /// Requests signed with these access key IDs are answered HTTP 403
-    /// InvalidClientTokenId, in the same modes (`--reject-key`): one caller's
-    /// credentials are not valid there.
-    pub reject_keys: Vec<String>,
+    /// What GetWebIdentityToken refuses.
+    pub policy: Policy,
+    /// Signs GetWebIdentityToken's tokens and serves their keys.
+    pub issuer: Arc<Issuer>,
+    /// What `phased` does (see `Phase`); no file: `ok`.
+    pub phase_file: Option<PathBuf>,
+    /// `phased` answers only requests signed with this secret key (see `sigv4`); it
+    /// ignores the callers' hang and reject profiles: it refuses by signature instead.
+    pub secret_key: Option<String>,
 }
 
 impl Answer {
-    /// Whether a request gets no answer (its key is in `hang_keys`).
-    pub fn hangs_for(&self, request: &Request) -> bool {
-        let key = key_id(request);
-        self.hang_keys.iter().any(|k| k == key)
+    /// The phase the phase file names now (read at each request: a test changes it).
+    pub fn phase(&self) -> Phase {
+        self.phase_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .map_or(Phase::Ok, |text| Phase::from_text(&text))
     }
 
-    /// Whether a request is rejected (its key is in `reject_keys`).
-    pub fn rejects(&self, request: &Request) -> bool {
-        let key = key_id(request);
-        self.reject_keys.iter().any(|k| k == key)
-    }
-
-    /// The account a request is answered as: `--account-of` for its key, else `account_of`.
-    pub fn account_for(&self, request: &Request) -> String {
-        let key = key_id(request);
-        self.accounts
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or_else(|| account_of(request), |(_, account)| account.clone())
+    /// A success for a request signed with the secret key (or any, without one), else
+    /// STS's answer to a bad signature.
+    fn checked(&self, request: &Request) -> (u16, String) {
+        match &self.secret_key {
+            Some(secret) if !sigv4::verify(request, secret) => {
+                let f = Fault::sender(
+                    403,
+                    "SignatureDoesNotMatch",
+                    "sts_double answers SignatureDoesNotMatch",
+                );
+                (403, f.xml(FIXED_REQUEST_ID))
+            }
+            _ => success_or_invalid(request, self),
+        }
     }
 }
 
@@ -146,12 +180,11 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
         };
         let throttled = mode == Mode::ThrottleSwitch
             && answer.throttle_switch.as_ref().is_some_and(|f| f.exists());
+        let caller = answer.callers.resolve(&key_id_of(&request));
         match mode {
             Mode::ThrottleSwitch if throttled => error(&mut stream, 400, "Sender", "Throttling")?,
-            Mode::Ok | Mode::ThrottleSwitch if answer.hangs_for(&request) => {
-                return hang(&mut reader);
-            }
-            Mode::Ok | Mode::ThrottleSwitch if answer.rejects(&request) => {
+            Mode::Ok | Mode::ThrottleSwitch if caller.profile.hang => return hang(&mut reader),
+            Mode::Ok | Mode::ThrottleSwitch if caller.profile.reject => {
                 error(&mut stream, 403, "Sender", "InvalidClientTokenId")?
             }
             Mode::Ok | Mode::ThrottleSwitch => {
@@ -162,6 +195,19 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
                     return Ok(());
                 }
             }
+            Mode::Phased => match answer.phase() {
+                Phase::Hang => return hang(&mut reader),
+                Phase::Throttle => error(&mut stream, 400, "Sender", "Throttling")?,
+                Phase::Error => error(&mut stream, 500, "Receiver", "InternalFailure")?,
+                Phase::Ok => {
+                    thread::sleep(answer.latency);
+                    let (status, body) = answer.checked(&request);
+                    http::write_response(&mut stream, status, &[], body.as_bytes())?;
+                    if request.wants_close {
+                        return Ok(());
+                    }
+                }
+            },
             Mode::HangAccept => return hang(&mut reader),
             Mode::HangBody => {
                 stream.write_all(
@@ -195,7 +241,7 @@ pub fn serve(mut stream: TcpStream, mode: Mode, answer: &Answer) -> io::Result<(
                 return Ok(());
             }
             Mode::Close => return Ok(()),
-            Mode::Slow if answer.hangs_for(&request) => return hang(&mut reader),
+            Mode::Slow if caller.profile.hang => return hang(&mut reader),
             Mode::Slow => {
                 let (status, body) = success_or_invalid(&request, answer);
                 let whole = http::response_bytes(status, &[], body.as_bytes());
@@ -218,44 +264,47 @@ fn hang(reader: &mut io::BufReader<TcpStream>) -> io::Result<()> {
     Ok(())
 }
 
-fn error(stream: &mut TcpStream, status: u16, kind: &str, code: &str) -> io::Result<()> {
-    let body = format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
-         <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>sts_double answers {code}</Message>\n  \
-         </Error>\n  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n</ErrorResponse>\n"
-    );
-    http::write_response(stream, status, &[], body.as_bytes())
+fn error(
+    stream: &mut TcpStream,
+    status: u16,
+    kind: &'static str,
+    code: &'static str,
+) -> io::Result<()> {
+    let fault = Fault {
+        status,
+        kind,
+        code,
+        message: format!("sts_double answers {code}"),
+    };
+    http::write_response(stream, status, &[], fault.xml(FIXED_REQUEST_ID).as_bytes())
 }
 
-/// The access key ID of a request's credential ('' if it has none).
-fn key_id(request: &Request) -> &str {
+/// The access key ID of the request's credential (empty if it has none): GetCallerIdentity
+/// answers any request, signed or not, as it always has.
+fn key_id_of(request: &Request) -> String {
     request
         .header("authorization")
         .and_then(|auth| auth.split("Credential=").nth(1))
         .and_then(|cred| cred.split('/').next())
         .unwrap_or("")
+        .to_string()
 }
 
-/// The account a request was signed for: the access key ID of its credential when that is
-/// 12 digits (as LocalStack reads it), else `DEFAULT_ACCOUNT`.
-pub fn account_of(request: &Request) -> String {
-    let key_id = key_id(request);
-    if key_id.len() == 12 && key_id.bytes().all(|b| b.is_ascii_digit()) {
-        key_id.to_string()
-    } else {
-        DEFAULT_ACCOUNT.to_string()
-    }
-}
-
-/// A GetCallerIdentity success for a well-formed request, else STS's answer to a request
-/// that is not one.
+/// The answer to a well-formed GetCallerIdentity or GetWebIdentityToken request, else
+/// STS's answer to a request that is neither.
 pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
-    if request.method != "POST" || !request.body.contains("Action=GetCallerIdentity") {
-        return (400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>\n".into());
+    let params = query::parse_form(&request.body);
+    match (request.method.as_str(), query::param(&params, "Action")) {
+        ("POST", Some("GetCallerIdentity")) => {
+            let caller = answer.callers.resolve(&key_id_of(request));
+            (200, success_body(&caller.session_arn, &caller.account))
+        }
+        ("POST", Some("GetWebIdentityToken")) => web_identity::answer(request, &params, answer),
+        _ => {
+            let f = Fault::sender(400, "InvalidAction", "not an action the double answers");
+            (400, f.xml(FIXED_REQUEST_ID))
+        }
     }
-    let account = answer.account_for(request);
-    let arn = answer.arn_template.replace("{account}", &account);
-    (200, success_body(&arn, &account))
 }
 
 /// The body STS answers to GetCallerIdentity.
@@ -291,54 +340,14 @@ mod tests {
     }
 
     #[test]
-    fn account_from_a_12_digit_key_id() {
+    fn key_id_from_the_credential() {
         let mut r = Request::default();
         r.headers.push((
             "authorization".into(),
             "AWS4-HMAC-SHA256 Credential=111111111111/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=ab".into(),
         ));
-        assert_eq!(account_of(&r), "111111111111");
-        r.headers[0].1 =
-            "AWS4-HMAC-SHA256 Credential=ASIAXXXX/20260101/us-east-1/sts/aws4_request".into();
-        assert_eq!(account_of(&r), DEFAULT_ACCOUNT);
-        assert_eq!(account_of(&Request::default()), DEFAULT_ACCOUNT);
-    }
-
-    #[test]
-    fn keys_answered_as_another_account_or_not_at_all() {
-        let signed_by = |key: &str| {
-            let mut r = Request {
-                method: "POST".into(),
-                body: "Action=GetCallerIdentity&Version=2011-06-15".into(),
-                ..Request::default()
-            };
-            r.headers.push((
-                "authorization".into(),
-                format!("AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/sts/aws4_request"),
-            ));
-            r
-        };
-        let answer = Answer {
-            latency: Duration::ZERO,
-            arn_template: "arn:aws-cn:iam::{account}:user/u".into(),
-            throttle_switch: None,
-            accounts: vec![("111111111111".into(), "210987654321".into())],
-            hang_keys: vec!["123456789012".into()],
-            reject_keys: vec!["333333333333".into()],
-        };
-        let (status, body) = success_or_invalid(&signed_by("111111111111"), &answer);
-        assert_eq!(status, 200);
-        assert!(body.contains("<Arn>arn:aws-cn:iam::210987654321:user/u</Arn>"));
-        assert!(body.contains("<Account>210987654321</Account>"));
-        let (_, body) = success_or_invalid(&signed_by("222222222222"), &answer);
-        assert!(
-            body.contains("<Account>222222222222</Account>"),
-            "others as before"
-        );
-        assert!(answer.hangs_for(&signed_by("123456789012")));
-        assert!(!answer.hangs_for(&signed_by("111111111111")));
-        assert!(answer.rejects(&signed_by("333333333333")));
-        assert!(!answer.rejects(&signed_by("123456789012")));
+        assert_eq!(key_id_of(&r), "111111111111");
+        assert_eq!(key_id_of(&Request::default()), "");
     }
 
     #[test]

@@ -1,21 +1,20 @@
-//! HTTPS listeners: the `ok` answer over TLS, with a certificate and key given at start
-//! (PEM files, made at test time from a test CA: none is committed). They are for the
-//! plugin's HTTPS path: the system trust store, the name and expiry checks, TLS session
-//! resumption. Each handshake is logged (full or resumed, or why it failed), and so is a
+//! HTTPS listeners: the `ok` answer (or the issuer's) over TLS, with a certificate and key
+//! given at start (PEM files, made at test time from a test CA: none is committed). They
+//! are for the plugin's HTTPS path: the system trust store, the name and expiry checks, TLS
+//! session resumption. Each handshake is logged (full or resumed, or why it failed), and so is a
 //! plain-HTTP request arriving on an HTTPS port, so a test can tell what the client did.
 
 use std::io::{self, BufReader, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
-use std::thread;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{HandshakeKind, ServerConfig, ServerConnection, StreamOwned};
 
-use crate::http;
-use crate::modes::{Answer, HANG_LIMIT, success_or_invalid};
+use crate::http::{self, Request};
+use crate::modes::HANG_LIMIT;
 
 /// First byte of a TLS handshake record: anything else is not a TLS client.
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
@@ -39,12 +38,13 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
     Ok(Arc::new(config))
 }
 
-/// Serves one connection of the HTTPS listener `name`: the handshake, then `ok` answers.
+/// Serves one connection of the HTTPS listener `name`: the handshake, then the answers of
+/// `respond` (whole responses; `None` closes the connection).
 pub fn serve(
     stream: TcpStream,
     name: &str,
     config: Arc<ServerConfig>,
-    answer: &Answer,
+    respond: &dyn Fn(&Request) -> Option<Vec<u8>>,
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(HANG_LIMIT))?;
@@ -72,10 +72,11 @@ pub fn serve(
     eprintln!("sts_double: {name}: TLS handshake ({kind})");
     let mut reader = BufReader::new(StreamOwned::new(conn, tcp));
     while let Some(request) = http::read_request(&mut reader)? {
-        thread::sleep(answer.latency);
-        let (status, body) = success_or_invalid(&request, answer);
+        let Some(bytes) = respond(&request) else {
+            break;
+        };
         let out = reader.get_mut();
-        http::write_response(out, status, &[], body.as_bytes())?;
+        out.write_all(&bytes)?;
         out.flush()?;
         if request.wants_close {
             break;

@@ -12,10 +12,12 @@ copy of the client's answer to the challenge. Used two ways:
 Either way it then replays the captured answer on a new connection of its own
 to the real server, which must refuse it: the challenge there is another one.
 
-Usage: man_in_the_middle.py SERVER_PORT USER [--tls CERT KEY] [--no-replay] --
-CLIENT_COMMAND... (the string MITM_PORT in the command is replaced by the port
-it listens on). Prints the client's output and exit status, then what the
-server answered to the replay (unless --no-replay). Without --tls the client must not use TLS. With --tls it is a
+Usage: man_in_the_middle.py SERVER_PORT USER [--tls CERT KEY] [--no-replay]
+[--save FILE] -- CLIENT_COMMAND... (the string MITM_PORT in the command is
+replaced by the port it listens on). Prints the client's output and exit
+status, then what the server answered to the replay (unless --no-replay).
+--save FILE keeps the captured answer in FILE; man_in_the_middle.py
+SERVER_PORT USER --replay FILE -- replays it later, on a connection of its own. Without --tls the client must not use TLS. With --tls it is a
 relay that terminates TLS: it shows the client its own certificate CERT (a
 certificate the client may well trust: another host of the fleet), and opens
 TLS of its own to the real server, the way any relay must.
@@ -170,8 +172,13 @@ def replay(server_port, user, answer):
 def main():
     server_port, user = int(sys.argv[1]), sys.argv[2]
     options = sys.argv[3:sys.argv.index("--")]
+    if options[:1] == ["--replay"]:
+        with open(options[1], "rb") as saved:
+            print("replayed answer:", replay(server_port, user, saved.read()))
+        return
     tls = tuple(options[1:3]) if options[:1] == ["--tls"] else None
     replaying = "--no-replay" not in options
+    save = options[options.index("--save") + 1] if "--save" in options else None
     command = sys.argv[sys.argv.index("--") + 1:]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -195,6 +202,9 @@ def main():
     if "answer" not in captured:
         print("no answer captured")
         return
+    if save:
+        with open(save, "wb") as out:
+            out.write(captured["answer"])
     if replaying:
         print("replayed answer:", replay(server_port, user, captured["answer"]))
 

@@ -10,23 +10,24 @@ use crate::options;
 use crate::respond::{self, Dialed};
 use crate::trust::{Tls, Transport};
 
-/// `struct awsiam_client_connection`: the server dialed and how it was reached, as the
-/// client library's connection handle says.
-#[repr(C)]
-pub struct AwsiamClientConnection {
-    /// The host dialed (NULL: unknown) and the port.
-    pub host: *const c_char,
-    pub port: c_uint,
-    /// 1 over a Unix socket, named pipe or shared memory.
-    pub local_socket: c_int,
-    /// 1 when the connection is TLS.
-    pub tls: c_int,
-    /// 1 when the client library verified the server certificate (ssl-mode VERIFY_CA or
-    /// VERIFY_IDENTITY).
-    pub tls_verified: c_int,
-    /// The server certificate (DER) of the TLS handshake; NULL if none could be read.
-    pub tls_certificate: *const u8,
-    pub tls_certificate_len: usize,
+auth_awsiam_core::c_struct! {
+    /// The server dialed and how it was reached, as the client library's connection handle
+    /// says.
+    pub struct AwsiamClientConnection = "awsiam_client_connection" {
+        /// The host dialed (NULL: unknown) and the port.
+        pub host: *const c_char,
+        pub port: c_uint,
+        /// 1 over a Unix socket, named pipe or shared memory.
+        pub local_socket: c_int,
+        /// 1 when the connection is TLS.
+        pub tls: c_int,
+        /// 1 when the client library verified the server certificate (ssl-mode VERIFY_CA
+        /// or VERIFY_IDENTITY).
+        pub tls_verified: c_int,
+        /// The server certificate (DER) of the TLS handshake; NULL if none could be read.
+        pub tls_certificate: *const u8,
+        pub tls_certificate_len: usize,
+    }
 }
 
 /// Return value of success; anything else is a failure with a message in `err`.
@@ -255,6 +256,7 @@ mod tests {
             server_id: None,
             timeout: std::time::Duration::from_secs(10),
             answers: vec![AnswerKind::SigV4],
+            jwt_audience: None,
         };
         let mut conn = connection(c"evil.example.com");
         conn.tls = 1;

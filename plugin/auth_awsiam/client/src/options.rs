@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use auth_awsiam_core::challenge::audience::Entry;
+use auth_awsiam_core::challenge::audience::ServerName;
 use auth_awsiam_core::config::parse_endpoint;
 use auth_awsiam_core::syntax;
 
@@ -52,7 +52,7 @@ pub const MAX_ENTRIES: usize = 100;
 /// One audience override: when the dialed server is `dialed`, sign `audience`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AudienceRule {
-    pub dialed: Entry,
+    pub dialed: ServerName,
     pub audience: String,
 }
 
@@ -67,7 +67,7 @@ pub struct Options {
     /// profile) go there too, as with the token tool's `--endpoint`.
     pub sts_url: Option<String>,
     pub audiences: Vec<AudienceRule>,
-    pub trusted_servers: Vec<Entry>,
+    pub trusted_servers: Vec<ServerName>,
 }
 
 impl Options {
@@ -92,8 +92,12 @@ fn index(option: &str) -> Option<usize> {
     ALL.iter().position(|n| n.option == option)
 }
 
+/// Longest excerpt of a bad value in a message: the client library's error buffer holds
+/// 512 bytes, the plugin's prefix and sentence included.
+const MAX_SHOWN_VALUE: usize = 64;
+
 fn shown(value: &str) -> String {
-    syntax::quoted(value, 64)
+    syntax::quoted(value, MAX_SHOWN_VALUE)
 }
 
 /// The items of a list option, lowercase, at most [`MAX_ENTRIES`].
@@ -108,8 +112,8 @@ fn items(value: &str, from: &str) -> Result<Vec<String>, String> {
     Ok(items)
 }
 
-fn server_name(item: &str, from: &str) -> Result<Entry, String> {
-    Entry::parse(item).ok_or_else(|| {
+fn server_name(item: &str, from: &str) -> Result<ServerName, String> {
+    ServerName::parse(item).ok_or_else(|| {
         format!(
             "bad {from}: {} is not a host[:port] such as db1.example.com:3306",
             shown(item)

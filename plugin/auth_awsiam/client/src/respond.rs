@@ -1,12 +1,13 @@
 //! Answering one challenge: read it, decide whether to answer this server at all
-//! (`trust.rs`) and what to sign (no I/O), load the AWS credentials the way the AWS CLI
-//! finds them, sign with the core's one signer, encode the answer.
+//! (`trust.rs`) and what to answer (no I/O), load the AWS credentials the way the AWS CLI
+//! finds them, then answer with the kind the server prefers: sign with the core's one
+//! signer (`sigv4`), or ask STS for a JWT bound to the challenge (`jwt`, `jwt_answer.rs`).
 
 use std::time::{Duration, SystemTime};
 
 use auth_awsiam_core::aws_error;
-use auth_awsiam_core::challenge::Challenge;
 use auth_awsiam_core::challenge::answer;
+use auth_awsiam_core::challenge::{AnswerKind, Challenge};
 use auth_awsiam_core::channel;
 use auth_awsiam_core::configured_endpoint::Configured;
 use auth_awsiam_core::credentials::{self, Choice, Loaded};
@@ -14,10 +15,12 @@ use auth_awsiam_core::request;
 use auth_awsiam_core::sts::hosts::official_host;
 use auth_awsiam_core::syntax;
 use auth_awsiam_core::token::Binding;
+use auth_awsiam_core::web_identity::{self, MintError};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 
+use crate::jwt_answer;
 use crate::options::{self, Options};
 use crate::trust::{self, Transport};
 
@@ -43,6 +46,8 @@ pub enum Failure {
     Credentials(String),
     /// aws-sigv4 could not sign.
     Signing(String),
+    /// STS gave no JWT (not allowed, federation off, unreachable...): a whole sentence.
+    Minting(String),
 }
 
 impl Failure {
@@ -55,6 +60,7 @@ impl Failure {
             Failure::NoCredentials(m) => m.clone(),
             Failure::Credentials(m) => m.clone(),
             Failure::Signing(m) => format!("cannot sign the login request: {m}"),
+            Failure::Minting(m) => format!("cannot answer with a JWT: {m}"),
         }
     }
 }
@@ -93,9 +99,14 @@ pub fn dialed_name(d: &Dialed) -> Result<String, Failure> {
     }
 }
 
-/// What to sign, decided without any I/O.
+/// What to answer, decided without any I/O.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// The kind of answer: the first the challenge offered that this release knows (the
+    /// server's preference; a decoded challenge keeps only known kinds, in order).
+    pub kind: AnswerKind,
+    /// The audience of a `jwt` answer, as the challenge names it.
+    pub jwt_audience: Option<String>,
     pub sts_host: String,
     pub region: String,
     pub server_id: Option<String>,
@@ -133,6 +144,8 @@ pub fn plan(challenge: &Challenge, opts: &Options, dialed: &Dialed) -> Result<Pl
         .audience_for(&name)
         .map_or(name.clone(), str::to_string);
     Ok(Plan {
+        kind: challenge.answers[0],
+        jwt_audience: challenge.jwt_audience.clone(),
         sts_host,
         region,
         server_id: challenge.server_id.clone(),
@@ -172,8 +185,9 @@ fn credentials_failure(e: &CredentialsError, plan: &Plan, loaded: &Loaded) -> Fa
 }
 
 /// Loads the credentials as the AWS CLI would for the profile (the STS calls of a
-/// `role_arn` profile follow the sts-endpoint option, else the configured endpoint).
-async fn load(plan: &Plan) -> Result<Credentials, Failure> {
+/// `role_arn` profile follow the sts-endpoint option, else the configured endpoint), with
+/// the configuration they came from (a `jwt` answer's STS call uses it too).
+async fn load(plan: &Plan) -> Result<(Credentials, Loaded), Failure> {
     let loaded = credentials::load(Choice {
         profile: plan.profile.as_deref(),
         region: Some(&plan.region),
@@ -184,22 +198,18 @@ async fn load(plan: &Plan) -> Result<Credentials, Failure> {
         .sdk
         .credentials_provider()
         .ok_or_else(|| Failure::NoCredentials(NO_CREDENTIALS_HELP.into()))?;
-    provider
+    let creds = provider
         .provide_credentials()
         .await
-        .map_err(|e| credentials_failure(&e, plan, &loaded))
+        .map_err(|e| credentials_failure(&e, plan, &loaded))?;
+    Ok((creds, loaded))
 }
 
 /// Loads the credentials, bounded by [`CREDENTIALS_TIMEOUT`].
-fn load_credentials(plan: &Plan) -> Result<Credentials, Failure> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::Credentials(format!(
-                "cannot load AWS credentials: cannot start an async runtime: {e}"
-            ))
-        })?;
+fn load_credentials(
+    rt: &tokio::runtime::Runtime,
+    plan: &Plan,
+) -> Result<(Credentials, Loaded), Failure> {
     rt.block_on(async {
         tokio::time::timeout(CREDENTIALS_TIMEOUT, load(plan))
             .await
@@ -221,7 +231,18 @@ pub fn answer(
     let challenge = Challenge::decode(raw_challenge).map_err(|e| Failure::BadChallenge(e.0))?;
     let opts = options::effective(env).map_err(Failure::Options)?;
     let plan = plan(&challenge, &opts, dialed)?;
-    let creds = load_credentials(&plan)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::Credentials(format!(
+                "cannot load AWS credentials: cannot start an async runtime: {e}"
+            ))
+        })?;
+    let (creds, loaded) = load_credentials(&rt, &plan)?;
+    if plan.kind == AnswerKind::Jwt {
+        return answer_jwt(&rt, &plan, creds, &loaded);
+    }
     let token = request::sign_bound(
         &plan.sts_host,
         &plan.region,
@@ -234,11 +255,35 @@ pub fn answer(
     answer::encode(&token).ok_or_else(|| Failure::Signing("the signer dropped the binding".into()))
 }
 
+/// A `jwt` answer: one GetWebIdentityToken call with the loaded credentials.
+fn answer_jwt(
+    rt: &tokio::runtime::Runtime,
+    plan: &Plan,
+    creds: Credentials,
+    loaded: &Loaded,
+) -> Result<String, Failure> {
+    let request = jwt_answer::request(plan).ok_or_else(|| {
+        Failure::BadChallenge("it offers a jwt answer but names no jwt-audience".into())
+    })?;
+    let target = jwt_answer::target(
+        plan,
+        loaded.sts_url.as_deref(),
+        endpoint_settings(plan, loaded),
+    );
+    let minted = rt
+        .block_on(web_identity::mint(&loaded.sdk, creds, &target, &request))
+        .map_err(|e| match e {
+            MintError::Invalid(m) => Failure::Minting(format!("bad request: {m}")),
+            MintError::Failed(m) => Failure::Minting(m),
+        })?;
+    Ok(answer::encode_jwt(&minted.token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::trust::Tls;
-    use auth_awsiam_core::challenge::{AnswerKind, audience::Entry, new_nonce};
+    use auth_awsiam_core::challenge::{AnswerKind, audience::ServerName, new_nonce};
 
     /// A server certificate as the TLS library gives it (the channel test certificate).
     fn certificate() -> Vec<u8> {
@@ -255,6 +300,7 @@ mod tests {
             server_id: Some("db1".into()),
             timeout: Duration::from_secs(10),
             answers: vec![AnswerKind::SigV4],
+            jwt_audience: None,
         }
     }
 
@@ -337,7 +383,7 @@ mod tests {
             sts_host: Some("sts.eu-west-1.amazonaws.com".into()),
             sts_url: Some("https://sts.eu-west-1.amazonaws.com/".into()),
             audiences: vec![options::AudienceRule {
-                dialed: Entry::parse("10.0.0.5:3306").unwrap(),
+                dialed: ServerName::parse("10.0.0.5:3306").unwrap(),
                 audience: "db.internal:3306".into(),
             }],
             trusted_servers: Vec::new(),
@@ -382,14 +428,29 @@ mod tests {
             }),
         };
         let no_env = |_: &str| None;
+        // A challenge that asks for a JWT gets none either: the same checks come first.
+        let mut jwt = challenge();
+        jwt.answers = vec![AnswerKind::Jwt, AnswerKind::SigV4];
+        jwt.jwt_audience = Some("mysql://db1.example.com".into());
         for transport in [PLAIN, unverified] {
-            let to = dialed("evil.example.com", 3306, transport);
-            let Failure::Untrusted(m) = answer(&challenge().encode(), &to, &no_env).unwrap_err()
-            else {
-                panic!("untrusted");
-            };
-            assert!(m.contains("not answering 'evil.example.com:3306'"), "{m}");
+            for c in [challenge(), jwt.clone()] {
+                let to = dialed("evil.example.com", 3306, transport);
+                let Failure::Untrusted(m) = answer(&c.encode(), &to, &no_env).unwrap_err() else {
+                    panic!("untrusted");
+                };
+                assert!(m.contains("not answering 'evil.example.com:3306'"), "{m}");
+            }
         }
+        // Trusted, it answers the kind the server prefers: the first one offered.
+        let to = dialed("db1.example.com", 3306, verified(&cert));
+        let p = plan(&jwt, &Options::default(), &to).unwrap();
+        assert_eq!(p.kind, AnswerKind::Jwt);
+        assert_eq!(p.jwt_audience.as_deref(), Some("mysql://db1.example.com"));
+        jwt.answers.reverse();
+        assert_eq!(
+            plan(&jwt, &Options::default(), &to).unwrap().kind,
+            AnswerKind::SigV4
+        );
         let mut c = challenge();
         c.sts_host = "vault.example.com".into();
         let to = dialed("db1.example.com", 3306, verified(&cert));
@@ -399,7 +460,7 @@ mod tests {
         assert!(m.contains("not an official AWS STS host"), "{m}");
         // Named by the user: answered even over plain TCP (no channel to bind).
         let named = Options {
-            trusted_servers: vec![Entry::parse("db9.internal").unwrap()],
+            trusted_servers: vec![ServerName::parse("db9.internal").unwrap()],
             ..Options::default()
         };
         let p = plan(&challenge(), &named, &dialed("db9.internal", 3306, PLAIN)).unwrap();

@@ -89,7 +89,7 @@ pub fn check_sts_host(challenge_host: &str, opts: &Options) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auth_awsiam_core::challenge::audience::Entry;
+    use auth_awsiam_core::challenge::audience::ServerName;
 
     const CERT: &[u8] = b"der";
 
@@ -134,7 +134,7 @@ mod tests {
             assert!(e.len() < 400, "{}", e.len());
         }
         let named = Options {
-            trusted_servers: vec![Entry::parse("db1.example.com:3306").unwrap()],
+            trusted_servers: vec![ServerName::parse("db1.example.com:3306").unwrap()],
             ..Options::default()
         };
         assert_eq!(

@@ -16,11 +16,15 @@ use std::time::Duration;
 
 use auth_awsiam_client_core::respond::{self, Dialed};
 use auth_awsiam_client_core::trust::Transport;
+use auth_awsiam_core::challenge::answer::{self, Answer};
 use auth_awsiam_core::challenge::{AnswerKind, Challenge, new_nonce};
 use sts_double::*;
 
 /// Set in the child's environment: the child runs only then.
 const CHILD: &str = "AUTH_AWSIAM_CLIENT_TEST_CHILD";
+/// Set in the child's environment: the challenge offers `jwt` answers for this audience
+/// (and the child prints the answer's kind and the nonce it was sent).
+const CHILD_JWT_AUDIENCE: &str = "AUTH_AWSIAM_CLIENT_TEST_JWT_AUDIENCE";
 
 /// The server's STS (where the token is signed for): never called by the client.
 const SERVER_STS: &str = "sts.us-east-1.amazonaws.com";
@@ -31,13 +35,18 @@ fn child_answers_one_challenge() {
     if std::env::var(CHILD).is_err() {
         return;
     }
+    let jwt_audience = std::env::var(CHILD_JWT_AUDIENCE).ok();
     let challenge = Challenge {
         nonce: new_nonce().unwrap(),
         sts_host: SERVER_STS.into(),
         region: "us-east-1".into(),
         server_id: None,
         timeout: Duration::from_secs(10),
-        answers: vec![AnswerKind::SigV4],
+        answers: match jwt_audience {
+            Some(_) => vec![AnswerKind::Jwt, AnswerKind::SigV4],
+            None => vec![AnswerKind::SigV4],
+        },
+        jwt_audience,
     };
     // A server the client may answer: its own machine's, over the socket.
     let dialed = Dialed {
@@ -49,6 +58,10 @@ fn child_answers_one_challenge() {
         },
     };
     match respond::answer(&challenge.encode(), &dialed, &|k| std::env::var(k).ok()) {
+        Ok(a) if challenge.jwt_audience.is_some() => match answer::decode(a.as_bytes()) {
+            Ok(Answer::Jwt(jwt)) => println!("CHILD-JWT {jwt} {}", challenge.nonce),
+            other => println!("CHILD-FAILED: not a jwt answer: {other:?}"),
+        },
         Ok(_) => println!("CHILD-OK"),
         Err(f) => println!("CHILD-FAILED: {}", f.message()),
     }
@@ -131,5 +144,78 @@ fn unreachable_sts_is_one_sentence_with_the_host() {
         "CHILD-FAILED: cannot assume role arn:aws:iam::123456789012:role/AppRole of profile \
 'app': the host name nonexistent.invalid does not resolve; check endpoint_url of profile \
 'app' and this machine's DNS"
+    );
+}
+
+/// What STS answers a GetWebIdentityToken (the token is not checked by the client).
+fn web_identity_token_ok() -> (u16, String) {
+    (
+        200,
+        "<GetWebIdentityTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+<GetWebIdentityTokenResult><WebIdentityToken>eyJh.eyJi.c2ln</WebIdentityToken>\
+<Expiration>2099-01-01T00:00:00.000Z</Expiration></GetWebIdentityTokenResult>\
+<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>"
+            .into(),
+    )
+}
+
+/// Offered a `jwt` answer first, the client asks the configured STS for a 60-second RS256
+/// token for the challenge's audience, tagged with the challenge's nonce and the name it
+/// dialed (no channel: the socket), and answers with it: no GetCallerIdentity is signed.
+#[test]
+fn a_jwt_offer_is_answered_with_a_token_tagged_for_the_challenge() {
+    let sts = Double::start(web_identity_token_ok());
+    let dir = config_dir("jwt", "");
+    let r = child(
+        &dir,
+        &[
+            ("AUTH_AWSIAM_STS_ENDPOINT", &sts.url()),
+            ("AUTH_AWSIAM_PROFILE", "base"),
+            (CHILD_JWT_AUDIENCE, "mysql://db1.example.com"),
+        ],
+    );
+    let mut words = r.split(' ');
+    assert_eq!(words.next(), Some("CHILD-JWT"), "{r}");
+    assert_eq!(words.next(), Some("eyJh.eyJi.c2ln"), "{r}");
+    let nonce = words.next().unwrap();
+    assert_eq!(sts.actions(), ["GetWebIdentityToken"]);
+    let body = sts.seen.lock().unwrap()[0].body.clone();
+    let params: Vec<&str> = body.split('&').collect();
+    for want in [
+        "Audience.member.1=mysql%3A%2F%2Fdb1.example.com",
+        "SigningAlgorithm=RS256",
+        "DurationSeconds=60",
+        "Tags.member.1.Key=auth-awsiam-nonce",
+        &format!("Tags.member.1.Value={nonce}"),
+        "Tags.member.2.Key=auth-awsiam-audience",
+        "Tags.member.2.Value=localhost",
+    ] {
+        assert!(params.contains(&want), "{want} not in {body}");
+    }
+    assert!(
+        !body.contains("Tags.member.3"),
+        "no channel tag over a socket: {body}"
+    );
+}
+
+/// STS refuses the tags (no sts:TagGetWebIdentityToken): the user reads which permission.
+#[test]
+fn a_refused_tagging_names_the_permission() {
+    let denied = "User: arn:aws:sts::123456789012:assumed-role/AppRole/s1 is not authorized \
+to perform: sts:TagGetWebIdentityToken";
+    let sts = Double::start(sts_error(403, "AccessDenied", denied));
+    let dir = config_dir("jwt_denied", "");
+    let r = child(
+        &dir,
+        &[
+            ("AUTH_AWSIAM_STS_ENDPOINT", &sts.url()),
+            ("AUTH_AWSIAM_PROFILE", "base"),
+            (CHILD_JWT_AUDIENCE, "mysql://db1.example.com"),
+        ],
+    );
+    assert!(
+        r.starts_with("CHILD-FAILED: cannot answer with a JWT: cannot get a web identity token")
+            && r.contains("must also allow sts:TagGetWebIdentityToken"),
+        "{r}"
     );
 }

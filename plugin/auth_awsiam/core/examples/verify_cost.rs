@@ -20,27 +20,20 @@
 //! benchmark sends (a 1,000-character session token). Tokens are signed before the measured
 //! loop starts.
 
-use std::ffi::c_char;
-use std::ffi::c_int;
-use std::time::{Duration, SystemTime};
+mod common;
+
+use std::time::SystemTime;
 
 use auth_awsiam_core::auth::{self, Login};
 use auth_awsiam_core::config::{Config, parse_endpoint};
-use auth_awsiam_core::error::Refusal;
 use auth_awsiam_core::logging;
-use auth_awsiam_core::policy::AllowedAccounts;
 use auth_awsiam_core::request::sign;
 use aws_credential_types::Credentials;
+use common::{drop_line, no_server, process_cpu_seconds};
 
 const ACCOUNT: &str = "000000000000";
 const ROLE: &str = "BenchRole";
 const SESSION_TOKEN_LEN: usize = 1000;
-
-extern "C" fn drop_line(_level: c_int, _message: *const c_char) {}
-
-fn no_server(_: Duration) -> Result<AllowedAccounts, Refusal> {
-    unreachable!("the allowed account is configured")
-}
 
 fn token(host: &str, n: usize) -> Vec<u8> {
     let session: String = format!("{n:08}")
@@ -113,15 +106,4 @@ fn main() {
         "{mode}: {n} logins admitted, {:.1} us of CPU each (this process, user + system)",
         cpu * 1e6 / n as f64
     );
-}
-
-/// utime + stime of this process, from /proc/self/stat (clock ticks of 10 ms: run enough
-/// logins). CPU time, unlike elapsed time, barely moves with other users' load.
-fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("a command name") + 1..]
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    ticks as f64 / 100.0
 }

@@ -1,7 +1,8 @@
-//! The types of the C ABI, stated once on the Rust side. auth_awsiam_core.h spells the same
-//! by hand, for the people who read it (packagers, the shim); tests/header.rs parses the
-//! header and fails on any difference in enum values, struct fields (names, C types,
-//! order) or exported function names.
+//! The types of the C ABI, stated once on the Rust side. The three headers
+//! (auth_awsiam_core.h, auth_awsiam_core_challenge.h, auth_awsiam_client_core.h) spell the
+//! same by hand, for the people who read them (packagers, the shims); tests/header.rs (and
+//! the client crate's) parse the headers and fail on any difference in enum values, struct
+//! fields (names, C types, order), `#define`d limits, or function prototypes.
 //!
 //! The macros record what Rust cannot reflect on (variant and field names, field types),
 //! so the test compares the header against the real declarations, not against a copy.
@@ -11,6 +12,7 @@ use std::ffi::{c_char, c_int};
 /// A C enum: a `#[repr(i32)]` Rust enum plus what the header test needs. `c` is the C
 /// enum's tag, `prefix` its constants' prefix: variant `StsEndpoint` of prefix `AWSIAM_`
 /// is `AWSIAM_STS_ENDPOINT` in the header.
+#[macro_export]
 macro_rules! c_enum {
     (
         $(#[$meta:meta])*
@@ -49,6 +51,7 @@ pub(crate) use c_enum;
 
 /// A `#[repr(C)]` struct whose field names and Rust types are also kept as text, in order,
 /// for the header test.
+#[macro_export]
 macro_rules! c_struct {
     (
         $(#[$meta:meta])*
@@ -71,6 +74,8 @@ macro_rules! c_struct {
         }
     };
 }
+
+pub(crate) use c_struct;
 
 c_enum! {
     /// What `awsiam_authenticate` returns.

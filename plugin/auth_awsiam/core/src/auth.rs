@@ -1,18 +1,22 @@
 //! One login, start to end: token, local checks, cache or STS, identity, policy; then one
 //! log line and the counters.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache;
+use crate::challenge::tags;
 use crate::config::{self, Config};
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
+use crate::jwt;
 use crate::logging;
 use crate::mapping::Mapped;
 use crate::metrics::COUNTERS;
 use crate::policy::{self, AccountSource, AllowedAccounts, AllowedPartitions};
+use crate::refusal_lines::BUDGET;
 use crate::server_identity;
 use crate::sts;
+use crate::sts::known::Credential;
 use crate::syntax::quoted;
 use crate::token::{Token, wire_form};
 
@@ -64,7 +68,11 @@ const MAX_LOGGED_ID: usize = 128;
 
 /// ` (user ID '...', access key ID '...')`: the caller's unique ID (which outlives a role
 /// re-created under the same name) and key, never the secret or the session token.
+/// A JWT carries neither: it is named as the credential instead.
 fn ids(user_id: &str, access_key_id: &str) -> String {
+    if user_id.is_empty() && access_key_id.is_empty() {
+        return "signed in with an AWS-signed JWT".into();
+    }
     let key = quoted(access_key_id, MAX_LOGGED_ID);
     if user_id.is_empty() {
         format!("access key ID {key}")
@@ -121,8 +129,78 @@ pub fn verify(
             Seen::Nothing,
         )
     })?;
+    if jwt::looks_like_jwt(wire_form(raw)) {
+        return verify_jwt(login, wire_form(raw), cfg, now, server);
+    }
     let token = Token::decode(raw).map_err(|r| (r, Seen::Nothing))?;
     verify_token(login, &token, cfg, now, server, Some(wire_form(raw)))
+}
+
+/// An AWS-signed JWT as the password: checked here against its issuer's keys, with no STS
+/// call, then admitted like a caller STS verified. A verified JWT is remembered like a
+/// token (by its wire bytes, for `auth_awsiam_cache_ttl` and never past its `exp`): a
+/// signature check costs tens of microseconds, a lookup a few.
+fn verify_jwt(
+    login: &Login,
+    raw: &[u8],
+    cfg: &Config,
+    now: SystemTime,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
+    let unread = |r| (r, Seen::Nothing);
+    sts::check_transport(cfg, login.secure_transport).map_err(unread)?;
+    let key = caching(cfg).then(|| cache::key(raw));
+    if let Some(caller) = key.as_ref().and_then(cache::get) {
+        COUNTERS.add_cache_hit();
+        return admit(login, caller, None, cfg, server);
+    }
+    // Taken before the check: a JWT verified across a settings change is not stored.
+    let generation = cache::generation();
+    let verified =
+        jwt::verify(raw, &jwt_settings(cfg), jwt::issuers::cache(), now).map_err(unread)?;
+    COUNTERS.add_jwt_verified();
+    // Minted to answer a challenge (auth_awsiam_challenge): good on that connection alone,
+    // whoever captured it. As a password it would be good for minutes, on every account of
+    // this audience. Refused before it is remembered, so no cache hit ever skips this.
+    if tags::answers_a_challenge(&verified.claims.request_tags) {
+        return Err((
+            refuse(
+                Reason::ChallengeMismatch,
+                format!(
+                    "the JWT was minted to answer a challenge (it carries the request tag {}): it is good for that one connection, not as a password",
+                    tags::NONCE_TAG
+                ),
+            ),
+            Seen::Caller(Box::new(verified.caller)),
+        ));
+    }
+    if let Some(key) = key {
+        let left = verified.expires.duration_since(now).unwrap_or_default();
+        let lifetime = cfg.cache_ttl.min(left);
+        cache::put(
+            key,
+            verified.caller.clone(),
+            lifetime,
+            cfg.cache_size,
+            generation,
+        );
+    }
+    admit(login, verified.caller, None, cfg, server)
+}
+
+/// The JWT settings in force, as `jwt::verify` takes them (both plugins).
+pub(crate) fn jwt_settings(cfg: &Config) -> jwt::JwtSettings {
+    jwt::JwtSettings {
+        issuers: cfg.jwt_issuers.clone(),
+        audience: cfg.jwt_audience.clone(),
+        max_age: cfg.token_max_age,
+        clock_skew: sts::freshness::MAX_FUTURE_SKEW,
+    }
+}
+
+/// Whether verified credentials are remembered at all.
+fn caching(cfg: &Config) -> bool {
+    cfg.cache_size > 0 && !cfg.cache_ttl.is_zero()
 }
 
 /// Everything after decoding, shared by auth_awsiam and auth_awsiam_challenge (one policy
@@ -138,7 +216,21 @@ pub fn verify_token(
 ) -> Result<Admitted, Denied> {
     let signed_with = |r| (r, Seen::AccessKey(token.access_key_id().to_string()));
     let target = sts::precheck(token, cfg, login.secure_transport, now).map_err(signed_with)?;
-    let caller = verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
+    let (caller, credential) =
+        verified_caller(token, &target, cfg, now, cached_as).map_err(signed_with)?;
+    admit(login, caller, credential, cfg, server)
+}
+
+/// A caller whose identity is proven (by STS, or by its issuer's signature on a JWT): the
+/// partition and the policy decide. `credential`: the token's, when STS verified it just
+/// now (a JWT, or a cache hit, has none to remember).
+pub(crate) fn admit(
+    login: &Login,
+    caller: Caller,
+    credential: Option<Credential>,
+    cfg: &Config,
+    server: ServerAccounts,
+) -> Result<Admitted, Denied> {
     let allowed = || {
         if cfg.allowed_accounts.is_empty() {
             server(cfg.sts_timeout)
@@ -150,18 +242,24 @@ pub fn verify_token(
         }
     };
     let seen = |r| (r, Seen::Caller(Box::new(caller.clone())));
-    // Every check above (token, audience, freshness, STS) ran before this point. The
-    // partition comes first: the account rules compare account IDs, which name an account
-    // only within a partition. The policy checks the account before it maps.
+    // Every check of the credential (token, audience, freshness, STS or the JWT's
+    // signature) ran before this point. The partition comes first: the account rules
+    // compare account IDs, which name an account only within a partition. The policy checks the account before it maps.
     allowed_partitions(cfg).check(&caller).map_err(seen)?;
     let mapped = policy::decide(login.user, login.auth_string, &caller, allowed).map_err(seen)?;
+    // STS verified it and the partition and the policy let it in: its credential keeps a
+    // share of the STS slots for a while (sts::known). A cache hit was recorded when it was
+    // verified.
+    if let Some(credential) = credential {
+        sts::known::KNOWN.admit(credential, Instant::now());
+    }
     Ok(Admitted { caller, mapped })
 }
 
 /// The partitions callers may come from: auth_awsiam_allowed_partitions, else the server's
 /// own. The server's own is the partition of the region in force: the server learns its
 /// account from that region's STS (the configured endpoint serves the configured region),
-/// and an answer in another partition than its host's is refused (`sts::answer`), so it is
+/// and an answer in another partition than its host's is refused (`sts::reply`), so it is
 /// the partition of the server's own ARN; and it is known before that lookup ends, or
 /// without AWS credentials on the server at all.
 pub fn allowed_partitions(cfg: &Config) -> AllowedPartitions {
@@ -178,28 +276,32 @@ pub fn allowed_partitions(cfg: &Config) -> AllowedPartitions {
     }
 }
 
-/// The STS answer for a token: from the cache, else from STS (then cached).
+/// The STS answer for a token: from the cache, else from STS (then cached), with the
+/// token's credential when STS was asked. A token STS verified is then held to its first
+/// verification here (`freshness::verified`); a cached answer never outlives the window it
+/// had then.
 fn verified_caller(
     token: &Token,
     target: &sts::Target,
     cfg: &Config,
     now: SystemTime,
     cached_as: Option<&[u8]>,
-) -> Result<Caller, Refusal> {
-    let caching = cfg.cache_size > 0 && !cfg.cache_ttl.is_zero();
-    let key = cached_as.filter(|_| caching).map(cache::key);
+) -> Result<(Caller, Option<Credential>), Refusal> {
+    let key = cached_as.filter(|_| caching(cfg)).map(cache::key);
     if let Some(v) = key.as_ref().and_then(cache::get) {
         COUNTERS.add_cache_hit();
-        return Ok(v);
+        return Ok((v, None));
     }
     // Taken before the call: an answer obtained across a settings change is not stored.
     let generation = cache::generation();
-    let verified = sts::call(target, token, cfg)?;
+    let credential = sts::known::KNOWN.credential(token);
+    let verified = sts::call_as(target, token, credential, cfg)?;
+    let left = sts::freshness::verified(token, cfg, now)?;
     if let Some(key) = key {
-        let lifetime = cfg.cache_ttl.min(sts::freshness_left(token, cfg, now));
+        let lifetime = cfg.cache_ttl.min(left);
         cache::put(key, verified.clone(), lifetime, cfg.cache_size, generation);
     }
-    Ok(verified)
+    Ok((verified, Some(credential)))
 }
 
 fn loggable(s: &str) -> String {
@@ -224,6 +326,10 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
     match result {
         Ok(Admitted { caller: c, mapped }) => {
             COUNTERS.add_success();
+            // The end of a storm: its summary now, not at the next refusal.
+            if let Some(summary) = BUDGET.due(Instant::now()) {
+                log::warn!("{summary}");
+            }
             // At the default verbosity nobody reads this line: do not build it (formatting
             // it was a measurable share of a cache hit).
             let shown = match mapped {
@@ -253,6 +359,9 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
         }
         Err((refusal, seen)) => {
             COUNTERS.add_failure(refusal.reason);
+            if !log::log_enabled!(log::Level::Warn) {
+                return;
+            }
             // A storm of throttled logins gets one line, with advice, per interval.
             let advice = match refusal.reason {
                 Reason::StsThrottled => match sts::throttle::notice() {
@@ -261,6 +370,16 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 },
                 _ => String::new(),
             };
+            // Any other storm: a budget of lines per interval, then a summary.
+            if refusal.reason != Reason::StsThrottled {
+                let (summary, logged) = BUDGET.take(refusal.reason, Instant::now());
+                if let Some(summary) = summary {
+                    log::warn!("{summary}");
+                }
+                if !logged {
+                    return;
+                }
+            }
             log::warn!(
                 "access denied for {user}: {}: {}{}{advice}",
                 refusal.reason.name(),
@@ -268,6 +387,18 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
                 seen.describe()
             );
         }
+    }
+}
+
+/// Plugin start: a full budget of refusal lines.
+pub fn reset_refusal_lines() {
+    BUDGET.reset(Instant::now());
+}
+
+/// Plugin stop: the summary of refusal lines left out, if any, is written now.
+pub fn flush_refusal_lines() {
+    if let Some(summary) = BUDGET.flush(Instant::now()) {
+        log::warn!("{summary}");
     }
 }
 
@@ -616,6 +747,89 @@ mod tests {
         }
     }
 
+    /// A token dated ahead of this server's clock is remembered only once STS verified it:
+    /// a forgery (refused by STS) never takes a place in the memory. Once verified, a
+    /// replay more than max_age after that first verification is refused, though its date
+    /// alone would still allow it.
+    #[test]
+    fn first_verifications_are_remembered_only_after_sts() {
+        const ARN: &str = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
+        let (addr, handle) = fake_sts(3, |r| {
+            let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;
+            Some(if auth.contains("Credential=AKIDFORGED/") {
+                http(
+                    "403 Forbidden",
+                    &crate::testutil::error_xml("SignatureDoesNotMatch", "no"),
+                )
+            } else {
+                http("200 OK", &success_xml(ARN, ACCT))
+            })
+        });
+        let cfg = Config {
+            endpoint: parse_endpoint(&format!("http://{addr}")).unwrap(),
+            allowed_accounts: vec![ACCT.into()],
+            cache_size: 0,
+            ..Config::default()
+        };
+        let now = SystemTime::now();
+        let ahead = now + Duration::from_secs(200);
+        let forged_creds = Credentials::new("AKIDFORGED", "wrong", None, None, "test");
+        let forged = sign(&addr, "us-east-1", None, &forged_creds, ahead).unwrap();
+        let wire = forged.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        assert_eq!(
+            reason(verify(&l, &cfg, now, &no_server)),
+            Reason::StsRejected
+        );
+        assert!(
+            !sts::freshness::remembers(&forged),
+            "a token STS refused was remembered"
+        );
+        let genuine = sign(&addr, "us-east-1", None, &creds(), ahead).unwrap();
+        let wire = genuine.encode();
+        let l = login("AppRole", "", Some(wire.as_bytes()));
+        verify(&l, &cfg, now, &no_server).unwrap();
+        assert!(sts::freshness::remembers(&genuine));
+        // 901 s after its first verification: over, although signed only 701 s before.
+        let later = now + Duration::from_secs(901);
+        let (r, _) = verify(&l, &cfg, later, &no_server).unwrap_err();
+        assert_eq!(r.reason, Reason::TokenExpired);
+        assert!(
+            r.detail.contains("first verified here 901 s ago"),
+            "{}",
+            r.detail
+        );
+        assert_eq!(handle.join().unwrap().len(), 3, "the replay reached STS");
+    }
+
+    /// A credential is known (keeps a share of the STS slots) once a login with it was
+    /// verified by STS *and* let in: an AWS identity the policy refuses does not become
+    /// known, nor does a refused token.
+    #[test]
+    fn a_credential_is_known_after_a_login_let_in() {
+        let (mut cfg, _, handle) = fake("arn:aws:sts::123456789012:assumed-role/AppRole/s1", 2);
+        cfg.allowed_accounts = vec![ACCT.into()];
+        // A credential of its own: other tests' refusals by STS forget theirs.
+        let own = Credentials::new("AKIDKNOWNTEST", "secret", None, None, "test");
+        let host = cfg.endpoint.as_ref().unwrap().authority.clone();
+        let token = sign(&host, "us-east-1", None, &own, SystemTime::now()).unwrap();
+        let wire = token.encode().into_bytes();
+        let known = || {
+            let k = &sts::known::KNOWN;
+            k.is_known(k.credential(&token), Instant::now())
+        };
+        let other = login("Other", "", Some(&wire));
+        assert_eq!(
+            reason(verify(&other, &cfg, SystemTime::now(), &no_server)),
+            Reason::RoleMismatch
+        );
+        assert!(!known(), "verified by STS but refused by the policy");
+        let l = login("AppRole", "", Some(&wire));
+        verify(&l, &cfg, SystemTime::now(), &no_server).unwrap();
+        assert!(known());
+        handle.join().unwrap();
+    }
+
     #[test]
     fn a_refusal_at_the_boundary_is_counted_and_returned() {
         let before = COUNTERS.snapshot();
@@ -685,6 +899,157 @@ mod tests {
     fn log_names_are_cleaned() {
         assert_eq!(loggable("a'b\nc"), "'a?b?c'");
         assert_eq!(loggable(&"x".repeat(1000)).len(), MAX_LOGGED_NAME + 5);
+    }
+
+    /// A JWT is checked against its issuer's keys, fetched from the issuer (the config
+    /// names no STS endpoint, and none is called), then by the policy every caller meets.
+    #[test]
+    fn a_jwt_logs_in_without_sts_and_meets_the_same_policy() {
+        use crate::jwt::test_keys::{RSA, jwks, mint, rsa_jwk};
+        use crate::jwt_config::Issuer;
+        let keys = jwks(&[rsa_jwk("RSA_0", &RSA)]);
+        let addr = crate::testutil::serve(move |req| {
+            Some(
+                if req.request_line.starts_with("GET /.well-known/jwks.json ") {
+                    http("200 OK", &keys)
+                } else {
+                    http("404 Not Found", "")
+                },
+            )
+        });
+        let iss = format!("http://{addr}");
+        let cfg = Config {
+            jwt_issuers: vec![Issuer::parse(&iss).unwrap()],
+            jwt_audience: Some("mysql://db1".into()),
+            cache_size: 0,
+            ..Config::default()
+        };
+        let now = SystemTime::now();
+        let t = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let payload = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 290,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT},
+        })
+        .to_string();
+        let header = r#"{"kid":"RSA_0","typ":"JWT","alg":"RS256"}"#;
+        let jwt = mint(header, &payload, |m| RSA.sign(m));
+        // As the cleartext plugin sends it: with a trailing NUL.
+        let sent = format!("{jwt}\0");
+        let before = COUNTERS.snapshot().jwt_verified;
+        let ok = verify(
+            &login("app", "", Some(sent.as_bytes())),
+            &cfg,
+            now,
+            &server_is_acct,
+        )
+        .unwrap();
+        assert_eq!(ok.caller.arn, format!("arn:aws:iam::{ACCT}:role/app"));
+        assert!(COUNTERS.snapshot().jwt_verified > before);
+        let sent = Some(sent.as_bytes());
+        let r = verify(&login("bob", "", sent), &cfg, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::RoleMismatch, "the role-name rule");
+        let others = Config {
+            allowed_accounts: vec!["210987654321".into()],
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &others, now, &no_server);
+        assert_eq!(reason(r), Reason::AccountNotAllowed, "the account rule");
+        let plain = Login {
+            secure_transport: false,
+            ..login("app", "", sent)
+        };
+        let r = verify(&plain, &cfg, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::InsecureTransport);
+        let elsewhere = Config {
+            jwt_audience: Some("mysql://db2".into()),
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &elsewhere, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::JwtAudience);
+        // Remembered: the same JWT again costs no signature check, and an audience change
+        // forgets it (the test above used a config without the cache).
+        let cached = Config {
+            cache_size: 10,
+            ..cfg.clone()
+        };
+        let verified = COUNTERS.snapshot().jwt_verified;
+        let hits = COUNTERS.snapshot().cache_hits;
+        for _ in 0..2 {
+            verify(&login("app", "", sent), &cached, now, &server_is_acct).unwrap();
+        }
+        assert_eq!(COUNTERS.snapshot().jwt_verified - verified, 1);
+        assert!(COUNTERS.snapshot().cache_hits > hits);
+        let untrusted = Config {
+            jwt_issuers: Vec::new(),
+            ..cfg.clone()
+        };
+        let r = verify(&login("app", "", sent), &untrusted, now, &server_is_acct);
+        assert_eq!(reason(r), Reason::JwtIssuer);
+        // One minted to answer a challenge (captured on its way to auth_awsiam_challenge)
+        // is not a password, though every other check passes; its caller is named.
+        let answer = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 50,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT, "request_tags": {
+                "auth-awsiam-nonce": crate::challenge::new_nonce().unwrap(),
+                "auth-awsiam-audience": "localhost"}},
+        })
+        .to_string();
+        let captured = mint(header, &answer, |m| RSA.sign(m));
+        let (r, seen) = verify(
+            &login("app", "", Some(captured.as_bytes())),
+            &cfg,
+            now,
+            &server_is_acct,
+        )
+        .unwrap_err();
+        assert_eq!(r.reason, Reason::ChallengeMismatch);
+        assert!(r.detail.contains("auth-awsiam-nonce"), "{}", r.detail);
+        assert!(matches!(seen, Seen::Caller(_)));
+        // Never remembered: with the cache on, it is refused every time.
+        let cached = Config {
+            cache_size: 10,
+            ..cfg.clone()
+        };
+        for _ in 0..2 {
+            let l = login("app", "", Some(captured.as_bytes()));
+            let r = verify(&l, &cached, now, &server_is_acct);
+            assert_eq!(reason(r), Reason::ChallengeMismatch);
+        }
+        // Other request tags are the caller's own words: they change nothing.
+        let tagged = serde_json::json!({
+            "iss": iss, "aud": "mysql://db1", "iat": t - 10, "exp": t + 50,
+            "sub": format!("arn:aws:iam::{ACCT}:role/app"),
+            "https://sts.amazonaws.com/": {"aws_account": ACCT,
+                "request_tags": {"job-id": "nightly"}},
+        })
+        .to_string();
+        let tagged = mint(header, &tagged, |m| RSA.sign(m));
+        let l = login("app", "", Some(tagged.as_bytes()));
+        assert!(verify(&l, &cfg, now, &server_is_acct).is_ok());
+    }
+
+    /// Every JOSE-shaped password reaches the JWT reader, whatever its number of parts: an
+    /// encrypted token (JWE) is refused as one, not as a password that is no token.
+    #[test]
+    fn a_jwe_or_a_cut_jwt_is_refused_by_the_jwt_reader() {
+        let header = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ";
+        for (sent, want) in [
+            (format!("{header}.a.b.c.d\0"), "JWE"),
+            (format!("{header}.e30\0"), "2 dot-separated part(s)"),
+        ] {
+            let (r, seen) = verify(
+                &login("app", "", Some(sent.as_bytes())),
+                &Config::default(),
+                SystemTime::now(),
+                &no_server,
+            )
+            .unwrap_err();
+            assert_eq!(r.reason, Reason::JwtMalformed, "{r}");
+            assert!(r.detail.contains(want), "{r}");
+            assert_eq!(seen, Seen::Nothing);
+        }
     }
 
     #[test]

@@ -82,7 +82,22 @@ pub fn cause(e: &(dyn Error + 'static)) -> Cause {
         }
         next = err.source();
     }
-    Cause::Other(crate::credentials::describe_error(e))
+    Cause::Other(describe(e))
+}
+
+/// An error and its sources as text, each cause once (aws-config's `Debug` forms are long
+/// and repeat themselves).
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }
 
 /// What to check for an error code of STS.
@@ -119,12 +134,14 @@ pub fn sentence(attempt: &Attempt, cause: &Cause) -> String {
         // A source other than STS (SSO, credential_process, instance metadata...).
         const CHECK: &str = "check the profile's credential source (SSO, credential_process, web identity, instance metadata) and the network";
         return match cause {
-            Cause::Service { code, message } => format!("{action}: {code}: {}", shown(message)),
+            Cause::Service { code, message } => {
+                format!("{action}: {code}: {}", aws_message(message))
+            }
             Cause::Dns => format!("{action}: a host name does not resolve; {CHECK}"),
             Cause::Refused => format!("{action}: a connection was refused; {CHECK}"),
             Cause::Timeout => format!("{action}: a call timed out; {CHECK}"),
-            Cause::Tls(d) | Cause::Connect(d) => format!("{action}: {}; {CHECK}", shown(d)),
-            Cause::Other(d) => format!("{action}: {}", shown(d)),
+            Cause::Tls(d) | Cause::Connect(d) => format!("{action}: {}; {CHECK}", aws_message(d)),
+            Cause::Other(d) => format!("{action}: {}", aws_message(d)),
         };
     };
     match cause {
@@ -139,18 +156,18 @@ pub fn sentence(attempt: &Attempt, cause: &Cause) -> String {
         ),
         Cause::Tls(d) => format!(
             "{action}: the TLS handshake with {host} failed ({}); check that it presents a certificate this machine trusts",
-            shown(d)
+            aws_message(d)
         ),
         Cause::Connect(d) => format!(
             "{action}: cannot connect to {host} ({}); check {settings} and the network",
-            shown(d)
+            aws_message(d)
         ),
         Cause::Service { code, message } => format!(
             "{action}: STS at {host} answered {code}: {}; {}",
-            shown(message),
+            aws_message(message),
             hint_for(code)
         ),
-        Cause::Other(d) => format!("{action}: {}", shown(d)),
+        Cause::Other(d) => format!("{action}: {}", aws_message(d)),
     }
 }
 
@@ -159,7 +176,9 @@ pub fn explain(attempt: &Attempt, e: &(dyn Error + 'static)) -> String {
     sentence(attempt, &cause(e))
 }
 
-fn shown(text: &str) -> String {
+/// A message of AWS's own (an error's Message), as a sentence of ours quotes it: plain when it
+/// is short and printable, else quoted and cut.
+pub fn aws_message(text: &str) -> String {
     let t = text.trim().trim_end_matches('.');
     if t.len() <= MAX_SHOWN && !t.contains(char::is_control) {
         t.to_string()

@@ -12,7 +12,7 @@ use crate::identity::Caller;
 
 pub type Key = [u8; 32];
 
-struct Entry {
+struct Remembered {
     caller: Caller,
     expires: Instant,
     seq: u64,
@@ -23,7 +23,7 @@ struct Entry {
 /// (a scan of a full cache under the lock cost more than the rest of a login).
 #[derive(Default)]
 pub struct Cache {
-    entries: HashMap<Key, Entry>,
+    entries: HashMap<Key, Remembered>,
     /// (expires, seq) of every entry; seq orders entries expiring at the same instant.
     by_expiry: BTreeMap<(Instant, u64), Key>,
     next_seq: u64,
@@ -79,7 +79,7 @@ impl Cache {
         self.by_expiry.insert((expires, seq), key);
         self.entries.insert(
             key,
-            Entry {
+            Remembered {
                 caller,
                 expires,
                 seq,
@@ -104,10 +104,12 @@ impl Cache {
         self.generation += 1;
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -154,6 +156,7 @@ mod tests {
             arn,
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
+            claims: None,
         }
     }
 

@@ -1,20 +1,32 @@
 //! Settings: immutable snapshots swapped under a lock, so a login reads one consistent set
 //! of values without holding any lock while it works.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use crate::abi::c_enum;
+use crate::challenge::audience::{self, Audiences};
+use crate::challenge::{self, AnswerKind};
 use crate::identity;
-use crate::syntax;
+use crate::jwt_config::{self, Issuer};
+use crate::syntax::{self, is_loopback_host, shown};
 
 pub const DEFAULT_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
+/// Longest token life a DBA may set: STS itself accepts a signed request for about 15
+/// minutes. Also the longest a verified token is cached.
+pub const MAX_TOKEN_MAX_AGE: Duration = Duration::from_secs(900);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 pub const DEFAULT_CACHE_SIZE: usize = 10_000;
+/// Most entries a DBA may give the cache.
+pub const MAX_CACHE_SIZE: usize = 1_000_000;
 pub const DEFAULT_LOG_VERBOSITY: u8 = 2;
+/// Default seconds auth_awsiam_challenge waits for the answer (mysqld's connect_timeout,
+/// 10 s by default, also bounds it).
+pub const DEFAULT_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for a challenge's answer a DBA may set (the challenge format allows more).
+pub const MAX_CHALLENGE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Region used when none is configured and none is found in the environment or profile.
 pub const FALLBACK_REGION: &str = "us-east-1";
 /// Most accounts in auth_awsiam_allowed_accounts.
@@ -37,6 +49,12 @@ c_enum! {
         CacheSize = 9,
         LogVerbosity = 10,
         AllowedPartitions = 11,
+        ChallengeAudiences = 12,
+        ChallengeTimeout = 13,
+        ChallengeChannelBinding = 14,
+        JwtIssuers = 15,
+        JwtAudience = 16,
+        ChallengeAnswers = 17,
     }
 }
 
@@ -49,6 +67,10 @@ impl Setting {
                 | Setting::AllowedAccounts
                 | Setting::ServerId
                 | Setting::AllowedPartitions
+                | Setting::ChallengeAudiences
+                | Setting::JwtIssuers
+                | Setting::JwtAudience
+                | Setting::ChallengeAnswers
         )
     }
 }
@@ -96,6 +118,37 @@ pub struct Config {
     pub cache_ttl: Duration,
     pub cache_size: usize,
     pub log_verbosity: u8,
+    /// auth_awsiam_challenge's own settings.
+    pub challenge: ChallengeSettings,
+    /// The issuers whose JWTs are accepted; empty: no JWT login.
+    pub jwt_issuers: Vec<Issuer>,
+    /// The audience a JWT must name; `None`: every JWT is refused.
+    pub jwt_audience: Option<String>,
+}
+
+/// The settings of auth_awsiam_challenge (its `auth_awsiam_challenge_*` variables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeSettings {
+    /// The names an answer may be signed for.
+    pub audiences: Audiences,
+    /// How long the server waits for the answer.
+    pub timeout: Duration,
+    /// Whether an answer over TLS must be bound to this server's certificate. Off only
+    /// behind a router that terminates TLS itself (its certificate is not ours).
+    pub channel_binding: bool,
+    /// The kinds of answer offered, preferred first (never empty).
+    pub answers: Vec<AnswerKind>,
+}
+
+impl Default for ChallengeSettings {
+    fn default() -> Self {
+        ChallengeSettings {
+            audiences: Audiences::Own,
+            timeout: DEFAULT_CHALLENGE_TIMEOUT,
+            channel_binding: true,
+            answers: vec![AnswerKind::SigV4],
+        }
+    }
 }
 
 impl Default for Config {
@@ -114,6 +167,9 @@ impl Default for Config {
             cache_ttl: DEFAULT_CACHE_TTL,
             cache_size: DEFAULT_CACHE_SIZE,
             log_verbosity: DEFAULT_LOG_VERBOSITY,
+            challenge: ChallengeSettings::default(),
+            jwt_issuers: Vec::new(),
+            jwt_audience: None,
         }
     }
 }
@@ -128,15 +184,18 @@ impl Config {
         }
     }
 
-    /// Whether a cached STS answer may still be trusted after moving from `self` to `new`.
-    /// A shorter cache TTL also empties the cache: entries keep the lifetime they were
-    /// stored with, and the DBA who lowers it expects it to hold for them too.
+    /// Whether a cached STS answer or verified JWT may still be trusted after moving from
+    /// `self` to `new`. A shorter cache TTL also empties the cache: entries keep the
+    /// lifetime they were stored with, and the DBA who lowers it expects it to hold for
+    /// them too. An issuer no longer trusted, or another audience, must stop its JWTs now.
     pub fn cache_compatible(&self, new: &Config) -> bool {
         self.endpoint == new.endpoint
             && self.effective_region() == new.effective_region()
             && self.server_id == new.server_id
             && self.token_max_age == new.token_max_age
             && new.cache_ttl >= self.cache_ttl
+            && self.jwt_issuers == new.jwt_issuers
+            && self.jwt_audience == new.jwt_audience
     }
 
     /// Whether the server's own account, learned under `self`, still holds under `new`: it
@@ -154,6 +213,10 @@ impl Config {
             Setting::AllowedAccounts => self.allowed_accounts = parse_accounts(value)?,
             Setting::ServerId => self.server_id = parse_server_id(value)?,
             Setting::AllowedPartitions => self.allowed_partitions = parse_partitions(value)?,
+            Setting::ChallengeAudiences => self.challenge.audiences = audience::parse(value)?,
+            Setting::JwtIssuers => self.jwt_issuers = jwt_config::parse_issuers(value)?,
+            Setting::JwtAudience => self.jwt_audience = jwt_config::parse_audience(value)?,
+            Setting::ChallengeAnswers => self.challenge.answers = challenge::parse_answers(value)?,
             _ => return Err("not a string setting".into()),
         }
         Ok(())
@@ -171,6 +234,10 @@ impl Config {
             Setting::CacheTtl => self.cache_ttl = secs(value),
             Setting::CacheSize => self.cache_size = usize::try_from(value).unwrap_or(usize::MAX),
             Setting::LogVerbosity => self.log_verbosity = value.clamp(1, 3) as u8,
+            Setting::ChallengeTimeout => {
+                self.challenge.timeout = secs(value.clamp(1, MAX_CHALLENGE_TIMEOUT.as_secs()))
+            }
+            Setting::ChallengeChannelBinding => self.challenge.channel_binding = value != 0,
             _ => {}
         }
     }
@@ -179,21 +246,6 @@ impl Config {
 /// Validates a string setting without applying it.
 pub fn check_str(setting: Setting, value: &str) -> Result<(), String> {
     Config::default().set_str(setting, value)
-}
-
-/// Longest excerpt of a rejected value shown in its error.
-const MAX_SHOWN_VALUE: usize = 256;
-
-fn shown(value: &str) -> String {
-    syntax::quoted(value, MAX_SHOWN_VALUE)
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    host.parse::<Ipv4Addr>()
-        .is_ok_and(|ip| IpAddr::V4(ip).is_loopback())
 }
 
 /// `https://host[:port]`, or `http://` for a loopback host; no path, query or userinfo.
@@ -550,8 +602,9 @@ mod tests {
         assert!(!c.cache_compatible(&e));
     }
 
-    /// Cached answers were verified against the endpoint, region and server ID in force:
-    /// a change of any of them empties the cache; a change of anything else keeps it.
+    /// Cached answers were verified against the endpoint, region and server ID in force,
+    /// cached JWTs against the issuers and audience: a change of any of them empties the
+    /// cache; a change of anything else keeps it.
     #[test]
     fn cache_compatibility_per_setting() {
         let mut c = Config::default();
@@ -577,6 +630,13 @@ mod tests {
         assert!(!changed(&|d| d.default_region = "eu-west-1".into()));
         assert!(!changed(&|d| d.set_num(Setting::TokenMaxAge, 1800)));
         assert!(!changed(&|d| d.set_num(Setting::CacheTtl, 59)));
+        // A JWT remembered was checked against the issuers and the audience in force.
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtIssuers, "http://127.0.0.1:4599")
+            .unwrap()));
+        assert!(!changed(&|d| d
+            .set_str(Setting::JwtAudience, "db1")
+            .unwrap()));
         // The region in force is what counts: the default region named explicitly is the same.
         assert!(changed(&|d| d
             .set_str(Setting::Region, "us-east-1")
@@ -596,12 +656,49 @@ mod tests {
     }
 
     #[test]
+    fn challenge_settings() {
+        let mut c = Config::default();
+        assert_eq!(c.challenge, ChallengeSettings::default());
+        c.set_str(Setting::ChallengeAudiences, "db1:3306, db2")
+            .unwrap();
+        assert!(c.set_str(Setting::ChallengeAudiences, "a b").is_err());
+        assert!(check_str(Setting::ChallengeAudiences, "*").is_ok());
+        c.set_num(Setting::ChallengeTimeout, 42);
+        assert_eq!(c.challenge.timeout, Duration::from_secs(42));
+        c.set_num(Setting::ChallengeTimeout, 999_999);
+        assert_eq!(c.challenge.timeout, MAX_CHALLENGE_TIMEOUT, "clamped");
+        c.set_num(Setting::ChallengeChannelBinding, 0);
+        assert!(!c.challenge.channel_binding);
+        c.set_num(Setting::ChallengeChannelBinding, 1);
+        assert!(c.challenge.channel_binding);
+        assert_eq!(c.challenge.answers, vec![AnswerKind::SigV4]);
+        c.set_str(Setting::ChallengeAnswers, "jwt,sigv4").unwrap();
+        assert_eq!(
+            c.challenge.answers,
+            vec![AnswerKind::Jwt, AnswerKind::SigV4]
+        );
+        let e = c.set_str(Setting::ChallengeAnswers, "").unwrap_err();
+        assert!(e.contains("not a kind of answer"), "{e}");
+        assert_eq!(
+            c.challenge.answers.len(),
+            2,
+            "a refused value changes nothing"
+        );
+    }
+
+    #[test]
     fn setting_ids_match_the_header() {
         assert_eq!(Setting::from_id(0), Some(Setting::StsEndpoint));
         assert_eq!(Setting::from_id(10), Some(Setting::LogVerbosity));
         assert_eq!(Setting::from_id(11), Some(Setting::AllowedPartitions));
-        assert_eq!(Setting::from_id(12), None);
+        assert_eq!(Setting::from_id(14), Some(Setting::ChallengeChannelBinding));
+        assert_eq!(Setting::from_id(16), Some(Setting::JwtAudience));
+        assert_eq!(Setting::from_id(17), Some(Setting::ChallengeAnswers));
+        assert_eq!(Setting::from_id(18), None);
+        assert!(Setting::ChallengeAnswers.is_string());
         assert!(Setting::AllowedPartitions.is_string());
+        assert!(Setting::JwtIssuers.is_string() && Setting::JwtAudience.is_string());
+        assert!(Setting::ChallengeAudiences.is_string());
         assert_eq!(Setting::from_id(-1), None);
         assert!(Setting::ServerId.is_string() && !Setting::CacheSize.is_string());
         assert!(check_str(Setting::CacheSize, "1").is_err());

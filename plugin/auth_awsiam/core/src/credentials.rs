@@ -157,25 +157,9 @@ pub fn local_region() -> Option<String> {
     rt.block_on(chain.region()).map(|r: Region| r.to_string())
 }
 
-/// An error and its sources as text, each cause once (aws-config's `Debug` forms are long
-/// and repeat themselves).
-pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(e);
-    while let Some(err) = next {
-        let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = err.source();
-    }
-    parts.join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_credential_types::provider::error::CredentialsError;
 
     #[test]
     fn host_of_a_url_hides_user_information() {
@@ -185,14 +169,5 @@ mod tests {
         );
         assert_eq!(host_of("http://127.0.0.1:4566/"), "127.0.0.1:4566");
         assert_eq!(host_of("sts.example.com"), "sts.example.com");
-    }
-
-    #[test]
-    fn error_chains_are_described_once() {
-        let e = CredentialsError::not_loaded("no file");
-        assert_eq!(
-            describe_error(&e),
-            "the credential provider was not enabled: no file"
-        );
     }
 }

@@ -5,223 +5,137 @@
 
 use std::fmt;
 
-/// Why a login was refused. Each reason has a stable snake_case name (the error log) and
-/// belongs to one counter group (the `Auth_awsiam_failures_*` status variables).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Reason {
-    NoToken,
-    TokenEmpty,
-    TokenTooLarge,
-    TokenVersion,
-    TokenEncoding,
-    TokenTruncated,
-    TokenField,
-    ScopeMismatch,
-    HeaderNotSigned,
-    HeaderNotSupported,
-    HostNotAllowed,
-    TokenExpired,
-    TokenFromFuture,
-    ServerIdMissing,
-    ServerIdMismatch,
-    InsecureTransport,
-    StsUnreachable,
-    StsCertificate,
-    StsBadResponse,
-    StsThrottled,
-    StsBusy,
-    StsRejected,
-    AccountNotAllowed,
-    NoAllowedAccount,
-    ServerAccountPending,
-    PartitionNotAllowed,
-    CallerUnsupported,
-    PrincipalTypeNotAllowed,
-    RoleMismatch,
-    BindingMismatch,
-    NoMatchingRule,
-    AuthStringInvalid,
-    NoAnswer,
-    ChallengeMismatch,
-    ChallengeExpired,
-    AudienceMismatch,
-    ChannelBinding,
-    Internal,
-}
-
-/// The counter group of a reason: one `failures_*` field of `struct awsiam_counters`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Group {
-    NoToken,
-    TokenInvalid,
-    TokenExpired,
-    ServerId,
-    InsecureTransport,
-    StsUnavailable,
-    StsThrottled,
-    StsBusy,
-    StsRejected,
-    AccountNotAllowed,
-    PrincipalMismatch,
-    NoMatchingRule,
-    Internal,
-}
-
-impl Reason {
-    /// Every reason, for tests and documentation.
-    pub const ALL: [Reason; 38] = [
-        Reason::NoToken,
-        Reason::TokenEmpty,
-        Reason::TokenTooLarge,
-        Reason::TokenVersion,
-        Reason::TokenEncoding,
-        Reason::TokenTruncated,
-        Reason::TokenField,
-        Reason::ScopeMismatch,
-        Reason::HeaderNotSigned,
-        Reason::HeaderNotSupported,
-        Reason::HostNotAllowed,
-        Reason::TokenExpired,
-        Reason::TokenFromFuture,
-        Reason::ServerIdMissing,
-        Reason::ServerIdMismatch,
-        Reason::InsecureTransport,
-        Reason::StsUnreachable,
-        Reason::StsCertificate,
-        Reason::StsBadResponse,
-        Reason::StsThrottled,
-        Reason::StsBusy,
-        Reason::StsRejected,
-        Reason::AccountNotAllowed,
-        Reason::NoAllowedAccount,
-        Reason::ServerAccountPending,
-        Reason::PartitionNotAllowed,
-        Reason::CallerUnsupported,
-        Reason::PrincipalTypeNotAllowed,
-        Reason::RoleMismatch,
-        Reason::BindingMismatch,
-        Reason::NoMatchingRule,
-        Reason::AuthStringInvalid,
-        Reason::NoAnswer,
-        Reason::ChallengeMismatch,
-        Reason::ChallengeExpired,
-        Reason::AudienceMismatch,
-        Reason::ChannelBinding,
-        Reason::Internal,
-    ];
-
-    /// The stable name written to the error log.
-    pub fn name(self) -> &'static str {
-        match self {
-            Reason::NoToken => "no_token",
-            Reason::TokenEmpty => "token_empty",
-            Reason::TokenTooLarge => "token_too_large",
-            Reason::TokenVersion => "token_version",
-            Reason::TokenEncoding => "token_encoding",
-            Reason::TokenTruncated => "token_truncated",
-            Reason::TokenField => "token_field",
-            Reason::ScopeMismatch => "scope_mismatch",
-            Reason::HeaderNotSigned => "header_not_signed",
-            Reason::HeaderNotSupported => "header_not_supported",
-            Reason::HostNotAllowed => "host_not_allowed",
-            Reason::TokenExpired => "token_expired",
-            Reason::TokenFromFuture => "token_from_future",
-            Reason::ServerIdMissing => "server_id_missing",
-            Reason::ServerIdMismatch => "server_id_mismatch",
-            Reason::InsecureTransport => "insecure_transport",
-            Reason::StsUnreachable => "sts_unreachable",
-            Reason::StsCertificate => "sts_certificate",
-            Reason::StsBadResponse => "sts_bad_response",
-            Reason::StsThrottled => "sts_throttled",
-            Reason::StsBusy => "sts_busy",
-            Reason::StsRejected => "sts_rejected",
-            Reason::AccountNotAllowed => "account_not_allowed",
-            Reason::NoAllowedAccount => "no_allowed_account",
-            Reason::ServerAccountPending => "server_account_pending",
-            Reason::PartitionNotAllowed => "partition_not_allowed",
-            Reason::CallerUnsupported => "caller_unsupported",
-            Reason::PrincipalTypeNotAllowed => "principal_type_not_allowed",
-            Reason::RoleMismatch => "role_mismatch",
-            Reason::BindingMismatch => "binding_mismatch",
-            Reason::NoMatchingRule => "no_matching_rule",
-            Reason::AuthStringInvalid => "auth_string_invalid",
-            Reason::NoAnswer => "no_answer",
-            Reason::ChallengeMismatch => "challenge_mismatch",
-            Reason::ChallengeExpired => "challenge_expired",
-            Reason::AudienceMismatch => "audience_mismatch",
-            Reason::ChannelBinding => "channel_binding",
-            Reason::Internal => "internal",
+/// Declares the refusal reasons once: each variant, its stable snake_case name (the error
+/// log, the docs' table, the tests) and its counter group. `Reason::ALL`, `name()` and
+/// `group()` come from this one list, as `metrics.rs` does for the counters.
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $group:ident,)*) => {
+        /// Why a login was refused. Each reason has a stable snake_case name (the error log)
+        /// and belongs to one counter group (the `Auth_awsiam_failures_*` status variables).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Reason {
+            $($(#[$doc])* $variant,)*
         }
-    }
 
-    /// The counter group this reason is counted in.
-    pub fn group(self) -> Group {
-        match self {
-            Reason::NoToken | Reason::NoAnswer => Group::NoToken,
-            Reason::TokenEmpty
-            | Reason::TokenTooLarge
-            | Reason::TokenVersion
-            | Reason::TokenEncoding
-            | Reason::TokenTruncated
-            | Reason::TokenField
-            | Reason::ScopeMismatch
-            | Reason::HeaderNotSigned
-            | Reason::HeaderNotSupported
-            | Reason::HostNotAllowed
-            | Reason::ChallengeMismatch => Group::TokenInvalid,
-            Reason::TokenExpired | Reason::TokenFromFuture | Reason::ChallengeExpired => {
-                Group::TokenExpired
+        impl Reason {
+            /// Every reason, in declaration order, for tests and documentation.
+            pub const ALL: [Reason; [$($name,)*].len()] = [$(Reason::$variant,)*];
+
+            /// The stable name written to the error log.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $name,)*
+                }
             }
-            Reason::ServerIdMissing
-            | Reason::ServerIdMismatch
-            | Reason::AudienceMismatch
-            | Reason::ChannelBinding => Group::ServerId,
-            Reason::InsecureTransport => Group::InsecureTransport,
-            Reason::StsUnreachable | Reason::StsCertificate | Reason::StsBadResponse => {
-                Group::StsUnavailable
+
+            /// The counter group this reason is counted in.
+            pub fn group(self) -> Group {
+                match self {
+                    $(Reason::$variant => Group::$group,)*
+                }
             }
-            Reason::StsThrottled => Group::StsThrottled,
-            Reason::StsBusy => Group::StsBusy,
-            Reason::StsRejected => Group::StsRejected,
-            // Where the caller comes from: its account, and the partition that account is in
-            // (the same 12 digits in another partition are another account).
-            Reason::AccountNotAllowed
-            | Reason::NoAllowedAccount
-            | Reason::ServerAccountPending
-            | Reason::PartitionNotAllowed => Group::AccountNotAllowed,
-            Reason::CallerUnsupported
-            | Reason::PrincipalTypeNotAllowed
-            | Reason::RoleMismatch
-            | Reason::BindingMismatch
-            | Reason::AuthStringInvalid => Group::PrincipalMismatch,
-            // Its own counter: a caller every check let through but no rule covers is a
-            // gap in the rules (or a stranger), not a mismatch with one account.
-            Reason::NoMatchingRule => Group::NoMatchingRule,
-            Reason::Internal => Group::Internal,
         }
-    }
+    };
 }
 
-impl Group {
-    /// The field of `struct awsiam_counters` (and the status variable
-    /// `Auth_awsiam_<field>`) that counts the reasons of this group.
-    pub fn counter(self) -> &'static str {
-        match self {
-            Group::NoToken => "failures_no_token",
-            Group::TokenInvalid => "failures_token_invalid",
-            Group::TokenExpired => "failures_token_expired",
-            Group::ServerId => "failures_server_id",
-            Group::InsecureTransport => "failures_insecure_transport",
-            Group::StsUnavailable => "failures_sts_unavailable",
-            Group::StsThrottled => "failures_sts_throttled",
-            Group::StsBusy => "failures_sts_busy",
-            Group::StsRejected => "failures_sts_rejected",
-            Group::AccountNotAllowed => "failures_account_not_allowed",
-            Group::PrincipalMismatch => "failures_principal_mismatch",
-            Group::NoMatchingRule => "failures_no_matching_rule",
-            Group::Internal => "failures_internal",
+/// Declares the counter groups once, each with the field of `struct awsiam_counters` (and
+/// status variable `Auth_awsiam_<field>`) that counts it.
+macro_rules! groups {
+    ($($(#[$doc:meta])* $variant:ident => $counter:literal,)*) => {
+        /// The counter group of a reason: one `failures_*` field of `struct awsiam_counters`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Group {
+            $($(#[$doc])* $variant,)*
         }
-    }
+
+        impl Group {
+            /// Every group, in declaration order.
+            pub const ALL: [Group; [$($counter,)*].len()] = [$(Group::$variant,)*];
+
+            /// The field of `struct awsiam_counters` (and the status variable
+            /// `Auth_awsiam_<field>`) that counts the reasons of this group.
+            pub fn counter(self) -> &'static str {
+                match self {
+                    $(Group::$variant => $counter,)*
+                }
+            }
+        }
+    };
+}
+
+groups! {
+    NoToken => "failures_no_token",
+    TokenInvalid => "failures_token_invalid",
+    TokenExpired => "failures_token_expired",
+    ServerId => "failures_server_id",
+    InsecureTransport => "failures_insecure_transport",
+    StsUnavailable => "failures_sts_unavailable",
+    StsThrottled => "failures_sts_throttled",
+    StsBusy => "failures_sts_busy",
+    StsRejected => "failures_sts_rejected",
+    AccountNotAllowed => "failures_account_not_allowed",
+    PrincipalMismatch => "failures_principal_mismatch",
+    /// A caller every check let through but no rule covers is a gap in the rules (or a
+    /// stranger), not a mismatch with one account: its own counter.
+    NoMatchingRule => "failures_no_matching_rule",
+    Internal => "failures_internal",
+}
+
+reasons! {
+    NoToken = "no_token" => NoToken,
+    TokenEmpty = "token_empty" => TokenInvalid,
+    TokenTooLarge = "token_too_large" => TokenInvalid,
+    TokenVersion = "token_version" => TokenInvalid,
+    TokenEncoding = "token_encoding" => TokenInvalid,
+    TokenTruncated = "token_truncated" => TokenInvalid,
+    TokenField = "token_field" => TokenInvalid,
+    ScopeMismatch = "scope_mismatch" => TokenInvalid,
+    HeaderNotSigned = "header_not_signed" => TokenInvalid,
+    HeaderNotSupported = "header_not_supported" => TokenInvalid,
+    HostNotAllowed = "host_not_allowed" => TokenInvalid,
+    TokenExpired = "token_expired" => TokenExpired,
+    TokenFromFuture = "token_from_future" => TokenExpired,
+    ServerIdMissing = "server_id_missing" => ServerId,
+    ServerIdMismatch = "server_id_mismatch" => ServerId,
+    InsecureTransport = "insecure_transport" => InsecureTransport,
+    StsUnreachable = "sts_unreachable" => StsUnavailable,
+    StsCertificate = "sts_certificate" => StsUnavailable,
+    StsBadResponse = "sts_bad_response" => StsUnavailable,
+    StsThrottled = "sts_throttled" => StsThrottled,
+    StsBusy = "sts_busy" => StsBusy,
+    StsRejected = "sts_rejected" => StsRejected,
+    AccountNotAllowed = "account_not_allowed" => AccountNotAllowed,
+    NoAllowedAccount = "no_allowed_account" => AccountNotAllowed,
+    /// The server's own account is being learned again after a change of the STS endpoint
+    /// or region: a login that needs it waits for no stale answer.
+    ServerAccountPending = "server_account_pending" => AccountNotAllowed,
+    /// An account ID names an account only within its partition.
+    PartitionNotAllowed = "partition_not_allowed" => AccountNotAllowed,
+    CallerUnsupported = "caller_unsupported" => PrincipalMismatch,
+    PrincipalTypeNotAllowed = "principal_type_not_allowed" => PrincipalMismatch,
+    RoleMismatch = "role_mismatch" => PrincipalMismatch,
+    BindingMismatch = "binding_mismatch" => PrincipalMismatch,
+    NoMatchingRule = "no_matching_rule" => NoMatchingRule,
+    AuthStringInvalid = "auth_string_invalid" => PrincipalMismatch,
+    NoAnswer = "no_answer" => NoToken,
+    ChallengeMismatch = "challenge_mismatch" => TokenInvalid,
+    ChallengeExpired = "challenge_expired" => TokenExpired,
+    AudienceMismatch = "audience_mismatch" => ServerId,
+    ChannelBinding = "channel_binding" => ServerId,
+    JwtMalformed = "jwt_malformed" => TokenInvalid,
+    JwtAlgorithm = "jwt_algorithm" => TokenInvalid,
+    JwtIssuer = "jwt_issuer" => TokenInvalid,
+    JwtKeyUnknown = "jwt_key_unknown" => TokenInvalid,
+    JwtSignature = "jwt_signature" => TokenInvalid,
+    JwtAudience = "jwt_audience" => ServerId,
+    JwtExpired = "jwt_expired" => TokenExpired,
+    JwtNotYetValid = "jwt_not_yet_valid" => TokenExpired,
+    JwtLifetime = "jwt_lifetime" => TokenExpired,
+    JwtSubject = "jwt_subject" => PrincipalMismatch,
+    /// Counted with STS's unavailability (an AWS endpoint the login depends on is down),
+    /// but no request went to STS: not an STS error.
+    JwtKeysUnavailable = "jwt_keys_unavailable" => StsUnavailable,
+    Internal = "internal" => Internal,
 }
 
 impl Reason {
@@ -230,10 +144,11 @@ impl Reason {
     /// `caller_unsupported`, an ARN no account can be for) is not an STS error: STS did
     /// its job, and counting it would make a policy problem look like an STS outage.
     pub fn is_sts_error(self) -> bool {
-        matches!(
-            self.group(),
-            Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
-        )
+        self != Reason::JwtKeysUnavailable
+            && matches!(
+                self.group(),
+                Group::StsUnavailable | Group::StsThrottled | Group::StsBusy | Group::StsRejected
+            )
     }
 }
 
@@ -295,14 +210,6 @@ mod tests {
         assert_eq!(Reason::StsThrottled.group(), Group::StsThrottled);
         assert_eq!(Reason::StsBusy.group(), Group::StsBusy);
         assert_eq!(Reason::NoAllowedAccount.group(), Group::AccountNotAllowed);
-        assert_eq!(
-            Reason::ServerAccountPending.group(),
-            Group::AccountNotAllowed
-        );
-        assert_eq!(
-            Reason::PartitionNotAllowed.group(),
-            Group::AccountNotAllowed
-        );
         assert_eq!(Reason::AuthStringInvalid.group(), Group::PrincipalMismatch);
         assert_eq!(Reason::NoMatchingRule.group(), Group::NoMatchingRule);
         assert_eq!(Reason::Internal.group(), Group::Internal);

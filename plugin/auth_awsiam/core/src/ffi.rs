@@ -11,11 +11,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 pub use crate::abi::{AwsiamLogin, LogLevel, Verdict};
 use crate::auth;
+use crate::config::Setting;
 use crate::error::{Reason, Refusal, refuse};
 use crate::logging::{self, LogFn};
 use crate::mapping::MAX_ACCOUNT_NAME_LEN;
 use crate::metrics::{COUNTERS, Counters};
 use crate::plugin;
+use crate::sysvar;
 
 pub mod challenge;
 mod convert;
@@ -111,6 +113,24 @@ unsafe fn string_setting(
             .and_then(f);
         // SAFETY: caller guarantees on `err`.
         unsafe { status(result, err, err_cap) }
+    })
+}
+
+/// The name of a setting's system variable (a static NUL-terminated string), or NULL for an
+/// unknown setting.
+#[unsafe(no_mangle)]
+pub extern "C" fn awsiam_setting_name(setting: c_int) -> *const c_char {
+    guarded("awsiam_setting_name", std::ptr::null(), || {
+        Setting::from_id(setting).map_or(std::ptr::null(), |s| sysvar::of(s).name.as_ptr())
+    })
+}
+
+/// 1 when changing the setting needs AUTH_AWSIAM_ADMIN (it decides who may log in), else 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn awsiam_setting_needs_admin(setting: c_int) -> c_int {
+    guarded("awsiam_setting_needs_admin", 1, || {
+        // An unknown id is treated as needing it: refusing is the safe side.
+        Setting::from_id(setting).is_none_or(|s| sysvar::of(s).admin) as c_int
     })
 }
 

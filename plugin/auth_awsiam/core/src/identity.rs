@@ -1,5 +1,5 @@
-//! The caller's identity as STS reports it: ARN parsing into a [`Principal`], and the
-//! [`Caller`] record a verified token yields.
+//! The caller's identity as STS reports it (or an AWS-issued JWT's `sub` names it): ARN
+//! parsing into a [`Principal`], and the [`Caller`] record a verified token yields.
 
 use std::fmt;
 
@@ -12,7 +12,7 @@ pub const MAX_NAME_LEN: usize = 64;
 pub const MIN_SESSION_NAME_LEN: usize = 2;
 /// Longest IAM path (IAM's own limit is 512).
 pub const MAX_PATH_LEN: usize = 512;
-/// Longest resource part of a caller ARN: `user` + path + name, with room to spare.
+/// Longest resource part of a caller ARN: `user` (or `role`) + path + name, with room to spare.
 const MAX_RESOURCE_LEN: usize = MAX_PATH_LEN + 2 * MAX_NAME_LEN;
 /// Longest ARN excerpt written to a log detail.
 const MAX_LOGGED_ARN: usize = MAX_RESOURCE_LEN + 100;
@@ -26,9 +26,27 @@ pub struct Caller {
     /// STS's `UserId`: the unique ID of the principal (`AROA...:session` for a role
     /// session, `AIDA...` for an IAM user); empty if STS sent none.
     pub user_id: String,
-    /// The access key ID the token was signed with (never the secret or session token).
+    /// The access key ID the token was signed with (never the secret or session token);
+    /// empty for a JWT login.
     pub access_key_id: String,
     pub principal: Principal,
+    /// What an AWS-issued JWT says of the caller besides its ARN; `None` for a caller STS
+    /// verified (GetCallerIdentity says nothing of organizations or tags).
+    pub claims: Option<Box<Claims>>,
+}
+
+/// The claims of an AWS-issued JWT that a policy may decide on: what IAM and AWS
+/// Organizations set. The caller's request tags are not here, on purpose: they are the
+/// caller's own words and must never grant anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    /// `org_id`: the caller's AWS Organization.
+    pub org_id: Option<String>,
+    /// `ou_path`: paths `o-.../r-.../ou-.../` of the caller's account.
+    pub ou_paths: Vec<String>,
+    /// `principal_tags`: the tags of the IAM principal (or of its session, when the role
+    /// was assumed with session tags).
+    pub principal_tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Who signed the token.
@@ -45,6 +63,10 @@ pub enum Kind {
     AssumedRole { role: String, session: String },
     /// `arn:P:iam::ACCT:user/PATH/NAME`; `path` is `/` or `/a/b/`.
     User { path: String, name: String },
+    /// `arn:P:iam::ACCT:role/PATH/NAME`; `path` is `/` or `/a/b/`. Only a JWT's `sub` names
+    /// a role itself: AWS puts the role, not the session, there (STS's GetCallerIdentity
+    /// answers a role's callers as assumed-role sessions).
+    Role { path: String, name: String },
     /// `arn:P:iam::ACCT:root`
     Root,
     /// `arn:P:sts::ACCT:federated-user/NAME`
@@ -57,6 +79,7 @@ impl Kind {
         match self {
             Kind::AssumedRole { .. } => "an assumed-role session",
             Kind::User { .. } => "an IAM user",
+            Kind::Role { .. } => "an IAM role",
             Kind::Root => "the account root user",
             Kind::FederatedUser { .. } => "a federated user",
         }
@@ -71,6 +94,7 @@ impl Principal {
                 ("sts", format!("assumed-role/{role}/{session}"))
             }
             Kind::User { path, name } => ("iam", format!("user{path}{name}")),
+            Kind::Role { path, name } => ("iam", format!("role{path}{name}")),
             Kind::Root => ("iam", "root".to_string()),
             Kind::FederatedUser { name } => ("sts", format!("federated-user/{name}")),
         };
@@ -139,6 +163,37 @@ fn name_problem(what: &str, s: &str, min: usize) -> Option<String> {
     })
 }
 
+/// The path and name of an IAM user or role resource (`WORD/PATH/NAME`, two segments or
+/// more), checked as IAM checks them; `word` (`user` or `role`) names it in errors.
+fn path_and_name(
+    word: &str,
+    resource: &str,
+    segments: &[&str],
+) -> Result<(String, String), String> {
+    let (name, middle) = segments[1..].split_last().expect("two segments or more");
+    if resource.len() > MAX_RESOURCE_LEN {
+        return Err(format!(
+            "the {word} ARN's resource is {} characters; the limit is {MAX_RESOURCE_LEN}",
+            resource.len()
+        ));
+    }
+    if let Some(bad) = middle.iter().find(|s| !is_path_segment(s)) {
+        return Err(format!(
+            "the {word} path segment {} is empty or has characters IAM does not allow",
+            syntax::quoted(bad, MAX_NAME_LEN + 8)
+        ));
+    }
+    if let Some(why) = name_problem(&format!("{word} name"), name, 1) {
+        return Err(why);
+    }
+    let path = if middle.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{}/", middle.join("/"))
+    };
+    Ok((path, name.to_string()))
+}
+
 /// The principal kind of an ARN's service and resource; the error names the part that
 /// failed, so a DBA reading the log knows what to change.
 fn parse_resource(service: &str, resource: &str) -> Result<Kind, String> {
@@ -170,29 +225,8 @@ fn parse_resource(service: &str, resource: &str) -> Result<Kind, String> {
         }
         ("iam", "root") if segments.len() == 1 => Ok(Kind::Root),
         ("iam", "user") if segments.len() >= 2 => {
-            let (name, middle) = segments[1..].split_last().expect("two segments or more");
-            if resource.len() > MAX_RESOURCE_LEN {
-                return Err(format!(
-                    "the user ARN's resource is {} characters; the limit is {MAX_RESOURCE_LEN}",
-                    resource.len()
-                ));
-            }
-            if let Some(bad) = middle.iter().find(|s| !is_path_segment(s)) {
-                return Err(format!(
-                    "the user path segment {} is empty or has characters IAM does not allow",
-                    syntax::quoted(bad, MAX_NAME_LEN + 8)
-                ));
-            }
-            fail(name_problem("user name", name, 1))?;
-            let path = if middle.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/{}/", middle.join("/"))
-            };
-            Ok(Kind::User {
-                path,
-                name: name.to_string(),
-            })
+            let (path, name) = path_and_name("user", resource, &segments)?;
+            Ok(Kind::User { path, name })
         }
         ("iam", "role") => Err(
             "a role ARN names no session: STS answers a role's callers as assumed-role/ROLE/SESSION"
@@ -206,37 +240,76 @@ fn parse_resource(service: &str, resource: &str) -> Result<Kind, String> {
     }
 }
 
-/// Parses a caller ARN from GetCallerIdentity.
-pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
+/// The parts of a principal ARN: partition, service, account, resource; the partition,
+/// region and account checked.
+fn split_arn(arn: &str) -> Result<[&str; 4], String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [prefix, partition, service, region, account, resource] = parts[..] else {
-        return Err(unsupported(arn, "not an ARN"));
+        return Err("not an ARN".into());
     };
     if prefix != "arn" {
-        return Err(unsupported(arn, "not an ARN"));
+        return Err("not an ARN".into());
     }
     if !is_partition(partition) {
-        return Err(unsupported(
-            arn,
-            &format!("unknown partition {}", syntax::quoted(partition, 16)),
+        return Err(format!(
+            "unknown partition {}",
+            syntax::quoted(partition, 16)
         ));
     }
     if !region.is_empty() {
-        return Err(unsupported(
-            arn,
-            "IAM and STS principal ARNs have no region",
-        ));
+        return Err("IAM and STS principal ARNs have no region".into());
     }
     if !syntax::is_account_id(account) {
-        return Err(unsupported(
-            arn,
-            &format!(
-                "the account {} is not 12 digits",
-                syntax::quoted(account, 16)
-            ),
+        return Err(format!(
+            "the account {} is not 12 digits",
+            syntax::quoted(account, 16)
         ));
     }
+    Ok([partition, service, account, resource])
+}
+
+/// Parses a caller ARN from GetCallerIdentity.
+pub fn parse_arn(arn: &str) -> Result<Principal, Refusal> {
+    let [partition, service, account, resource] =
+        split_arn(arn).map_err(|why| unsupported(arn, &why))?;
     let kind = parse_resource(service, resource).map_err(|why| unsupported(arn, &why))?;
+    Ok(Principal {
+        partition: partition.to_string(),
+        account: account.to_string(),
+        kind,
+    })
+}
+
+/// Parses the `sub` of an AWS-issued JWT: an IAM role's ARN (for a role session AWS names
+/// the role, without the session) or an IAM user's. Anything else, the account root
+/// included, is refused; the error says why, without the ARN (the caller quotes it).
+pub fn parse_subject(arn: &str) -> Result<Principal, String> {
+    let [partition, service, account, resource] = split_arn(arn)?;
+    let segments: Vec<&str> = resource.split('/').collect();
+    let kind = match (service, segments[0]) {
+        ("iam", "role") if segments.len() >= 2 => {
+            let (path, name) = path_and_name("role", resource, &segments)?;
+            Kind::Role { path, name }
+        }
+        ("iam", "user") if segments.len() >= 2 => {
+            let (path, name) = path_and_name("user", resource, &segments)?;
+            Kind::User { path, name }
+        }
+        ("iam", "root") => {
+            return Err("the account root user cannot log in with a JWT".into());
+        }
+        ("sts", "assumed-role") => {
+            // AWS names the role itself in sub; a session ARN here is not AWS's token.
+            return Err("an assumed-role session ARN; AWS's tokens name the role".into());
+        }
+        (service, kind) => {
+            return Err(format!(
+                "{} ARNs of service {} cannot log in with a JWT: only IAM roles and users can",
+                syntax::quoted(kind, MAX_NAME_LEN + 8),
+                syntax::quoted(service, MAX_NAME_LEN + 8)
+            ));
+        }
+    };
     Ok(Principal {
         partition: partition.to_string(),
         account: account.to_string(),
@@ -420,6 +493,61 @@ mod tests {
         assert!(d.contains("account '12345678901' is not 12 digits"), "{d}");
         let d = why("arn:aws-xx:sts::123456789012:assumed-role/A/s1");
         assert!(d.contains("unknown partition 'aws-xx'"), "{d}");
+    }
+
+    #[test]
+    fn jwt_subjects_are_roles_and_users() {
+        let p = parse_subject("arn:aws:iam::123456789012:role/DataProcessingRole").unwrap();
+        assert_eq!(p.account, "123456789012");
+        assert_eq!(
+            p.kind,
+            Kind::Role {
+                path: "/".into(),
+                name: "DataProcessingRole".into()
+            }
+        );
+        assert_eq!(p.kind.describe(), "an IAM role");
+        // Identity Center's roles carry a path (jwt-facts.md 2.5).
+        let arn = "arn:aws:iam::020362606330:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_Admin_c95738f708c1c268";
+        let p = parse_subject(arn).unwrap();
+        assert_eq!(
+            p.kind,
+            Kind::Role {
+                path: "/aws-reserved/sso.amazonaws.com/eu-west-2/".into(),
+                name: "AWSReservedSSO_Admin_c95738f708c1c268".into()
+            }
+        );
+        assert_eq!(p.arn(), arn);
+        let p = parse_subject("arn:aws-cn:iam::123456789012:user/div/alice").unwrap();
+        assert_eq!(
+            p.kind,
+            Kind::User {
+                path: "/div/".into(),
+                name: "alice".into()
+            }
+        );
+        for (arn, why) in [
+            ("DataProcessingRole", "not an ARN"),
+            ("arn:aws:iam::123456789012:root", "root user"),
+            (
+                "arn:aws:sts::123456789012:assumed-role/R/s1",
+                "assumed-role session",
+            ),
+            (
+                "arn:aws:sts::123456789012:federated-user/carol",
+                "'federated-user' ARNs of service 'sts'",
+            ),
+            ("arn:aws:iam::123456789012:role", "'role' ARNs"),
+            ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
+            ("arn:aws:iam::123456789012:role//R", "role path segment ''"),
+            ("arn:aws:iam::12345678901:role/R", "not 12 digits"),
+            ("arn:aws:iam:us-east-1:123456789012:role/R", "no region"),
+        ] {
+            let e = parse_subject(arn).unwrap_err();
+            assert!(e.contains(why), "{arn}: {e}");
+        }
+        // STS never answers a role ARN: GetCallerIdentity's parser still refuses it.
+        assert!(parse_arn("arn:aws:iam::123456789012:role/R").is_err());
     }
 
     #[test]

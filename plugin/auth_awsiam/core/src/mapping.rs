@@ -7,7 +7,8 @@
 //! round.
 
 use crate::identity::Caller;
-use crate::pattern::{Pattern, parse_pattern, shown};
+use crate::pattern::{Pattern, parse_pattern};
+use crate::syntax::shown;
 
 /// Separates a rule's pattern from its account.
 pub const ARROW: &str = "=>";
@@ -116,6 +117,7 @@ mod tests {
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
             principal: parse_arn(arn).unwrap(),
+            claims: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Group, Reason};
+use crate::error::Reason;
 
 /// Declares the counters once: the `#[repr(C)]` struct the shim reads in place (same
 /// fields, same order as `struct awsiam_counters`; tests/header.rs holds the header to it),
@@ -42,6 +42,16 @@ macro_rules! counters {
             pub fn snapshot(&self) -> Snapshot {
                 Snapshot {
                     $($field: self.$field.load(Ordering::Relaxed),)*
+                }
+            }
+        }
+
+        impl Counters {
+            /// The counter named `name` (a name of `Counters::FIELDS`).
+            fn by_name(&self, name: &str) -> Option<&AtomicU64> {
+                match name {
+                    $(stringify!($field) => Some(&self.$field),)*
+                    _ => None,
                 }
             }
         }
@@ -87,6 +97,13 @@ counters! {
     sts_connections,
     /// Second requests sent after a throttled answer (at most one per login).
     sts_retries,
+    /// JWTs that passed every check of `jwt::verify` (the policy may still refuse the
+    /// caller): logins that cost no STS call.
+    jwt_verified,
+    /// Key sets of JWT issuers fetched or tried (ahead of need, or for an unknown kid).
+    jwt_key_fetches,
+    /// Of those, the ones that failed (the last good keys stay in use).
+    jwt_key_fetch_errors,
 }
 
 fn bump(c: &AtomicU64) {
@@ -105,24 +122,13 @@ impl Counters {
         bump(&self.successes);
     }
 
-    /// Counts a refusal in the total and in its reason's group.
+    /// Counts a refusal in the total and in its reason's group (the group names its
+    /// counter: error.rs states that table once; a test holds every name to a field here).
     pub fn add_failure(&self, reason: Reason) {
         bump(&self.failures);
-        bump(match reason.group() {
-            Group::NoToken => &self.failures_no_token,
-            Group::TokenInvalid => &self.failures_token_invalid,
-            Group::TokenExpired => &self.failures_token_expired,
-            Group::ServerId => &self.failures_server_id,
-            Group::InsecureTransport => &self.failures_insecure_transport,
-            Group::StsUnavailable => &self.failures_sts_unavailable,
-            Group::StsThrottled => &self.failures_sts_throttled,
-            Group::StsBusy => &self.failures_sts_busy,
-            Group::StsRejected => &self.failures_sts_rejected,
-            Group::AccountNotAllowed => &self.failures_account_not_allowed,
-            Group::PrincipalMismatch => &self.failures_principal_mismatch,
-            Group::NoMatchingRule => &self.failures_no_matching_rule,
-            Group::Internal => &self.failures_internal,
-        });
+        if let Some(c) = self.by_name(reason.group().counter()) {
+            bump(c);
+        }
     }
 
     pub fn add_sts_request(&self) {
@@ -141,6 +147,18 @@ impl Counters {
         bump(&self.sts_retries);
     }
 
+    pub fn add_jwt_verified(&self) {
+        bump(&self.jwt_verified);
+    }
+
+    /// One fetch of an issuer's key set, and whether it failed.
+    pub fn add_jwt_key_fetch(&self, failed: bool) {
+        bump(&self.jwt_key_fetches);
+        if failed {
+            bump(&self.jwt_key_fetch_errors);
+        }
+    }
+
     pub fn add_cache_hit(&self) {
         bump(&self.cache_hits);
     }
@@ -154,6 +172,7 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Group;
     use std::mem::{align_of, offset_of, size_of};
 
     #[test]
@@ -188,6 +207,12 @@ mod tests {
             }
         }
         assert_eq!(Snapshot::default().get("no_such_counter"), None);
+        for group in Group::ALL {
+            assert!(
+                Counters::FIELDS.contains(&group.counter()),
+                "{group:?} names a counter that does not exist"
+            );
+        }
     }
 
     #[test]

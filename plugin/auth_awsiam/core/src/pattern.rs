@@ -2,55 +2,10 @@
 //! each matches, and the parser whose errors tell a DBA what is wrong. Bindings (`policy`) and
 //! mapping rules (`mapping`) share it.
 
+use crate::claim_rule::{self, ClaimRule};
+use crate::glob::{Glob, WILDCARD};
 use crate::identity::{Caller, Kind, MAX_NAME_LEN, is_name, is_partition, is_path_segment};
-use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, quoted};
-
-/// Longest excerpt of a pattern quoted in an error.
-const MAX_SHOWN: usize = 1024;
-
-/// The wildcard: any run of characters other than '/' and ':'.
-pub const WILDCARD: char = '*';
-
-/// A name or account that may hold `*` wildcards.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Glob(String);
-
-impl Glob {
-    pub fn is_literal(&self) -> bool {
-        !self.0.contains(WILDCARD)
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        glob_match(self.0.as_bytes(), text.as_bytes())
-    }
-}
-
-/// Iterative wildcard match with one backtrack point (linear in practice, never
-/// exponential). `*` never crosses '/' or ':'.
-fn glob_match(pat: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pat.len() && pat[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pat.len() && pat[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if let Some((sp, st)) = star
-            && text[st] != b'/'
-            && text[st] != b':'
-        {
-            // Let the last star swallow one more character and retry.
-            star = Some((sp, st + 1));
-            p = sp + 1;
-            t = st + 1;
-        } else {
-            return false;
-        }
-    }
-    pat[p..].iter().all(|&c| c == b'*')
-}
+use crate::syntax::{ACCOUNT_ID_LEN, is_account_id, shown};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PatternKind {
@@ -65,6 +20,9 @@ pub enum PatternKind {
     Root,
     /// `arn:P:sts::ACCT:federated-user/NAME`
     FederatedUser { name: Glob },
+    /// A claim of an AWS-issued JWT (`org:`, `ou:`, `tag:`; `claim_rule.rs`). The
+    /// pattern's partition and account are unused.
+    Claim(ClaimRule),
     /// A role's or an IAM user's unique ID (`AROA...`, `AIDA...`), as in STS's `UserId`.
     /// It names one principal for its whole life: a role deleted and re-created under the
     /// same name gets a new ID, so the binding does not follow the name. (The pattern's
@@ -81,8 +39,10 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn matches(&self, caller: &Caller) -> bool {
-        if let PatternKind::UniqueId(id) = &self.kind {
-            return unique_id(caller) == Some(id.as_str());
+        match &self.kind {
+            PatternKind::UniqueId(id) => return unique_id(caller) == Some(id.as_str()),
+            PatternKind::Claim(rule) => return rule.matches(caller.claims.as_deref()),
+            _ => {}
         }
         let p = &caller.principal;
         if self.partition != p.partition || !self.account.matches(&p.account) {
@@ -90,6 +50,8 @@ impl Pattern {
         }
         match (&self.kind, &p.kind) {
             (PatternKind::Role { name }, Kind::AssumedRole { role, .. }) => name.matches(role),
+            // A JWT names the role itself (any path: a role name is unique in its account).
+            (PatternKind::Role { name }, Kind::Role { name: role, .. }) => name.matches(role),
             (
                 PatternKind::User {
                     path: want,
@@ -115,8 +77,11 @@ impl Pattern {
     /// Whether the pattern names `account` explicitly, which allows it: a literal account,
     /// or a unique ID (which belongs to one account).
     pub fn names_account(&self, account: &str) -> bool {
-        matches!(self.kind, PatternKind::UniqueId(_))
-            || (self.account.is_literal() && self.account.0 == account)
+        match &self.kind {
+            PatternKind::UniqueId(_) => true,
+            PatternKind::Claim(rule) => rule.names_account(),
+            _ => self.account.is_literal() && self.account.as_str() == account,
+        }
     }
 }
 
@@ -139,7 +104,8 @@ fn unique_id(caller: &Caller) -> Option<&str> {
     let id = match caller.principal.kind {
         Kind::AssumedRole { .. } => caller.user_id.split_once(':')?.0,
         Kind::User { .. } => caller.user_id.as_str(),
-        Kind::Root | Kind::FederatedUser { .. } => return None,
+        // A JWT's role carries no unique ID (its `principal_id` claim is the ARN).
+        Kind::Root | Kind::FederatedUser { .. } | Kind::Role { .. } => return None,
     };
     is_unique_id(id).then_some(id)
 }
@@ -152,7 +118,7 @@ fn glob_name(s: &str, what: &str, min: usize) -> Result<Glob, String> {
         is_name(s, min)
     };
     if ok {
-        Ok(Glob(s.to_string()))
+        Ok(Glob::new(s))
     } else {
         Err(format!(
             "{what} {} must be {min} to {MAX_NAME_LEN} characters from [A-Za-z0-9+=,.@_-] or '*'",
@@ -168,7 +134,7 @@ fn glob_account(s: &str) -> Result<Glob, String> {
         is_account_id(s)
     };
     if ok {
-        Ok(Glob(s.to_string()))
+        Ok(Glob::new(s))
     } else {
         Err(format!(
             "account {} must be a 12-digit ID (or use '*' wildcards)",
@@ -202,14 +168,22 @@ const ROLE_PATH_REFUSED: &str = "a role pattern cannot name a path: GetCallerIde
 
 const PATTERN_FORMS: &str = "expected arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, \
      arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, arn:aws:iam::ACCOUNT:root or \
-     arn:aws:sts::ACCOUNT:federated-user/NAME, or a role's or user's unique ID (AROA..., AIDA...)";
+     arn:aws:sts::ACCOUNT:federated-user/NAME, a role's or user's unique ID (AROA..., AIDA...), \
+     or for JWT logins org:o-..., ou:o-.../r-.../ou-.../ or tag:KEY=VALUE";
 
 /// Parses one pattern; the error says what is wrong with it.
 pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    if let Some(rule) = claim_rule::parse(s) {
+        return Ok(Pattern {
+            partition: String::new(),
+            account: Glob::new(""),
+            kind: PatternKind::Claim(rule?),
+        });
+    }
     if is_unique_id(s) {
         return Ok(Pattern {
             partition: String::new(),
-            account: Glob(String::new()),
+            account: Glob::new(""),
             kind: PatternKind::UniqueId(s.to_string()),
         });
     }
@@ -294,30 +268,4 @@ pub fn parse_pattern(s: &str) -> Result<Pattern, String> {
         account,
         kind,
     })
-}
-
-/// A pattern, or a part of one, as shown in an error.
-pub(crate) fn shown(s: &str) -> String {
-    quoted(s, MAX_SHOWN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glob_matching() {
-        let g = |s: &str| Glob(s.to_string());
-        assert!(g("App*").matches("AppRole"));
-        assert!(g("*").matches(""));
-        assert!(g("*Role").matches("AppRole"));
-        assert!(g("A*p*e").matches("AppRole"));
-        assert!(!g("A*x").matches("AppRole"));
-        assert!(!g("App").matches("AppRole"));
-        assert!(!g("a*").matches("a/b"), "no '/' crossing");
-        assert!(!g("a*").matches("a:b"), "no ':' crossing");
-        assert!(g("1234*").matches("123456789012"));
-        // Pathological pattern stays fast.
-        assert!(!g(&"*a".repeat(30)).matches(&"a".repeat(29)));
-    }
 }

@@ -2,9 +2,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::auth;
 use crate::cache;
 use crate::config::{self, Config, Setting};
 use crate::credentials;
+use crate::jwt;
 use crate::logging::{self, LogFn};
 use crate::metrics::COUNTERS;
 use crate::policy;
@@ -24,6 +26,7 @@ pub fn is_running() -> bool {
 pub fn init(sink: Option<LogFn>) {
     // A previous instance that was never stopped must not keep a thread.
     server_identity::stop();
+    jwt::issuers::stop();
     logging::install(sink);
     logging::install_panic_hook();
     config::reset();
@@ -31,11 +34,13 @@ pub fn init(sink: Option<LogFn>) {
     COUNTERS.reset();
     cache::clear();
     sts::throttle::reset();
+    sts::known::KNOWN.clear();
+    auth::reset_refusal_lines();
     RUNNING.store(true, Ordering::SeqCst);
 }
 
-/// After the settings are applied: the default region, then the server's own account in
-/// the background.
+/// After the settings are applied: the default region, then, in the background, the
+/// server's own account and the JWT issuers' keys.
 pub fn start() {
     if let Some(region) = credentials::local_region().filter(|r| syntax::is_region(r)) {
         let _ = config::update(|c| {
@@ -45,16 +50,21 @@ pub fn start() {
         .map(|(old, new)| after_change(&old, &new));
     }
     server_identity::start();
+    jwt::issuers::start(&config::current().jwt_issuers);
 }
 
 /// Plugin stop: no thread of ours survives it, nothing calls the shim afterwards.
 pub fn deinit() {
     RUNNING.store(false, Ordering::SeqCst);
     server_identity::stop();
+    // Before the resolver's lookups are joined: key fetches use it.
+    jwt::issuers::stop();
     cache::clear();
     sts::transport::reset_agent();
     sts::transport::join_lookups();
     sts::freshness::forget_all();
+    sts::known::KNOWN.clear();
+    auth::flush_refusal_lines();
     logging::uninstall();
 }
 
@@ -106,6 +116,11 @@ fn after_change(old: &Config, new: &Config) {
     }
     if new.allowed_accounts.is_empty() {
         server_identity::learn_if_stale();
+    }
+    // The keys of issuers no longer trusted are forgotten at once; a new issuer's are
+    // fetched in the background (before `start`, only noted).
+    if old.jwt_issuers != new.jwt_issuers {
+        jwt::issuers::cache().set_issuers(&new.jwt_issuers);
     }
     logging::set_verbosity(new.log_verbosity);
 }

@@ -4,17 +4,13 @@
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::{Caller, Kind, Principal};
 use crate::mapping::{self, MAX_RULES, Mapped, Rule};
-use crate::pattern::{Pattern, parse_pattern};
-use crate::syntax::quoted;
+use crate::pattern::{Pattern, PatternKind, parse_pattern};
+use crate::syntax::shown;
 
 /// Most patterns in one binding (an auth string without rules).
 pub const MAX_PATTERNS: usize = 16;
 /// Longest auth string (room for `MAX_RULES` rules of about a hundred bytes).
 pub const MAX_AUTH_STRING_LEN: usize = 4096;
-/// An auth string, or a part of one, or a name, as shown in an error.
-fn shown(s: &str) -> String {
-    quoted(s, MAX_AUTH_STRING_LEN)
-}
 
 /// What an account's `AS '...'` string says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,8 +234,9 @@ fn decide_binding(
             _ => refuse(
                 Reason::BindingMismatch,
                 format!(
-                    "the caller matches none of the account's {} pattern(s)",
-                    patterns.len()
+                    "the caller matches none of the account's {} pattern(s){}",
+                    patterns.len(),
+                    claims_note(patterns.iter(), caller)
                 ),
             ),
         });
@@ -267,8 +264,9 @@ fn decide_mapping(
             _ => refuse(
                 Reason::NoMatchingRule,
                 format!(
-                    "the caller matches none of the proxy account's {} mapping rule(s)",
-                    rules.len()
+                    "the caller matches none of the proxy account's {} mapping rule(s){}",
+                    rules.len(),
+                    claims_note(rules.iter().map(|r| &r.pattern), caller)
                 ),
             ),
         });
@@ -280,6 +278,20 @@ fn decide_mapping(
         account: rule.account.clone(),
         rule: number,
     })
+}
+
+/// Why claim patterns did not match a caller that has no claims: it logged in with a
+/// GetCallerIdentity token, which says nothing of organizations or tags.
+fn claims_note<'a>(
+    mut patterns: impl Iterator<Item = &'a Pattern>,
+    caller: &Caller,
+) -> &'static str {
+    let has_claim_patterns = patterns.any(|p| matches!(p.kind, PatternKind::Claim(_)));
+    if has_claim_patterns && caller.claims.is_none() {
+        " (org:, ou: and tag: patterns match only logins with an AWS-issued JWT; this caller's token was verified by STS, which tells no organization or tags)"
+    } else {
+        ""
+    }
 }
 
 fn type_not_allowed(p: &Principal) -> Refusal {
@@ -298,8 +310,11 @@ fn decide_default(
     allowed: impl FnOnce() -> Result<AllowedAccounts, Refusal>,
 ) -> Result<(), Refusal> {
     match &principal.kind {
-        Kind::AssumedRole { role, .. } if role == user => allowed()?.check(&principal.account),
-        Kind::AssumedRole { role, .. } => Err(refuse(
+        // A role session (STS) or the role itself (a JWT's `sub`): the role's name decides.
+        Kind::AssumedRole { role, .. } | Kind::Role { name: role, .. } if role == user => {
+            allowed()?.check(&principal.account)
+        }
+        Kind::AssumedRole { role, .. } | Kind::Role { name: role, .. } => Err(refuse(
             Reason::RoleMismatch,
             format!(
                 "role {} differs from the MySQL user name {} (without an AS '...' binding they must be equal)",
@@ -333,6 +348,7 @@ mod tests {
             user_id: String::new(),
             access_key_id: "AKIDEXAMPLE".into(),
             principal: parse_arn(arn).unwrap(),
+            claims: None,
         }
     }
 

@@ -388,7 +388,7 @@ async fn load_credentials(region: String) -> Result<Credentials, String> {
     provider
         .provide_credentials()
         .await
-        .map_err(|e| format!("no AWS credentials: {}", credentials::describe_error(&e)))
+        .map_err(|e| format!("no AWS credentials: {}", crate::aws_error::describe(&e)))
 }
 
 fn learn(

@@ -1,6 +1,8 @@
 //! Character-level syntax shared by the token, the settings and the policy, so that a value
 //! accepted in one place is accepted everywhere.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 /// Longest host name (DNS limit).
 pub const MAX_HOST_LEN: usize = 255;
 /// Longest server ID (the audience value).
@@ -102,6 +104,24 @@ pub fn split_authority(s: &str) -> (&str, Option<&str>) {
         Some((host, port)) => (host, Some(port)),
         None => (s, None),
     }
+}
+
+/// 127.0.0.0/8, ::1 or localhost: where plain http:// is allowed (test doubles).
+pub fn is_loopback_host(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    host.parse::<Ipv4Addr>()
+        .is_ok_and(|ip| IpAddr::V4(ip).is_loopback())
+}
+
+/// Longest excerpt of outside text in a message: enough for any name, ARN, pattern or setting
+/// value a DBA reads there; a longer one is cut, with "...".
+pub const MAX_SHOWN: usize = 256;
+
+/// Text from outside as every message of the core shows it: `quoted` with [`MAX_SHOWN`].
+pub fn shown(s: &str) -> String {
+    quoted(s, MAX_SHOWN)
 }
 
 /// Text from outside (a client, STS, a DBA's SET or CREATE USER, a command line) as it is

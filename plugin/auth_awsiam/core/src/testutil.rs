@@ -112,3 +112,31 @@ pub fn counting_sts(
     });
     (addr, count)
 }
+
+/// How long a fake server holds a connection it does not answer.
+pub const HANG: Duration = Duration::from_secs(3);
+
+/// A fake HTTP server on 127.0.0.1 that serves every connection, each in its own thread,
+/// until the test process ends: `respond` answers each request, or with `None` holds the
+/// connection for `HANG` without answering (a slow server). Returns its address.
+pub fn serve(respond: impl Fn(&Received) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let respond = std::sync::Arc::new(respond);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let respond = respond.clone();
+            thread::spawn(move || {
+                let req = read_request(&mut stream);
+                match respond(&req) {
+                    Some(bytes) => {
+                        let _ = stream.write_all(&bytes);
+                    }
+                    None => thread::sleep(HANG),
+                }
+            });
+        }
+    });
+    addr
+}

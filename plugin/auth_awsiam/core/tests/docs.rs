@@ -1,17 +1,26 @@
-//! Holds docs/troubleshooting.rst to the code: its table of refusal reasons names each
-//! reason's counter, and its table of counters names each counter's reasons, exactly as
-//! `Reason::group` counts them. A DBA reads the counters through these tables, so a
-//! reason moved to another group (or added) without them fails here.
+//! Holds the docs to the code. docs/troubleshooting.rst: its table of refusal reasons names
+//! each reason's counter, and its table of counters names each counter's reasons, exactly
+//! as `Reason::group` counts them (a DBA reads the counters through these tables, so a
+//! reason moved to another group, or added, without them fails here). docs/variables.rst:
+//! its table of system variables lists every variable of `sysvar::ALL` once, with its
+//! type, default, range and privilege.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use auth_awsiam_core::error::Reason;
 use auth_awsiam_core::metrics::Counters;
+use auth_awsiam_core::sysvar::{self, Value};
+
+fn doc(page: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../docs")
+        .join(page);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 fn troubleshooting() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../docs/troubleshooting.rst");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    doc("troubleshooting.rst")
 }
 
 /// The rows of every `list-table` of an RST text, each row its cells' text (continuation
@@ -107,4 +116,117 @@ fn each_counter_is_listed_with_its_reasons() {
             .insert(r.name().to_string());
     }
     assert_eq!(listed, code, "the table of counters and their reasons");
+}
+
+#[test]
+fn each_variable_is_documented_as_it_is() {
+    let rows = list_table_rows(&doc("variables.rst"));
+    let documented: BTreeMap<String, &Vec<String>> = rows
+        .iter()
+        .filter_map(|row| match literals(&row[0]).as_slice() {
+            [name] if name.starts_with("auth_awsiam_") => Some((name.clone(), row)),
+            _ => None,
+        })
+        .collect();
+    let names: BTreeSet<&str> = sysvar::ALL.iter().map(|v| v.name()).collect();
+    assert_eq!(
+        documented
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        names,
+        "the variables documented and the variables that exist"
+    );
+    for v in sysvar::ALL {
+        let row = documented[v.name()];
+        let [_, kind, default, range, admin, ..] = row.as_slice() else {
+            panic!("{}: the row has too few cells: {row:?}", v.name());
+        };
+        let on_off = |b: bool| if b { "ON" } else { "OFF" };
+        match v.value {
+            Value::Str(d) => {
+                assert_eq!(kind, "string", "{}", v.name());
+                assert_eq!(
+                    default,
+                    if d.is_empty() { "empty" } else { d },
+                    "{}",
+                    v.name()
+                );
+            }
+            Value::Uint {
+                default: d,
+                min,
+                max,
+            } => {
+                assert!(kind.starts_with("integer"), "{}: {kind}", v.name());
+                assert_eq!(*default, d.to_string(), "{}", v.name());
+                assert_eq!(*range, format!("{min} to {max}"), "{}", v.name());
+            }
+            Value::Bool(d) => {
+                assert_eq!(kind, "boolean", "{}", v.name());
+                assert_eq!(default, on_off(d), "{}", v.name());
+            }
+        }
+        assert_eq!(admin, if v.admin { "yes" } else { "no" }, "{}", v.name());
+    }
+}
+
+/// The `NAME("field", field)` entries of a shim's status variable array, in order.
+fn shim_counters(file: &str, macro_name: &str) -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
+    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    src.split(&format!("{macro_name}(\""))
+        .skip(1)
+        .map(|rest| {
+            let (name, after) = rest.split_once('"').expect("a closing quote");
+            let field = after
+                .trim_start_matches([',', ' ', '\n'])
+                .split(')')
+                .next()
+                .unwrap()
+                .trim();
+            assert_eq!(
+                name, field,
+                "{file}: the status variable {name} reads {field}"
+            );
+            name.to_string()
+        })
+        .collect()
+}
+
+/// Every counter is a status variable of its plugin, in the order of its struct, and a row
+/// of the status variable table in docs/variables.rst.
+#[test]
+fn each_counter_is_a_status_variable_and_documented() {
+    use auth_awsiam_core::challenge::login::Counters as ChallengeCounters;
+    let rows = list_table_rows(&doc("variables.rst"));
+    let documented: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|row| match literals(&row[0]).as_slice() {
+            [name] if name.starts_with("Auth_awsiam_") => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let core: Vec<&str> = Counters::FIELDS.to_vec();
+    let challenge: Vec<&str> = ChallengeCounters::C_FIELDS.iter().map(|f| f.0).collect();
+    for (file, macro_name, prefix, fields) in [
+        ("auth_awsiam.cc", "AWSIAM_COUNTER", "Auth_awsiam_", core),
+        (
+            "auth_awsiam_challenge.cc",
+            "CHALLENGE_COUNTER",
+            "Auth_awsiam_challenge_",
+            challenge,
+        ),
+    ] {
+        assert_eq!(shim_counters(file, macro_name), fields, "{file}");
+        for field in fields {
+            let name = format!("{prefix}{field}");
+            assert!(
+                documented.contains(&name),
+                "{name} is not in docs/variables.rst"
+            );
+        }
+    }
 }

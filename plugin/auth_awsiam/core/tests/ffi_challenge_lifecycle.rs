@@ -8,8 +8,8 @@ use std::ffi::c_int;
 use auth_awsiam_core::ffi::*;
 
 const ALLOW: c_int = Verdict::Allow as c_int;
-/// `AWSIAM_CHALLENGE_TIMEOUT` of `enum awsiam_challenge_setting`.
-const TIMEOUT: c_int = 1;
+/// `AWSIAM_CHALLENGE_TIMEOUT` of `enum awsiam_setting`.
+const TIMEOUT: c_int = 13;
 
 fn login() -> AwsiamLogin {
     let user = b"AppRole";
@@ -50,7 +50,7 @@ fn needs_auth_awsiam_and_announces_its_settings() {
     let (verdict, text) = issue();
     assert_eq!(verdict, ALLOW);
     assert!(text.contains("\ntimeout=10\n"), "{text}");
-    awsiam_challenge_setting_set_num(TIMEOUT, 42);
+    awsiam_setting_set_num(TIMEOUT, 42);
     let (_, text) = issue();
     assert!(text.contains("\ntimeout=42\n"), "{text}");
 

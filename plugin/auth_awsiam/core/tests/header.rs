@@ -1,82 +1,45 @@
-//! Holds the hand-written C header (auth_awsiam_core.h) to the Rust side of the ABI: the
-//! enums' constants and values, the structs' fields (names, C types, order), the exported
-//! functions, and the shim's status variables (one per counter). The header stays written
-//! for people; this test makes sure it never drifts from what the library really is.
+//! Holds the hand-written C headers of the server library (auth_awsiam_core.h and
+//! auth_awsiam_core_challenge.h) to the Rust side of the ABI, item by item: every enum's
+//! constants and values, every struct's fields (names, C types, order), every `#define`d
+//! limit, every function prototype (name, return type, parameter types), and the shim's
+//! status variables (one per counter). The headers stay written for people; this test
+//! makes sure they never drift from what the library really is. (The client plugin's
+//! header has the same test in its own crate.)
 
-use std::collections::BTreeSet;
+mod c_header;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use auth_awsiam_core::abi::{AwsiamLogin, LogLevel, Verdict};
+use auth_awsiam_core::challenge::login::Counters as ChallengeCounters;
 use auth_awsiam_core::config::Setting;
+use auth_awsiam_core::ffi::{AWSIAM_UNAVAILABLE, AwsiamChallenge, AwsiamConnection};
 use auth_awsiam_core::metrics::Counters;
+use c_header::{Header, c_type, rust_functions};
 
-fn plugin_file(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+fn plugin_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
-/// The header without comments, preprocessor lines and `extern "C"` braces' noise.
-fn header() -> String {
-    header_of("../auth_awsiam_core.h")
+fn core_header() -> Header {
+    Header::read(&plugin_path("../auth_awsiam_core.h"))
 }
 
-/// `header` of one file (also auth_awsiam_core_challenge.h, the challenge plugin's part).
-fn header_of(file: &str) -> String {
-    let text = plugin_file(file);
-    let mut out = String::new();
-    let mut rest = text.as_str();
-    while let Some(start) = rest.find("/*") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find("*/").expect("unterminated comment") + start + 2;
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out.lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn challenge_header() -> Header {
+    Header::read(&plugin_path("../auth_awsiam_core_challenge.h"))
 }
 
-/// The body between the braces of `<kind> <name> {`.
-fn body<'a>(h: &'a str, kind: &str, name: &str) -> &'a str {
-    let open = format!("{kind} {name} {{");
-    let start = h
-        .find(&open)
-        .unwrap_or_else(|| panic!("header has no '{open}'"))
-        + open.len();
-    let end = h[start..].find('}').expect("unclosed brace") + start;
-    &h[start..end]
-}
-
-/// `(NAME, value)` of a C enum, in order.
-fn c_enum(h: &str, name: &str) -> Vec<(String, i32)> {
-    body(h, "enum", name)
-        .split(',')
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-        .map(|item| {
-            let (k, v) = item
-                .split_once('=')
-                .unwrap_or_else(|| panic!("enum {name}: '{item}' has no explicit value"));
-            (k.trim().to_string(), v.trim().parse().unwrap())
-        })
-        .collect()
-}
-
-/// `(field, C type without spaces)` of a C struct, in order.
-fn c_struct(h: &str, name: &str) -> Vec<(String, String)> {
-    body(h, "struct", name)
-        .split(';')
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(|decl| {
-            let split = decl
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap();
-            let (ty, field) = decl.split_at(split + 1);
-            (field.to_string(), ty.replace(' ', ""))
-        })
-        .collect()
+/// Rust names of the ABI's structs and array lengths -> their C names.
+fn c_names() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("AwsiamLogin", AwsiamLogin::C_STRUCT),
+        ("Counters", Counters::C_STRUCT),
+        ("challenge_login::Counters", ChallengeCounters::C_STRUCT),
+        ("AwsiamChallenge", AwsiamChallenge::C_STRUCT),
+        ("AwsiamConnection", AwsiamConnection::C_STRUCT),
+        ("challenge::MAX_CHALLENGE_LEN", "AWSIAM_CHALLENGE_MAX_LEN"),
+    ])
 }
 
 fn upper_snake(camel: &str) -> String {
@@ -88,18 +51,6 @@ fn upper_snake(camel: &str) -> String {
         out.push(c.to_ascii_uppercase());
     }
     out
-}
-
-/// The C spelling of a Rust field type used in the ABI.
-fn c_type_of(rust: &str) -> &'static str {
-    match rust.replace(' ', "").as_str() {
-        "*constc_char" => "constchar*",
-        "*constu8" => "constunsignedchar*",
-        "usize" => "size_t",
-        "c_int" => "int",
-        "AtomicU64" => "unsignedlonglong",
-        other => panic!("no C spelling known for Rust type {other}"),
-    }
 }
 
 /// `(C constant, value)` of a Rust ABI enum, in order.
@@ -115,108 +66,96 @@ macro_rules! variants {
     };
 }
 
+/// `(field, C type)` of a Rust ABI struct, in order.
+macro_rules! fields {
+    ($t:ty) => {
+        <$t>::C_FIELDS
+            .iter()
+            .map(|(f, ty)| (f.to_string(), c_type(ty, &c_names())))
+            .collect::<Vec<_>>()
+    };
+}
+
 #[test]
 fn enums_match() {
-    let h = header();
-    assert_eq!(c_enum(&h, Setting::C_ENUM), variants!(Setting));
-    assert_eq!(c_enum(&h, Verdict::C_ENUM), variants!(Verdict));
-    assert_eq!(c_enum(&h, LogLevel::C_ENUM), variants!(LogLevel));
+    let core = core_header();
+    assert_eq!(core.enum_items(Setting::C_ENUM), variants!(Setting));
+    assert_eq!(core.enum_items(Verdict::C_ENUM), variants!(Verdict));
+    assert_eq!(core.enum_items(LogLevel::C_ENUM), variants!(LogLevel));
 }
 
 #[test]
-fn login_struct_matches() {
-    let h = header();
-    let rust: Vec<(String, String)> = AwsiamLogin::C_FIELDS
+fn structs_match() {
+    let core = core_header();
+    assert_eq!(
+        core.struct_fields(AwsiamLogin::C_STRUCT),
+        fields!(AwsiamLogin)
+    );
+    let counters: Vec<(String, String)> = Counters::FIELDS
         .iter()
-        .map(|(f, t)| (f.to_string(), c_type_of(t).to_string()))
+        .map(|f| (f.to_string(), c_type("AtomicU64", &c_names())))
         .collect();
-    assert_eq!(c_struct(&h, AwsiamLogin::C_STRUCT), rust);
+    assert_eq!(core.struct_fields(Counters::C_STRUCT), counters);
+    let challenge = challenge_header();
+    for (c, rust) in [
+        (AwsiamChallenge::C_STRUCT, fields!(AwsiamChallenge)),
+        (AwsiamConnection::C_STRUCT, fields!(AwsiamConnection)),
+        (ChallengeCounters::C_STRUCT, fields!(ChallengeCounters)),
+    ] {
+        assert_eq!(challenge.struct_fields(c), rust, "struct {c}");
+    }
 }
 
 #[test]
-fn counters_struct_matches() {
-    let h = header();
-    let rust: Vec<(String, String)> = Counters::FIELDS
-        .iter()
-        .map(|f| (f.to_string(), c_type_of("AtomicU64").to_string()))
-        .collect();
-    assert_eq!(c_struct(&h, Counters::C_STRUCT), rust);
-}
-
-/// Names of the functions the header declares: an identifier `awsiam_*` directly followed
-/// by '(' outside the enums and structs.
-fn header_functions(h: &str) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let bytes = h.as_bytes();
-    let mut i = 0;
-    while let Some(at) = h[i..].find("awsiam_") {
-        let start = i + at;
-        let mut end = start;
-        while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
-            end += 1;
-        }
-        let starts_word =
-            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
-        if starts_word && h[end..].trim_start().starts_with('(') {
-            names.insert(h[start..end].to_string());
-        }
-        i = end;
-    }
-    names
-}
-
-/// The sources of the `ffi` module: ffi.rs and its submodules in src/ffi/.
-fn ffi_sources() -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/ffi");
-    let mut src = plugin_file("src/ffi.rs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .collect();
-    files.sort();
-    for file in files {
-        src.push_str(&std::fs::read_to_string(&file).unwrap());
-    }
-    src
-}
-
-/// Names of the functions the `ffi` module exports: `extern "C" fn NAME` right after
-/// `no_mangle`.
-fn exported_functions() -> BTreeSet<String> {
-    let src = ffi_sources();
-    let mut names = BTreeSet::new();
-    let mut exported = false;
-    for line in src.lines().map(str::trim) {
-        if line.starts_with("#[unsafe(no_mangle)]") {
-            exported = true;
-        } else if exported && let Some(at) = line.find("extern \"C\" fn ") {
-            let rest = &line[at + "extern \"C\" fn ".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            names.insert(name);
-            exported = false;
-        }
-    }
-    names
+fn defines_match() {
+    let value = |v: usize| v.to_string();
+    let core = core_header();
+    assert_eq!(
+        core.defines,
+        BTreeMap::from([(
+            "AWSIAM_MAX_ACCOUNT_NAME_LEN".to_string(),
+            value(auth_awsiam_core::mapping::MAX_ACCOUNT_NAME_LEN)
+        )])
+    );
+    let challenge = challenge_header();
+    assert_eq!(
+        challenge.defines,
+        BTreeMap::from([
+            (
+                "AWSIAM_UNAVAILABLE".to_string(),
+                AWSIAM_UNAVAILABLE.to_string()
+            ),
+            (
+                "AWSIAM_CHALLENGE_MAX_LEN".to_string(),
+                value(auth_awsiam_core::challenge::MAX_CHALLENGE_LEN)
+            ),
+        ])
+    );
 }
 
 #[test]
-fn exported_functions_match() {
-    let mut declared = header_functions(&header());
-    declared.extend(header_functions(&header_of(
-        "../auth_awsiam_core_challenge.h",
-    )));
-    let exported = exported_functions();
-    assert!(exported.len() >= 10, "{exported:?}");
+fn prototypes_match() {
+    let src = c_header::sources(&plugin_path("src/ffi.rs"), &plugin_path("src/ffi"));
+    let names = c_names();
+    let exported: BTreeMap<String, (String, Vec<String>)> = rust_functions(&src)
+        .into_iter()
+        .map(|(name, (ret, params))| {
+            let params = params.iter().map(|p| c_type(p, &names)).collect();
+            (name, (c_type(&ret, &names), params))
+        })
+        .collect();
+    let mut declared = core_header().prototypes();
+    declared.extend(challenge_header().prototypes());
+    assert!(
+        exported.len() >= 15,
+        "the reader found too few functions: {exported:?}"
+    );
     assert_eq!(declared, exported);
 }
 
 #[test]
 fn the_shim_shows_every_counter() {
-    let shim = plugin_file("../auth_awsiam.cc");
+    let shim = std::fs::read_to_string(plugin_path("../auth_awsiam.cc")).unwrap();
     let mut shown = BTreeSet::new();
     let mut rest = shim.as_str();
     // AWSIAM_COUNTER("name", field): the status variable Auth_awsiam_<name> reads <field>.
@@ -239,19 +178,4 @@ fn the_shim_shows_every_counter() {
         shown, all,
         "the shim's status variables and the counters differ"
     );
-}
-
-#[test]
-fn the_mapped_account_limit_matches() {
-    // `#define AWSIAM_MAX_ACCOUNT_NAME_LEN N`: the shim's static_assert and the core's
-    // refusal of a smaller buffer rely on the same number.
-    let text = plugin_file("../auth_awsiam_core.h");
-    let value: usize = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("#define AWSIAM_MAX_ACCOUNT_NAME_LEN"))
-        .expect("header defines AWSIAM_MAX_ACCOUNT_NAME_LEN")
-        .trim()
-        .parse()
-        .unwrap();
-    assert_eq!(value, auth_awsiam_core::mapping::MAX_ACCOUNT_NAME_LEN);
 }

@@ -30,6 +30,7 @@ fn success_lines_follow_the_verbosity() {
         user_id: "AROAEXAMPLE:s1".into(),
         access_key_id: "ASIAEXAMPLE".into(),
         principal: parse_arn(arn).unwrap(),
+        claims: None,
     };
     let plain = Admitted {
         caller: caller.clone(),

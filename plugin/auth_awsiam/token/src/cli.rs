@@ -4,6 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+/// The JWS algorithm of `--jwt` (GetWebIdentityToken's SigningAlgorithm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Algorithm {
+    /// RSA with SHA-256: about ten times cheaper for the server to verify
+    #[value(name = "RS256")]
+    Rs256,
+    /// ECDSA with P-384 and SHA-384
+    #[value(name = "ES384")]
+    Es384,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// The token alone, on one line.
@@ -13,7 +24,8 @@ pub enum Format {
 }
 
 /// Mints an auth_awsiam login token (a signed sts:GetCallerIdentity request) from your AWS
-/// credentials. Keep it off command lines: write an option file and connect with it, e.g.
+/// credentials, or with --jwt an AWS-issued JWT (sts:GetWebIdentityToken). Keep it off
+/// command lines: write an option file and connect with it, e.g.
 /// `auth_awsiam_token --user AppRole --format option-file --output ~/.awsiam.cnf`, then
 /// `mysql --defaults-file=~/.awsiam.cnf -h HOST`.
 #[derive(Debug, Parser)]
@@ -29,7 +41,7 @@ pub struct Args {
     pub endpoint: Option<String>,
 
     /// The server ID the server requires (auth_awsiam_server_id), signed into the token
-    #[arg(long)]
+    #[arg(long, conflicts_with = "jwt")]
     pub server_id: Option<String>,
 
     /// Named profile of ~/.aws/config to take credentials from
@@ -59,8 +71,36 @@ pub struct Args {
     pub output: Option<PathBuf>,
 
     /// For tests: sign as of this time (RFC 3339), e.g. to mint an expired token
-    #[arg(long, value_name = "RFC3339", hide_short_help = true)]
+    #[arg(
+        long,
+        value_name = "RFC3339",
+        hide_short_help = true,
+        conflicts_with = "jwt"
+    )]
     pub signing_time: Option<String>,
+
+    /// Mint an AWS-issued JWT with sts:GetWebIdentityToken at the STS endpoint (--endpoint,
+    /// else the region's) instead of a signed GetCallerIdentity request
+    #[arg(long, requires = "audience")]
+    pub jwt: bool,
+
+    /// With --jwt: the audience (aud claim), the server's auth_awsiam_jwt_audience; repeat
+    /// for several (at most 10)
+    #[arg(long, value_name = "AUD", requires = "jwt")]
+    pub audience: Vec<String>,
+
+    /// With --jwt: the signing algorithm
+    #[arg(long, value_enum, default_value_t = Algorithm::Rs256, requires = "jwt")]
+    pub signing_algorithm: Algorithm,
+
+    /// With --jwt: the token's lifetime, 60 to 3600 [default: STS's, 300]
+    #[arg(long, value_name = "SECONDS", requires = "jwt")]
+    pub duration: Option<u32>,
+
+    /// With --jwt: a request tag KEY=VALUE (request_tags claim; needs
+    /// sts:TagGetWebIdentityToken); repeat for several (at most 50)
+    #[arg(long, value_name = "KEY=VALUE", requires = "jwt")]
+    pub tag: Vec<String>,
 }
 
 #[cfg(test)]
@@ -108,6 +148,55 @@ mod tests {
         assert_eq!(a.role_session_name, "me");
         assert_eq!(a.user.as_deref(), Some("AppRole"));
         assert_eq!(a.signing_time.as_deref(), Some("2026-01-02T03:04:05Z"));
+    }
+
+    #[test]
+    fn jwt_options() {
+        let a = parse(&[
+            "--jwt",
+            "--audience",
+            "mysql://db1",
+            "--audience",
+            "other",
+            "--signing-algorithm",
+            "ES384",
+            "--duration",
+            "900",
+            "--tag",
+            "k=v=w",
+        ])
+        .unwrap();
+        assert!(a.jwt);
+        assert_eq!(a.audience, ["mysql://db1", "other"]);
+        assert_eq!(a.signing_algorithm, Algorithm::Es384);
+        assert_eq!(
+            (a.duration, a.tag.as_slice()),
+            (Some(900), &["k=v=w".to_string()][..])
+        );
+        assert_eq!(
+            parse(&["--jwt", "--audience", "a"])
+                .unwrap()
+                .signing_algorithm,
+            Algorithm::Rs256
+        );
+        for bad in [
+            &["--jwt"][..],
+            &["--audience", "a"],
+            &["--tag", "k=v"],
+            &["--duration", "60"],
+            &["--jwt", "--audience", "a", "--server-id", "db1"],
+            &[
+                "--jwt",
+                "--audience",
+                "a",
+                "--signing-time",
+                "2026-01-02T03:04:05Z",
+            ],
+            &["--jwt", "--audience", "a", "--signing-algorithm", "HS256"],
+            &["--jwt", "--audience", "a", "--duration", "-5"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Credentials, region and endpoint resolution, then signing.
+//! Credentials, region and endpoint resolution, then signing (or, with --jwt, minting a JWT
+//! with GetWebIdentityToken at that endpoint).
 
 use std::time::SystemTime;
 
@@ -10,13 +11,14 @@ use auth_awsiam_core::identity;
 use auth_awsiam_core::request;
 use auth_awsiam_core::sts::hosts::{official_host, official_host_for_region};
 use auth_awsiam_core::syntax;
-use aws_config::Region;
+use auth_awsiam_core::web_identity::{self, MintError, SigningAlgorithm, Target, TokenRequest};
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::date_time::{DateTime, Format as DateFormat};
 
-use crate::cli::Args;
+use crate::cli::{Algorithm, Args};
 use crate::failure::{Failure, NO_CREDENTIALS_HELP, credentials_failure};
 
 /// Longest excerpt of a bad argument shown in its error.
@@ -162,8 +164,36 @@ fn region_of(loaded: &Loaded) -> Result<String, Failure> {
     Ok(region)
 }
 
-/// Loads credentials (optionally assuming a role) and the region, with aws-config.
-async fn load(args: &Args, plan: &Plan) -> Result<(Credentials, String), Failure> {
+/// --jwt: what to ask GetWebIdentityToken for, checked before any AWS call.
+fn token_request(args: &Args) -> Result<TokenRequest, Failure> {
+    let mut tags = Vec::new();
+    for t in &args.tag {
+        let (k, v) = t.split_once('=').ok_or_else(|| {
+            Failure::Usage(format!(
+                "bad --tag {}: expected KEY=VALUE",
+                syntax::quoted(t, MAX_SHOWN_ARG)
+            ))
+        })?;
+        tags.push((k.to_string(), v.to_string()));
+    }
+    let request = TokenRequest {
+        audiences: args.audience.clone(),
+        algorithm: match args.signing_algorithm {
+            Algorithm::Rs256 => SigningAlgorithm::Rs256,
+            Algorithm::Es384 => SigningAlgorithm::Es384,
+        },
+        duration_secs: args.duration,
+        tags,
+    };
+    request
+        .check()
+        .map_err(|e| Failure::Usage(format!("bad --jwt request: {e}")))?;
+    Ok(request)
+}
+
+/// Loads credentials (optionally assuming a role) and the region, with aws-config; and the
+/// configuration they came from (HTTP client, timeouts) for the STS call of --jwt.
+async fn load(args: &Args, plan: &Plan) -> Result<(Credentials, String, SdkConfig), Failure> {
     let explicit = plan.endpoint.as_ref().filter(|c| c.explicit);
     let loaded = credentials::load(Choice {
         profile: args.profile.as_deref(),
@@ -182,7 +212,7 @@ async fn load(args: &Args, plan: &Plan) -> Result<(Credentials, String), Failure
         .await
         .map_err(|e| credentials_failure(&e, &loaded.attempt(&settings)))?;
     let Some(role) = &args.assume_role else {
-        return Ok((creds, region));
+        return Ok((creds, region, loaded.sdk));
     };
     let mut sts_config = loaded.sdk.to_builder();
     if let Some(url) = &loaded.sts_url {
@@ -203,7 +233,7 @@ async fn load(args: &Args, plan: &Plan) -> Result<(Credentials, String), Failure
         .provide_credentials()
         .await
         .map_err(|e| Failure::Other(aws_error::explain(&attempt, &e)))?;
-    Ok((creds, region))
+    Ok((creds, region, loaded.sdk))
 }
 
 /// Resolves everything and returns the token.
@@ -214,7 +244,8 @@ pub fn mint(args: &Args) -> Result<String, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start an async runtime: {e}")))?;
     let facts = rt.block_on(configured_endpoint::read(args.profile.as_deref()));
     let plan = plan(args, &facts.sts)?;
-    let (creds, region) = rt.block_on(load(args, &plan))?;
+    let jwt = args.jwt.then(|| token_request(args)).transpose()?;
+    let (creds, region, sdk) = rt.block_on(load(args, &plan))?;
     let host = match &plan.endpoint {
         Some(c) => c.host.clone(),
         None => official_host_for_region(&region),
@@ -226,6 +257,23 @@ pub fn mint(args: &Args) -> Result<String, Failure> {
         return Err(Failure::Usage(format!(
             "endpoint host {host} is in region {host_region}, but the signing region is {region}: pass --region {host_region}"
         )));
+    }
+    if let Some(request) = jwt {
+        let target = Target {
+            endpoint: plan
+                .endpoint
+                .as_ref()
+                .map(|c| c.url.trim_end_matches('/').to_string()),
+            endpoint_settings: plan.endpoint_settings(),
+            region,
+        };
+        return rt
+            .block_on(web_identity::mint(&sdk, creds, &target, &request))
+            .map(|minted| minted.token)
+            .map_err(|e| match e {
+                MintError::Invalid(m) => Failure::Usage(m),
+                MintError::Failed(m) => Failure::Other(m),
+            });
     }
     let token = request::sign(
         &host,
@@ -333,6 +381,38 @@ mod tests {
             "x",
         ]);
         assert!(usage(plan(&a, none)).starts_with("bad --role-session-name 'x'"));
+    }
+
+    #[test]
+    fn jwt_requests_are_checked_before_any_call() {
+        let r = token_request(&args(&[
+            "--jwt",
+            "--audience",
+            "a",
+            "--tag",
+            "k=v=w",
+            "--tag",
+            "e=",
+        ]))
+        .unwrap();
+        assert_eq!(
+            r.tags,
+            [("k".into(), "v=w".into()), ("e".into(), String::new())]
+        );
+        assert_eq!(r.algorithm, SigningAlgorithm::Rs256);
+        let bad = |a: &[&str]| match token_request(&args(a)) {
+            Err(Failure::Usage(m)) => m,
+            _ => panic!("accepted {a:?}"),
+        };
+        assert_eq!(
+            bad(&["--jwt", "--audience", "a", "--tag", "novalue"]),
+            "bad --tag 'novalue': expected KEY=VALUE"
+        );
+        assert_eq!(
+            bad(&["--jwt", "--audience", "a", "--duration", "30"]),
+            "bad --jwt request: duration 30 s: 60 to 3600 seconds are allowed"
+        );
+        assert!(bad(&["--jwt", "--audience", ""]).starts_with("bad --jwt request: audience ''"));
     }
 
     #[test]

@@ -81,7 +81,8 @@ fn written(name: &str) -> String {
 }
 
 /// The file's text. The token needs no quoting: it is `awsiam1.` then base64url, ASCII letters,
-/// digits, `.`, `_` and `-` by construction (core/src/token.rs), none of them special to the
+/// digits, `.`, `_` and `-` by construction (core/src/token.rs), or a JWT checked to be the
+/// same alphabet (core/src/web_identity.rs `is_compact_jws`), none of them special to the
 /// parser.
 pub fn render(token: &str, user: Option<&User>) -> String {
     let mut s = String::from("[client]\n");

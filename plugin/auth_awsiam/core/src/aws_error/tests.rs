@@ -111,3 +111,12 @@ credential_process, web identity, instance metadata) and the network"
     let m = sentence(&attempt(None), &long);
     assert!(!m.contains('\n') && m.len() < 400, "{m}");
 }
+
+#[test]
+fn error_chains_are_described_once() {
+    let e = CredentialsError::not_loaded("no file");
+    assert_eq!(
+        describe(&e),
+        "the credential provider was not enabled: no file"
+    );
+}

@@ -1,30 +1,78 @@
-//! The client plugin's answer to a challenge. Kind `sigv4`: a token (`token.rs`) that also
-//! signs the challenge's nonce, the audience and the TLS channel, in the
-//! `x-auth-awsiam-nonce`, `x-auth-awsiam-audience` and `x-auth-awsiam-channel` headers.
+//! The client plugin's answer to a challenge, of one of the kinds the challenge offered:
 //!
-//! Wire form, version 2: `awsiamc2.` then base64url (no padding) of fields joined by '\n':
-//! the kind (`sigv4`), the seven fields of a token in the token's order, then the nonce,
-//! the audience and the channel binding (`channel.rs`; empty when the connection is not
-//! TLS). A later format gets a new prefix, never a reinterpretation; version 1 (`awsiamc1.`,
-//! no channel) is refused by name.
+//! - `sigv4`: a token (`token.rs`) that also signs the challenge's nonce, the audience and
+//!   the TLS channel, in the `x-auth-awsiam-nonce`, `x-auth-awsiam-audience` and
+//!   `x-auth-awsiam-channel` headers;
+//! - `jwt`: an AWS-issued JWT minted for the challenge's `jwt-audience`, whose request tags
+//!   carry the same three values (`tags.rs`).
+//!
+//! Wire form, version 2: `awsiamc2.` then base64url (no padding) of fields joined by '\n',
+//! the kind first. `sigv4`: the seven fields of a token in the token's order, then the
+//! nonce, the audience and the channel binding (`channel.rs`; empty when the connection is
+//! not TLS). `jwt`: the JWT in compact form, one field (what binds it is inside it, signed
+//! by its issuer). A later format gets a new prefix, never a reinterpretation; version 1
+//! (`awsiamc1.`, no channel) is refused by name.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::AnswerKind;
 use crate::error::{Reason, Refusal, refuse};
+use crate::jwt;
 use crate::token::{self, Binding, Token};
 
 /// Format version prefix of an answer.
 pub const ANSWER_PREFIX: &str = "awsiamc2.";
 /// The prefix of the format before this one.
 const VERSION_1_PREFIX: &str = "awsiamc1.";
-/// Hard limit on the encoded answer, checked before anything is decoded.
-pub const MAX_ANSWER_LEN: usize = token::MAX_TOKEN_LEN + 512;
+/// Hard limit on the encoded answer, checked before anything is decoded: room for the
+/// largest JWT the server reads (`jwt::compact::MAX_JWT_LEN`; a caller with many principal
+/// tags gets a large one) behind the kind, in base64url. A `sigv4` answer is far smaller.
+pub const MAX_ANSWER_LEN: usize =
+    ANSWER_PREFIX.len() + (JWT_KIND_FIELD_LEN + jwt::compact::MAX_JWT_LEN).div_ceil(3) * 4;
+/// `jwt\n`: the kind field of a JWT answer and its separator.
+const JWT_KIND_FIELD_LEN: usize = 4;
 /// Fields in a `sigv4` payload: the kind, the token's seven, nonce, audience, channel.
 pub const SIGV4_FIELD_COUNT: usize = 1 + token::FIELD_COUNT + 3;
+/// Fields in a `jwt` payload: the kind and the JWT.
+pub const JWT_FIELD_COUNT: usize = 2;
 
-/// The wire form of a bound token; `None` if the token has no binding.
+/// A decoded answer. Nothing in it is believed yet: a `sigv4` answer is verified by STS,
+/// a `jwt` one by its issuer's signature (`login.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A token with its binding (always `Some` once decoded); boxed, as it is ten times
+    /// the size of the other kind.
+    SigV4(Box<Token>),
+    /// A JWT in compact form (syntax unchecked: `jwt::verify` reads it).
+    Jwt(String),
+}
+
+impl Answer {
+    pub fn kind(&self) -> AnswerKind {
+        match self {
+            Answer::SigV4(_) => AnswerKind::SigV4,
+            Answer::Jwt(_) => AnswerKind::Jwt,
+        }
+    }
+
+    /// The wire form; `None` for a `sigv4` token without binding.
+    pub fn encode(&self) -> Option<String> {
+        match self {
+            Answer::SigV4(token) => encode(token),
+            Answer::Jwt(jwt) => Some(encode_jwt(jwt)),
+        }
+    }
+}
+
+fn wire(fields: &[&str]) -> String {
+    format!(
+        "{ANSWER_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(fields.join("\n"))
+    )
+}
+
+/// The wire form of a bound token (a `sigv4` answer); `None` if the token has no binding.
 pub fn encode(token: &Token) -> Option<String> {
     let b = token.binding.as_ref()?;
     let mut fields = vec![AnswerKind::SigV4.name()];
@@ -32,10 +80,12 @@ pub fn encode(token: &Token) -> Option<String> {
     fields.push(&b.nonce);
     fields.push(&b.audience);
     fields.push(b.channel.as_deref().unwrap_or(""));
-    Some(format!(
-        "{ANSWER_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(fields.join("\n"))
-    ))
+    Some(wire(&fields))
+}
+
+/// The wire form of a `jwt` answer.
+pub fn encode_jwt(jwt: &str) -> String {
+    wire(&[AnswerKind::Jwt.name(), jwt])
 }
 
 fn field_error(detail: impl Into<String>) -> Refusal {
@@ -43,7 +93,7 @@ fn field_error(detail: impl Into<String>) -> Refusal {
 }
 
 /// Parses and checks the packet the client plugin sent. Nothing here touches the network.
-pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
+pub fn decode(raw: &[u8]) -> Result<Answer, Refusal> {
     let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
     if raw.is_empty() {
         return Err(refuse(
@@ -83,18 +133,23 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
     let payload = String::from_utf8(payload)
         .map_err(|_| refuse(Reason::TokenEncoding, "answer payload is not UTF-8"))?;
     let fields: Vec<&str> = payload.split('\n').collect();
-    if fields[0] != AnswerKind::SigV4.name() {
-        return Err(refuse(
+    match AnswerKind::from_name(fields[0]) {
+        Some(AnswerKind::SigV4) => decode_sigv4(&fields).map(|t| Answer::SigV4(Box::new(t))),
+        Some(AnswerKind::Jwt) => decode_jwt(&fields).map(Answer::Jwt),
+        None => Err(refuse(
             Reason::TokenVersion,
             format!(
-                "the answer is of a kind this server does not take (it offered {})",
-                AnswerKind::SigV4.name()
+                "the answer is of a kind this server does not know (it knows {})",
+                super::names(&AnswerKind::ALL)
             ),
-        ));
+        )),
     }
-    let Ok(fields) = <[&str; SIGV4_FIELD_COUNT]>::try_from(fields.as_slice()) else {
+}
+
+fn decode_sigv4(fields: &[&str]) -> Result<Token, Refusal> {
+    let Ok(fields) = <[&str; SIGV4_FIELD_COUNT]>::try_from(fields) else {
         return Err(field_error(format!(
-            "answer has {} fields, expected {SIGV4_FIELD_COUNT}",
+            "sigv4 answer has {} fields, expected {SIGV4_FIELD_COUNT}",
             fields.len()
         )));
     };
@@ -108,6 +163,22 @@ pub fn decode(raw: &[u8]) -> Result<Token, Refusal> {
     binding.check().map_err(field_error)?;
     token.binding = Some(binding);
     Ok(token)
+}
+
+fn decode_jwt(fields: &[&str]) -> Result<String, Refusal> {
+    let Ok([_, jwt]) = <[&str; JWT_FIELD_COUNT]>::try_from(fields) else {
+        return Err(field_error(format!(
+            "jwt answer has {} fields, expected {JWT_FIELD_COUNT}",
+            fields.len()
+        )));
+    };
+    if !jwt::looks_like_jwt(jwt.as_bytes()) {
+        return Err(refuse(
+            Reason::JwtMalformed,
+            "the jwt answer does not hold a JWT in compact form",
+        ));
+    }
+    Ok(jwt.to_string())
 }
 
 #[cfg(test)]
@@ -147,19 +218,31 @@ mod tests {
         decode(raw).unwrap_err().reason
     }
 
+    fn sigv4(raw: &[u8]) -> Token {
+        match decode(raw).unwrap() {
+            Answer::SigV4(t) => *t,
+            other => panic!("not a sigv4 answer: {other:?}"),
+        }
+    }
+
     #[test]
     fn round_trip_with_and_without_channel() {
         let t = bound();
         let wire = encode(&t).unwrap();
         assert!(wire.starts_with("awsiamc2."));
-        assert_eq!(decode(wire.as_bytes()).unwrap(), t);
+        assert_eq!(sigv4(wire.as_bytes()), t);
         let mut with_nul = wire.into_bytes();
         with_nul.push(0);
-        assert_eq!(decode(&with_nul).unwrap(), t);
+        assert_eq!(sigv4(&with_nul), t);
         let mut socket = bound();
         socket.binding.as_mut().unwrap().channel = None;
         let wire = encode(&socket).unwrap();
-        assert_eq!(decode(wire.as_bytes()).unwrap(), socket);
+        assert_eq!(sigv4(wire.as_bytes()), socket);
+        assert_eq!(
+            Answer::SigV4(Box::new(socket.clone())).encode(),
+            Some(wire),
+            "one wire form"
+        );
     }
 
     #[test]
@@ -197,10 +280,14 @@ mod tests {
         let channel = b.channel.clone().unwrap();
         assert!(decode(&fields("sigv4", &b.nonce, &b.audience, &channel)).is_ok());
         assert!(decode(&fields("sigv4", &b.nonce, &b.audience, "")).is_ok());
-        // Another kind of answer than the one offered.
+        // A kind nobody knows; a sigv4 answer's fields under the jwt kind.
+        assert_eq!(
+            reason(&fields("password", &b.nonce, &b.audience, &channel)),
+            Reason::TokenVersion
+        );
         assert_eq!(
             reason(&fields("jwt", &b.nonce, &b.audience, &channel)),
-            Reason::TokenVersion
+            Reason::TokenField
         );
         assert_eq!(reason(&with_payload("")), Reason::TokenVersion);
         assert_eq!(
@@ -234,6 +321,60 @@ mod tests {
         assert_eq!(reason(encode(&bad).unwrap().as_bytes()), Reason::TokenField);
     }
 
+    /// A JWT's shape (nothing here verifies it: `login.rs` does).
+    const JWT: &str = "eyJraWQiOiJSU0FfMCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+
+    #[test]
+    fn jwt_answers_round_trip() {
+        let wire = encode_jwt(JWT);
+        assert!(wire.starts_with(ANSWER_PREFIX));
+        let payload = URL_SAFE_NO_PAD
+            .decode(&wire[ANSWER_PREFIX.len()..])
+            .unwrap();
+        assert_eq!(
+            payload,
+            format!("jwt\n{JWT}").as_bytes(),
+            "the kind, then the JWT"
+        );
+        let answer = decode(wire.as_bytes()).unwrap();
+        assert_eq!(answer, Answer::Jwt(JWT.into()));
+        assert_eq!(answer.kind(), AnswerKind::Jwt);
+        assert_eq!(answer.encode(), Some(wire.clone()));
+        let mut with_nul = wire.into_bytes();
+        with_nul.push(0);
+        assert_eq!(decode(&with_nul).unwrap(), Answer::Jwt(JWT.into()));
+    }
+
+    #[test]
+    fn jwt_answer_refusals() {
+        // Not a JWT's shape, or more than one field.
+        assert_eq!(reason(&with_payload("jwt\nhunter2")), Reason::JwtMalformed);
+        assert_eq!(reason(&with_payload("jwt\n")), Reason::JwtMalformed);
+        assert_eq!(reason(&with_payload("jwt")), Reason::TokenField);
+        assert_eq!(
+            reason(&with_payload(&format!("jwt\n{JWT}\nextra"))),
+            Reason::TokenField
+        );
+        // The largest JWT the server reads fits an answer; one byte more is refused
+        // before it is decoded.
+        let largest = format!(
+            "eyJ{}.e.s",
+            "A".repeat(crate::jwt::compact::MAX_JWT_LEN - 7)
+        );
+        assert_eq!(largest.len(), crate::jwt::compact::MAX_JWT_LEN);
+        let wire = encode_jwt(&largest);
+        assert!(
+            wire.len() <= MAX_ANSWER_LEN,
+            "{} > {MAX_ANSWER_LEN}",
+            wire.len()
+        );
+        assert_eq!(decode(wire.as_bytes()).unwrap(), Answer::Jwt(largest));
+        assert_eq!(
+            reason(&vec![b'A'; MAX_ANSWER_LEN + 1]),
+            Reason::TokenTooLarge
+        );
+    }
+
     fn creds() -> Credentials {
         Credentials::new("AKIDEXAMPLE", "secret", None, None, "test")
     }
@@ -259,7 +400,7 @@ mod tests {
             "content-type;host;x-amz-date;x-auth-awsiam-audience;x-auth-awsiam-channel;x-auth-awsiam-nonce"
         );
         assert_eq!(t.binding.as_ref(), Some(&b));
-        let decoded = decode(encode(&t).unwrap().as_bytes()).unwrap();
+        let decoded = sigv4(encode(&t).unwrap().as_bytes());
         assert_eq!(decoded, t);
         let rebuilt = rebuild(&decoded);
         let value = |n: &str| {
@@ -400,6 +541,11 @@ mod tests {
         #[test]
         fn decode_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..10_000)) {
             let _ = decode(&raw);
+        }
+
+        #[test]
+        fn decode_never_panics_on_jwt_fields(fields in proptest::collection::vec("[A-Za-z0-9._-]{0,60}", 0..4)) {
+            let _ = decode(&with_payload(&format!("jwt\n{}", fields.join("\n"))));
         }
 
         #[test]

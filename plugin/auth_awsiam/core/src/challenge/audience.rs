@@ -64,7 +64,7 @@ enum Ports {
 
 /// One accepted name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub struct ServerName {
     host: Host,
     ports: Ports,
 }
@@ -82,13 +82,13 @@ fn split(s: &str) -> Option<(Host, Option<u16>)> {
     Some((Host::parse(host), port))
 }
 
-impl Entry {
+impl ServerName {
     /// A name as a DBA or a user writes it: `host[:port]`, lowercase; without a port it
     /// names every port. (The client plugin's server lists use it too.)
-    pub fn parse(s: &str) -> Option<Entry> {
+    pub fn parse(s: &str) -> Option<ServerName> {
         let (host, port) = split(s)?;
         let ports = port.map_or(Ports::Any, |p| Ports::Exactly(Some(p)));
-        Some(Entry { host, ports })
+        Some(ServerName { host, ports })
     }
 
     /// Whether `authority` (`host[:port]`) is this name.
@@ -96,8 +96,8 @@ impl Entry {
         split(authority).is_some_and(|(host, port)| self.matches(&host, port))
     }
 
-    fn own(host: Host, port: Option<u16>) -> Entry {
-        Entry {
+    fn own(host: Host, port: Option<u16>) -> ServerName {
+        ServerName {
             host,
             ports: Ports::Exactly(port),
         }
@@ -126,7 +126,7 @@ pub enum Audiences {
     #[default]
     Own,
     Any,
-    Listed(Vec<Entry>),
+    Listed(Vec<ServerName>),
 }
 
 /// Parses `auth_awsiam_challenge_audiences` (names are case-insensitive).
@@ -141,7 +141,7 @@ pub fn parse(value: &str) -> Result<Audiences, String> {
     let mut entries = Vec::new();
     for item in value.split(',') {
         let item = item.trim().to_ascii_lowercase();
-        let entry = Entry::parse(&item).ok_or_else(|| {
+        let entry = ServerName::parse(&item).ok_or_else(|| {
             format!(
                 "{} is not a host name or address with an optional :port",
                 syntax::quoted(&item, 64)
@@ -167,20 +167,20 @@ pub fn host_name() -> Option<String> {
 /// reached (TCP), `None` over a local socket. `localhost` names only connections that
 /// really are local: a client that signs `localhost:3306` for a relay on its own machine
 /// must not be let in by a server that is elsewhere.
-fn own_names(local: Option<SocketAddr>, host_name: Option<&str>) -> Vec<Entry> {
+fn own_names(local: Option<SocketAddr>, host_name: Option<&str>) -> Vec<ServerName> {
     let localhost = || Host::Name(LOCALHOST.into());
     let Some(addr) = local else {
-        return vec![Entry::own(localhost(), None)];
+        return vec![ServerName::own(localhost(), None)];
     };
     let port = Some(addr.port());
     // A dual-stack socket reports an IPv4 client's address as ::ffff:a.b.c.d.
     let ip = addr.ip().to_canonical();
-    let mut names = vec![Entry::own(Host::Address(ip), port)];
+    let mut names = vec![ServerName::own(Host::Address(ip), port)];
     if let Some(h) = host_name {
-        names.push(Entry::own(Host::parse(h), port));
+        names.push(ServerName::own(Host::parse(h), port));
     }
     if ip.is_loopback() {
-        names.push(Entry::own(localhost(), port));
+        names.push(ServerName::own(localhost(), port));
     }
     names
 }
@@ -207,7 +207,7 @@ pub fn check(
     if accepted.iter().any(|e| e.matches(&host, port)) {
         return Ok(());
     }
-    let shown: Vec<String> = accepted.iter().map(Entry::show).collect();
+    let shown: Vec<String> = accepted.iter().map(ServerName::show).collect();
     Err(format!(
         "the answer is signed for audience '{audience}', not one of {source}: {}; if clients reach this server by that name, add it to auth_awsiam_challenge_audiences",
         shown.join(", ")
@@ -330,12 +330,15 @@ mod tests {
 
     #[test]
     fn entries_name_authorities() {
-        let e = Entry::parse("db1.example.com").unwrap();
+        let e = ServerName::parse("db1.example.com").unwrap();
         assert!(e.names("db1.example.com:3306") && e.names("db1.example.com"));
         assert!(!e.names("db2.example.com:3306") && !e.names("not a name"));
-        let e = Entry::parse("[::1]:3306").unwrap();
+        let e = ServerName::parse("[::1]:3306").unwrap();
         assert!(e.names("[0::1]:3306") && !e.names("[::1]:3307") && !e.names("[::1]"));
-        assert!(Entry::parse("DB1").is_none(), "callers lowercase first");
+        assert!(
+            ServerName::parse("DB1").is_none(),
+            "callers lowercase first"
+        );
     }
 
     #[test]

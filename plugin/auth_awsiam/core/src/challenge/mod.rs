@@ -15,11 +15,13 @@
 //! jwt-audience=<the audience a JWT answer must be minted for, or nothing>
 //! ```
 //!
-//! Answer kinds: `sigv4` (a signed GetCallerIdentity, `answer.rs`); `jwt` is reserved for
-//! AWS-issued JWTs. A reader skips kinds it does not know and answers with the first it
-//! does, so a server may offer a new kind ahead of an older one without breaking older
-//! clients; a challenge with no kind the reader knows is refused. `jwt-audience` is the
-//! audience of JWT answers: empty unless the list offers `jwt`.
+//! Answer kinds: `sigv4` (a signed GetCallerIdentity, verified by STS) and `jwt` (an
+//! AWS-issued JWT whose request tags carry the nonce, audience and channel, verified here:
+//! `answer.rs`, `tags.rs`). A reader skips kinds it does not know and answers with the
+//! first it can, so a server may offer a new kind ahead of an older one without breaking
+//! older clients; a challenge with no kind the reader knows is refused. `jwt-audience` is
+//! the audience JWT answers are minted for (`auth_awsiam_jwt_audience`): set exactly when
+//! the list offers `jwt`.
 //!
 //! Version 1 (before channel binding) is refused by name: its answers could not be bound
 //! to the TLS channel. A later format gets a new first line and is never read as this one.
@@ -27,11 +29,13 @@
 //! server on its own issued challenge when the answer comes back.
 //!
 //! `answer` is what the client plugin sends back, `audience` which server names it may be
-//! signed for, `login` runs a challenge login on the server.
+//! signed for, `tags` how a JWT answer carries what a sigv4 answer signs in headers,
+//! `login` runs a challenge login on the server.
 
 pub mod answer;
 pub mod audience;
 pub mod login;
+pub mod tags;
 
 use std::fmt;
 use std::time::Duration;
@@ -52,10 +56,9 @@ pub const MAX_CHALLENGE_LEN: usize = 1024;
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
 /// Most kinds of answer one challenge may offer (known or not).
 pub const MAX_ANSWER_KINDS: usize = 8;
-/// Longest JWT audience a challenge may name.
+/// Longest JWT audience a challenge may name (the challenge must fit
+/// `MAX_CHALLENGE_LEN` with every other field at its longest).
 pub const MAX_JWT_AUDIENCE_LEN: usize = 255;
-/// The answer kind that `jwt-audience` belongs to (reserved).
-const JWT_KIND: &str = "jwt";
 /// The field names after the version line, in wire order.
 const FIELDS: [&str; 7] = [
     "nonce",
@@ -72,21 +75,61 @@ const FIELDS: [&str; 7] = [
 pub enum AnswerKind {
     /// A signed `sts:GetCallerIdentity` (`answer.rs`), verified by STS.
     SigV4,
+    /// An AWS-issued JWT (`sts:GetWebIdentityToken`) for `jwt-audience`, bound to the
+    /// challenge by its request tags (`tags.rs`), verified by the plugin alone.
+    Jwt,
 }
 
 impl AnswerKind {
     /// Every kind this release knows, by its wire name.
-    pub const ALL: [AnswerKind; 1] = [AnswerKind::SigV4];
+    pub const ALL: [AnswerKind; 2] = [AnswerKind::SigV4, AnswerKind::Jwt];
 
     pub fn name(self) -> &'static str {
         match self {
             AnswerKind::SigV4 => "sigv4",
+            AnswerKind::Jwt => "jwt",
         }
     }
 
-    fn from_name(s: &str) -> Option<AnswerKind> {
+    pub fn from_name(s: &str) -> Option<AnswerKind> {
         AnswerKind::ALL.into_iter().find(|k| k.name() == s)
     }
+}
+
+/// Names as a list, for messages: `jwt,sigv4`.
+pub fn names(kinds: &[AnswerKind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    names.join(",")
+}
+
+/// Parses `auth_awsiam_challenge_answers`: the kinds a server offers, preferred first,
+/// comma separated, each known and named once. Never empty: a server that takes no answer
+/// would refuse every login of the plugin; uninstalling it says that better.
+pub fn parse_answers(value: &str) -> Result<Vec<AnswerKind>, String> {
+    let known = names(&AnswerKind::ALL);
+    let items: Vec<&str> = value.split(',').map(str::trim).collect();
+    if items.len() > AnswerKind::ALL.len() {
+        return Err(format!(
+            "{} kinds of answer given; there are {} ({known})",
+            items.len(),
+            AnswerKind::ALL.len()
+        ));
+    }
+    let mut kinds = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let kind = AnswerKind::from_name(item).ok_or_else(|| {
+            format!(
+                "item {} {} is not a kind of answer: {known}, preferred first, comma separated",
+                i + 1,
+                syntax::shown(item)
+            )
+        })?;
+        if kinds.contains(&kind) {
+            return Err(format!("{} is named twice", kind.name()));
+        }
+        kinds.push(kind);
+    }
+    Ok(kinds)
 }
 
 /// A challenge that could not be read (the client shows it; it names no secret).
@@ -119,6 +162,8 @@ pub struct Challenge {
     /// The kinds of answer offered that this release knows, preferred first (never empty
     /// once decoded).
     pub answers: Vec<AnswerKind>,
+    /// The audience of a JWT answer: `Some` exactly when `answers` offers `jwt`.
+    pub jwt_audience: Option<String>,
 }
 
 /// A fresh nonce from the operating system's random source.
@@ -126,6 +171,15 @@ pub fn new_nonce() -> Result<String, String> {
     let mut bytes = [0u8; NONCE_BYTES];
     getrandom::getrandom(&mut bytes).map_err(|e| format!("no random source: {e}"))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Whether a challenge can carry `audience` as its `jwt-audience`: 1 to
+/// [`MAX_JWT_AUDIENCE_LEN`] printable characters, no comma (a list separator, kept free
+/// for a list of audiences).
+pub fn is_jwt_audience(audience: &str) -> bool {
+    !audience.is_empty()
+        && audience.len() <= MAX_JWT_AUDIENCE_LEN
+        && audience.bytes().all(|b| b.is_ascii_graphic() && b != b',')
 }
 
 /// The kinds offered: a comma-separated list of names; unknown ones are skipped.
@@ -161,15 +215,14 @@ fn answer_kinds(list: &str) -> Result<Vec<AnswerKind>, BadChallenge> {
 impl Challenge {
     /// The wire form.
     pub fn encode(&self) -> Vec<u8> {
-        let answers: Vec<&str> = self.answers.iter().map(|k| k.name()).collect();
         let values = [
             self.nonce.clone(),
             self.sts_host.clone(),
             self.region.clone(),
             self.server_id.clone().unwrap_or_default(),
             self.timeout.as_secs().to_string(),
-            answers.join(","),
-            String::new(),
+            names(&self.answers),
+            self.jwt_audience.clone().unwrap_or_default(),
         ];
         let mut out = format!("{VERSION_LINE}\n");
         for (name, value) in FIELDS.iter().zip(values) {
@@ -263,17 +316,24 @@ impl Challenge {
                 "challenge timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
             ))
         })?;
-        if jwt_audience.len() > MAX_JWT_AUDIENCE_LEN
-            || !jwt_audience
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b',')
-        {
+        if !is_jwt_audience(jwt_audience) && !jwt_audience.is_empty() {
             return Err(bad("challenge jwt-audience is not a printable name"));
         }
-        if !jwt_audience.is_empty() && !answers.split(',').any(|k| k == JWT_KIND) {
-            return Err(bad(
-                "challenge jwt-audience is set but no jwt answer is offered",
-            ));
+        let answers = answer_kinds(answers)?;
+        // A JWT answer is minted for this audience: offered without one, it could not be
+        // made; named without the offer, the server meant something this reader does not.
+        match (answers.contains(&AnswerKind::Jwt), jwt_audience.is_empty()) {
+            (true, true) => {
+                return Err(bad(
+                    "challenge offers jwt answers but names no jwt-audience",
+                ));
+            }
+            (false, false) => {
+                return Err(bad(
+                    "challenge jwt-audience is set but no jwt answer is offered",
+                ));
+            }
+            _ => {}
         }
         Ok(Challenge {
             nonce: nonce.to_string(),
@@ -281,7 +341,8 @@ impl Challenge {
             region: region.to_string(),
             server_id: (!server_id.is_empty()).then(|| server_id.to_string()),
             timeout: Duration::from_secs(secs),
-            answers: answer_kinds(answers)?,
+            answers,
+            jwt_audience: (!jwt_audience.is_empty()).then(|| jwt_audience.to_string()),
         })
     }
 }
@@ -299,6 +360,7 @@ pub(crate) mod tests {
             server_id: Some("db1".into()),
             timeout: Duration::from_secs(10),
             answers: vec![AnswerKind::SigV4],
+            jwt_audience: None,
         }
     }
 
@@ -399,16 +461,75 @@ pub(crate) mod tests {
             good.replace("answers=sigv4\n", &format!("answers={answers}\n"))
                 .replace("jwt-audience=\n", &format!("jwt-audience={jwt_audience}\n"))
         };
-        for (answers, jwt_audience) in [
-            ("jwt,sigv4", "mysql://db1.example.com"),
-            ("future1,sigv4,future2", ""),
-            ("sigv4,jwt", "db1"),
+        use AnswerKind::{Jwt, SigV4};
+        for (answers, jwt_audience, known) in [
+            ("jwt,sigv4", "mysql://db1.example.com", vec![Jwt, SigV4]),
+            ("future1,sigv4,future2", "", vec![SigV4]),
+            ("sigv4,jwt", "db1", vec![SigV4, Jwt]),
+            ("future,jwt", "db1", vec![Jwt]),
         ] {
             let c = Challenge::decode(offered(answers, jwt_audience).as_bytes()).unwrap();
-            assert_eq!(c.answers, vec![AnswerKind::SigV4], "{answers}");
+            assert_eq!(c.answers, known, "{answers}");
+            assert_eq!(
+                c.jwt_audience.as_deref(),
+                Some(jwt_audience).filter(|a| !a.is_empty())
+            );
         }
-        let e = err(&offered("jwt,future", "db1"));
+        let e = err(&offered("future1,future2", ""));
         assert!(e.contains("none of the answers"), "{e}");
+        // The audience goes with the jwt offer, and only with it.
+        let e = err(&offered("jwt,sigv4", ""));
+        assert!(e.contains("names no jwt-audience"), "{e}");
+        let e = err(&offered("sigv4", "db1"));
+        assert!(e.contains("no jwt answer is offered"), "{e}");
+    }
+
+    #[test]
+    fn a_jwt_offer_round_trips() {
+        let mut c = sample();
+        c.answers = vec![AnswerKind::Jwt, AnswerKind::SigV4];
+        c.jwt_audience = Some("mysql://db1.example.com".into());
+        let text = text_of(&c);
+        assert!(
+            text.ends_with("answers=jwt,sigv4\njwt-audience=mysql://db1.example.com\n"),
+            "{text}"
+        );
+        assert_eq!(Challenge::decode(text.as_bytes()).unwrap(), c);
+        // The longest audience a challenge carries, with every other field at its longest,
+        // fits the limit.
+        c.sts_host = format!("{}:65535", "h".repeat(syntax::MAX_HOST_LEN - 6));
+        c.server_id = Some("s".repeat(syntax::MAX_SERVER_ID_LEN));
+        c.region = "us-gov-southwest-99".into();
+        c.timeout = Duration::from_secs(MAX_TIMEOUT_SECS);
+        c.jwt_audience = Some("a".repeat(MAX_JWT_AUDIENCE_LEN));
+        assert!(
+            c.encode().len() <= MAX_CHALLENGE_LEN,
+            "{}",
+            c.encode().len()
+        );
+        assert_eq!(Challenge::decode(&c.encode()).unwrap(), c);
+        assert!(!is_jwt_audience(&"a".repeat(MAX_JWT_AUDIENCE_LEN + 1)));
+        assert!(!is_jwt_audience("a,b") && !is_jwt_audience("a b") && !is_jwt_audience(""));
+    }
+
+    #[test]
+    fn the_setting_names_known_kinds_once() {
+        use AnswerKind::{Jwt, SigV4};
+        assert_eq!(parse_answers("sigv4"), Ok(vec![SigV4]));
+        assert_eq!(parse_answers(" jwt , sigv4"), Ok(vec![Jwt, SigV4]));
+        assert_eq!(parse_answers("jwt"), Ok(vec![Jwt]));
+        for (bad, says) in [
+            ("", "item 1 ''"),
+            ("jwt,", "item 2 ''"),
+            ("JWT", "item 1 'JWT' is not a kind of answer: sigv4,jwt"),
+            ("sigv4,password", "item 2 'password'"),
+            ("jwt,jwt", "jwt is named twice"),
+            ("jwt,sigv4,jwt", "3 kinds of answer given"),
+        ] {
+            let e = parse_answers(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert_eq!(names(&[Jwt, SigV4]), "jwt,sigv4");
     }
 
     #[test]

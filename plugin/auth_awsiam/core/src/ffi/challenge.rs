@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use super::{
     ALLOW, AwsiamLogin, DENY, INVALID, LoginArgs, admit, guarded, has_room_for_account, packet,
-    panicked, string_setting,
+    panicked,
 };
+use crate::abi::c_struct;
 use crate::challenge::login as challenge_login;
 use crate::challenge::{self, Challenge};
 use crate::error::{Reason, refuse};
@@ -17,24 +18,26 @@ use crate::error::{Reason, refuse};
 /// `AWSIAM_UNAVAILABLE`: auth_awsiam is not running; nothing was logged.
 pub const AWSIAM_UNAVAILABLE: c_int = 2;
 
-/// `struct awsiam_challenge`: kept by the shim between issuing and verifying.
-#[repr(C)]
-pub struct AwsiamChallenge {
-    pub message: [u8; challenge::MAX_CHALLENGE_LEN],
-    pub message_len: usize,
-    pub issued_us: u64,
+c_struct! {
+    /// Kept by the shim between issuing and verifying.
+    pub struct AwsiamChallenge = "awsiam_challenge" {
+        pub message: [u8; challenge::MAX_CHALLENGE_LEN],
+        pub message_len: usize,
+        pub issued_us: u64,
+    }
 }
 
-/// `struct awsiam_connection`: what the shim knows of the client's connection.
-#[repr(C)]
-pub struct AwsiamConnection {
-    /// The connection's TCP socket, or -1 (a local socket, pipe or shared memory).
-    pub socket: c_int,
-    /// 1 when the connection is TLS.
-    pub tls: c_int,
-    /// This server's certificate (DER) on a TLS connection; NULL if it could not be read.
-    pub tls_certificate: *const u8,
-    pub tls_certificate_len: usize,
+c_struct! {
+    /// What the shim knows of the client's connection.
+    pub struct AwsiamConnection = "awsiam_connection" {
+        /// The connection's TCP socket, or -1 (a local socket, pipe or shared memory).
+        pub socket: c_int,
+        /// 1 when the connection is TLS.
+        pub tls: c_int,
+        /// This server's certificate (DER) on a TLS connection; NULL if it could not be read.
+        pub tls_certificate: *const u8,
+        pub tls_certificate_len: usize,
+    }
 }
 
 /// `awsiam_connection.socket` of a connection that is not TCP.
@@ -65,51 +68,6 @@ pub extern "C" fn awsiam_challenge_init() -> c_int {
             Err(_) => INVALID,
         },
     )
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_check(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting("awsiam_challenge_setting_check", value, err, err_cap, |v| {
-            challenge_login::check_str(setting, v)
-        })
-    }
-}
-
-/// # Safety
-/// As `awsiam_setting_check`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn awsiam_challenge_setting_set_str(
-    setting: c_int,
-    value: *const c_char,
-    err: *mut c_char,
-    err_cap: usize,
-) -> c_int {
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        string_setting(
-            "awsiam_challenge_setting_set_str",
-            value,
-            err,
-            err_cap,
-            |v| challenge_login::set_str(setting, v),
-        )
-    }
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn awsiam_challenge_setting_set_num(setting: c_int, value: u64) {
-    guarded("awsiam_challenge_setting_set_num", (), || {
-        challenge_login::set_num(setting, value)
-    });
 }
 
 /// # Safety

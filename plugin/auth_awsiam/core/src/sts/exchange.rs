@@ -5,10 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::answer::{bad_response, caller_from, error_refusal};
+use super::known::{Credential, KNOWN, KNOWN_FOR, Known};
 use super::precheck::Target;
+use super::reply::{bad_response, caller_from, error_refusal};
 use super::throttle::{self, RETRIES, RetryQuota};
-use super::transport::{MAX_LOOKUPS, STS_REQUESTS, Slots, agent, is_lookups_busy, tls_failure};
+use super::transport::{MAX_LOOKUPS, STS_REQUESTS, StsSlots, agent, is_lookups_busy, tls_failure};
 use crate::config::Config;
 use crate::error::{Reason, Refusal, refuse};
 use crate::identity::Caller;
@@ -46,37 +47,70 @@ fn unreachable(target: &Target, e: &ureq::Error, cfg: &Config) -> Refusal {
     refuse(Reason::StsUnreachable, detail)
 }
 
-/// Sends the rebuilt request and reads the answer, unless `MAX_STS_REQUESTS` exchanges are
-/// already in flight (then refused at once: sts_busy). A throttled answer may be retried
-/// once, within `auth_awsiam_sts_timeout` (see `throttle`).
+/// Sends the rebuilt request and reads the answer, unless every STS slot the token may use
+/// is taken (then refused at once: sts_busy; a token of a known credential may also use
+/// the reserve, see `transport::StsSlots`). A throttled answer may be retried once,
+/// within `auth_awsiam_sts_timeout` (see `throttle`). A refusal by STS makes the token's
+/// credential unknown (see `known`).
 pub fn call(target: &Target, token: &Token, cfg: &Config) -> Result<Caller, Refusal> {
+    call_as(target, token, KNOWN.credential(token), cfg)
+}
+
+/// `call`, with the token's credential already hashed (a login hashes it once, and records
+/// it after the policy let it in).
+pub fn call_as(
+    target: &Target,
+    token: &Token,
+    credential: Credential,
+    cfg: &Config,
+) -> Result<Caller, Refusal> {
     call_within(
         &STS_REQUESTS,
+        &KNOWN,
         &RETRIES,
         &metrics::COUNTERS,
         target,
         token,
+        credential,
         cfg,
     )
 }
 
+/// Why a token found no free slot.
+fn busy(slots: &StsSlots, known: bool) -> Refusal {
+    let detail = if known {
+        format!(
+            "{} STS requests are already in flight; refused rather than queued",
+            slots.shared() + slots.reserved()
+        )
+    } else {
+        format!(
+            "{} STS requests are already in flight for credentials that did not log in here \
+             within the last {} minutes (another {} are kept for those that did); refused \
+             rather than queued",
+            slots.shared(),
+            KNOWN_FOR.as_secs() / 60,
+            slots.reserved()
+        )
+    };
+    refuse(Reason::StsBusy, detail)
+}
+
 /// `call` with its shared state passed in (tests give their own).
+#[allow(clippy::too_many_arguments)]
 fn call_within(
-    slots: &Slots,
+    slots: &StsSlots,
+    known: &Known,
     quota: &RetryQuota,
     counters: &Counters,
     target: &Target,
     token: &Token,
+    credential: Credential,
     cfg: &Config,
 ) -> Result<Caller, Refusal> {
-    let Some(_slot) = slots.try_take() else {
-        return Err(refuse(
-            Reason::StsBusy,
-            format!(
-                "{} STS requests are already in flight; refused rather than queued",
-                slots.max()
-            ),
-        ));
+    let is_known = known.is_known(credential, Instant::now());
+    let Some(_slot) = slots.try_take(is_known) else {
+        return Err(busy(slots, is_known));
     };
     let started = Instant::now();
     let result = match counted(counters, target, token, cfg, None) {
@@ -104,8 +138,12 @@ fn call_within(
         }
         other => other,
     };
-    if result.is_ok() {
-        quota.refund();
+    match &result {
+        Ok(_) => quota.refund(),
+        // STS's verdict on the signature or the credential: a forgery made with a copied
+        // credential loses it the reserve.
+        Err(r) if r.reason == Reason::StsRejected => known.forget(credential),
+        Err(_) => {}
     }
     result
 }
@@ -323,11 +361,13 @@ mod tests {
         .unwrap();
         let target = precheck(&t, &c, true, SystemTime::now()).unwrap();
         let e = call_within(
-            &Slots::new(0),
+            &StsSlots::new(0, 0),
+            &KNOWN,
             &RETRIES,
             &metrics::COUNTERS,
             &target,
             &t,
+            KNOWN.credential(&t),
             &c,
         )
         .unwrap_err();
@@ -445,6 +485,57 @@ mod tests {
         handle.join().unwrap();
     }
 
+    /// STS refusing a token of a known credential (a forgery made with a copied access
+    /// key ID and session token) makes the credential unknown: it loses the reserve. A
+    /// failure that says nothing of the signature (an unreachable STS) does not.
+    #[test]
+    fn a_refusal_by_sts_makes_the_credential_unknown() {
+        let known = Known::new(64, Instant::now());
+        let (addr, handle) = fake_sts(1, |_| {
+            Some(http(
+                "403 Forbidden",
+                &error_xml("SignatureDoesNotMatch", "no"),
+            ))
+        });
+        let (c, t, target) = setup(&addr);
+        known.admit(known.credential(&t), Instant::now());
+        let slots = StsSlots::new(2, 1);
+        let counters = Counters::default();
+        let e = call_within(
+            &slots,
+            &known,
+            &RETRIES,
+            &counters,
+            &target,
+            &t,
+            known.credential(&t),
+            &c,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, Reason::StsRejected);
+        assert!(!known.is_known(known.credential(&t), Instant::now()));
+        handle.join().unwrap();
+        // Unreachable: still known.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let (c, t, target) = setup(&closed);
+        known.admit(known.credential(&t), Instant::now());
+        let e = call_within(
+            &slots,
+            &known,
+            &RETRIES,
+            &counters,
+            &target,
+            &t,
+            known.credential(&t),
+            &c,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, Reason::StsUnreachable);
+        assert!(known.is_known(known.credential(&t), Instant::now()));
+    }
+
     #[test]
     fn connection_refused_is_unreachable() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -528,7 +619,16 @@ mod tests {
             let (addr, handle) = fake_sts(1, answer);
             let (c, t, target) = setup(&addr);
             let counters = Counters::default();
-            let got = call_within(&STS_REQUESTS, &RETRIES, &counters, &target, &t, &c);
+            let got = call_within(
+                &STS_REQUESTS,
+                &KNOWN,
+                &RETRIES,
+                &counters,
+                &target,
+                &t,
+                KNOWN.credential(&t),
+                &c,
+            );
             assert_eq!(got.as_ref().err().map(|r| r.reason), want, "{what}");
             handle.join().unwrap();
             let s = counters.snapshot();
@@ -540,7 +640,17 @@ mod tests {
         c.sts_timeout = Duration::from_secs(2);
         let quota = RetryQuota::new(throttle::RETRY_QUOTA);
         let counters = Counters::default();
-        let e = call_within(&STS_REQUESTS, &quota, &counters, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &quota,
+            &counters,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
         let s = counters.snapshot();
@@ -559,8 +669,17 @@ mod tests {
         let quota = RetryQuota::new(throttle::RETRY_QUOTA);
         let retries = metrics::COUNTERS.snapshot().sts_retries;
         let started = Instant::now();
-        let e =
-            call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &quota,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled, "{e}");
         assert!(e.detail.contains("also on one retry"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
@@ -577,15 +696,34 @@ mod tests {
         // A timeout that cannot hold a pause and a second request.
         c.sts_timeout = Duration::from_millis(500);
         let full = RetryQuota::new(throttle::RETRY_QUOTA);
-        let e = call_within(&STS_REQUESTS, &full, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &full,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert!(e.detail.contains("not retried: too little"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 1);
         assert_eq!(full.tokens(), throttle::RETRY_QUOTA);
         // An empty quota: refused at once.
         c.sts_timeout = Duration::from_secs(5);
         let empty = RetryQuota::new(0);
-        let e =
-            call_within(&STS_REQUESTS, &empty, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &empty,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsThrottled);
         assert!(e.detail.contains("retry quota is used up"), "{}", e.detail);
         assert_eq!(requests.load(Ordering::SeqCst), 2);
@@ -600,8 +738,17 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..logins {
                 s.spawn(|| {
-                    let e = call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c)
-                        .unwrap_err();
+                    let e = call_within(
+                        &STS_REQUESTS,
+                        &KNOWN,
+                        &quota,
+                        &metrics::COUNTERS,
+                        &target,
+                        &t,
+                        KNOWN.credential(&t),
+                        &c,
+                    )
+                    .unwrap_err();
                     assert_eq!(e.reason, Reason::StsThrottled);
                 });
             }
@@ -628,14 +775,33 @@ mod tests {
         });
         let (c, t, target) = setup(&addr);
         let quota = RetryQuota::new(throttle::RETRY_COST);
-        call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap();
+        call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &quota,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap();
         assert_eq!(requests.load(Ordering::SeqCst), 2);
         // The verified caller gave one token back.
         assert_eq!(quota.tokens(), 1);
         let (addr, requests) = counting_sts(|_| http("503 Service Unavailable", ""));
         let (c, t, target) = setup(&addr);
-        let e =
-            call_within(&STS_REQUESTS, &quota, &metrics::COUNTERS, &target, &t, &c).unwrap_err();
+        let e = call_within(
+            &STS_REQUESTS,
+            &KNOWN,
+            &quota,
+            &metrics::COUNTERS,
+            &target,
+            &t,
+            KNOWN.credential(&t),
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(e.reason, Reason::StsUnreachable);
         assert_eq!(requests.load(Ordering::SeqCst), 1);
     }

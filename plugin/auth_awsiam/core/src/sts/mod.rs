@@ -2,22 +2,24 @@
 //!
 //! - `hosts`: AWS host and partition rules (pure; the token tool uses them too);
 //! - `precheck`: the checks that need the settings, before any network I/O;
-//! - `freshness`: the token's time window (one of those checks);
+//! - `freshness`: the token's time window (checked before STS by its date, after STS
+//!   against the first verification of a future-dated token);
 //! - `resolve`: name lookups on a few joined threads, shared by concurrent callers;
+//! - `known`: the credentials that logged in lately, which keep a reserve of STS slots;
 //! - `throttle`: what is done when STS says "slow down" (retry policy, log notice);
 //! - `transport`: the HTTP agent, its connection pool and its caps;
 //! - `exchange`: the request sent, the answer read within limits;
-//! - `answer`: what an STS answer says (caller, or the refusal its status means).
+//! - `reply`: what STS replied (the caller, or the refusal its status means).
 
-pub mod answer;
-pub mod exchange;
-pub mod freshness;
+pub(crate) mod exchange;
+pub(crate) mod freshness;
 pub mod hosts;
-pub mod precheck;
-pub mod resolve;
+pub mod known;
+pub(crate) mod precheck;
+pub mod reply;
+pub(crate) mod resolve;
 pub mod throttle;
 pub mod transport;
 
-pub use exchange::call;
-pub use freshness::left as freshness_left;
-pub use precheck::{Target, precheck, resolve_target};
+pub use exchange::{call, call_as};
+pub use precheck::{Target, check_transport, precheck, resolve_target};

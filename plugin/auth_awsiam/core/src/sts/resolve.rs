@@ -56,7 +56,7 @@ impl Lookup {
 }
 
 #[derive(Default)]
-struct State {
+struct Lookups {
     /// Names looked up or queued, by `host:port`.
     pending: HashMap<String, Arc<Lookup>>,
     queue: VecDeque<(String, Arc<Lookup>)>,
@@ -70,7 +70,7 @@ struct State {
 
 /// The lookup threads and their work (see the module documentation).
 pub struct Resolver {
-    state: Mutex<State>,
+    state: Mutex<Lookups>,
     work: Condvar,
     /// The lookup itself (a parameter for tests).
     lookup: fn(&str) -> Answer,
@@ -95,7 +95,7 @@ impl Resolver {
 
     fn with(lookup: fn(&str) -> Answer, idle_for: Duration) -> Self {
         Resolver {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(Lookups::default()),
             work: Condvar::new(),
             lookup,
             idle_for,
@@ -236,6 +236,7 @@ impl Resolver {
     }
 
     /// Threads alive (for tests and the documentation's claims).
+    #[cfg(test)]
     pub fn threads(&self) -> usize {
         lock(&self.state).live
     }

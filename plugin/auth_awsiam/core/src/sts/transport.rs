@@ -23,17 +23,26 @@ use super::resolve::{LookupError, Resolver};
 pub const ACCEPT: &str = "application/xml";
 const USER_AGENT: &str = concat!("auth_awsiam/", env!("CARGO_PKG_VERSION"));
 
-/// Most STS exchanges in flight at once. A flood of logins (good or bad tokens that pass
-/// the local checks) must not grow without bound, nor get the server's address throttled
-/// by STS: at the cap a login is refused at once (sts_busy) rather than queued behind
-/// requests that may all be waiting for a timeout. 64 in flight at STS's usual 10-50 ms
-/// is well over 1,000 verifications a second.
+/// Most STS exchanges in flight at once for any token. A flood of logins (good or bad
+/// tokens that pass the local checks) must not grow without bound, nor get the server's
+/// address throttled by STS: at the cap a login is refused at once (sts_busy) rather than
+/// queued behind requests that may all be waiting for a timeout. 64 in flight at STS's
+/// usual 10-50 ms is well over 1,000 verifications a second.
 pub const MAX_STS_REQUESTS: usize = 64;
+/// More exchanges, on top of those, that only tokens of known credentials (`known`: a
+/// credential that logged in here within the last 15 minutes) may use. Anyone can send
+/// well-formed tokens that pass the local checks and hold a slot until STS answers (or,
+/// when STS hangs, until `auth_awsiam_sts_timeout`); without a reserve, 64 such clients
+/// would refuse every fresh login with sts_busy. On top rather than out of the 64, so
+/// that new credentials (a fleet starting, which cannot be told from forgeries before STS
+/// answers) keep all they had: the clients that logged in lately keep 16 requests in
+/// flight (hundreds of verifications a second at STS's usual latency) whatever the flood.
+pub const RESERVED_STS_REQUESTS: usize = 16;
 /// Idle connections kept, per STS host and in all: as many as can be busy at once, so
 /// every connection a finished request gives back can serve a later one, and a steady
 /// load opens no new connection. (ureq's defaults, 3 per host and 10 in all, made a third
 /// of the requests at 64 concurrent logins open a connection.)
-pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS;
+pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS + RESERVED_STS_REQUESTS;
 /// How long an idle connection is kept. Under load connections are reused within
 /// milliseconds; an idle one is closed by us before a load balancer's idle timeout
 /// (commonly 60 s) can close it under a request. A connection the other end closed
@@ -41,7 +50,7 @@ pub const MAX_IDLE_CONNECTIONS: usize = MAX_STS_REQUESTS;
 pub const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 /// Input and output buffer of a connection. An STS request is a few KiB (the session token
 /// is most of it) and an answer well under 1 KiB; ureq's default of 128 KiB each would
-/// make the idle pool cost up to 16 MiB instead of 2 MiB.
+/// make the idle pool cost up to 20 MiB instead of 2.5 MiB.
 pub const CONNECTION_BUFFER_BYTES: usize = 16 * 1024;
 /// Most addresses of one name tried (ureq's own limit).
 const MAX_ADDRESSES: usize = 16;
@@ -85,8 +94,43 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// The slots of STS exchanges (see `MAX_STS_REQUESTS`).
-pub static STS_REQUESTS: Slots = Slots::new(MAX_STS_REQUESTS);
+/// The slots of STS exchanges: a shared part for every token, and a reserve on top that
+/// only tokens of known credentials may use (see `RESERVED_STS_REQUESTS`).
+#[derive(Debug)]
+pub struct StsSlots {
+    shared: Slots,
+    reserve: Slots,
+}
+
+impl StsSlots {
+    pub const fn new(shared: usize, reserved: usize) -> Self {
+        StsSlots {
+            shared: Slots::new(shared),
+            reserve: Slots::new(reserved),
+        }
+    }
+
+    /// A slot for a token: a known credential's takes one of the reserve first (leaving the
+    /// shared ones to others), then a shared one; any other takes a shared one only.
+    pub fn try_take(&self, known: bool) -> Option<Slot<'_>> {
+        if known {
+            self.reserve.try_take().or_else(|| self.shared.try_take())
+        } else {
+            self.shared.try_take()
+        }
+    }
+
+    pub fn shared(&self) -> usize {
+        self.shared.max()
+    }
+
+    pub fn reserved(&self) -> usize {
+        self.reserve.max()
+    }
+}
+
+/// The slots of STS exchanges (see `MAX_STS_REQUESTS`, `RESERVED_STS_REQUESTS`).
+pub static STS_REQUESTS: StsSlots = StsSlots::new(MAX_STS_REQUESTS, RESERVED_STS_REQUESTS);
 
 /// The error the resolver gives when `MAX_LOOKUPS` names are already being looked up.
 #[derive(Debug)]
@@ -108,9 +152,10 @@ pub fn is_lookups_busy(e: &ureq::Error) -> bool {
 /// The lookup threads of the plugin (see `resolve`).
 static RESOLVER: LazyLock<Arc<Resolver>> = LazyLock::new(|| Arc::new(Resolver::new()));
 
-/// ureq's resolver interface over `resolve::Resolver`, bounded by the request's timeout.
+/// ureq's resolver interface over `resolve::Resolver`, bounded by the request's timeout
+/// (also what fetches JWT issuers' keys: lookups with a timeout, threads joined at stop).
 #[derive(Debug)]
-struct PooledResolver;
+pub(crate) struct PooledResolver;
 
 impl UreqResolver for PooledResolver {
     fn resolve(
@@ -336,6 +381,30 @@ mod tests {
         assert!(slots.try_take().is_none());
         drop(a);
         assert!(slots.try_take().is_some());
-        assert_eq!(STS_REQUESTS.max(), MAX_STS_REQUESTS);
+        assert_eq!(
+            (STS_REQUESTS.shared(), STS_REQUESTS.reserved()),
+            (MAX_STS_REQUESTS, RESERVED_STS_REQUESTS)
+        );
+    }
+
+    /// Tokens of unknown credentials (anyone's, forgeries included) can fill the shared
+    /// slots but never the reserve: a known credential still gets a slot.
+    #[test]
+    fn the_reserve_is_for_known_credentials_only() {
+        let slots = StsSlots::new(3, 1);
+        let flood: Vec<_> = (0..3).map(|_| slots.try_take(false).unwrap()).collect();
+        assert!(slots.try_take(false).is_none(), "the reserve is not shared");
+        let known = slots
+            .try_take(true)
+            .expect("a known credential gets the reserve");
+        assert!(slots.try_take(true).is_none(), "all four are taken");
+        drop(flood);
+        // A known credential takes the reserve first, and spills into the shared slots.
+        drop(known);
+        let a = slots.try_take(true).unwrap();
+        let b = slots.try_take(true).unwrap();
+        let rest: Vec<_> = (0..3).filter_map(|_| slots.try_take(false)).collect();
+        assert_eq!(rest.len(), 2, "the reserve first, then one shared slot");
+        drop((a, b, rest));
     }
 }

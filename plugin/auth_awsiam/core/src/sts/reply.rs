@@ -88,6 +88,7 @@ pub fn caller_from(target: &Target, body: &str, access_key_id: &str) -> Result<C
         user_id: user_id.unwrap_or_default(),
         access_key_id: access_key_id.to_string(),
         principal,
+        claims: None,
     })
 }
 
