@@ -8,6 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::options;
 use crate::respond::{self, Dialed};
+use crate::shared_credentials;
 use crate::trust::{Tls, Transport};
 
 auth_awsiam_core::c_struct! {
@@ -196,7 +197,10 @@ pub unsafe extern "C" fn awsiam_client_answer(
 
 #[unsafe(no_mangle)]
 pub extern "C" fn awsiam_client_deinit() {
-    let _ = catch_unwind(options::clear);
+    let _ = catch_unwind(|| {
+        options::clear();
+        shared_credentials::PROCESS.clear();
+    });
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use aws_credential_types::provider::error::CredentialsError;
 
 use crate::jwt_answer;
 use crate::options::{self, Options};
+use crate::shared_credentials::{self, Source};
 use crate::trust::{self, Transport};
 
 /// Bound on loading credentials (SSO, web identity, instance metadata...).
@@ -184,16 +185,32 @@ fn credentials_failure(e: &CredentialsError, plan: &Plan, loaded: &Loaded) -> Fa
     }
 }
 
+/// What the credentials are loaded for: the profile, the region, the STS endpoint of
+/// credential loading.
+fn choice(plan: &Plan) -> Choice<'_> {
+    Choice {
+        profile: plan.profile.as_deref(),
+        region: Some(&plan.region),
+        sts_endpoint: plan.sts_url.as_deref(),
+    }
+}
+
+/// The credentials' source in the process-wide cache: the same things, and the `AWS_*`
+/// environment aws-config reads.
+fn source(plan: &Plan) -> Source {
+    Source {
+        profile: plan.profile.clone(),
+        region: plan.region.clone(),
+        sts_url: plan.sts_url.clone(),
+        aws_environment: shared_credentials::aws_environment(),
+    }
+}
+
 /// Loads the credentials as the AWS CLI would for the profile (the STS calls of a
 /// `role_arn` profile follow the sts-endpoint option, else the configured endpoint), with
 /// the configuration they came from (a `jwt` answer's STS call uses it too).
 async fn load(plan: &Plan) -> Result<(Credentials, Loaded), Failure> {
-    let loaded = credentials::load(Choice {
-        profile: plan.profile.as_deref(),
-        region: Some(&plan.region),
-        sts_endpoint: plan.sts_url.as_deref(),
-    })
-    .await;
+    let loaded = credentials::load(choice(plan)).await;
     let provider = loaded
         .sdk
         .credentials_provider()
@@ -239,8 +256,16 @@ pub fn answer(
                 "cannot load AWS credentials: cannot start an async runtime: {e}"
             ))
         })?;
-    let (creds, loaded) = load_credentials(&rt, &plan)?;
+    // Once per process and source, not per connection (shared_credentials.rs).
+    let (creds, loaded) =
+        shared_credentials::PROCESS.get(&source(&plan), || load_credentials(&rt, &plan))?;
     if plan.kind == AnswerKind::Jwt {
+        // Held credentials came without their configuration: read it again (files and
+        // environment, no STS call) for the GetWebIdentityToken call's region and client.
+        let loaded = match loaded {
+            Some(l) => l,
+            None => rt.block_on(credentials::load(choice(&plan))),
+        };
         return answer_jwt(&rt, &plan, creds, &loaded);
     }
     let token = request::sign_bound(

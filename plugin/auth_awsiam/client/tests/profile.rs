@@ -12,12 +12,15 @@ mod sts_double;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use auth_awsiam_client_core::respond::{self, Dialed};
+use auth_awsiam_client_core::shared_credentials::REFRESH_BEFORE_EXPIRY;
 use auth_awsiam_client_core::trust::Transport;
 use auth_awsiam_core::challenge::answer::{self, Answer};
 use auth_awsiam_core::challenge::{AnswerKind, Challenge, new_nonce};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 use sts_double::*;
 
 /// Set in the child's environment: the child runs only then.
@@ -29,13 +32,46 @@ const CHILD_JWT_AUDIENCE: &str = "AUTH_AWSIAM_CLIENT_TEST_JWT_AUDIENCE";
 /// The server's STS (where the token is signed for): never called by the client.
 const SERVER_STS: &str = "sts.us-east-1.amazonaws.com";
 
+/// Set in the child's environment: answer this many challenges at once, one per thread (a
+/// pool opening its connections), and print CHILD-OK only if every one was answered.
+const CHILD_ANSWERS: &str = "AUTH_AWSIAM_CLIENT_TEST_ANSWERS";
+
 #[test]
 #[ignore = "run as a child process by the tests of this file"]
 fn child_answers_one_challenge() {
     if std::env::var(CHILD).is_err() {
         return;
     }
+    let at_once: usize = std::env::var(CHILD_ANSWERS).map_or(1, |n| n.parse().unwrap());
+    if at_once > 1 {
+        let results: Vec<Result<String, String>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..at_once)
+                .map(|_| s.spawn(|| answer_one(None).0))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        match results.iter().find_map(|r| r.as_ref().err()) {
+            None => println!("CHILD-OK"),
+            Some(e) => println!("CHILD-FAILED: {e}"),
+        }
+        return;
+    }
     let jwt_audience = std::env::var(CHILD_JWT_AUDIENCE).ok();
+    let jwt = jwt_audience.is_some();
+    let (answered, nonce) = answer_one(jwt_audience);
+    match answered {
+        Ok(a) if jwt => match answer::decode(a.as_bytes()) {
+            Ok(Answer::Jwt(token)) => println!("CHILD-JWT {token} {nonce}"),
+            other => println!("CHILD-FAILED: not a jwt answer: {other:?}"),
+        },
+        Ok(_) => println!("CHILD-OK"),
+        Err(m) => println!("CHILD-FAILED: {m}"),
+    }
+}
+
+/// Answers one challenge (offering a `jwt` answer for `jwt_audience`, if given): the
+/// answer or the failure's message, and the challenge's nonce.
+fn answer_one(jwt_audience: Option<String>) -> (Result<String, String>, String) {
     let challenge = Challenge {
         nonce: new_nonce().unwrap(),
         sts_host: SERVER_STS.into(),
@@ -57,14 +93,9 @@ fn child_answers_one_challenge() {
             tls: None,
         },
     };
-    match respond::answer(&challenge.encode(), &dialed, &|k| std::env::var(k).ok()) {
-        Ok(a) if challenge.jwt_audience.is_some() => match answer::decode(a.as_bytes()) {
-            Ok(Answer::Jwt(jwt)) => println!("CHILD-JWT {jwt} {}", challenge.nonce),
-            other => println!("CHILD-FAILED: not a jwt answer: {other:?}"),
-        },
-        Ok(_) => println!("CHILD-OK"),
-        Err(f) => println!("CHILD-FAILED: {}", f.message()),
-    }
+    let answered = respond::answer(&challenge.encode(), &dialed, &|k| std::env::var(k).ok())
+        .map_err(|f| f.message());
+    (answered, challenge.nonce.to_string())
 }
 
 fn config_dir(name: &str, profile_extra: &str) -> PathBuf {
@@ -121,6 +152,46 @@ fn sts_endpoint_option_takes_the_profiles_assume_role() {
     let r = child(&dir, &[("AUTH_AWSIAM_STS_ENDPOINT", &sts.url())]);
     assert_eq!(r, "CHILD-OK");
     assert_eq!(sts.actions(), ["AssumeRole"]);
+}
+
+/// A pool of 8 connections opening at once in one process: one AssumeRole, not 8 (the
+/// credentials are loaded once per process, and the others wait for that load).
+#[test]
+fn a_pool_opening_at_once_assumes_the_role_once() {
+    let sts = Double::start(assume_role_ok());
+    let dir = config_dir("pool", "");
+    let r = child(
+        &dir,
+        &[
+            ("AUTH_AWSIAM_STS_ENDPOINT", &sts.url()),
+            (CHILD_ANSWERS, "8"),
+        ],
+    );
+    assert_eq!(r, "CHILD-OK");
+    assert_eq!(sts.actions(), ["AssumeRole"]);
+}
+
+/// Credentials that expire within the refresh margin are loaded again for each connection:
+/// a role session is never used to sign in its last minutes.
+#[test]
+fn credentials_near_their_expiry_are_not_reused() {
+    let soon = SystemTime::now() + REFRESH_BEFORE_EXPIRY - Duration::from_secs(60);
+    let sts = Double::start(assume_role_until(&iso8601(soon)));
+    let dir = config_dir("expiring", "");
+    let r = child(
+        &dir,
+        &[
+            ("AUTH_AWSIAM_STS_ENDPOINT", &sts.url()),
+            (CHILD_ANSWERS, "3"),
+        ],
+    );
+    assert_eq!(r, "CHILD-OK");
+    assert_eq!(sts.actions(), ["AssumeRole", "AssumeRole", "AssumeRole"]);
+}
+
+/// `t` as STS writes an expiration: 2026-12-06T14:00:00Z.
+fn iso8601(t: SystemTime) -> String {
+    DateTime::from(t).fmt(Format::DateTime).unwrap()
 }
 
 #[test]

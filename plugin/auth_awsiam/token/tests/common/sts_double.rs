@@ -13,13 +13,18 @@ pub const ROLE_SECRET: &str = "roleSecretFromTheDouble";
 pub const ROLE_SESSION_TOKEN: &str = "cm9sZSBzZXNzaW9uIHRva2Vu";
 
 pub fn assume_role_ok() -> (u16, String) {
+    assume_role_until("2099-01-01T00:00:00Z")
+}
+
+/// AssumeRole's answer with credentials that expire at `expiration` (ISO 8601, UTC).
+pub fn assume_role_until(expiration: &str) -> (u16, String) {
     (
         200,
         format!(
             "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
 <AssumeRoleResult><Credentials><AccessKeyId>{ROLE_KEY}</AccessKeyId>\
 <SecretAccessKey>{ROLE_SECRET}</SecretAccessKey><SessionToken>{ROLE_SESSION_TOKEN}</SessionToken>\
-<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+<Expiration>{expiration}</Expiration></Credentials>\
 <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/AppRole/s1</Arn>\
 <AssumedRoleId>AROAEXAMPLE:s1</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>\
 <ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleResponse>"
