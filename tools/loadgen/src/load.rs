@@ -86,6 +86,13 @@ impl Outcome {
         self.cores(Some(own + helpers))
     }
 
+    /// The load generator's and its helpers' CPU per login, in microseconds.
+    pub fn client_us_per_login(&self) -> Option<f64> {
+        let own = delta(self.before.own_cpu, self.after.own_cpu)?;
+        let helpers = delta(self.before.helpers_cpu, self.after.helpers_cpu)?;
+        (self.logins > 0).then(|| (own + helpers).as_secs_f64() * 1e6 / self.logins as f64)
+    }
+
     /// Everything else the machine ran meanwhile (other users of a shared machine).
     pub fn other_cores(&self) -> Option<f64> {
         let busy = self.cores(delta(self.before.machine_busy, self.after.machine_busy))?;
