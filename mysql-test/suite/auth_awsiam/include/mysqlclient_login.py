@@ -5,23 +5,51 @@ verified against the CA file of $AWSIAM_TEST_CA (the client plugin answers no
 server over TCP otherwise), and prints who it is. The client library loads
 auth_awsiam_client from its plugin directory by itself.
 
-Usage: mysqlclient_login.py PORT USER [CONNECTIONS]"""
+With --at-once, the CONNECTIONS are opened at the same time, one per thread, as a pool
+fills (mysqlclient lets other threads run while libmysqlclient connects).
+
+Usage: mysqlclient_login.py PORT USER [CONNECTIONS [--at-once]]"""
 
 import os
 import sys
+import threading
 
 import MySQLdb
 
 port, user = int(sys.argv[1]), sys.argv[2]
 connections = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-for _ in range(connections):
+at_once = sys.argv[4:] == ["--at-once"]
+
+
+def login(start=None):
+    if start:
+        start.wait()
     try:
         conn = MySQLdb.connect(host="127.0.0.1", port=port, user=user,
                                ssl_mode="VERIFY_CA", ssl={"ca": os.environ["AWSIAM_TEST_CA"]})
     except MySQLdb.OperationalError as e:
-        print(f"refused: {e.args[0]}: {e.args[1]}")
-        continue
+        return f"refused: {e.args[0]}: {e.args[1]}"
     cur = conn.cursor()
     cur.execute("SELECT USER(), CURRENT_USER(), @@external_user")
-    print("\t".join(cur.fetchone()))
+    row = "\t".join(cur.fetchone())
     conn.close()
+    return row
+
+
+if at_once:
+    start = threading.Barrier(connections)
+    rows = [None] * connections
+
+    def run(i):
+        rows[i] = login(start)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for row in sorted(rows):
+        print(row)
+else:
+    for _ in range(connections):
+        print(login())
