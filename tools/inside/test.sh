@@ -46,6 +46,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   AUTH_AWSIAM_TEST_STS_ENDPOINT=$STS_ENDPOINT AUTH_AWSIAM_STS_DOUBLE=$STS_DOUBLE \
     cargo test --workspace --locked
   bash "$SRC/tools/plugin_lock.sh" --check
+  say "The protocol's test vectors, checked with botocore's signer (LocalStack's venv)"
+  "$LOCALSTACK_VENV_DIR/bin/python" "$SRC/tools/protocol_vectors.py"
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
