@@ -34,6 +34,11 @@ MYSQLCLIENT_PIN='mysqlclient<3'
 CONNECTORS_DIR=/opt/connectors
 MYSQL2_PIN=mysql2@3.24.6
 MYSQL_CONNECTOR_PYTHON_PIN=mysql-connector-python==26.10.0
+# The Python package clients/python is installed (pip, from this checkout, offline) by the
+# MTR tests into a target directory and run with this venv: its dependencies, and the
+# build backend pip needs to install a local package.
+PYTHON_PACKAGE_VENV=$CONNECTORS_DIR/auth-awsiam-python
+PYTHON_PACKAGE_PINS="botocore==1.42.72 PyMySQL==1.1.2 setuptools==80.9.0"
 # Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
 # /opt/cmake-MAJOR.MINOR (old_cmake_dir).
 OLD_CMAKE_VERSIONS="3.21.4 3.18.4.post1"

@@ -168,6 +168,7 @@ mtr() {
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
        AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
        AUTH_AWSIAM_AWS_SDK="$LOCALSTACK_VENV_DIR" \
+       AUTH_AWSIAM_PYTHON_PACKAGE_VENV="$PYTHON_PACKAGE_VENV" \
        AWS_ACCESS_KEY_ID=123456789012 AWS_SECRET_ACCESS_KEY=mtr-server-placeholder-secret \
        AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
      perl ./mysql-test-run.pl --client-bindir="$MTR_HOME/bin" --suite=auth_awsiam \

@@ -50,7 +50,8 @@ mysqlclient() {
 
 # Node.js mysql2 (npm registry, into node_modules), Go go-sql-driver/mysql (the
 # distribution's source package, built offline in GOPATH mode; its build cache warmed
-# here), mysql-connector-python (PyPI, a venv) and PyMySQL (python3-pymysql).
+# here), mysql-connector-python (PyPI, a venv), PyMySQL (python3-pymysql), and the
+# dependencies of this repository's Python package (PyPI, a venv).
 connectors() {
   apt-get update -qq
   apt_install golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql
@@ -58,6 +59,9 @@ connectors() {
   npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" >/dev/null
   python3 -m venv "$CONNECTORS_DIR/python"
   "$CONNECTORS_DIR/python/bin/pip" install -q "$MYSQL_CONNECTOR_PYTHON_PIN"
+  python3 -m venv "$PYTHON_PACKAGE_VENV"
+  # shellcheck disable=SC2086 # a list of pins
+  "$PYTHON_PACKAGE_VENV/bin/pip" install -q $PYTHON_PACKAGE_PINS
   GOCACHE="$CONNECTORS_DIR/go-cache" GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOTOOLCHAIN=local \
     go build github.com/go-sql-driver/mysql
 }

@@ -48,6 +48,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   bash "$SRC/tools/plugin_lock.sh" --check
   say "The protocol's test vectors, checked with botocore's signer (LocalStack's venv)"
   "$LOCALSTACK_VENV_DIR/bin/python" "$SRC/tools/protocol_vectors.py"
+  say "The Python package's own tests (clients/python; its formats against the same vectors)"
+  PYTHONDONTWRITEBYTECODE=1 "$PYTHON_PACKAGE_VENV/bin/python" -m unittest discover -s "$SRC/clients/python/tests"
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
