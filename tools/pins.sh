@@ -39,6 +39,10 @@ MYSQL_CONNECTOR_PYTHON_PIN=mysql-connector-python==26.10.0
 # build backend pip needs to install a local package.
 PYTHON_PACKAGE_VENV=$CONNECTORS_DIR/auth-awsiam-python
 PYTHON_PACKAGE_PINS="botocore==1.42.72 PyMySQL==1.1.2 setuptools==80.9.0"
+# The Node.js package clients/node: its dependencies, installed beside mysql2 in the
+# connectors' node_modules (and so in npm's cache, from which the MTR tests install the
+# package itself, offline).
+NODE_PACKAGE_DEPS="@aws-crypto/sha256-js@5.2.0 @aws-sdk/client-sts@3.1178.0 @aws-sdk/credential-providers@3.1178.0 @smithy/protocol-http@5.6.2 @smithy/signature-v4@5.7.5"
 # Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
 # /opt/cmake-MAJOR.MINOR (old_cmake_dir).
 OLD_CMAKE_VERSIONS="3.21.4 3.18.4.post1"

@@ -51,12 +51,13 @@ mysqlclient() {
 # Node.js mysql2 (npm registry, into node_modules), Go go-sql-driver/mysql (the
 # distribution's source package, built offline in GOPATH mode; its build cache warmed
 # here), mysql-connector-python (PyPI, a venv), PyMySQL (python3-pymysql), and the
-# dependencies of this repository's Python package (PyPI, a venv).
+# dependencies of this repository's Python and Node.js packages (PyPI, a venv; npm).
 connectors() {
   apt-get update -qq
   apt_install golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql
   rm -rf "$CONNECTORS_DIR"; mkdir -p "$CONNECTORS_DIR"
-  npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" >/dev/null
+  # shellcheck disable=SC2086 # a list of pins
+  npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" $NODE_PACKAGE_DEPS >/dev/null
   python3 -m venv "$CONNECTORS_DIR/python"
   "$CONNECTORS_DIR/python/bin/pip" install -q "$MYSQL_CONNECTOR_PYTHON_PIN"
   python3 -m venv "$PYTHON_PACKAGE_VENV"

@@ -50,6 +50,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   "$LOCALSTACK_VENV_DIR/bin/python" "$SRC/tools/protocol_vectors.py"
   say "The Python package's own tests (clients/python; its formats against the same vectors)"
   PYTHONDONTWRITEBYTECODE=1 "$PYTHON_PACKAGE_VENV/bin/python" -m unittest discover -s "$SRC/clients/python/tests"
+  say "The Node.js package's own tests (clients/node; the same vectors)"
+  NODE_PATH="$CONNECTORS_DIR/node_modules" node --test "$SRC/clients/node/test/"
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
