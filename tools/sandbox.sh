@@ -200,7 +200,7 @@ provision() {
   # The connectors of the MTR test 'connectors', which are also the examples of
   # docs/connectors.rst: Node.js with mysql2, Go with go-sql-driver/mysql, Python's
   # mysql-connector-python, and PyMySQL. Its own stamp, like mysqlclient's.
-  local connectors="golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-pymysql $MYSQL2_PIN $MYSQL_CONNECTOR_PYTHON_PIN $PYTHON_PACKAGE_PINS $NODE_PACKAGE_DEPS"
+  local connectors="golang-go golang-github-go-sql-driver-mysql-dev golang-github-aws-aws-sdk-go-v2-dev nodejs npm python3-pymysql $MYSQL2_PIN $MYSQL_CONNECTOR_PYTHON_PIN $PYTHON_PACKAGE_PINS $NODE_PACKAGE_DEPS"
   if ! stamp_ok connectors "$connectors"; then
     log "installing the connectors (Node mysql2, Go go-sql-driver/mysql, mysql-connector-python) into $CONNECTORS_DIR"
     provision_step connectors

@@ -48,13 +48,14 @@ mysqlclient() {
   "$MYSQLCLIENT_VENV/bin/pip" install -q --no-binary mysqlclient "$MYSQLCLIENT_PIN"
 }
 
-# Node.js mysql2 (npm registry, into node_modules), Go go-sql-driver/mysql (the
-# distribution's source package, built offline in GOPATH mode; its build cache warmed
-# here), mysql-connector-python (PyPI, a venv), PyMySQL (python3-pymysql), and the
+# Node.js mysql2 (npm registry, into node_modules), Go go-sql-driver/mysql and the AWS
+# SDK for Go v2 (the distribution's source packages, built offline in GOPATH mode; the
+# build cache warmed here), mysql-connector-python (PyPI, a venv), PyMySQL (python3-pymysql), and the
 # dependencies of this repository's Python and Node.js packages (PyPI, a venv; npm).
 connectors() {
   apt-get update -qq
-  apt_install golang-go golang-github-go-sql-driver-mysql-dev nodejs npm python3-venv python3-pymysql
+  apt_install golang-go golang-github-go-sql-driver-mysql-dev golang-github-aws-aws-sdk-go-v2-dev \
+    nodejs npm python3-venv python3-pymysql
   rm -rf "$CONNECTORS_DIR"; mkdir -p "$CONNECTORS_DIR"
   # shellcheck disable=SC2086 # a list of pins
   npm install --prefix "$CONNECTORS_DIR" --no-audit --no-fund --loglevel=error "$MYSQL2_PIN" $NODE_PACKAGE_DEPS >/dev/null
@@ -64,7 +65,7 @@ connectors() {
   # shellcheck disable=SC2086 # a list of pins
   "$PYTHON_PACKAGE_VENV/bin/pip" install -q $PYTHON_PACKAGE_PINS
   GOCACHE="$CONNECTORS_DIR/go-cache" GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOTOOLCHAIN=local \
-    go build github.com/go-sql-driver/mysql
+    go build github.com/go-sql-driver/mysql github.com/aws/aws-sdk-go-v2/config github.com/aws/aws-sdk-go-v2/aws/signer/v4
 }
 
 # Through LocalStack's pip: the chroot has no other.

@@ -52,6 +52,14 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   PYTHONDONTWRITEBYTECODE=1 "$PYTHON_PACKAGE_VENV/bin/python" -m unittest discover -s "$SRC/clients/python/tests"
   say "The Node.js package's own tests (clients/node; the same vectors)"
   NODE_PATH="$CONNECTORS_DIR/node_modules" node --test "$SRC/clients/node/test/"
+  say "The Go package's own tests (clients/go, GOPATH mode on the distribution's AWS SDK)"
+  gopath=$(mktemp -d)
+  mkdir -p "$gopath/src/auth_awsiam/clients"
+  cp -r "$SRC/clients/go" "$gopath/src/auth_awsiam/clients/go"
+  (cd "$gopath/src/auth_awsiam/clients/go" &&
+    AUTH_AWSIAM_TESTDATA="$SRC/plugin/auth_awsiam/core/testdata" GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" \
+      GOFLAGS='' GOPROXY=off GOTOOLCHAIN=local GOCACHE="$CONNECTORS_DIR/go-cache" go test ./awsiam/)
+  rm -rf "$gopath"
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"

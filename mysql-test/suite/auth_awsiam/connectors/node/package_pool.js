@@ -25,16 +25,18 @@ const pool = mysql.createPool({
 });
 
 async function main() {
-  const rows = await Promise.all(Array.from({ length: n }, async () => {
-    try {
-      const conn = await pool.getConnection();
-      const [r] = await conn.query('SELECT USER() AS u, CURRENT_USER() AS a, @@external_user AS arn');
-      conn.release();
-      return `${r[0].u}\t${r[0].a}\t${r[0].arn}`;
-    } catch (e) {
-      return `refused: ${e.message}`;
+  // All n connections held at once: the pool opens n, none reused.
+  const conns = await Promise.all(Array.from({ length: n }, () => pool.getConnection().catch((e) => e)));
+  const rows = [];
+  for (const conn of conns) {
+    if (conn instanceof Error) {
+      rows.push(`refused: ${conn.message}`);
+      continue;
     }
-  }));
+    const [r] = await conn.query('SELECT USER() AS u, CURRENT_USER() AS a, @@external_user AS arn');
+    rows.push(`${r[0].u}\t${r[0].a}\t${r[0].arn}`);
+  }
+  for (const conn of conns) if (!(conn instanceof Error)) conn.release();
   for (const r of rows.sort()) console.log('node auth-awsiam package:', r);
   await pool.end();
 }
