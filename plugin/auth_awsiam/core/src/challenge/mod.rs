@@ -484,6 +484,48 @@ pub(crate) mod tests {
         assert!(e.contains("no jwt answer is offered"), "{e}");
     }
 
+    /// The list's own syntax: names of lowercase letters and digits, none empty, at most 16
+    /// characters, at most MAX_ANSWER_KINDS of them; a malformed name among good ones
+    /// refuses the whole challenge, even when a known kind could be picked.
+    #[test]
+    fn answer_lists_are_checked_whole() {
+        let good = text_of(&sample());
+        let offered =
+            |answers: &str| good.replace("answers=sigv4\n", &format!("answers={answers}\n"));
+        let many: Vec<String> = (1..MAX_ANSWER_KINDS)
+            .map(|i| format!("future{i}"))
+            .chain(["sigv4".to_string()])
+            .collect();
+        let c = Challenge::decode(offered(&many.join(",")).as_bytes()).unwrap();
+        assert_eq!(
+            c.answers,
+            vec![AnswerKind::SigV4],
+            "{MAX_ANSWER_KINDS} names are allowed"
+        );
+        let too_many = format!("future0,{}", many.join(","));
+        for bad in [
+            "sigv4,",
+            ",sigv4",
+            "sigv4,Future",
+            "sigv4,fut-ure",
+            "sigv4,abcdefghijklmnopq",
+            too_many.as_str(),
+        ] {
+            let e = err(&offered(bad));
+            assert!(e.contains("lowercase names"), "{bad}: {e}");
+        }
+        // 16 characters is a name.
+        assert!(Challenge::decode(offered("sigv4,abcdefghijklmnop").as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_bad_challenge_says_what_is_wrong() {
+        assert_eq!(
+            BadChallenge("the nonce is missing".into()).to_string(),
+            "the nonce is missing"
+        );
+    }
+
     #[test]
     fn a_jwt_offer_round_trips() {
         let mut c = sample();
