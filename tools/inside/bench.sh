@@ -96,11 +96,17 @@ helper_args+=(--helper-pid "$(cat "$STATE/storm/sts_double.pid")")
 
 STS_ENDPOINT=http://${sts_args[1]#*=}
 # The challenge logins' client plugin (auth_awsiam_client, loaded by libmysqlclient from
-# the plugin directory) signs with these: a key the doubles answer as account
-# 000000000000, nothing read from files or instance metadata. It signs for the double's
-# STS host (the challenges name it) because this client names it: it is no AWS host.
-client_aws_env=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=ASIABENCHLOADGEN0001
-  AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_CONFIG_FILE=/dev/null
+# the plugin directory) takes its credentials from a role_arn profile, as an application
+# whose machine assumes a role does: one AssumeRole at the 0 ms double (which counts
+# them, and answers its temporary keys as account 000000000000) per process, not per
+# login. Nothing is read from instance metadata. It signs for the double's STS host (the
+# challenges name it) because this client names it: it is no AWS host.
+printf '%s\n' '[profile bench]' 'role_arn = arn:aws:iam::000000000000:role/BenchRole' \
+  'source_profile = base' 'role_session_name = loadgen' '' '[profile base]' \
+  'aws_access_key_id = ASIABENCHLOADGEN0001' "aws_secret_access_key = $BENCH_SECRET" \
+  >"$STATE/aws_config"
+client_aws_env=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN
+  AWS_PROFILE=bench AWS_CONFIG_FILE="$STATE/aws_config"
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
   AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
 # shellcheck disable=SC2016

@@ -14,7 +14,7 @@ use crate::cached::Baselines;
 use crate::fresh::{FRESH_CONCURRENCY, Fresh};
 use crate::load::Outcome;
 use crate::scenario::Path;
-use crate::suite::{SOAK_CLIENTS, Suite};
+use crate::suite::{CHALLENGE_SUCCESSES, SOAK_CLIENTS, Suite, assume_role_calls};
 use crate::table::{Table, fig, ratio};
 use crate::target::FirstAnswer;
 use crate::tokens::Passwords;
@@ -94,6 +94,18 @@ impl Suite {
             }
         }
         println!("{}", table.render());
+        // The client plugin loads its credentials (a role_arn profile: an AssumeRole at the
+        // 0 ms double) once per process, not once per login.
+        if let Some((calls_before, logins_before)) = self.assume_role_before {
+            let calls = assume_role_calls(&sts0.authority)? - calls_before;
+            let logins = self.bench.admin.status(CHALLENGE_SUCCESSES)? - logins_before;
+            println!(
+                "AssumeRole calls of the client plugin over {logins} challenge logins of one process: {calls}"
+            );
+            self.lines.add("challenge_logins", Some(logins as f64), 0);
+            self.lines
+                .add("challenge_assume_role_calls", Some(calls as f64), 0);
+        }
         Ok(())
     }
 }

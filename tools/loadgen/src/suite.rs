@@ -188,6 +188,10 @@ pub(crate) struct Suite {
     pub(crate) sts: Vec<Double>,
     pub(crate) problems: Vec<String>,
     pub(crate) lines: BenchLines,
+    /// Before the first challenge login: the 0 ms double's AssumeRole count and the
+    /// server's Auth_awsiam_challenge_successes. The client plugin's credential loads over
+    /// its logins are counted from there (challenge.rs).
+    pub(crate) assume_role_before: Option<(u64, u64)>,
 }
 
 impl Suite {
@@ -259,6 +263,30 @@ impl Suite {
     }
 }
 
+/// The server's count of challenge logins let in.
+pub(crate) const CHALLENGE_SUCCESSES: &str = "Auth_awsiam_challenge_successes";
+
+/// How many AssumeRole calls the double at `authority` has answered (its
+/// `GET /_double/counts`).
+pub(crate) fn assume_role_calls(authority: &str) -> Result<u64, String> {
+    use std::io::{Read, Write};
+    let fail =
+        |e: std::io::Error| format!("cannot read the STS double's counts at {authority}: {e}");
+    let mut stream = std::net::TcpStream::connect(authority).map_err(fail)?;
+    write!(
+        stream,
+        "GET /_double/counts HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(fail)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(fail)?;
+    answer
+        .lines()
+        .find_map(|l| l.strip_prefix("assume_role="))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("the STS double at {authority} gave no AssumeRole count"))
+}
+
 pub(crate) fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
@@ -303,6 +331,10 @@ fn prepare(s: &mut Suite, account: &str) -> Result<(), String> {
         }
     }
     let socket = s.socket.clone();
+    s.assume_role_before = Some((
+        assume_role_calls(&sts0.authority)?,
+        s.bench.admin.status(CHALLENGE_SUCCESSES)?,
+    ));
     s.target(&socket, CHALLENGE_USER, FirstAnswer::ServerDefault)
         .login("")
         .map_err(|e| format!("first auth_awsiam_challenge login: {e}"))?;
@@ -350,6 +382,7 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         sts,
         problems: Vec::new(),
         lines: BenchLines::default(),
+        assume_role_before: None,
     };
     prepare(&mut suite, &account)?;
     let runs = |s: Section| args.only.is_empty() || args.only.contains(&s);

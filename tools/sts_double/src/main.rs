@@ -13,7 +13,7 @@
 //!
 //! | mode | answer |
 //! | --- | --- |
-//! | `ok` | GetCallerIdentity and GetWebIdentityToken after `--latency-ms` (caller: see [`callers`]) |
+//! | `ok` | GetCallerIdentity, GetWebIdentityToken and AssumeRole after `--latency-ms` (caller: see [`callers`]; AssumeRole: [`assume_role`]) |
 //! | `hang_accept` | reads the request, never answers |
 //! | `hang_body` | status line, headers and a part of the body, then nothing |
 //! | `http_500`, `http_503` | HTTP 500 InternalFailure, HTTP 503 ServiceUnavailable |
@@ -81,6 +81,7 @@
 //! the server a lifetime of 30 minutes, so a test that dies before its `stop` leaves nothing
 //! running for long.
 
+mod assume_role;
 mod callers;
 mod control;
 mod fault;
@@ -222,6 +223,7 @@ fn serve(o: Options) -> Result<(), String> {
         issuer: issuer(&o, &mut include)?,
         phase_file: o.phase_file.clone(),
         secret_key: o.secret_key.clone(),
+        sessions: Default::default(),
     });
     if let Some(path) = &o.pid_file {
         write_atomically(path, &format!("{}\n", process::id()))?;
@@ -303,6 +305,7 @@ mod tests {
             ),
             phase_file: Some(phase_file()),
             secret_key: Some(SECRET.into()),
+            sessions: Default::default(),
         });
         thread::spawn(move || accept_loop(listener, mode, answer));
         addr

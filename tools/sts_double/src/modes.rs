@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crate::assume_role::{self, Sessions};
 use crate::callers::Callers;
 use crate::fault::{FIXED_REQUEST_ID, Fault};
 use crate::http::{self, Request};
@@ -142,6 +143,8 @@ pub struct Answer {
     /// `phased` answers only requests signed with this secret key (see `sigv4`); it
     /// ignores the callers' hang and reject profiles: it refuses by signature instead.
     pub secret_key: Option<String>,
+    /// AssumeRole's credentials and count.
+    pub sessions: Sessions,
 }
 
 impl Answer {
@@ -290,8 +293,8 @@ fn key_id_of(request: &Request) -> String {
         .to_string()
 }
 
-/// The answer to a well-formed GetCallerIdentity or GetWebIdentityToken request, else
-/// STS's answer to a request that is neither.
+/// The answer to a well-formed GetCallerIdentity, GetWebIdentityToken or AssumeRole
+/// request (or to a read of the counts), else STS's answer to a request that is none.
 pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
     let params = query::parse_form(&request.body);
     match (request.method.as_str(), query::param(&params, "Action")) {
@@ -300,6 +303,8 @@ pub fn success_or_invalid(request: &Request, answer: &Answer) -> (u16, String) {
             (200, success_body(&caller.session_arn, &caller.account))
         }
         ("POST", Some("GetWebIdentityToken")) => web_identity::answer(request, &params, answer),
+        ("POST", Some("AssumeRole")) => answer.sessions.answer(&params),
+        ("GET", _) if request.path == assume_role::COUNTS_PATH => (200, answer.sessions.counts()),
         _ => {
             let f = Fault::sender(400, "InvalidAction", "not an action the double answers");
             (400, f.xml(FIXED_REQUEST_ID))

@@ -193,6 +193,7 @@ fn answer_with(policy: Policy) -> Answer {
         issuer: Arc::new(Issuer::new("http://127.0.0.1:9".into(), Switches::default()).unwrap()),
         phase_file: None,
         secret_key: None,
+        sessions: Default::default(),
     }
 }
 
