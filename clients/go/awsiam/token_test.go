@@ -2,6 +2,7 @@ package awsiam
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/go-sql-driver/mysql"
 )
 
 // The protocol's test vectors (docs/protocol.rst), the file every implementation reads.
@@ -70,5 +72,33 @@ func TestEndpointAuthority(t *testing.T) {
 		if _, err := endpointAuthority(bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+func TestATokenGoesOnlyToAServerThatProvedItself(t *testing.T) {
+	cfg := func(net, addr string, tlsCfg *tls.Config) *mysql.Config {
+		c := mysql.NewConfig()
+		c.Net, c.Addr, c.TLS = net, addr, tlsCfg
+		return c
+	}
+	for name, c := range map[string]*mysql.Config{
+		"plain TCP":   cfg("tcp", "db1:3306", nil),
+		"skip-verify": cfg("tcp", "db1:3306", &tls.Config{InsecureSkipVerify: true}),
+	} {
+		if err := trusted(c, ""); err == nil {
+			t.Errorf("%s: trusted", name)
+		}
+	}
+	if err := trusted(cfg("tcp", "db1:3306", &tls.Config{}), ""); err != nil {
+		t.Errorf("verified TLS: %v", err)
+	}
+	if err := trusted(cfg("unix", "/run/mysqld/mysqld.sock", nil), ""); err != nil {
+		t.Errorf("socket: %v", err)
+	}
+	if err := trusted(cfg("tcp", "db1:3306", nil), "other, DB1:3306"); err != nil {
+		t.Errorf("named: %v", err)
+	}
+	if err := trusted(cfg("tcp", "db1:3307", nil), "db1:3306"); err == nil {
+		t.Errorf("another port: trusted")
 	}
 }

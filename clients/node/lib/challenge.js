@@ -60,6 +60,20 @@ const option = (opts, key) => {
   return v && String(v).trim() ? String(v).trim() : null;
 };
 
+// The dialed name (the audience), if the server may get something signed: it proved
+// itself (TLS whose certificate was verified), is this machine's (a Unix socket), or the
+// user named it (trustedServers, host[:port],...). Else throws Refused.
+function checkTrust(host, port, transport, trustedServers) {
+  const name = dialedName(host, port, transport);
+  const trusted = (trustedServers || '').split(',').filter((t) => t.trim());
+  const tls = Boolean(transport.certificate);
+  if ((tls && transport.verified) || transport.localSocket || trusted.some((t) => names(t, name))) return name;
+  const how = tls ? 'TLS, but the client did not verify the server certificate' : 'not TLS';
+  throw new Refused(`the connection to '${name}' is ${how}, so the server has not proved who it is. `
+    + 'Connect over TLS with the server certificate verified, or over the local socket; to trust this server '
+    + `anyway, add it to ${ENV.trustedServers} (host[:port])`);
+}
+
 // What to answer, decided with no I/O; throws Refused. transport: { localSocket,
 // certificate (DER Buffer or null), verified }.
 function plan(rawChallenge, host, port, transport, opts = {}) {
@@ -69,15 +83,13 @@ function plan(rawChallenge, host, port, transport, opts = {}) {
   } catch (e) {
     throw new Refused(`cannot read the server's challenge: ${e.message}`);
   }
-  const name = dialedName(host, port, transport);
-  const trusted = (option(opts, 'trustedServers') || '').split(',').filter((t) => t.trim());
-  const tls = Boolean(transport.certificate);
-  if (!(tls && transport.verified) && !transport.localSocket && !trusted.some((t) => names(t, name))) {
-    const how = tls ? 'TLS, but the client did not verify the server certificate' : 'not TLS';
-    throw new Refused(`not answering '${name}': the connection is ${how}, so the server has not proved who it is. `
-      + 'Connect over TLS with the server certificate verified, or over the local socket; to answer this server '
-      + `anyway, add it to ${ENV.trustedServers} (host[:port])`);
+  let name;
+  try {
+    name = checkTrust(host, port, transport, option(opts, 'trustedServers'));
+  } catch (e) {
+    throw new Refused(`not answering: ${e.message}`);
   }
+  const tls = Boolean(transport.certificate);
   const endpoint = option(opts, 'stsEndpoint');
   const stsHost = endpoint ? endpointAuthority(endpoint) : challenge.stsHost;
   const officialRegion = endpoint ? null : officialStsRegion(stsHost);
@@ -120,4 +132,4 @@ async function mintJwt(p) {
   return out.WebIdentityToken;
 }
 
-module.exports = { plan, answer, Refused, dialedName };
+module.exports = { plan, answer, checkTrust, Refused, dialedName, ENV };

@@ -40,7 +40,14 @@ function authPlugins({ challengeOptions = {}, tokenOptions = null } = {}) {
       if (!held || Date.now() - held.at >= reuseMs) held = { at: Date.now(), token: generateToken(tokenOptions) };
       return held.token;
     };
-    plugins.mysql_clear_password = () => async () => {
+    // A token is a signed request too: it goes only where a challenge answer may.
+    plugins.mysql_clear_password = ({ connection }) => async () => {
+      const c = connection.config;
+      try {
+        challenge.checkTrust(c.host, c.port, transport(connection), process.env[challenge.ENV.trustedServers]);
+      } catch (e) {
+        throw new Error(`not sending a token: ${e.message}`);
+      }
       let t;
       try {
         t = await token();

@@ -72,3 +72,13 @@ test('only official STS hosts or the configured one; the audience is the user\'s
     { ...noEnv, audience: 'localhost=db1.example.com' });
   assert.strictEqual(a.binding.audience, 'db1.example.com');
 });
+
+test('a token goes only where an answer may', () => {
+  assert.throws(() => challenge.checkTrust('db1.example.com', 3306, {}, ''), /not TLS/);
+  assert.throws(() => challenge.checkTrust('db1.example.com', 3306, { certificate: certDer(), verified: false }, ''),
+    /did not verify/);
+  assert.strictEqual(challenge.checkTrust('db1.example.com', 3306, { certificate: certDer(), verified: true }, ''),
+    'db1.example.com:3306');
+  assert.strictEqual(challenge.checkTrust('db1', 3306, {}, 'db1:3306,other'), 'db1:3306');
+  assert.throws(() => challenge.checkTrust('db1', 3307, {}, 'db1:3306'));
+});

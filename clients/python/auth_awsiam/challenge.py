@@ -98,6 +98,23 @@ def _option(kwargs: Dict[str, Optional[str]], key: str, env: str,
     return value.strip() if value and value.strip() else None
 
 
+def check_trust(host: str, port: int, transport: Transport, trusted_servers: Optional[str]) -> str:
+    """The dialed name (the audience), if the server may get something signed: it proved
+    itself (TLS whose certificate was verified), is this machine's (a Unix socket), or the
+    user named it (`trusted_servers`, host[:port],...). Else raises Refused."""
+    name = dialed_name(host, port, transport)
+    trusted = [t for t in (trusted_servers or "").split(",") if t.strip()]
+    if (transport.certificate is not None and transport.verified) or transport.local_socket \
+            or any(_names(t, name) for t in trusted):
+        return name
+    how = "TLS, but the client did not verify the server certificate" \
+        if transport.certificate is not None else "not TLS"
+    raise Refused(f"the connection to {name!r} is {how}, so the server has not proved who "
+                  f"it is. Connect over TLS with the server certificate verified, or over the "
+                  f"local socket; to trust this server anyway, add it to {TRUSTED_SERVERS} "
+                  f"(host[:port])")
+
+
 def plan(raw_challenge: bytes, host: str, port: int, transport: Transport,
          getenv: Callable[[str], Optional[str]] = os.environ.get, **kwargs) -> dict:
     """What to answer, decided with no I/O; raises Refused."""
@@ -105,16 +122,10 @@ def plan(raw_challenge: bytes, host: str, port: int, transport: Transport,
         challenge = _wire.parse_challenge(raw_challenge)
     except ValueError as e:
         raise Refused(f"cannot read the server's challenge: {e}") from None
-    name = dialed_name(host, port, transport)
-    trusted = [t for t in (_option(kwargs, "trusted_servers", TRUSTED_SERVERS, getenv) or "").split(",") if t.strip()]
-    if not (transport.certificate is not None and transport.verified) and not transport.local_socket \
-            and not any(_names(t, name) for t in trusted):
-        how = "TLS, but the client did not verify the server certificate" \
-            if transport.certificate is not None else "not TLS"
-        raise Refused(f"not answering {name!r}: the connection is {how}, so the server has not "
-                      f"proved who it is. Connect over TLS with the server certificate verified, "
-                      f"or over the local socket; to answer this server anyway, add it to "
-                      f"{TRUSTED_SERVERS} (host[:port])")
+    try:
+        name = check_trust(host, port, transport, _option(kwargs, "trusted_servers", TRUSTED_SERVERS, getenv))
+    except Refused as e:
+        raise Refused(f"not answering: {e}") from None
     endpoint = _option(kwargs, "sts_endpoint", STS_ENDPOINT, getenv)
     sts_host = endpoint_authority(endpoint) if endpoint else challenge.sts_host
     official_region = None if endpoint else _official_sts_region(sts_host)

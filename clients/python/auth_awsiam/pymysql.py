@@ -9,6 +9,7 @@ factory for pools that reuses a token within its life.
                            auth_plugin_map=AUTH_PLUGIN_MAP)
 """
 
+import os
 import ssl
 import threading
 import time
@@ -56,6 +57,33 @@ class ChallengeHandler:
 AUTH_PLUGIN_MAP = {PLUGIN_NAME: ChallengeHandler}
 
 
+class TokenHandler(ChallengeHandler):
+    """PyMySQL's handler for ``mysql_clear_password`` (what an ``auth_awsiam`` account asks
+    for): sends a token from `token()`, but only to a server that proved itself, under the
+    same rules as a challenge answer (a token is a signed request too): TLS whose
+    certificate PyMySQL verified, a Unix socket, or a server named in
+    AUTH_AWSIAM_TRUSTED_SERVERS. Anywhere else it sends nothing and says why."""
+
+    token = None  # set by token_creator on a subclass
+
+    def authenticate(self, pkt):
+        from pymysql import err
+
+        try:
+            _challenge.check_trust(self.con.host, self.con.port, self._transport(),
+                                   os.environ.get(_challenge.TRUSTED_SERVERS))
+        except _challenge.Refused as e:
+            raise err.OperationalError(
+                2061, f"Authentication plugin 'mysql_clear_password' reported error: not sending "
+                      f"a token: {e}") from None
+        try:
+            token = type(self).token()
+        except (NoCredentials, ValueError) as e:
+            raise err.OperationalError(2061, f"Authentication plugin 'mysql_clear_password' reported error: {e}") from None
+        self.con.write_packet(token.encode("ascii") + b"\0")
+        return self.con._read_packet()
+
+
 def token_creator(*, host: str, user: str, port: int = 3306, region: Optional[str] = None,
                   sts_endpoint: Optional[str] = None, server_id: Optional[str] = None,
                   profile: Optional[str] = None, reuse_seconds: int = 600, **connect_args):
@@ -63,9 +91,9 @@ def token_creator(*, host: str, user: str, port: int = 3306, region: Optional[st
     ``create_engine("mysql+pymysql://", creator=...)``). A token is reused for
     `reuse_seconds` (default 10 minutes, inside the server's default
     ``auth_awsiam_token_max_age`` of 15), so a pool filling up mints one, and the server
-    answers the reused token from its cache. Pass ``ssl=`` (a TLS connection is required
-    unless the server says otherwise). The token goes in cleartext inside TLS, as
-    ``mysql_clear_password``: PyMySQL sends it when the server asks."""
+    answers the reused token from its cache. Pass ``ssl={"ca": ...}``: the token is sent
+    (``mysql_clear_password``, when the server asks) only over TLS whose certificate
+    PyMySQL verified, or a Unix socket (see TokenHandler)."""
     import pymysql
 
     lock = threading.Lock()
@@ -79,7 +107,11 @@ def token_creator(*, host: str, user: str, port: int = 3306, region: Optional[st
                 held["at"] = time.monotonic()
             return held["token"]
 
+    handler = type("Token", (TokenHandler,), {"token": staticmethod(token)})
+    plugins = dict(connect_args.pop("auth_plugin_map", None) or {})
+    plugins["mysql_clear_password"] = handler
+
     def connect():
-        return pymysql.connect(host=host, port=port, user=user, password=token(), **connect_args)
+        return pymysql.connect(host=host, port=port, user=user, auth_plugin_map=plugins, **connect_args)
 
     return connect

@@ -102,5 +102,23 @@ class Trust(unittest.TestCase):
         self.assertEqual(p["binding"]["audience"], "db1.example.com")
 
 
+class TokenTrust(unittest.TestCase):
+    """A token is signed too: check_trust decides where one may go."""
+
+    def test_a_token_goes_only_where_an_answer_may(self):
+        with self.assertRaises(challenge.Refused) as e:
+            challenge.check_trust("db1.example.com", 3306, challenge.Transport(), None)
+        self.assertIn("not TLS", str(e.exception))
+        with self.assertRaises(challenge.Refused):
+            challenge.check_trust("db1.example.com", 3306,
+                                  challenge.Transport(certificate=cert_der(), verified=False), None)
+        self.assertEqual(challenge.check_trust("db1.example.com", 3306,
+                                               challenge.Transport(certificate=cert_der(), verified=True), None),
+                         "db1.example.com:3306")
+        self.assertEqual(challenge.check_trust("db1", 3306, challenge.Transport(), "db1:3306,other"), "db1:3306")
+        with self.assertRaises(challenge.Refused):
+            challenge.check_trust("db1", 3307, challenge.Transport(), "db1:3306")
+
+
 if __name__ == "__main__":
     unittest.main()
