@@ -415,6 +415,8 @@ pub(crate) mod tests {
         let good = text_of(&sample());
         assert!(err("").contains("empty"));
         assert!(err(&"a".repeat(MAX_CHALLENGE_LEN + 1)).contains("limit"));
+        // At the limit the text is read (and refused for what it says, not its length).
+        assert!(!err(&"a".repeat(MAX_CHALLENGE_LEN)).contains("limit"));
         assert!(err("awsiam-challenge/3\n").contains("unsupported challenge version"));
         let v1 = good.replacen("awsiam-challenge/2", "awsiam-challenge/1", 1);
         assert!(err(&v1).contains("version 1"), "{}", err(&v1));
