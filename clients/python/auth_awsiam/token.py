@@ -28,14 +28,17 @@ def generate_token(region: Optional[str] = None, *, sts_endpoint: Optional[str] 
                    now: Optional[datetime.datetime] = None) -> str:
     """The password of an ``auth_awsiam`` account: ``awsiam1.`` and the signed request.
 
-    Signed for the official STS host of `region` (default: the AWS configuration's
-    region), or for `sts_endpoint` when the server is configured with one
+    Signed for the official STS host of `region` (default: AWS_REGION, else the AWS
+    configuration's region), or for `sts_endpoint` when the server is configured with one
     (``auth_awsiam_sts_endpoint``; default: ``AUTH_AWSIAM_STS_ENDPOINT``, else
     ``AWS_ENDPOINT_URL_STS``, as for ``auth_awsiam_token``). `server_id`: the server's ``auth_awsiam_server_id``,
     if it has one. The credentials come from the AWS credential chain of `profile`,
     loaded once per process. Good for ``auth_awsiam_token_max_age`` seconds (900 by
     default); the server caches what it verified, so reuse a token within its life."""
-    region = region or _credentials.session(profile).get_config_variable("region")
+    # AWS_REGION is what the other SDKs and the token tool read; botocore reads
+    # AWS_DEFAULT_REGION and the profile's region.
+    region = region or os.environ.get("AWS_REGION") \
+        or _credentials.session(profile).get_config_variable("region")
     if not region:
         raise ValueError("no region: pass region= or set AWS_REGION")
     sts_endpoint = sts_endpoint or os.environ.get("AUTH_AWSIAM_STS_ENDPOINT") \
