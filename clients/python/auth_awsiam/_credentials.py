@@ -5,16 +5,22 @@ that expire (a role's, SSO's, instance metadata's) are refreshed by botocore ahe
 their expiry, under its own lock, so concurrent connections make one AssumeRole, not one
 each. A connection takes a frozen copy, consistent for one signature."""
 
+import os
 import threading
 from typing import Optional
 
+import botocore.exceptions
 import botocore.session
 
 _lock = threading.Lock()
 _sessions = {}
 
 
-class NoCredentials(RuntimeError):
+class CredentialsError(RuntimeError):
+    """Credentials could not be loaded; the message says why."""
+
+
+class NoCredentials(CredentialsError):
     pass
 
 
@@ -24,22 +30,32 @@ NO_CREDENTIALS_HELP = (
     "ECS, EC2 instance metadata). Run 'aws sso login' or 'aws configure', or set AWS_PROFILE")
 
 
-def session(profile: Optional[str] = None):
-    """The process's botocore session for `profile` (None: AWS_PROFILE, else default)."""
+def session(profile: Optional[str] = None, region: Optional[str] = None):
+    """The process's botocore session for `profile` (None: AWS_PROFILE, else default).
+    Without a region of its own (botocore reads AWS_DEFAULT_REGION and the profile), it
+    takes AWS_REGION, as the other SDKs do, else `region`: the STS calls of credential
+    loading (a role_arn profile's AssumeRole) need one."""
     with _lock:
         s = _sessions.get(profile)
         if s is None:
             s = botocore.session.Session(profile=profile)
             _sessions[profile] = s
+        if not s.get_config_variable("region"):
+            fallback = os.environ.get("AWS_REGION") or region
+            if fallback:
+                s.set_config_variable("region", fallback)
         return s
 
 
-def frozen(profile: Optional[str] = None):
+def frozen(profile: Optional[str] = None, region: Optional[str] = None):
     """Credentials to sign one request with; refreshed by botocore when near expiry."""
-    creds = session(profile).get_credentials()
-    if creds is None:
-        raise NoCredentials(NO_CREDENTIALS_HELP)
-    return creds.get_frozen_credentials()
+    try:
+        creds = session(profile, region).get_credentials()
+        if creds is None:
+            raise NoCredentials(NO_CREDENTIALS_HELP)
+        return creds.get_frozen_credentials()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        raise CredentialsError(f"cannot load AWS credentials: {e}") from None
 
 
 def forget():

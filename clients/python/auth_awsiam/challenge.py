@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
+import botocore.exceptions
+
 from . import _credentials, _wire
 from ._sign import sign
 from .token import endpoint_authority
@@ -149,12 +151,12 @@ def plan(raw_challenge: bytes, host: str, port: int, transport: Transport,
 def answer(raw_challenge: bytes, host: str, port: int, transport: Transport,
            getenv: Callable[[str], Optional[str]] = os.environ.get, **kwargs) -> str:
     """The answer to the server's challenge packet, with the first kind it offers that this
-    package gives; raises Refused (nothing sent) or _credentials.NoCredentials."""
+    package gives; raises Refused (nothing sent) or _credentials.CredentialsError."""
     p = plan(raw_challenge, host, port, transport, getenv, **kwargs)
     challenge = p["challenge"]
     if challenge.answers[0] == "jwt":
         return _wire.jwt_answer(_mint_jwt(p))
-    signed = sign(p["sts_host"], p["region"], _credentials.frozen(p["profile"]),
+    signed = sign(p["sts_host"], p["region"], _credentials.frozen(p["profile"], p["region"]),
                   server_id=challenge.server_id, binding=p["binding"])
     return _wire.sigv4_answer(signed, **p["binding"])
 
@@ -165,12 +167,15 @@ def _mint_jwt(p: dict) -> str:
     tags = [{"Key": NONCE_TAG, "Value": b["nonce"]}, {"Key": AUDIENCE_TAG, "Value": b["audience"]}]
     if b["channel"]:
         tags.append({"Key": CHANNEL_TAG, "Value": b["channel"]})
-    sts = _credentials.session(p["profile"]).create_client(
+    sts = _credentials.session(p["profile"], p["region"]).create_client(
         "sts", region_name=p["region"], endpoint_url=p["endpoint"])
     if not hasattr(sts, "get_web_identity_token"):
         raise Refused("cannot answer with a JWT: this botocore has no GetWebIdentityToken; "
                       "upgrade botocore, or ask the DBA to offer sigv4 answers too")
-    response = sts.get_web_identity_token(
-        Audience=[p["challenge"].jwt_audience], SigningAlgorithm=JWT_ALGORITHM,
-        DurationSeconds=JWT_LIFETIME_SECONDS, Tags=tags)
+    try:
+        response = sts.get_web_identity_token(
+            Audience=[p["challenge"].jwt_audience], SigningAlgorithm=JWT_ALGORITHM,
+            DurationSeconds=JWT_LIFETIME_SECONDS, Tags=tags)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        raise Refused(f"cannot answer with a JWT: STS gave no token: {e}") from None
     return response["WebIdentityToken"]

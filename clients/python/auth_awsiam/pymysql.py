@@ -16,7 +16,7 @@ import time
 from typing import Optional
 
 from . import challenge as _challenge
-from ._credentials import NoCredentials
+from ._credentials import CredentialsError
 from .token import generate_token
 
 PLUGIN_NAME = "auth_awsiam_client"
@@ -48,7 +48,7 @@ class ChallengeHandler:
         raw = pkt.read_all()
         try:
             answer = _challenge.answer(raw, self.con.host, self.con.port, self._transport())
-        except (_challenge.Refused, NoCredentials, ValueError) as e:
+        except (_challenge.Refused, CredentialsError, ValueError) as e:
             raise err.OperationalError(2061, f"Authentication plugin '{PLUGIN_NAME}' reported error: {e}") from None
         self.con.write_packet(answer.encode("ascii"))
         return self.con._read_packet()
@@ -78,7 +78,7 @@ class TokenHandler(ChallengeHandler):
                       f"a token: {e}") from None
         try:
             token = type(self).token()
-        except (NoCredentials, ValueError) as e:
+        except (CredentialsError, ValueError) as e:
             raise err.OperationalError(2061, f"Authentication plugin 'mysql_clear_password' reported error: {e}") from None
         self.con.write_packet(token.encode("ascii") + b"\0")
         return self.con._read_packet()

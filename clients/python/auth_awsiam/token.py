@@ -44,5 +44,5 @@ def generate_token(region: Optional[str] = None, *, sts_endpoint: Optional[str] 
     sts_endpoint = sts_endpoint or os.environ.get("AUTH_AWSIAM_STS_ENDPOINT") \
         or os.environ.get("AWS_ENDPOINT_URL_STS")
     host = endpoint_authority(sts_endpoint) if sts_endpoint else official_host(region)
-    signed = sign(host, region, _credentials.frozen(profile), server_id=server_id, now=now)
+    signed = sign(host, region, _credentials.frozen(profile, region), server_id=server_id, now=now)
     return _wire.token(signed)

@@ -28,6 +28,9 @@ def open_one():
     except pymysql.err.OperationalError as e:
         rows.append(f"refused: {e.args[0]}: {e.args[1]}")
         return
+    except Exception as e:  # anything else, shown rather than lost in a thread
+        rows.append(f"failed: {type(e).__name__}: {e}")
+        return
     with conn.cursor() as cur:
         cur.execute("SELECT USER(), CURRENT_USER(), @@external_user")
         rows.append("\t".join(cur.fetchone()))
