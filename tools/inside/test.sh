@@ -51,7 +51,7 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "The Python package's own tests (clients/python; its formats against the same vectors)"
   PYTHONDONTWRITEBYTECODE=1 "$PYTHON_PACKAGE_VENV/bin/python" -m unittest discover -s "$SRC/clients/python/tests"
   say "The Node.js package's own tests (clients/node; the same vectors)"
-  NODE_PATH="$CONNECTORS_DIR/node_modules" node --test "$SRC/clients/node/test/"
+  (cd "$SRC/clients/node" && NODE_PATH="$CONNECTORS_DIR/node_modules" node --test)
   say "The Go package's own tests (clients/go, GOPATH mode on the distribution's AWS SDK)"
   gopath=$(mktemp -d)
   mkdir -p "$gopath/src/auth_awsiam/clients"
