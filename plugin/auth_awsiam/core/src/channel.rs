@@ -79,7 +79,7 @@ fn element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         let (bytes, rest) = rest.split_at(n);
         let len = bytes
             .iter()
-            .fold(0usize, |acc, &b| acc << 8 | usize::from(b));
+            .fold(0usize, |acc, &b| (acc << 8) + usize::from(b));
         // DER: the shortest form only.
         if len < 0x80 || bytes[0] == 0 {
             return None;
@@ -170,8 +170,10 @@ mod tests {
             out.push(n as u8);
         } else if n < 0x100 {
             out.extend([0x81, n as u8]);
-        } else {
+        } else if n < 0x10000 {
             out.extend([0x82, (n >> 8) as u8, n as u8]);
+        } else {
+            out.extend([0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
         }
         out.extend_from_slice(contents);
         out
@@ -247,6 +249,79 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(Sha256::digest(&der))
             )
         );
+    }
+
+    /// DER lengths: the short form up to 127, the long form with 1 to 3 bytes and only
+    /// when the short one would not do; an indefinite, over-long, padded or cut length is
+    /// refused, never read past the input.
+    #[test]
+    fn lengths_are_strict_der() {
+        let body = |n: usize| vec![0x05; n];
+        let with = |head: &[u8], n: usize| [head, &body(n)].concat();
+        // Short form, up to its largest.
+        assert_eq!(
+            element(&with(&[0x30, 0x7f], 0x7f)).map(|e| e.1.len()),
+            Some(0x7f)
+        );
+        // 0x80 is the indefinite form (BER), not a length of 128.
+        assert_eq!(element(&with(&[0x30, 0x80], 0x80)), None);
+        // The long form from 128 on, with 1, 2 and 3 length bytes.
+        assert_eq!(
+            element(&with(&[0x30, 0x81, 0x80], 0x80)).map(|e| e.1.len()),
+            Some(0x80)
+        );
+        assert_eq!(
+            element(&with(&[0x30, 0x82, 0x01, 0x00], 0x100)).map(|e| e.1.len()),
+            Some(0x100)
+        );
+        assert_eq!(
+            element(&with(&[0x30, 0x83, 0x01, 0x00, 0x00], 0x10000)).map(|e| e.1.len()),
+            Some(0x10000)
+        );
+        // Not the shortest form: a long form under 128, a leading zero byte.
+        assert_eq!(element(&with(&[0x30, 0x81, 0x7f], 0x7f)), None);
+        assert_eq!(element(&with(&[0x30, 0x82, 0x00, 0x80], 0x80)), None);
+        // Four length bytes (even with the contents there), or length bytes cut short.
+        assert_eq!(
+            element(&with(&[0x30, 0x84, 0x01, 0x00, 0x00, 0x00], 0x0100_0000)),
+            None
+        );
+        assert_eq!(element(&[0x30, 0x82, 0x01]), None);
+        assert_eq!(element(&[0x30, 0x81]), None);
+        // Contents shorter than the length says.
+        assert_eq!(element(&with(&[0x30, 0x81, 0x90], 0x8f)), None);
+    }
+
+    /// The algorithm must be an OID with contents.
+    #[test]
+    fn the_algorithm_must_be_an_oid() {
+        let with_algorithm = |alg: Vec<u8>| {
+            let mut body = der(SEQUENCE, &[0x05; 10]);
+            body.extend(der(SEQUENCE, &alg));
+            body.extend(der(0x03, &[0, 1]));
+            der(SEQUENCE, &body)
+        };
+        assert!(tls_server_end_point(&with_algorithm(der(OID, SHA256_RSA))).is_ok());
+        for alg in [der(0x02, SHA256_RSA), der(OID, &[])] {
+            assert!(tls_server_end_point(&with_algorithm(alg)).is_err());
+        }
+    }
+
+    /// A whole certificate up to MAX_CERTIFICATE_LEN is read; one byte more is refused for
+    /// its size, before it is parsed.
+    #[test]
+    fn the_size_limit_is_exact() {
+        let at_limit = (MAX_CERTIFICATE_LEN - 40..MAX_CERTIFICATE_LEN)
+            .map(|tbs| cert(SHA256_RSA, tbs))
+            .find(|c| c.len() == MAX_CERTIFICATE_LEN)
+            .expect("a certificate of exactly the limit");
+        assert!(tls_server_end_point(&at_limit).is_ok());
+        let over = (MAX_CERTIFICATE_LEN - 40..MAX_CERTIFICATE_LEN + 40)
+            .map(|tbs| cert(SHA256_RSA, tbs))
+            .find(|c| c.len() > MAX_CERTIFICATE_LEN)
+            .unwrap();
+        let e = tls_server_end_point(&over).unwrap_err();
+        assert!(e.contains("limit"), "{e}");
     }
 
     #[test]

@@ -225,6 +225,21 @@ mod tests {
         }
     }
 
+    /// The limit docs/protocol.rst states, and that it is exact: a JWT of the largest size
+    /// the server reads fits; one byte over the limit is refused before decoding.
+    #[test]
+    fn the_answer_size_limit() {
+        assert_eq!(MAX_ANSWER_LEN, 21861);
+        let largest = encode_jwt(&"x".repeat(jwt::compact::MAX_JWT_LEN));
+        assert!(largest.len() <= MAX_ANSWER_LEN, "{}", largest.len());
+        let over = format!(
+            "{ANSWER_PREFIX}{}",
+            "A".repeat(MAX_ANSWER_LEN + 1 - ANSWER_PREFIX.len())
+        );
+        let r = decode(over.as_bytes()).unwrap_err();
+        assert_eq!(r.reason, Reason::TokenTooLarge, "{}", r.detail);
+    }
+
     #[test]
     fn round_trip_with_and_without_channel() {
         let t = bound();

@@ -305,17 +305,16 @@ impl Challenge {
                 syntax::SERVER_ID_RULE
             )));
         }
-        let secs = (!timeout.is_empty()
-            && timeout.len() <= 4
-            && timeout.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| timeout.parse::<u64>().ok())
-        .flatten()
-        .filter(|s| (1..=MAX_TIMEOUT_SECS).contains(s))
-        .ok_or_else(|| {
-            bad(format!(
-                "challenge timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
-            ))
-        })?;
+        // An empty timeout passes this and fails to parse.
+        let secs = (timeout.len() <= 4 && timeout.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| timeout.parse::<u64>().ok())
+            .flatten()
+            .filter(|s| (1..=MAX_TIMEOUT_SECS).contains(s))
+            .ok_or_else(|| {
+                bad(format!(
+                    "challenge timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
+                ))
+            })?;
         if !is_jwt_audience(jwt_audience) && !jwt_audience.is_empty() {
             return Err(bad("challenge jwt-audience is not a printable name"));
         }
@@ -518,6 +517,20 @@ pub(crate) mod tests {
         }
         // 16 characters is a name.
         assert!(Challenge::decode(offered("sigv4,abcdefghijklmnop").as_bytes()).is_ok());
+    }
+
+    /// The timeout is 1 to 4 digits: a sign, a space or a fifth digit is refused (Rust's
+    /// integer parser would take "+30").
+    #[test]
+    fn the_timeout_is_digits_only() {
+        let good = text_of(&sample());
+        let with = |t: &str| good.replace("timeout=10\n", &format!("timeout={t}\n"));
+        assert!(good.contains("timeout=10\n"), "{good}");
+        for bad in ["+30", " 30", "30 ", "", "00030", "-1"] {
+            let e = err(&with(bad));
+            assert!(e.contains("timeout"), "{bad}: {e}");
+        }
+        assert!(Challenge::decode(with("0010").as_bytes()).is_ok());
     }
 
     #[test]
