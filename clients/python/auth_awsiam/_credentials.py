@@ -13,6 +13,7 @@ import botocore.exceptions
 import botocore.session
 
 _lock = threading.Lock()
+_load_lock = threading.Lock()
 _sessions = {}
 
 
@@ -48,9 +49,17 @@ def session(profile: Optional[str] = None, region: Optional[str] = None):
 
 
 def frozen(profile: Optional[str] = None, region: Optional[str] = None):
-    """Credentials to sign one request with; refreshed by botocore when near expiry."""
+    """Credentials to sign one request with; refreshed by botocore when near expiry.
+
+    The first resolution of the chain is made under a lock: botocore's session resolves it
+    again for each thread that asks before the first has finished (connections opening at
+    once made 4 AssumeRole calls for 8 connections, and a concurrent profile walk even
+    failed as an "infinite loop"). Once resolved, the session keeps the credentials, and
+    botocore refreshes expiring ones under its own lock."""
     try:
-        creds = session(profile, region).get_credentials()
+        s = session(profile, region)
+        with _load_lock:
+            creds = s.get_credentials()
         if creds is None:
             raise NoCredentials(NO_CREDENTIALS_HELP)
         return creds.get_frozen_credentials()

@@ -120,5 +120,46 @@ class TokenTrust(unittest.TestCase):
             challenge.check_trust("db1", 3307, challenge.Transport(), "db1:3306")
 
 
+class OneLoadPerProcess(unittest.TestCase):
+    """Connections opening at once share one load of the credentials."""
+
+    def test_concurrent_connections_load_once(self):
+        import threading
+        import time
+
+        from botocore.credentials import CredentialProvider, CredentialResolver
+
+        from auth_awsiam import _credentials
+
+        loads = []
+
+        class Slow(CredentialProvider):
+            METHOD = "slow-test"
+
+            def load(self):
+                loads.append(1)
+                time.sleep(0.2)  # an AssumeRole in flight: the others arrive meanwhile
+                return Credentials("AKIDSLOW", "secret")
+
+        _credentials.forget()
+        try:
+            s = _credentials.session(None, "us-east-1")
+            s.register_component("credential_provider", CredentialResolver([Slow()]))
+            start = threading.Barrier(8)
+
+            def one():
+                start.wait()
+                _credentials.frozen(None)
+
+            threads = [threading.Thread(target=one) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(len(loads), 1)
+        finally:
+            _credentials.forget()
+
+
 if __name__ == "__main__":
     unittest.main()
