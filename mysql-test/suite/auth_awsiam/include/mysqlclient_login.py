@@ -5,8 +5,11 @@ verified against the CA file of $AWSIAM_TEST_CA (the client plugin answers no
 server over TCP otherwise), and prints who it is. The client library loads
 auth_awsiam_client from its plugin directory by itself.
 
-With --at-once, the CONNECTIONS are opened at the same time, one per thread, as a pool
-fills (mysqlclient lets other threads run while libmysqlclient connects).
+With --at-once, the first connection is opened alone and the others at the same time,
+one per thread, as a pool fills (mysqlclient lets other threads run while libmysqlclient
+connects). The first goes alone because libmysqlclient (8.4 and 9.7 alike) finds a client
+plugin and loads it in two steps: threads that need auth_awsiam_client for the first time
+at the same instant can fail with "cannot be loaded: it is already loaded".
 
 Usage: mysqlclient_login.py PORT USER [CONNECTIONS [--at-once]]"""
 
@@ -37,13 +40,13 @@ def login(start=None):
 
 
 if at_once:
-    start = threading.Barrier(connections)
-    rows = [None] * connections
+    rows = [login()] + [None] * (connections - 1)
+    start = threading.Barrier(connections - 1)
 
     def run(i):
         rows[i] = login(start)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(1, connections)]
     for t in threads:
         t.start()
     for t in threads:
