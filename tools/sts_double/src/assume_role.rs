@@ -1,6 +1,7 @@
 //! `AssumeRole`, for the credential loading of a `role_arn` profile (the client plugin's,
 //! the packages'): each call hands out new temporary credentials (`ASIADOUBLE` and a
-//! number), which GetCallerIdentity then answers like any other key, and is counted, so a
+//! number; the session token base64, as STS's), which GetCallerIdentity then answers like
+//! any other key, and is counted, so a
 //! benchmark or a test can read how many AssumeRole calls a number of logins cost:
 //! `GET /_double/counts` answers `assume_role=N`.
 
@@ -52,7 +53,7 @@ impl Sessions {
             "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
 <AssumeRoleResult><Credentials><AccessKeyId>ASIADOUBLE{n:010}</AccessKeyId>\
 <SecretAccessKey>sts-double-secret-{n}</SecretAccessKey>\
-<SessionToken>sts-double-session-{n}</SessionToken>\
+<SessionToken>U1RTRG91YmxlU2Vzc2lvbg{n:010}</SessionToken>\
 <Expiration>{expiration}</Expiration></Credentials>\
 <AssumedRoleUser><Arn>arn:aws:sts::{account}:assumed-role/{role_name}/{session}</Arn>\
 <AssumedRoleId>AROASTSDOUBLE00000000:{session}</AssumedRoleId></AssumedRoleUser>\
@@ -83,6 +84,8 @@ mod tests {
         assert_eq!(status, 200);
         assert!(first.contains("<AccessKeyId>ASIADOUBLE0000000001</AccessKeyId>"));
         assert!(first.contains("assumed-role/BenchRole/b</Arn>"));
+        // Session tokens are base64, as STS's are (tokens carry them, and are checked).
+        assert!(first.contains("<SessionToken>U1RTRG91YmxlU2Vzc2lvbg0000000001</SessionToken>"));
         let (_, second) = s.answer(&params(
             "arn:aws:iam::123456789012:role/path/BenchRole",
             "b",
