@@ -1,9 +1,9 @@
 //! `AssumeRole`, for the credential loading of a `role_arn` profile (the client plugin's,
 //! the packages'): each call hands out new temporary credentials (`ASIADOUBLE` and a
 //! number; the session token base64, as STS's), which GetCallerIdentity then answers like
-//! any other key, and is counted, so a
-//! benchmark or a test can read how many AssumeRole calls a number of logins cost:
-//! `GET /_double/counts` answers `assume_role=N`.
+//! any other key. Each call is counted, so a benchmark or a test can read how many
+//! AssumeRole calls a number of logins cost: `GET /_double/counts` answers
+//! `assume_role=N`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
