@@ -76,22 +76,23 @@ rm -rf "$STATE"; mkdir -p "$STATE"
 bash "$TEST_CA" make "$CERTS"
 bash "$TEST_CA" trust "$CERTS"
 sts_args=(); helper_args=()
-# The sed patterns below match ports.inc's literal '$' (mysqltest variables): single
-# quotes on purpose.
-# shellcheck disable=SC2016
+# What a double announced: double_value DIR NAME prints the value of NAME in DIR/ports.json
+# (the names of its MTR include, $sts_double_NAME).
+double_value() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/ports.json" "$2"
+}
 for ms in "${LATENCIES[@]}"; do
   on_client "$BIN/sts_double" start --dir "$STATE/sts$ms" --listen ok=127.0.0.1:0 \
     --https "tls=$CERTS/good.pem,$CERTS/good.key" --latency-ms "$ms" --arn "$ARN_TEMPLATE"
-  authority=$(sed -n 's|^--let $sts_double_ok = http://||p' "$STATE/sts$ms/ports.inc")
-  https=$(sed -n 's|^--let $sts_double_https_tls = https://||p' "$STATE/sts$ms/ports.inc")
+  authority=$(double_value "$STATE/sts$ms" ok); authority=${authority#http://}
+  https=$(double_value "$STATE/sts$ms" https_tls); https=${https#https://}
   sts_args+=(--sts "$ms=$authority" --sts-https "$ms=$https")
   helper_args+=(--helper-pid "$(cat "$STATE/sts$ms/sts_double.pid")")
 done
 
 on_client "$BIN/sts_double" start --dir "$STATE/storm" --listen phased=127.0.0.1:0 \
   --latency-ms "$STORM_LATENCY_MS" --secret-key "$BENCH_SECRET" --arn "$ARN_TEMPLATE"
-# shellcheck disable=SC2016
-storm_sts=$(sed -n 's|^--let $sts_double_phased = http://||p' "$STATE/storm/ports.inc")
+storm_sts=$(double_value "$STATE/storm" phased); storm_sts=${storm_sts#http://}
 helper_args+=(--helper-pid "$(cat "$STATE/storm/sts_double.pid")")
 
 STS_ENDPOINT=http://${sts_args[1]#*=}
@@ -109,8 +110,7 @@ client_aws_env=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION
   AWS_PROFILE=bench AWS_CONFIG_FILE="$STATE/aws_config"
   AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
   AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT")
-# shellcheck disable=SC2016
-jwt_issuer=$(sed -n 's|^--let $sts_double_issuer = ||p' "$STATE/sts0/ports.inc")
+jwt_issuer=$(double_value "$STATE/sts0" issuer)
 
 # The plugin's own CPU per JWT verification (RS256, ES384) and per login whose JWT is
 # cached, outside the server, on mysqld's CPUs before it starts (examples/jwt_cost.rs).

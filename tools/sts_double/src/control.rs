@@ -56,6 +56,8 @@ pub fn start(o: Options, args: &[String]) -> Result<(), String> {
         .arg(dir.join("sts_double.pid"))
         .arg("--mtr-include")
         .arg(dir.join("ports.inc"))
+        .arg("--json")
+        .arg(dir.join("ports.json"))
         .arg("--max-lifetime")
         .arg(START_LIFETIME_SECS.to_string())
         .args(

@@ -56,7 +56,7 @@
 //!                  [--origin-subject KEY=SUBJECT]... [--deny-audience AUD]...
 //!                  [--deny-tagging] [--federation-disabled ACCOUNT]...
 //!                  [--max-payload-bytes N]
-//!                  [--pid-file F] [--mtr-include F] [--max-lifetime SECS]
+//!                  [--pid-file F] [--mtr-include F] [--json F] [--max-lifetime SECS]
 //! sts_double start --dir DIR [serve options]   # serve in the background, return when ready
 //! sts_double stop --dir DIR                    # stop what `start` started, by its PID
 //! sts_double sign --dir DIR [--kid KID] <HEADER\nPAYLOAD   # a JWT signed by the issuer
@@ -75,12 +75,14 @@
 //! tokens' `iss`), `--let $sts_double_issuer_http = http://127.0.0.1:PORT`,
 //! `--let $sts_double_issuer_https = https://localhost:PORT` (with `--issuer-https`) and
 //! `--let $sts_double_switch_dir = DIR`. `start` writes `DIR/sts_double.pid`,
-//! `DIR/ports.inc` (the include) and `DIR/sts_double.log`, makes the throttle switch
+//! `DIR/ports.inc` (the include), `DIR/ports.json` (the same for scripts: `--json` writes
+//! the include's names and values as one JSON object) and `DIR/sts_double.log`, makes the throttle switch
 //! `DIR/throttle.on`, the phase file `DIR/phase` (the include names it as
 //! `$sts_double_phase_file`) and the switch directory DIR unless others are given, and gives
 //! the server a lifetime of 30 minutes, so a test that dies before its `stop` leaves nothing
 //! running for long.
 
+mod announce;
 mod assume_role;
 mod callers;
 mod control;
@@ -230,6 +232,9 @@ fn serve(o: Options) -> Result<(), String> {
     }
     if let Some(path) = &o.mtr_include {
         write_atomically(path, &include)?;
+    }
+    if let Some(path) = &o.json {
+        write_atomically(path, &announce::json_of_include(&include))?;
     }
     for (mode, listener) in listeners {
         let answer = Arc::clone(&answer);

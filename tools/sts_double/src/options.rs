@@ -14,6 +14,8 @@ pub struct Options {
     pub callers: Callers,
     pub pid_file: Option<PathBuf>,
     pub mtr_include: Option<PathBuf>,
+    /// The include's names and values as one JSON object, for scripts.
+    pub json: Option<PathBuf>,
     pub max_lifetime: Option<Duration>,
     pub dir: Option<PathBuf>,
     /// HTTPS listeners: name, certificate chain file, key file.
@@ -77,6 +79,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--arn" => o.callers.template = value()?.clone(),
             "--pid-file" => o.pid_file = Some(value()?.into()),
             "--mtr-include" => o.mtr_include = Some(value()?.into()),
+            "--json" => o.json = Some(value()?.into()),
             "--max-lifetime" => {
                 let s = value()?
                     .parse()
