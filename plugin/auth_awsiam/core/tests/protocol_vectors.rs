@@ -150,9 +150,7 @@ fn challenge_vector(offer_jwt: bool) -> Value {
         nonce: NONCE.into(),
         sts_host: "sts.eu-west-1.amazonaws.com".into(),
         region: "eu-west-1".into(),
-        server_id: Some("db1.example.com")
-            .filter(|_| offer_jwt)
-            .map(str::to_string),
+        server_id: offer_jwt.then(|| "db1.example.com".to_string()),
         timeout: Duration::from_secs(30),
         answers: if offer_jwt {
             vec![AnswerKind::Jwt, AnswerKind::SigV4]
