@@ -320,12 +320,21 @@ fn who(login: &Login) -> String {
     }
 }
 
-/// One log line and the outcome counters for a decided login (both plugins).
+/// One log line and the outcome counters for a decided login (both plugins). Counted after
+/// the line: a panic while logging is caught at the C boundary, which counts the login as
+/// refused (internal), so each login is counted once, as what it finally was.
 pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
+    log_outcome(login, result);
+    match result {
+        Ok(_) => COUNTERS.add_success(),
+        Err((refusal, _)) => COUNTERS.add_failure(refusal.reason),
+    }
+}
+
+fn log_outcome(login: &Login, result: &Result<Admitted, Denied>) {
     let user = who(login);
     match result {
         Ok(Admitted { caller: c, mapped }) => {
-            COUNTERS.add_success();
             // The end of a storm: its summary now, not at the next refusal.
             if let Some(summary) = BUDGET.due(Instant::now()) {
                 log::warn!("{summary}");
@@ -358,7 +367,6 @@ pub fn report(login: &Login, result: &Result<Admitted, Denied>) {
             }
         }
         Err((refusal, seen)) => {
-            COUNTERS.add_failure(refusal.reason);
             if !log::log_enabled!(log::Level::Warn) {
                 return;
             }

@@ -1,5 +1,6 @@
-//! A panic on the login path is a refusal: `awsiam_authenticate` catches it, answers DENY
-//! (never ALLOW, even for a login STS approved) and counts it in `failures_internal`.
+//! A panic on the login path is a refusal: `awsiam_authenticate` (and
+//! `awsiam_challenge_verify`) catches it, answers DENY (never ALLOW, even for a login STS
+//! approved) and counts the login once, in `failures_internal`.
 //!
 //! The panic is injected without any hook in the plugin: this test binary (its own
 //! process) registers, before the plugin can, a `log` logger that panics on the plugin's
@@ -47,8 +48,22 @@ extern "C" fn sink(_level: c_int, message: *const c_char) {
 }
 
 fn login(token: Option<&[u8]>, out: &mut [c_char]) -> c_int {
+    let l = login_record(token);
+    let mut mapped = [0 as c_char; 97];
+    unsafe {
+        awsiam_authenticate(
+            &l,
+            out.as_mut_ptr(),
+            out.len(),
+            mapped.as_mut_ptr(),
+            mapped.len(),
+        )
+    }
+}
+
+fn login_record(token: Option<&[u8]>) -> AwsiamLogin {
     let user = b"AppRole";
-    let l = AwsiamLogin {
+    AwsiamLogin {
         user: user.as_ptr().cast(),
         user_len: user.len(),
         client_user: std::ptr::null(),
@@ -60,16 +75,6 @@ fn login(token: Option<&[u8]>, out: &mut [c_char]) -> c_int {
         token: token.map_or(std::ptr::null(), |t| t.as_ptr()),
         token_len: token.map_or(0, <[u8]>::len),
         secure_transport: 1,
-    };
-    let mut mapped = [0 as c_char; 97];
-    unsafe {
-        awsiam_authenticate(
-            &l,
-            out.as_mut_ptr(),
-            out.len(),
-            mapped.as_mut_ptr(),
-            mapped.len(),
-        )
     }
 }
 
@@ -120,6 +125,10 @@ fn a_panic_while_deciding_a_login_is_deny_and_failures_internal() {
             1,
             "{what}: failures_internal"
         );
+        // Counted once, as what it finally was: refused.
+        assert_eq!(after.failures - before.failures, 1, "{what}: failures");
+        assert_eq!(after.successes, before.successes, "{what}: successes");
+        assert_eq!(after.failures_no_token, before.failures_no_token, "{what}");
         assert_eq!(out[0], 0, "{what}: no external user written");
         let log = SINK.lock().unwrap();
         assert!(
@@ -128,5 +137,56 @@ fn a_panic_while_deciding_a_login_is_deny_and_failures_internal() {
             "{what}: {log:?}"
         );
     }
+
+    // The challenge plugin's login path: the same, and in its own failures once.
+    assert_eq!(awsiam_challenge_init(), 0);
+    let challenge_failures = || {
+        unsafe { &*awsiam_challenge_counters() }
+            .failures
+            .load(Ordering::SeqCst)
+    };
+    let mut issued = AwsiamChallenge {
+        message: [0; 1024],
+        message_len: 0,
+        issued_us: 0,
+    };
+    let no_answer = login_record(None);
+    assert_eq!(
+        unsafe { awsiam_challenge_issue(&no_answer, &mut issued) },
+        Verdict::Allow as c_int
+    );
+    let socket = AwsiamConnection {
+        socket: -1,
+        tls: 0,
+        tls_certificate: std::ptr::null(),
+        tls_certificate_len: 0,
+    };
+    let mut mapped = [0 as c_char; 97];
+    let (before, failures_before) = (counters(), challenge_failures());
+    SINK.lock().unwrap().clear();
+    ARMED.store(true, Ordering::SeqCst);
+    let verdict = unsafe {
+        awsiam_challenge_verify(
+            &no_answer,
+            &issued,
+            &socket,
+            out.as_mut_ptr(),
+            out.len(),
+            mapped.as_mut_ptr(),
+            mapped.len(),
+        )
+    };
+    ARMED.store(false, Ordering::SeqCst);
+    let after = counters();
+    assert_eq!(verdict, Verdict::Deny as c_int);
+    assert_eq!(challenge_failures() - failures_before, 1);
+    assert_eq!(after.failures - before.failures, 1);
+    assert_eq!(after.failures_internal - before.failures_internal, 1);
+    assert!(
+        SINK.lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.contains("a panic was caught while deciding a challenge login")),
+    );
     awsiam_deinit();
 }

@@ -362,14 +362,16 @@ pub fn count_panic() {
     COUNTERS.failures.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Logged (and counted in the shared counters) first, as `auth::report` does: a panic
+/// while logging leaves the count to `count_panic`, once.
 fn report(login: &Login, result: &Result<Admitted, Denied>) {
+    auth::report(login, result);
     let counter = if result.is_ok() {
         &COUNTERS.successes
     } else {
         &COUNTERS.failures
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    auth::report(login, result);
 }
 
 #[cfg(test)]
@@ -500,6 +502,15 @@ mod tests {
         r.unwrap_err().0.reason
     }
 
+    /// The clock the shim stamps a challenge with, and reads again at the answer: it runs.
+    #[test]
+    fn the_challenge_clock_counts_microseconds() {
+        let start = clock_us();
+        std::thread::sleep(Duration::from_millis(3));
+        let waited = clock_us() - start;
+        assert!((3_000..3_000_000).contains(&waited), "{waited}");
+    }
+
     #[test]
     fn challenge_names_the_configured_endpoint_and_server_id() {
         let cfg = Config {
@@ -576,6 +587,10 @@ mod tests {
             c.timeout + Duration::from_millis(1),
         );
         assert_eq!(reason(late), Reason::ChallengeExpired);
+        // At the limit exactly the answer is still read (this one then fails at the
+        // closed STS port, later than the clock check).
+        let on_time = run(&cfg, &s, &c, Some(&good), c.timeout);
+        assert_ne!(reason(on_time), Reason::ChallengeExpired);
 
         assert_eq!(
             reason(run(&cfg, &s, &c, Some(b"hunter2"), quick)),
