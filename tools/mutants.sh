@@ -36,7 +36,7 @@ groups=(
     "config|src/config.rs|--lib --test=ffi"
     "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle"
     "storm|src/sts/known.rs src/refusal_lines.rs|--lib --test=refusal_lines --test=sts_busy"
-    "challenge|src/challenge/mod.rs src/challenge/login.rs src/challenge/answer.rs src/challenge/audience.rs src/channel.rs|--lib --test=ffi_challenge"
+    "challenge|src/challenge/mod.rs src/challenge/login.rs src/challenge/answer.rs src/challenge/audience.rs src/channel.rs|--lib --test=ffi_challenge --test=ffi_challenge_lifecycle --test=ffi_panic"
     "mapping|src/mapping.rs src/pattern.rs src/glob.rs src/claim_rule.rs|--lib --test=jwt_policy"
     "server|src/server_identity.rs src/configured_endpoint.rs|--lib --test=relearn --test=region"
     "jwt|src/jwt/mod.rs src/jwt/compact.rs src/jwt/json.rs src/jwt/jwk.rs src/jwt/claims.rs src/jwt_config.rs|--lib --test=jwt_policy"

@@ -215,6 +215,11 @@ mod tests {
             "ou:o-abc1234567/",
             "ou:r-ab12/ou-ab12-11111111/",
             "ou:o-abc1234567/r-ab12/x-1/",
+            // The right length with a character an ID never has, and the right characters
+            // in a root too short or an OU too long: each test alone is not enough.
+            "ou:o-abc1234567/r-AB12/",
+            "ou:o-abc1234567/r-ab1/",
+            format!("ou:o-abc1234567/r-ab12/ou-{}/", "a".repeat(71)).as_str(),
             "tag:novalue",
             "tag:=value",
             "tag:key=a,b",

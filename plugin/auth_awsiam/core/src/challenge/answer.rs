@@ -238,6 +238,10 @@ mod tests {
         );
         let r = decode(over.as_bytes()).unwrap_err();
         assert_eq!(r.reason, Reason::TokenTooLarge, "{}", r.detail);
+        // Exactly at the limit is read (and refused later, for what it holds).
+        let at = &over[..MAX_ANSWER_LEN];
+        let r = decode(at.as_bytes()).unwrap_err();
+        assert_ne!(r.reason, Reason::TokenTooLarge, "{}", r.detail);
     }
 
     #[test]

@@ -240,6 +240,19 @@ mod tests {
         }
         let many = vec!["db"; MAX_ENTRIES + 1].join(",");
         assert!(parse(&many).is_err());
+        let most = vec!["db"; MAX_ENTRIES].join(",");
+        assert!(parse(&most).is_ok());
+    }
+
+    /// The machine's name as the kernel holds it (what `hostname` prints), lowercase: the
+    /// name a client dialling this server by its host name signs.
+    #[test]
+    fn host_name_is_the_kernels() {
+        let kernel = std::fs::read_to_string(HOSTNAME_FILE).unwrap();
+        let kernel = kernel.trim().to_ascii_lowercase();
+        assert!(!kernel.is_empty());
+        let expected = syntax::is_authority(&kernel).then_some(kernel);
+        assert_eq!(host_name(), expected);
     }
 
     #[test]
