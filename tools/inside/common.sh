@@ -170,3 +170,19 @@ mint_option_file() {
       --assume-role "arn:aws:iam::123456789012:role/$role" \
       --format option-file --user "$role" --output "$out"
 }
+
+# go_package ARGS...: `go ARGS` on the Go package (clients/go), from its directory in a
+# GOPATH of its own where it is auth_awsiam/clients/go, on the distribution's AWS SDK for
+# Go (GOPATH mode, offline: Debian packages the SDK as source, not as modules).
+go_package() {
+  local gopath status=0
+  gopath=$(mktemp -d)
+  mkdir -p "$gopath/src/auth_awsiam/clients"
+  cp -r "$SRC/clients/go" "$gopath/src/auth_awsiam/clients/go"
+  (cd "$gopath/src/auth_awsiam/clients/go" &&
+    AUTH_AWSIAM_TESTDATA="$SRC/plugin/auth_awsiam/core/testdata" GO111MODULE=off \
+    GOPATH="$gopath:/usr/share/gocode" GOFLAGS='' GOPROXY=off GOTOOLCHAIN=local \
+    GOCACHE="$CONNECTORS_DIR/go-cache" go "$@") || status=$?
+  rm -rf "$gopath"
+  return "$status"
+}

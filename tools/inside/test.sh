@@ -53,13 +53,7 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "The Node.js package's own tests (clients/node; the same vectors)"
   (cd "$SRC/clients/node" && NODE_PATH="$CONNECTORS_DIR/node_modules" node --test)
   say "The Go package's own tests (clients/go, GOPATH mode on the distribution's AWS SDK)"
-  gopath=$(mktemp -d)
-  mkdir -p "$gopath/src/auth_awsiam/clients"
-  cp -r "$SRC/clients/go" "$gopath/src/auth_awsiam/clients/go"
-  (cd "$gopath/src/auth_awsiam/clients/go" &&
-    AUTH_AWSIAM_TESTDATA="$SRC/plugin/auth_awsiam/core/testdata" GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" \
-      GOFLAGS='' GOPROXY=off GOTOOLCHAIN=local GOCACHE="$CONNECTORS_DIR/go-cache" go test ./awsiam/)
-  rm -rf "$gopath"
+  go_package test ./awsiam/
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
