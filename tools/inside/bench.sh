@@ -4,7 +4,8 @@
 # certificate from a test CA added to the system trust store for the run), a fourth for
 # the fault storm (`phased`: hangs, throttles, errs, answers after 20 ms checking
 # signatures, as its phase file says), the plugin's own CPU per JWT verification
-# (examples/jwt_cost.rs, against the 0 ms double's test issuer), and the
+# (examples/jwt_cost.rs, against the 0 ms double's test issuer), the connector packages'
+# cost per token and challenge answer (tools/package_timing.py), and the
 # benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
 # libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
@@ -129,6 +130,21 @@ jwt_cost_lines=$(sed -n \
   "$STATE/jwt_cost.out")
 [ "$(wc -l <<<"$jwt_cost_lines")" = 3 ] || { echo "jwt_cost printed no figures" >&2; exit 1; }
 
+# The connector packages (clients/): a token, and a challenge answer, in the application's
+# process, against the auth_awsiam_token subprocess, with the same static keys (no STS
+# call), on the client's CPUs (tools/package_timing.py).
+say "Tokens and challenge answers in the application's process (clients/), against the token tool"
+timing_count=300; [ "$profile" = release ] || timing_count=20
+go_package build -o "$STATE/go_timing" ./timing
+on_client env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=AKIDBENCHPACKAGES \
+  AWS_SECRET_ACCESS_KEY="$BENCH_SECRET" AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null \
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null NODE_PATH="$CONNECTORS_DIR/node_modules" \
+  python3 "$SRC/tools/package_timing.py" "$timing_count" "$(command -v auth_awsiam_token)" \
+  "python=$PYTHON_PACKAGE_VENV/bin/python $SRC/clients/python/timing.py" \
+  "node=node $SRC/clients/node/timing.js" "go=$STATE/go_timing" >"$STATE/package_timing.out"
+grep -v '^bench:' "$STATE/package_timing.out"
+package_timing_lines=$(grep '^bench:' "$STATE/package_timing.out")
+
 server_start "$STATE" "$PORT"
 server_pid=$(cat "$STATE/mysqld.pid")
 if [ -n "$server_cpus" ]; then
@@ -147,3 +163,4 @@ on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STA
   --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \
   --jwt-issuer "$jwt_issuer" --jwt-audience "$JWT_AUDIENCE" --token-tool "$(command -v auth_awsiam_token)" "$@"
 echo "$jwt_cost_lines"
+echo "$package_timing_lines"
