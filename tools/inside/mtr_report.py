@@ -13,12 +13,9 @@ import xml.etree.ElementTree as ET
 SUITE = "auth_awsiam"
 
 
-def main(path):
-    try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as e:
-        print(f"mtr_report: cannot read {path}: {e}", file=sys.stderr)
-        return 1
+def read(path):
+    """(auth_awsiam tests passed, ["SUITE.TEST STATUS" of every test that did not pass])."""
+    root = ET.parse(path).getroot()
     passed = 0
     others = []
     for case in root.iter("testcase"):
@@ -27,6 +24,15 @@ def main(path):
             passed += case.get("suitename") == SUITE
         else:
             others.append(f"{case.get('suitename')}.{case.get('name')} {status}")
+    return passed, others
+
+
+def main(path):
+    try:
+        passed, others = read(path)
+    except (OSError, ET.ParseError) as e:
+        print(f"mtr_report: cannot read {path}: {e}", file=sys.stderr)
+        return 1
     print(passed)
     for line in others:
         print(line)

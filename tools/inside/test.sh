@@ -54,6 +54,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   (cd "$SRC/clients/node" && NODE_PATH="$CONNECTORS_DIR/node_modules" node --test)
   say "The Go package's own tests (clients/go, GOPATH mode on the distribution's AWS SDK)"
   go_package test ./awsiam/
+  say "The MTR report reader's own tests (tools/inside/test_mtr_report.py)"
+  PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s "$SRC/tools/inside" -p 'test_*.py'
 fi
 
 say "mysql-test-run --suite=auth_awsiam on MySQL $MYSQL_VERSION"
