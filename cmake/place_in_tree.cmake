@@ -1,6 +1,8 @@
 # Puts the plugin and its MTR suite into a MySQL or Percona Server source tree,
-# as symlinks (the default) or copies. Included by the top-level CMakeLists.txt,
-# or run alone:
+# as symlinks (the default) or copies; or, with ARCHIVE, the plugin directory
+# of the vendored source archive AUTH_AWSIAM_ARCHIVE (tools/vendor.sh) as a
+# packager unpacks it, which then builds offline, and the suite copied.
+# Included by the top-level CMakeLists.txt, or run alone:
 #
 #   cmake -DMYSQL_SOURCE_DIR=/path/to/tree [-DAUTH_AWSIAM_PLACEMENT=COPY] \
 #         -P cmake/place_in_tree.cmake
@@ -15,6 +17,22 @@ if(NOT IS_DIRECTORY "${MYSQL_SOURCE_DIR}/plugin" OR
     "(it needs plugin/ and mysql-test/), got '${MYSQL_SOURCE_DIR}'")
 endif()
 
+if(AUTH_AWSIAM_PLACEMENT STREQUAL "ARCHIVE")
+  if(NOT EXISTS "${AUTH_AWSIAM_ARCHIVE}")
+    message(FATAL_ERROR "AUTH_AWSIAM_PLACEMENT=ARCHIVE needs AUTH_AWSIAM_ARCHIVE, "
+                        "the vendored source archive (tools/vendor.sh), got '${AUTH_AWSIAM_ARCHIVE}'")
+  endif()
+  set(_awsiam_unpacked "${CMAKE_BINARY_DIR}/auth_awsiam-archive")
+  file(REMOVE_RECURSE "${_awsiam_unpacked}")
+  file(MAKE_DIRECTORY "${_awsiam_unpacked}")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -E tar xzf "${AUTH_AWSIAM_ARCHIVE}"
+                  WORKING_DIRECTORY "${_awsiam_unpacked}" RESULT_VARIABLE failed)
+  file(GLOB _awsiam_top "${_awsiam_unpacked}/*/plugin/auth_awsiam")
+  if(failed OR NOT IS_DIRECTORY "${_awsiam_top}")
+    message(FATAL_ERROR "${AUTH_AWSIAM_ARCHIVE} holds no NAME/plugin/auth_awsiam")
+  endif()
+endif()
+
 foreach(path plugin/auth_awsiam mysql-test/suite/auth_awsiam)
   set(dest "${MYSQL_SOURCE_DIR}/${path}")
   if(IS_SYMLINK "${dest}")
@@ -25,12 +43,16 @@ foreach(path plugin/auth_awsiam mysql-test/suite/auth_awsiam)
   endif()
   if(AUTH_AWSIAM_PLACEMENT STREQUAL "SYMLINK")
     file(CREATE_LINK "${_awsiam_repo}/${path}" "${dest}" SYMBOLIC)
-  elseif(AUTH_AWSIAM_PLACEMENT STREQUAL "COPY")
+  elseif(AUTH_AWSIAM_PLACEMENT STREQUAL "COPY" OR AUTH_AWSIAM_PLACEMENT STREQUAL "ARCHIVE")
     file(REMOVE_RECURSE "${dest}")
     get_filename_component(parent "${dest}" DIRECTORY)
-    file(COPY "${_awsiam_repo}/${path}" DESTINATION "${parent}")
+    set(from "${_awsiam_repo}/${path}")
+    if(AUTH_AWSIAM_PLACEMENT STREQUAL "ARCHIVE" AND path STREQUAL "plugin/auth_awsiam")
+      set(from "${_awsiam_top}")
+    endif()
+    file(COPY "${from}" DESTINATION "${parent}")
   else()
-    message(FATAL_ERROR "AUTH_AWSIAM_PLACEMENT must be SYMLINK or COPY")
+    message(FATAL_ERROR "AUTH_AWSIAM_PLACEMENT must be SYMLINK, COPY or ARCHIVE")
   endif()
   message(STATUS "auth_awsiam: ${path} placed in ${MYSQL_SOURCE_DIR} (${AUTH_AWSIAM_PLACEMENT})")
 endforeach()

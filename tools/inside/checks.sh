@@ -3,15 +3,18 @@
 # inside the sandbox (sourced after common.sh).
 
 # Configures the tree in DIR with the plugin on and the options that follow
-# (the output goes to DIR.log), then builds the plugin's targets only.
+# (the output goes to DIR.log), then builds the plugin's targets only. With
+# --offline first, each runs with no network (common.sh: offline).
 configure_tree() {
+  local run=(); if [ "$1" = --offline ]; then run=(offline); shift; fi
   local dir=$1; shift
   # shellcheck disable=SC2086 # one argument per option
-  cmake -S "$TREE" -B "$dir" -DWITH_AUTH_AWSIAM=ON "$@" $MYSQL_CMAKE_ARGS >"$dir.log" 2>&1 ||
+  "${run[@]}" cmake -S "$TREE" -B "$dir" -DWITH_AUTH_AWSIAM=ON "$@" $MYSQL_CMAKE_ARGS >"$dir.log" 2>&1 ||
     { tail -n 30 "$dir.log"; echo "configuring $dir failed" >&2; return 1; }
 }
 build_tree() {
-  cmake --build "$1" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >"$1.build.log" 2>&1 ||
+  local run=(); if [ "$1" = --offline ]; then run=(offline); shift; fi
+  "${run[@]}" cmake --build "$1" --parallel "$(nproc)" --target auth_awsiam auth_awsiam_client auth_awsiam_cli >"$1.build.log" 2>&1 ||
     { tail -n 40 "$1.build.log"; echo "building in $1 failed" >&2; return 1; }
 }
 # Fails unless FILE has a line with the fixed string TEXT.
@@ -140,16 +143,32 @@ check_corrosion_choice() {
   esac
 }
 
-# 8.4: the plugin directory was copied into the tree (not linked): it built
-# in a workspace of its own, with exactly its own Cargo.lock, which cargo
-# (--locked) left as it was. And the tree refuses, at configure time,
-# Ubuntu's default cargo, older than the crates' rust-version.
-check_copied_plugin() {
-  say "The copied plugin built with its own Cargo.lock; an old cargo is refused"
-  if [ ! -d "$TREE/plugin/auth_awsiam" ] || [ -L "$TREE/plugin/auth_awsiam" ]; then
-    echo "$TREE/plugin/auth_awsiam is not a copy" >&2; exit 1
+# 8.4: the plugin directory of the vendored source archive was copied into the
+# tree (not linked) and built offline (build_plugin: no network, an empty cargo home)
+# from the archive's crates, with exactly its own Cargo.lock, which cargo (--frozen)
+# left as it was: through Corrosion, then, the same way, with plain cargo on the same
+# cargo target directory. And the tree refuses, at configure time, Ubuntu's default
+# cargo, older than the crates' rust-version.
+check_vendored_plugin() {
+  say "The archive's plugin built offline from its crates, with its own Cargo.lock"
+  if [ ! -d "$TREE/plugin/auth_awsiam/vendor" ] || [ -L "$TREE/plugin/auth_awsiam" ]; then
+    echo "$TREE/plugin/auth_awsiam is not the vendored archive's" >&2; exit 1
   fi
   cmp "$SRC/plugin/auth_awsiam/Cargo.lock" "$BUILD/plugin/auth_awsiam/cargo-workspace/Cargo.lock"
+  expect_in "$BUILD/CMakeCache.txt" "AUTH_AWSIAM_VENDORED:BOOL=ON"
+  expect_in "$BUILD/CMakeCache.txt" "Corrosion_DIR:PATH=/"
+  expect_in "$BUILD/plugin/auth_awsiam/vendored-sources.toml" "directory = \"$TREE/plugin/auth_awsiam/vendor\""
+
+  say "Again with plain cargo, offline, on the Corrosion build's cargo target"
+  configure_tree --offline "$BUILD-no-corrosion" -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
+    -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")"
+  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo"
+  expect_in "$BUILD-no-corrosion.log" "offline (--frozen)"
+  build_tree --offline "$BUILD-no-corrosion"
+  check_build "$BUILD-no-corrosion"
+  say_if_cargo_compiled "$BUILD-no-corrosion"
+
+  say "An old cargo is refused"
   local old_path=${PATH#"$RUST_84_BIN":}
   if PATH=$old_path configure_tree "$BUILD-old-cargo" >/dev/null 2>&1; then
     echo "the tree configured with $(PATH=$old_path cargo --version)" >&2; exit 1

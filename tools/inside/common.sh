@@ -32,8 +32,10 @@ if [ "$LINE" = 8.4 ]; then
   # Ubuntu's default cargo (1.93) is older than the crates' rust-version; its
   # versioned toolchain package (cargo-1.97) is not.
   export PATH=$RUST_84_BIN:$PATH
-  # Copied, as packagers vendor a plugin: the copy builds with its own Cargo.lock.
-  PLACEMENT=COPY
+  # As a packager builds it: the plugin directory of the vendored source archive
+  # (tools/vendor.sh) copied into the tree, built with its own Cargo.lock and its
+  # crates, offline (build_plugin).
+  PLACEMENT=ARCHIVE
 fi
 
 # What must be undone however the script ends (an error, a failed check's exit):
@@ -60,11 +62,16 @@ say() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; 
 # where Debian's mysqld looks for plugins.
 build_plugin() {
   checkout_dirs
+  local placement=(-DAUTH_AWSIAM_PLACEMENT="$PLACEMENT")
+  if [ "$PLACEMENT" = ARCHIVE ]; then
+    say "Making the vendored source archive (tools/vendor.sh)"
+    placement+=(-DAUTH_AWSIAM_ARCHIVE="$(bash "$SRC/tools/vendor.sh" "$WORK/archive")")
+  fi
   say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT; build directory $BUILD)"
-  cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" \
-        -DAUTH_AWSIAM_PLACEMENT="$PLACEMENT" \
+  cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" "${placement[@]}" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
-  cmake --build "$DRIVER" --target plugin
+  if [ "$PLACEMENT" = ARCHIVE ]; then offline cmake --build "$DRIVER" --target plugin
+  else cmake --build "$DRIVER" --target plugin; fi
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
@@ -72,6 +79,13 @@ build_plugin() {
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam_client.so" "$PLUGIN_DIR/auth_awsiam_client.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
+}
+
+# offline CMD...: CMD as in a build farm with no network: in a network namespace of its
+# own (only loopback, no route anywhere), with a cargo home that never fetched a crate.
+offline() {
+  rm -rf "$WORK/offline-cargo-home"; mkdir -p "$WORK/offline-cargo-home"
+  CARGO_HOME=$WORK/offline-cargo-home unshare --net -- "$@"
 }
 
 # Makes this checkout's directories ($WORK) and marks them used. A new set is seeded

@@ -21,7 +21,7 @@ if [ -n "$QUICK" ]; then
 elif [ "$LINE" = 9.7 ]; then
   check_other_configurations
 else
-  check_copied_plugin
+  check_vendored_plugin
 fi
 
 LS_DIR=/tmp/auth_awsiam-localstack

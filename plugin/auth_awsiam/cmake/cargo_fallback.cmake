@@ -1,7 +1,8 @@
 # Builds the Rust core with cargo alone, for trees where Corrosion cannot be
 # used (rust_core.cmake says why). It defines the same targets Corrosion
 # would: auth_awsiam_core (the static library), auth_awsiam_client_core (the client
-# plugin's) and auth_awsiam_cli (builds the auth_awsiam_token program), with the same profile and --locked.
+# plugin's) and auth_awsiam_cli (builds the auth_awsiam_token program), with the same profile, --locked
+# (or --frozen and the vendored crates: rust_core.cmake) and flags.
 #
 # It also calls cargo the way Corrosion 0.5 and 0.6 do: `cargo rustc` for each crate,
 # for the host's target triple, with this tree's C compiler given to cc-rs and as the
@@ -46,6 +47,12 @@ ENDIF()
 SET(AUTH_AWSIAM_CORE_LIB "${AUTH_AWSIAM_CARGO_OUT}/libauth_awsiam_core.a")
 SET(AUTH_AWSIAM_CLIENT_LIB "${AUTH_AWSIAM_CARGO_OUT}/libauth_awsiam_client_core.a")
 
+IF(AUTH_AWSIAM_VENDORED)
+  SET(lock_flag --frozen)
+ELSE()
+  SET(lock_flag --locked)
+ENDIF()
+
 # What Corrosion gives cargo: the same environment (its names and values) and the same
 # options, so that both builds are the same to cargo.
 SET(cargo_rustc
@@ -56,7 +63,7 @@ SET(cargo_rustc
     "AR_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_AR}"
   "${CARGO_EXECUTABLE}" rustc --target=${AUTH_AWSIAM_RUST_TRIPLE}
     --manifest-path "${AUTH_AWSIAM_MANIFEST}" --target-dir "${AUTH_AWSIAM_CARGO_DIR}"
-    --profile=${AUTH_AWSIAM_CARGO_PROFILE} --locked)
+    --profile=${AUTH_AWSIAM_CARGO_PROFILE} ${lock_flag} ${AUTH_AWSIAM_CARGO_FLAGS})
 SET(rustc_flags -- -Cdefault-linker-libraries=yes)
 
 SET(cargo_commands)
@@ -76,6 +83,7 @@ ADD_CUSTOM_TARGET(auth_awsiam_cargo
   VERBATIM
   COMMENT "cargo build of the auth_awsiam Rust core (profile ${AUTH_AWSIAM_CARGO_PROFILE})")
 UNSET(cargo_rustc)
+UNSET(lock_flag)
 UNSET(cargo_commands)
 UNSET(rustc_flags)
 UNSET(triple_upper)

@@ -6,7 +6,9 @@
 # * the cargo profile is AUTH_AWSIAM_CARGO_PROFILE (release by default),
 #   whatever CMAKE_BUILD_TYPE: a Debug server build links the same optimized
 #   core as a release build (the core's own debug checks run in cargo test);
-# * cargo runs with --locked: the versions in Cargo.lock, never newer ones.
+# * cargo runs with --locked: the versions in Cargo.lock, never newer ones;
+#   from the vendored source archive (tools/vendor.sh), with --frozen: those
+#   versions, from its vendor/ directory, with no network at all.
 
 SET(AUTH_AWSIAM_CARGO_PROFILE "release" CACHE STRING
     "Cargo profile of the auth_awsiam Rust core (release or dev), whatever CMAKE_BUILD_TYPE")
@@ -48,16 +50,60 @@ ELSE()
   UNSET(ws)
 ENDIF()
 
+# Offline, for build farms with no network: the vendored source archive
+# (tools/vendor.sh) carries every crate in vendor/. cargo is then told to take
+# the crates from there instead of the registry (a --config file given on its
+# command line, so that it holds whatever directory cargo runs in) and, with
+# --frozen, never to go to the network.
+SET(vendored_default OFF)
+IF(EXISTS "${AUTH_AWSIAM_REAL_DIR}/vendor")
+  SET(vendored_default ON)
+ENDIF()
+OPTION(AUTH_AWSIAM_VENDORED
+  "Build the auth_awsiam Rust core offline from plugin/auth_awsiam/vendor (the vendored source archive; default ON when that directory exists)"
+  ${vendored_default})
+UNSET(vendored_default)
+SET(AUTH_AWSIAM_CARGO_FLAGS)
+IF(AUTH_AWSIAM_VENDORED)
+  IF(NOT EXISTS "${AUTH_AWSIAM_REAL_DIR}/vendor")
+    MESSAGE(FATAL_ERROR "auth_awsiam: AUTH_AWSIAM_VENDORED is ON but "
+      "${AUTH_AWSIAM_REAL_DIR}/vendor is missing: unpack the vendored source "
+      "archive (tools/vendor.sh makes it) into the tree, or set it OFF")
+  ENDIF()
+  IF(AUTH_AWSIAM_IN_REPO)
+    # The repository's workspace locks the tools' crates too, which the
+    # archive does not carry.
+    MESSAGE(FATAL_ERROR "auth_awsiam: AUTH_AWSIAM_VENDORED builds the plugin "
+      "directory of the vendored source archive, copied into the tree, not "
+      "this repository's (${AUTH_AWSIAM_REPO}): unpack the archive into the tree")
+  ENDIF()
+  SET(config "${CMAKE_CURRENT_BINARY_DIR}/vendored-sources.toml")
+  FILE(WRITE "${config}"
+    "# Written by plugin/auth_awsiam/cmake/rust_core.cmake (AUTH_AWSIAM_VENDORED).\n"
+    "[source.crates-io]\nreplace-with = \"auth-awsiam-vendored\"\n"
+    "[source.auth-awsiam-vendored]\ndirectory = \"${AUTH_AWSIAM_REAL_DIR}/vendor\"\n"
+    "[net]\noffline = true\n")
+  SET(AUTH_AWSIAM_CARGO_FLAGS "--config=${config}")
+  UNSET(config)
+  MESSAGE(STATUS "auth_awsiam: crates from ${AUTH_AWSIAM_REAL_DIR}/vendor, offline (--frozen)")
+ENDIF()
+
 INCLUDE(${CMAKE_CURRENT_LIST_DIR}/find_corrosion.cmake)
 
 IF(Corrosion_FOUND)
   MESSAGE(STATUS "auth_awsiam: Rust core built through Corrosion "
     "${Corrosion_VERSION}, cargo profile ${AUTH_AWSIAM_CARGO_PROFILE}")
+  IF(AUTH_AWSIAM_VENDORED)
+    SET(lock_options FROZEN FLAGS ${AUTH_AWSIAM_CARGO_FLAGS})
+  ELSE()
+    SET(lock_options LOCKED)
+  ENDIF()
   CORROSION_IMPORT_CRATE(MANIFEST_PATH "${AUTH_AWSIAM_MANIFEST}"
                          CRATES ${AUTH_AWSIAM_CRATES}
                          CRATE_TYPES staticlib bin
                          PROFILE ${AUTH_AWSIAM_CARGO_PROFILE}
-                         LOCKED)
+                         ${lock_options})
+  UNSET(lock_options)
   # `make auth_awsiam_cli` puts auth_awsiam_token next to the tree's other
   # programs (runtime_output_directory).
   SET_TARGET_PROPERTIES(auth_awsiam_token PROPERTIES
