@@ -54,10 +54,10 @@ impl Signer {
     /// A token, the one held while it is younger than `TOKEN_REUSE`.
     fn token(&self) -> Result<String, String> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, at)) = held.as_ref() {
-            if at.elapsed() < TOKEN_REUSE {
-                return Ok(token.clone());
-            }
+        if let Some((token, at)) = held.as_ref()
+            && at.elapsed() < TOKEN_REUSE
+        {
+            return Ok(token.clone());
         }
         let token = respond::token(
             &self.sts_host,
