@@ -219,6 +219,11 @@ impl Response {
         out
     }
 
+    /// The capabilities the proxy's connection to the server has (`to_server` with TLS).
+    pub fn negotiated(&self, server: &Greeting) -> u32 {
+        self.server_capabilities(server) | caps::SSL
+    }
+
     /// The client's capabilities less what the proxy cannot carry, with what the proxy
     /// needs, as far as the server has them.
     fn server_capabilities(&self, server: &Greeting) -> u32 {
@@ -240,6 +245,69 @@ impl Response {
         out.extend_from_slice(&self.max_packet.to_le_bytes());
         out.push(self.charset);
         out.extend_from_slice(&[0; 23]);
+        out
+    }
+}
+
+/// `COM_CHANGE_USER`: a new login on an open connection.
+pub const COM_CHANGE_USER: u8 = 0x11;
+
+/// A client's `COM_CHANGE_USER`, as far as the proxy carries it on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeUser {
+    pub user: Vec<u8>,
+    pub database: Vec<u8>,
+    pub charset: Option<u16>,
+    pub attributes: Option<Vec<u8>>,
+}
+
+impl ChangeUser {
+    /// Reads the command (its first byte included) of a client with `capabilities`.
+    pub fn parse(payload: &[u8], capabilities: u32) -> Result<ChangeUser, Malformed> {
+        let mut r = Reader::new(payload);
+        if r.u8("change user: command")? != COM_CHANGE_USER {
+            return Err(Malformed::at("change user: command"));
+        }
+        let user = r.nul_str("change user: user")?.to_vec();
+        if capabilities & caps::SECURE_CONNECTION != 0 {
+            let len = usize::from(r.u8("change user: auth response length")?);
+            r.bytes(len, "change user: auth response")?;
+        } else {
+            r.nul_str("change user: auth response")?;
+        }
+        let database = r.nul_str_or_end().to_vec();
+        let mut c = ChangeUser {
+            user,
+            database,
+            ..ChangeUser::default()
+        };
+        if !r.is_empty() {
+            c.charset = Some(r.u16("change user: character set")?);
+        }
+        if capabilities & caps::PLUGIN_AUTH != 0 && !r.is_empty() {
+            r.nul_str_or_end();
+        }
+        if capabilities & caps::CONNECT_ATTRS != 0 && !r.is_empty() {
+            c.attributes = Some(
+                r.lenenc_bytes("change user: connection attributes")?
+                    .to_vec(),
+            );
+        }
+        Ok(c)
+    }
+
+    /// The command the proxy sends the server, on a connection with `capabilities`: as
+    /// `user`, with no password, so that the server names the account's plugin.
+    pub fn to_server(&self, user: &[u8], capabilities: u32) -> Vec<u8> {
+        let mut out = vec![COM_CHANGE_USER];
+        put_nul_str(&mut out, user);
+        out.push(0);
+        put_nul_str(&mut out, &self.database);
+        out.extend_from_slice(&self.charset.unwrap_or(255).to_le_bytes());
+        put_nul_str(&mut out, b"mysql_native_password");
+        if capabilities & caps::CONNECT_ATTRS != 0 {
+            put_lenenc_bytes(&mut out, self.attributes.as_deref().unwrap_or_default());
+        }
         out
     }
 }
@@ -349,6 +417,29 @@ mod tests {
         let ssl = Response::parse(&r.ssl_request_to_server(&server)).unwrap();
         assert!(ssl.ssl_request);
         assert_eq!(ssl.capabilities & !caps::SSL, up.capabilities & !caps::SSL);
+    }
+
+    #[test]
+    fn change_user_is_read_and_sent_on_without_a_password() {
+        let c =
+            caps::PROTOCOL_41 | caps::SECURE_CONNECTION | caps::PLUGIN_AUTH | caps::CONNECT_ATTRS;
+        let mut p = vec![COM_CHANGE_USER];
+        p.extend_from_slice(b"AppChallenge\0\x03abcshop\0");
+        p.extend_from_slice(&45u16.to_le_bytes());
+        p.extend_from_slice(b"mysql_native_password\0");
+        put_lenenc_bytes(&mut p, b"\x03key\x05value");
+        let cu = ChangeUser::parse(&p, c).unwrap();
+        assert_eq!(cu.user, b"AppChallenge");
+        assert_eq!(cu.database, b"shop");
+        assert_eq!(cu.charset, Some(45));
+        assert_eq!(cu.attributes.as_deref(), Some(&b"\x03key\x05value"[..]));
+        let up = cu.to_server(b"AppChallenge", c);
+        let again = ChangeUser::parse(&up, c).unwrap();
+        assert_eq!(again, cu);
+        // No password: the auth response's length is 0.
+        assert_eq!(up[1 + b"AppChallenge".len() + 1], 0);
+        assert!(ChangeUser::parse(&p[..5], c).is_err());
+        assert!(ChangeUser::parse(b"\x03SELECT 1", c).is_err());
     }
 
     #[test]

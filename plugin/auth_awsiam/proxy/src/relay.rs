@@ -1,24 +1,38 @@
 //! After the login: the client's bytes to the server and the server's to the client, one
 //! thread each way, with no parsing but the client's packet headers (to see a command
 //! start). The TLS session to the server is shared by both threads under a lock held only
-//! to encrypt or decrypt, never across a blocking read or write.
+//! to encrypt or decrypt, never across a blocking read or write. A `COM_CHANGE_USER` is
+//! a login: the client's side hands it to `Reauth`, and the server's replies go to it,
+//! not to the client, until it is done.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustls::ClientConnection;
 
+use crate::handshake::COM_CHANGE_USER;
 use crate::local::Local;
+use crate::wire;
 
 /// Bytes read at once from either side.
 const CHUNK: usize = 16 * 1024;
 /// How often a side blocked in a read looks at the idle clock.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
-/// `COM_CHANGE_USER`: a new login on the same connection, which the proxy does not carry.
-const COM_CHANGE_USER: u8 = 0x11;
+
+/// A new login on the open connection (`COM_CHANGE_USER`), carried out by the session.
+pub trait Reauth: Send + Sync {
+    /// Logs in again for the client's command `payload`, over `server` (its packets are the
+    /// server's replies); returns the packet for the client (the server's OK or ERR).
+    fn change_user(&self, payload: &[u8], server: &mut dyn ReadWrite) -> Result<Vec<u8>, String>;
+}
+
+/// A connection to the server for `Reauth`.
+pub trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
 
 /// How a relay ended.
 #[derive(Debug)]
@@ -37,6 +51,11 @@ struct Shared {
     last: AtomicU64,
     start: Instant,
     idle: Option<Duration>,
+    /// While a change of user is under way: where the server's bytes go instead of the
+    /// client.
+    divert: Mutex<Option<Sender<Vec<u8>>>>,
+    /// How long the server gets to answer a login step.
+    step: Duration,
 }
 
 impl Shared {
@@ -61,12 +80,21 @@ impl Shared {
 }
 
 /// Copies both ways until one side closes, fails, or both are idle for `idle`.
-pub fn run(client: Local, server: TcpStream, tls: ClientConnection, idle: Option<Duration>) -> End {
+pub fn run(
+    client: Local,
+    server: TcpStream,
+    tls: ClientConnection,
+    idle: Option<Duration>,
+    reauth: Arc<dyn Reauth>,
+    step: Duration,
+) -> End {
     let shared = Arc::new(Shared {
         tls: Mutex::new(tls),
         last: AtomicU64::new(0),
         start: Instant::now(),
         idle,
+        divert: Mutex::new(None),
+        step,
     });
     let timeout = idle.map(|_| IDLE_CHECK);
     let clones = (|| -> io::Result<_> {
@@ -80,7 +108,7 @@ pub fn run(client: Local, server: TcpStream, tls: ClientConnection, idle: Option
     };
     let up = {
         let shared = Arc::clone(&shared);
-        std::thread::spawn(move || to_server(client, server_w, &shared))
+        std::thread::spawn(move || to_server(client, server_w, &shared, reauth.as_ref()))
     };
     let down = from_server(server, client_w, &shared);
     let up = up
@@ -94,7 +122,12 @@ pub fn run(client: Local, server: TcpStream, tls: ClientConnection, idle: Option
 }
 
 /// The client's packets to the server. Reads headers to know where a command starts.
-fn to_server(mut client: Local, mut server: TcpStream, shared: &Shared) -> End {
+fn to_server(
+    mut client: Local,
+    mut server: TcpStream,
+    shared: &Shared,
+    reauth: &dyn Reauth,
+) -> End {
     let end = (|| -> Result<End, String> {
         let mut buf = vec![0u8; CHUNK];
         loop {
@@ -107,12 +140,36 @@ fn to_server(mut client: Local, mut server: TcpStream, shared: &Shared) -> End {
             }
             let mut left =
                 usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
-            // The header goes with the payload's first bytes, once they are known: a
-            // command is seen before any of it reaches the server.
-            let mut pending: &[u8] = &header;
-            let mut first = header[3] == 0;
-            if left == 0 {
-                send(&mut server, shared, pending)?;
+            if header[3] == 0 && left > 0 && left <= wire::MAX_LOGIN_PACKET {
+                // A command's first byte, before any of it goes on: a change of user is
+                // a login, carried out here.
+                let n = match read_some(&mut client, &mut buf[..1], shared) {
+                    Ok(0) => return Ok(End::Closed),
+                    Ok(n) => n,
+                    Err(e) if is_timeout(&e) => return Ok(End::Idle),
+                    Err(e) => return Err(format!("client: {e}")),
+                };
+                if buf[0] == COM_CHANGE_USER {
+                    let mut payload = vec![COM_CHANGE_USER; left];
+                    if !read_full(&mut client, &mut payload[n..], shared)
+                        .map_err(|e| format!("client: {e}"))?
+                        && left > 1
+                    {
+                        return Ok(End::Closed);
+                    }
+                    let reply = change_user(&payload, &mut server, shared, reauth)?;
+                    wire::write_packet(&mut client, 1, &reply)
+                        .map_err(|e| format!("client: {e}"))?;
+                    if reply.first() != Some(&0x00) {
+                        // The server closes a connection whose change of user failed.
+                        return Ok(End::Closed);
+                    }
+                    continue;
+                }
+                send(&mut server, shared, &[&header[..], &buf[..n]].concat())?;
+                left -= n;
+            } else {
+                send(&mut server, shared, &header)?;
             }
             while left > 0 {
                 let want = left.min(buf.len());
@@ -122,16 +179,6 @@ fn to_server(mut client: Local, mut server: TcpStream, shared: &Shared) -> End {
                     Err(e) if is_timeout(&e) => return Ok(End::Idle),
                     Err(e) => return Err(format!("client: {e}")),
                 };
-                if first && buf[0] == COM_CHANGE_USER {
-                    // Forwarding it would log in with whatever the client sends: close
-                    // instead (the client sees the connection lost, and reconnects).
-                    return Err("the client sent COM_CHANGE_USER, which auth_awsiam_proxy does not carry yet: the connection is closed (open a new one to change user)".into());
-                }
-                first = false;
-                if !pending.is_empty() {
-                    send(&mut server, shared, pending)?;
-                    pending = &[];
-                }
                 send(&mut server, shared, &buf[..n])?;
                 left -= n;
             }
@@ -194,7 +241,22 @@ fn from_server(mut server: TcpStream, mut client: Local, shared: &Shared) -> End
                         .map_err(|e| format!("server: {e}"))?;
                 }
             }
-            client.write_all(&out).map_err(|e| format!("client: {e}"))?;
+            let diverted = match shared
+                .divert
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+            {
+                Some(to) => {
+                    // The change of user ends when its reader stops listening.
+                    let _ = to.send(std::mem::take(&mut out));
+                    true
+                }
+                None => false,
+            };
+            if !diverted {
+                client.write_all(&out).map_err(|e| format!("client: {e}"))?;
+            }
             if closed {
                 return Ok(End::Closed);
             }
@@ -203,6 +265,63 @@ fn from_server(mut server: TcpStream, mut client: Local, shared: &Shared) -> End
     let _ = server.shutdown(Shutdown::Both);
     client.shutdown(Shutdown::Both);
     end.unwrap_or_else(End::Failed)
+}
+
+/// Carries out a change of user: the server's replies come to `reauth` while it runs.
+fn change_user(
+    payload: &[u8],
+    server: &mut TcpStream,
+    shared: &Shared,
+    reauth: &dyn Reauth,
+) -> Result<Vec<u8>, String> {
+    let (to, from) = mpsc::channel();
+    *shared.divert.lock().unwrap_or_else(PoisonError::into_inner) = Some(to);
+    let mut diverted = Diverted {
+        from,
+        pending: Vec::new(),
+        server,
+        shared,
+    };
+    let result = reauth.change_user(payload, &mut diverted);
+    *shared.divert.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    result
+}
+
+/// The server as `Reauth` sees it during a change of user: its decrypted bytes from the
+/// other thread, and writes encrypted as any other.
+struct Diverted<'a> {
+    from: Receiver<Vec<u8>>,
+    pending: Vec<u8>,
+    server: &'a mut TcpStream,
+    shared: &'a Shared,
+}
+
+impl Read for Diverted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pending.is_empty() {
+            self.pending = self.from.recv_timeout(self.shared.step).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the server did not answer the change of user",
+                )
+            })?;
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+impl Write for Diverted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send(self.server, self.shared, buf).map_err(io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads some bytes, waiting through read timeouts until the connection is idle.

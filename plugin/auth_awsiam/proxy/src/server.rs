@@ -118,7 +118,7 @@ fn start(mut client: Local, settings: &Arc<Settings>, active: &Arc<AtomicUsize>,
     let spawned = std::thread::Builder::new()
         .name("session".into())
         .spawn(move || {
-            session::serve(client, &settings);
+            session::serve(client, settings);
             done.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(e) = spawned {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use crate::handshake::{Greeting, Response};
+use crate::handshake::{ChangeUser, Greeting, Response};
 use crate::local::Local;
 use crate::login::{self, Answers, Outcome};
 use crate::relay;
@@ -37,18 +37,28 @@ const ER_HANDSHAKE_ERROR: u16 = 1043;
 const ER_ACCESS_DENIED_ERROR: u16 = 1045;
 
 /// Serves one client until it leaves.
-pub fn serve(mut client: Local, settings: &Settings) {
+pub fn serve(mut client: Local, settings: Arc<Settings>) {
     let started = Instant::now();
     let peer = client.peer();
-    match login(&mut client, settings) {
-        Ok((user, server, tls)) => {
+    match login(&mut client, &settings) {
+        Ok(Session {
+            user,
+            server,
+            tls,
+            again,
+        }) => {
             log::info!(
                 "{peer}: logged in as '{user}' at {}:{} ({} ms)",
                 settings.host,
                 settings.port,
                 started.elapsed().as_millis()
             );
-            match relay::run(client, server, tls, settings.idle_timeout) {
+            let (idle, step) = (settings.idle_timeout, settings.handshake_timeout);
+            let again = Arc::new(LoginAgain {
+                peer: peer.clone(),
+                ..again
+            });
+            match relay::run(client, server, tls, idle, again, step) {
                 relay::End::Closed => {}
                 relay::End::Idle => log::info!("{peer} ('{user}'): closed, idle"),
                 relay::End::Failed(e) => log::warn!("{peer} ('{user}'): {e}"),
@@ -60,16 +70,67 @@ pub fn serve(mut client: Local, settings: &Settings) {
     }
 }
 
+/// A logged-in session, ready to relay.
+struct Session {
+    user: String,
+    server: TcpStream,
+    tls: ClientConnection,
+    again: LoginAgain,
+}
+
+/// What a change of user needs: the session's settings, the client's capabilities (to
+/// read its command), the server connection's (to write ours), the certificate (for a
+/// challenge answer's channel).
+struct LoginAgain {
+    settings: Arc<Settings>,
+    peer: String,
+    client_capabilities: u32,
+    server_capabilities: u32,
+    certificate: Vec<u8>,
+}
+
+impl relay::Reauth for LoginAgain {
+    fn change_user(
+        &self,
+        payload: &[u8],
+        mut server: &mut dyn relay::ReadWrite,
+    ) -> Result<Vec<u8>, String> {
+        let s = &self.settings;
+        let command = ChangeUser::parse(payload, self.client_capabilities).map_err(|e| e.0)?;
+        let user = match &s.user {
+            Some(u) => u.clone(),
+            None => String::from_utf8_lossy(&command.user).into_owned(),
+        };
+        let to_server = command.to_server(user.as_bytes(), self.server_capabilities);
+        wire::write_packet(&mut server, 0, &to_server).map_err(|e| format!("server: {e}"))?;
+        let mut answers = s.signer.for_server(&s.host, s.port, &self.certificate);
+        let peer = &self.peer;
+        match login::complete(&mut server, &mut answers as &mut dyn Answers) {
+            Ok(Outcome::Ok(ok)) => {
+                log::info!("{peer}: changed user to '{user}' at {}:{}", s.host, s.port);
+                Ok(ok)
+            }
+            Ok(Outcome::Refused(err)) => {
+                let why = error_text(&err);
+                log::warn!("{peer}: change of user to '{user}' refused: the server refused: {why}");
+                Ok(err)
+            }
+            Err(e) => {
+                log::warn!("{peer}: change of user to '{user}' refused: {e}");
+                let message = format!("auth_awsiam_proxy: {e}");
+                Ok(error_packet(ER_ACCESS_DENIED_ERROR, &message))
+            }
+        }
+    }
+}
+
 struct Refusal {
     user: String,
     reason: String,
 }
 
 /// Logs in at the server for this client; on success the relay's parts.
-fn login(
-    client: &mut Local,
-    s: &Settings,
-) -> Result<(String, TcpStream, ClientConnection), Refusal> {
+fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
     let refuse = |user: &str, reason: String| Refusal {
         user: user.to_string(),
         reason,
@@ -169,7 +230,19 @@ fn login(
             let _ = client.set_read_timeout(None);
             let StreamOwned { conn, sock } = stream;
             let _ = sock.set_read_timeout(None);
-            Ok((user, sock, conn))
+            let again = LoginAgain {
+                settings: Arc::clone(s),
+                peer: String::new(),
+                client_capabilities: response.capabilities,
+                server_capabilities: response.negotiated(&greeting),
+                certificate,
+            };
+            Ok(Session {
+                user,
+                server: sock,
+                tls: conn,
+                again,
+            })
         }
         Ok(Outcome::Refused(err)) => {
             let _ = wire::write_packet(client, reply_seq, &err);
@@ -235,12 +308,16 @@ fn start_tls(
 }
 
 /// An ERR packet of the proxy's own.
-fn send_error(client: &mut Local, seq: u8, code: u16, message: &str) -> io::Result<()> {
+fn error_packet(code: u16, message: &str) -> Vec<u8> {
     let mut p = vec![0xFF];
     p.extend_from_slice(&code.to_le_bytes());
     p.extend_from_slice(b"#28000");
     p.extend_from_slice(message.as_bytes());
-    wire::write_packet(client, seq, &p)?;
+    p
+}
+
+fn send_error(client: &mut Local, seq: u8, code: u16, message: &str) -> io::Result<()> {
+    wire::write_packet(client, seq, &error_packet(code, message))?;
     client.flush()
 }
 

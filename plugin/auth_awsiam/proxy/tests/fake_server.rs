@@ -96,6 +96,8 @@ struct Seen {
     switch_reply: Option<Vec<u8>>,
     /// Queries relayed after the login.
     queries: Vec<Vec<u8>>,
+    /// The COM_CHANGE_USER commands it got, and the reply to the switch of each.
+    changes: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 fn greeting() -> Vec<u8> {
@@ -164,6 +166,19 @@ fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
                 wire::write_packet(&mut tls, reply.seq + 1, b"\x00\x00\x00\x02\x00\x00\x00")
                     .unwrap();
                 while let Ok(Packet { seq, payload }) = wire::read_packet(&mut tls) {
+                    if payload[0] == 0x11 {
+                        // A change of user: the same switch, then OK.
+                        wire::write_packet(&mut tls, seq + 1, &switch).unwrap();
+                        let reply = wire::read_packet(&mut tls).unwrap();
+                        seen.lock().unwrap().changes.push((payload, reply.payload));
+                        wire::write_packet(
+                            &mut tls,
+                            reply.seq + 1,
+                            b"\x00\x00\x00\x02\x00\x00\x00",
+                        )
+                        .unwrap();
+                        continue;
+                    }
                     seen.lock().unwrap().queries.push(payload.clone());
                     let mut ok = b"\x00\x00\x00\x02\x00\x00\x00".to_vec();
                     ok.extend_from_slice(&payload);
@@ -214,7 +229,8 @@ fn app_login(app: &mut UnixStream, user: &[u8]) -> Packet {
 fn session(settings: Settings) -> UnixStream {
     let (app, proxy_side) = UnixStream::pair().unwrap();
     app.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    thread::spawn(move || session::serve(Local::Unix(proxy_side), &settings));
+    let settings = std::sync::Arc::new(settings);
+    thread::spawn(move || session::serve(Local::Unix(proxy_side), settings));
     app
 }
 
@@ -250,6 +266,21 @@ fn sessions_through_the_proxy() {
     let mut body = vec![0u8; len];
     app.read_exact(&mut body).unwrap();
     assert!(body.ends_with(&big));
+    // A change of user (mysql_change_user): a new login at the server, in the proxy.
+    let mut change = vec![0x11];
+    change.extend_from_slice(b"Other\0\x14abcdefghijklmnopqrst\0");
+    change.extend_from_slice(&255u16.to_le_bytes());
+    change.extend_from_slice(b"mysql_native_password\0");
+    wire::write_packet(&mut app, 0, &change).unwrap();
+    let ok = wire::read_packet(&mut app).unwrap();
+    assert_eq!((ok.seq, ok.payload[0]), (1, 0x00), "{ok:?}");
+    wire::write_packet(&mut app, 0, query).unwrap();
+    assert!(
+        wire::read_packet(&mut app)
+            .unwrap()
+            .payload
+            .ends_with(query)
+    );
     drop(app);
     let seen = seen.lock().unwrap();
     let response = seen.response.as_ref().unwrap();
@@ -260,7 +291,13 @@ fn sessions_through_the_proxy() {
     );
     let token = seen.switch_reply.as_ref().unwrap();
     assert!(token.starts_with(b"awsiam1.") && token.ends_with(b"\0"));
-    assert_eq!(seen.queries.len(), 2);
+    assert_eq!(seen.queries.len(), 3);
+    let (command, token_again) = &seen.changes[0];
+    assert!(
+        command.starts_with(b"\x11Other\0\x00"),
+        "no password: {command:?}"
+    );
+    assert!(token_again.starts_with(b"awsiam1."));
     drop(seen);
 
     // Another plugin's account: the application gets the reason, the server nothing.
