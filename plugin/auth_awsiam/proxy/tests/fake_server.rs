@@ -20,9 +20,10 @@ use auth_awsiam_proxy::signer::Signer;
 use auth_awsiam_proxy::tls;
 use auth_awsiam_proxy::wire::{self, Packet};
 
-/// A CA and a certificate for localhost that it signed, and a second CA that signed nothing.
-fn certificates() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("auth_awsiam-proxy-{}", std::process::id()));
+/// A CA and a certificate for localhost that it signed, and a second CA that signed nothing,
+/// in a directory of the test's own (`name`): the tests run at once.
+fn certificates(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("auth_awsiam-proxy-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let run = |args: &[&str]| {
         let ok = Command::new("openssl")
@@ -245,7 +246,7 @@ fn sessions_through_the_proxy() {
         std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
-    let dir = certificates();
+    let dir = certificates("sessions");
 
     // An auth_awsiam account: the token after the switch, then the relay both ways.
     let (port, seen) = fake_server(&dir, b"mysql_clear_password");
@@ -319,5 +320,61 @@ fn sessions_through_the_proxy() {
     assert!(text.contains("TLS with localhost"), "{text}");
     thread::sleep(Duration::from_millis(200));
     assert!(seen.lock().unwrap().response.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A hostile or broken application: garbage, an oversized packet, a handshake that never
+/// comes. Each gets an error or a closed connection within the handshake timeout, nothing
+/// reaches the server's TLS side, and the next application logs in as usual.
+#[test]
+fn a_hostile_application_breaks_nothing() {
+    // SAFETY: set before any thread of this test reads the environment.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDPROXYTEST");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "proxy-test-placeholder-secret");
+        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
+    let dir = certificates("hostile");
+    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
+    let quick = || Settings {
+        handshake_timeout: Duration::from_secs(1),
+        ..settings(port, &dir.join("ca.pem"))
+    };
+
+    // Garbage for a handshake response: the proxy's error, nothing signed.
+    let mut app = session(quick());
+    wire::read_packet(&mut app).unwrap();
+    wire::write_packet(&mut app, 1, b"\x01\x02garbage").unwrap();
+    let err = wire::read_packet(&mut app).unwrap();
+    assert_eq!(err.payload[0], 0xFF, "{err:?}");
+
+    // A packet header announcing 16 MiB: not read, the connection closed.
+    let mut app = session(quick());
+    wire::read_packet(&mut app).unwrap();
+    std::io::Write::write_all(&mut app, b"\xff\xff\xff\x01").unwrap();
+    let mut rest = Vec::new();
+    let _ = app.read_to_end(&mut rest);
+
+    // Connected, and silent: closed after the handshake timeout.
+    let started = std::time::Instant::now();
+    let mut app = session(quick());
+    wire::read_packet(&mut app).unwrap();
+    let mut rest = Vec::new();
+    let _ = app.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        seen.lock().unwrap().response.is_none(),
+        "nothing reached the server"
+    );
+
+    // And the next application is served.
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    let ok = app_login(&mut app, b"AppRole");
+    assert_eq!(ok.payload[0], 0x00, "{ok:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
