@@ -18,9 +18,10 @@ ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
 cp "$plugin/cmake/standalone_workspace.toml" "$ws/Cargo.toml"
 cp "$repo/Cargo.lock" "$ws/Cargo.lock"
-ln -s "$plugin/core" "$ws/core"
-ln -s "$plugin/token" "$ws/token"
-ln -s "$plugin/client" "$ws/client"
+# The members, read from the same template rust_core.cmake and tools/vendor.sh use.
+for member in $(sed -n 's/^members *= *\[\(.*\)\]/\1/p' "$ws/Cargo.toml" | tr -d '"' | tr ',' ' '); do
+  ln -s "$plugin/$member" "$ws/$member"
+done
 cargo metadata --quiet --format-version 1 --manifest-path "$ws/Cargo.toml" >/dev/null
 case $mode in
   --update) cp "$ws/Cargo.lock" "$plugin/Cargo.lock"; echo "updated $plugin/Cargo.lock" ;;

@@ -39,6 +39,7 @@ check_build() {
     *) echo "$dir: auth_awsiam.so has no plugin declarations" >&2; return 1 ;;
   esac
   "$dir/runtime_output_directory/auth_awsiam_token" --version
+  "$dir/runtime_output_directory/auth_awsiam_proxy" --version
 }
 
 # 9.7: the other ways the tree may be configured. Without Corrosion (the
@@ -184,6 +185,7 @@ mtr() {
   rm -rf "$vardir"
   (cd "$MTR_HOME" &&
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
+       AUTH_AWSIAM_PROXY=/usr/local/bin/auth_awsiam_proxy \
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
        AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
        AUTH_AWSIAM_AWS_SDK="$LOCALSTACK_VENV_DIR" \

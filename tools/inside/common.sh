@@ -78,6 +78,7 @@ build_plugin() {
   # The client library's default plugin directory is the same one.
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam_client.so" "$PLUGIN_DIR/auth_awsiam_client.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
+  install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_proxy" /usr/local/bin/auth_awsiam_proxy
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
 }
 

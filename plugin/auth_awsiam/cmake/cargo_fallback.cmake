@@ -1,8 +1,9 @@
 # Builds the Rust core with cargo alone, for trees where Corrosion cannot be
 # used (rust_core.cmake says why). It defines the same targets Corrosion
 # would: auth_awsiam_core (the static library), auth_awsiam_client_core (the client
-# plugin's) and auth_awsiam_cli (builds the auth_awsiam_token program), with the same profile, --locked
-# (or --frozen and the vendored crates: rust_core.cmake) and flags.
+# plugin's) and auth_awsiam_cli (builds the programs: auth_awsiam_token, auth_awsiam_proxy),
+# with the same profile, --locked (or --frozen and the vendored crates: rust_core.cmake) and
+# flags.
 #
 # It also calls cargo the way Corrosion 0.5 and 0.6 do: `cargo rustc` for each crate,
 # for the host's target triple, with this tree's C compiler given to cc-rs and as the
@@ -71,14 +72,20 @@ FOREACH(crate ${AUTH_AWSIAM_STATICLIB_CRATES})
   LIST(APPEND cargo_commands COMMAND ${cargo_rustc} --lib --crate-type=staticlib
        --package ${crate} ${rustc_flags})
 ENDFOREACH()
-LIST(APPEND cargo_commands COMMAND ${cargo_rustc} --bin=${AUTH_AWSIAM_BIN_CRATE}
-     --package ${AUTH_AWSIAM_BIN_CRATE} ${rustc_flags})
+SET(programs)
+SET(copies)
+FOREACH(bin ${AUTH_AWSIAM_BIN_CRATES})
+  LIST(APPEND cargo_commands COMMAND ${cargo_rustc} --bin=${bin} --package ${bin} ${rustc_flags})
+  LIST(APPEND programs "${AUTH_AWSIAM_CARGO_OUT}/${bin}")
+  LIST(APPEND copies COMMAND "${CMAKE_COMMAND}" -E copy "${AUTH_AWSIAM_CARGO_OUT}/${bin}"
+       "${CMAKE_BINARY_DIR}/runtime_output_directory/${bin}")
+ENDFOREACH()
 
 # cargo knows best what changed: run it on every build, it is quick when idle.
 ADD_CUSTOM_TARGET(auth_awsiam_cargo
   ${cargo_commands}
   BYPRODUCTS "${AUTH_AWSIAM_CORE_LIB}" "${AUTH_AWSIAM_CLIENT_LIB}"
-             "${AUTH_AWSIAM_CARGO_OUT}/${AUTH_AWSIAM_BIN_CRATE}"
+             ${programs}
   USES_TERMINAL
   VERBATIM
   COMMENT "cargo build of the auth_awsiam Rust core (profile ${AUTH_AWSIAM_CARGO_PROFILE})")
@@ -99,7 +106,7 @@ TARGET_LINK_LIBRARIES(auth_awsiam_client_core INTERFACE
 ADD_DEPENDENCIES(auth_awsiam_client_core auth_awsiam_cargo)
 
 ADD_CUSTOM_TARGET(auth_awsiam_cli ALL
-  COMMAND "${CMAKE_COMMAND}" -E copy
-          "${AUTH_AWSIAM_CARGO_OUT}/auth_awsiam_token"
-          "${CMAKE_BINARY_DIR}/runtime_output_directory/auth_awsiam_token"
+  ${copies}
   DEPENDS auth_awsiam_cargo)
+UNSET(programs)
+UNSET(copies)

@@ -1,5 +1,5 @@
 # The Rust core, built by cargo: the static libraries auth_awsiam_core (and
-# auth_awsiam_client_core, the client plugin's) and the token program (target auth_awsiam_cli). Corrosion imports the crates where
+# auth_awsiam_client_core, the client plugin's) and the programs auth_awsiam_token and auth_awsiam_proxy (target auth_awsiam_cli). Corrosion imports the crates where
 # this CMake can load it; otherwise cargo_fallback.cmake runs cargo itself.
 # Both give the same targets and follow the same two rules:
 #
@@ -14,8 +14,9 @@ SET(AUTH_AWSIAM_CARGO_PROFILE "release" CACHE STRING
     "Cargo profile of the auth_awsiam Rust core (release or dev), whatever CMAKE_BUILD_TYPE")
 SET_PROPERTY(CACHE AUTH_AWSIAM_CARGO_PROFILE PROPERTY STRINGS release dev)
 SET(AUTH_AWSIAM_STATICLIB_CRATES auth_awsiam_core auth_awsiam_client_core)
-SET(AUTH_AWSIAM_BIN_CRATE auth_awsiam_token)
-SET(AUTH_AWSIAM_CRATES ${AUTH_AWSIAM_STATICLIB_CRATES} ${AUTH_AWSIAM_BIN_CRATE})
+# The programs, each a crate of the same name: the token tool and the proxy.
+SET(AUTH_AWSIAM_BIN_CRATES auth_awsiam_token auth_awsiam_proxy)
+SET(AUTH_AWSIAM_CRATES ${AUTH_AWSIAM_STATICLIB_CRATES} ${AUTH_AWSIAM_BIN_CRATES})
 
 # The cargo workspace. Symlinked into the tree from this repository, the
 # crates are built in the repository's workspace with its Cargo.lock. Copied
@@ -42,10 +43,18 @@ ELSE()
   CONFIGURE_FILE("${CMAKE_CURRENT_LIST_DIR}/standalone_workspace.toml"
                  "${ws}/Cargo.toml" COPYONLY)
   CONFIGURE_FILE("${AUTH_AWSIAM_REAL_DIR}/Cargo.lock" "${ws}/Cargo.lock" COPYONLY)
-  FOREACH(crate core token client)
+  # Its members, as the template names them (tools/vendor.sh and
+  # tools/plugin_lock.sh read the same line).
+  FILE(STRINGS "${CMAKE_CURRENT_LIST_DIR}/standalone_workspace.toml" members
+       REGEX "^members *=")
+  STRING(REGEX REPLACE "^members *= *\\[(.*)\\]" "\\1" members "${members}")
+  STRING(REGEX REPLACE "[\" ]" "" members "${members}")
+  STRING(REPLACE "," ";" members "${members}")
+  FOREACH(crate ${members})
     EXECUTE_PROCESS(COMMAND "${CMAKE_COMMAND}" -E create_symlink
                             "${AUTH_AWSIAM_REAL_DIR}/${crate}" "${ws}/${crate}")
   ENDFOREACH()
+  UNSET(members)
   SET(AUTH_AWSIAM_MANIFEST "${ws}/Cargo.toml")
   UNSET(ws)
 ENDIF()
@@ -104,11 +113,16 @@ IF(Corrosion_FOUND)
                          PROFILE ${AUTH_AWSIAM_CARGO_PROFILE}
                          ${lock_options})
   UNSET(lock_options)
-  # `make auth_awsiam_cli` puts auth_awsiam_token next to the tree's other
-  # programs (runtime_output_directory).
-  SET_TARGET_PROPERTIES(auth_awsiam_token PROPERTIES
-    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/runtime_output_directory")
-  ADD_CUSTOM_TARGET(auth_awsiam_cli ALL DEPENDS cargo-build_auth_awsiam_token)
+  # `make auth_awsiam_cli` puts the programs next to the tree's other programs
+  # (runtime_output_directory).
+  SET(builds)
+  FOREACH(bin ${AUTH_AWSIAM_BIN_CRATES})
+    SET_TARGET_PROPERTIES(${bin} PROPERTIES
+      RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/runtime_output_directory")
+    LIST(APPEND builds cargo-build_${bin})
+  ENDFOREACH()
+  ADD_CUSTOM_TARGET(auth_awsiam_cli ALL DEPENDS ${builds})
+  UNSET(builds)
   SET(AUTH_AWSIAM_RUST_FOUND "${Rust_VERSION}")
   SET(AUTH_AWSIAM_RUST_WHERE "${Rust_COMPILER_CACHED}")
 ELSE()

@@ -248,14 +248,7 @@ pub fn answer(
     let challenge = Challenge::decode(raw_challenge).map_err(|e| Failure::BadChallenge(e.0))?;
     let opts = options::effective(env).map_err(Failure::Options)?;
     let plan = plan(&challenge, &opts, dialed)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Failure::Credentials(format!(
-                "cannot load AWS credentials: cannot start an async runtime: {e}"
-            ))
-        })?;
+    let rt = runtime()?;
     // Once per process and source, not per connection (shared_credentials.rs).
     let (creds, loaded) =
         shared_credentials::PROCESS.get(&source(&plan), || load_credentials(&rt, &plan))?;
@@ -278,6 +271,52 @@ pub fn answer(
     )
     .map_err(|e| Failure::Signing(e.0))?;
     answer::encode(&token).ok_or_else(|| Failure::Signing("the signer dropped the binding".into()))
+}
+
+/// A token for an `auth_awsiam` account (the password of the cleartext plugin), signed
+/// for `sts_host` in `region`, with the credentials the challenge answers use: loaded
+/// once per process and source. For auth_awsiam_proxy, which logs in to both kinds of
+/// account; the caller decides that the server may have it (the proxy verified its TLS).
+pub fn token(
+    sts_host: &str,
+    region: &str,
+    server_id: Option<&str>,
+    profile: Option<&str>,
+    sts_url: Option<&str>,
+) -> Result<String, Failure> {
+    let plan = Plan {
+        kind: AnswerKind::SigV4,
+        jwt_audience: None,
+        sts_host: sts_host.to_string(),
+        region: region.to_string(),
+        server_id: server_id.map(str::to_string),
+        // Not signed: a token binds nothing (request::sign).
+        binding: Binding {
+            nonce: String::new(),
+            audience: String::new(),
+            channel: None,
+        },
+        profile: profile.map(str::to_string),
+        sts_url: sts_url.map(str::to_string),
+    };
+    let rt = runtime()?;
+    let (creds, _) =
+        shared_credentials::PROCESS.get(&source(&plan), || load_credentials(&rt, &plan))?;
+    let token = request::sign(sts_host, region, server_id, &creds, SystemTime::now())
+        .map_err(|e| Failure::Signing(e.0))?;
+    Ok(token.encode())
+}
+
+/// The runtime credential loading and STS calls run on, for one answer.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::Credentials(format!(
+                "cannot load AWS credentials: cannot start an async runtime: {e}"
+            ))
+        })
 }
 
 /// A `jwt` answer: one GetWebIdentityToken call with the loaded credentials.

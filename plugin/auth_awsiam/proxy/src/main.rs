@@ -1,0 +1,206 @@
+//! auth_awsiam_proxy: a local MySQL proxy that logs in to the server with this machine's
+//! AWS identity (issue 19), so that any driver connects with no code change and no
+//! password: to `localhost`, as the MySQL user (an IAM role's account).
+//!
+//!   auth_awsiam_proxy --server db1.example.com:3306 --ssl-ca /etc/mysql/ca.pem \
+//!       [--listen 127.0.0.1:3306] [--socket /run/auth_awsiam/mysql.sock] [--user AppRole]
+//!
+//! Whoever can connect to the proxy logs in with its AWS identity: it listens on loopback
+//! or a Unix socket only.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use auth_awsiam_proxy::server::{self, Listeners};
+use auth_awsiam_proxy::session::Settings;
+use auth_awsiam_proxy::signer::Signer;
+use auth_awsiam_proxy::{logger, tls};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "auth_awsiam_proxy",
+    version,
+    about = "A local MySQL proxy that logs in with this machine's AWS identity"
+)]
+struct Args {
+    /// The MySQL server, HOST:PORT. HOST is the name its certificate must carry.
+    #[arg(long)]
+    server: String,
+    /// The CA certificates (PEM) that signed the server's certificate (default: the
+    /// system's trust store).
+    #[arg(long)]
+    ssl_ca: Option<PathBuf>,
+    /// Where to listen for clients over TCP: a loopback address only.
+    #[arg(long, default_value = "127.0.0.1:3306")]
+    listen: SocketAddr,
+    /// No TCP listener (with --socket).
+    #[arg(long)]
+    no_listen: bool,
+    /// A Unix socket to listen on too (mode 0660).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// The MySQL user to log in as, whatever the client sends.
+    #[arg(long)]
+    user: Option<String>,
+    /// The AWS region of the STS host tokens are signed for (default: AWS_REGION, else the
+    /// AWS configuration's).
+    #[arg(long)]
+    region: Option<String>,
+    /// The server's auth_awsiam_sts_endpoint, when it has one: tokens are signed for it.
+    #[arg(long)]
+    sts_endpoint: Option<String>,
+    /// The server's auth_awsiam_server_id, when it has one.
+    #[arg(long)]
+    server_id: Option<String>,
+    /// The AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Most client connections open at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Seconds for a whole login (the client's packets and the server's).
+    #[arg(long, default_value_t = 30)]
+    handshake_timeout: u64,
+    /// Seconds with nothing either way before a session is closed (0: never).
+    #[arg(long, default_value_t = 0)]
+    idle_timeout: u64,
+    /// Seconds the open sessions get to finish after SIGTERM.
+    #[arg(long, default_value_t = 30)]
+    drain_timeout: u64,
+}
+
+fn main() -> ExitCode {
+    logger::install();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let (host, port) = split_server(&args.server)?;
+    if !args.listen.ip().is_loopback() && !args.no_listen {
+        return Err(format!(
+            "--listen {}: not a loopback address. Whoever can connect logs in with this machine's AWS identity: listen on loopback or a Unix socket",
+            args.listen
+        ));
+    }
+    let region = args
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(auth_awsiam_core::credentials::local_region)
+        .ok_or("no AWS region: give --region or set AWS_REGION")?;
+    let tls = tls::client_config(args.ssl_ca.as_deref())?;
+    let listeners = Listeners {
+        tcp: if args.no_listen {
+            None
+        } else {
+            Some(
+                TcpListener::bind(args.listen)
+                    .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?,
+            )
+        },
+        unix: match &args.socket {
+            Some(path) => Some(bind_socket(path)?),
+            None => None,
+        },
+    };
+    if listeners.tcp.is_none() && listeners.unix.is_none() {
+        return Err("nothing to listen on: --no-listen without --socket".into());
+    }
+    let settings = Arc::new(Settings {
+        host: host.clone(),
+        port,
+        tls,
+        user: args.user.clone(),
+        connect_timeout: Duration::from_secs(10),
+        handshake_timeout: Duration::from_secs(args.handshake_timeout.max(1)),
+        idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
+        signer: Signer::new(
+            region,
+            args.sts_endpoint.clone(),
+            args.server_id.clone(),
+            args.profile.clone(),
+        ),
+    });
+    server::install_signals();
+    log::info!(
+        "auth_awsiam_proxy {}: {}{} -> {host}:{port} (TLS, certificate and name verified)",
+        env!("CARGO_PKG_VERSION"),
+        listeners
+            .tcp
+            .as_ref()
+            .map_or(String::new(), |_| args.listen.to_string()),
+        args.socket
+            .as_ref()
+            .map_or(String::new(), |p| format!(" {}", p.display())),
+    );
+    let result = server::run(
+        listeners,
+        settings,
+        args.max_connections,
+        Duration::from_secs(args.drain_timeout),
+    );
+    if let Some(path) = &args.socket {
+        let _ = std::fs::remove_file(path);
+    }
+    result.map_err(|e| e.to_string())
+}
+
+/// HOST:PORT, [V6]:PORT.
+fn split_server(s: &str) -> Result<(String, u16), String> {
+    let bad = || format!("--server wants HOST:PORT, got '{s}'");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    let port = port.parse::<u16>().map_err(|_| bad())?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        // An IPv6 address, in brackets as in a URL.
+        Some(v6) if v6.parse::<IpAddr>().is_ok_and(|a| a.is_ipv6()) => v6,
+        Some(_) => return Err(bad()),
+        None if host.is_empty() || host.contains(':') => return Err(bad()),
+        None => host,
+    };
+    Ok((host.to_string(), port))
+}
+
+fn bind_socket(path: &PathBuf) -> Result<UnixListener, String> {
+    // A socket left by a proxy that did not stop cleanly; anything else is kept.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| {
+        use std::os::unix::fs::FileTypeExt;
+        m.file_type().is_socket()
+    }) {
+        let _ = std::fs::remove_file(path);
+    }
+    let l = UnixListener::bind(path)
+        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_is_host_and_port() {
+        assert_eq!(
+            split_server("db1.example.com:3306").unwrap(),
+            ("db1.example.com".into(), 3306)
+        );
+        assert_eq!(split_server("[::1]:3306").unwrap(), ("::1".into(), 3306));
+        for bad in ["db1", "db1:x", ":3306", "db1:70000", "::1:3306"] {
+            assert!(split_server(bad).is_err(), "{bad}");
+        }
+    }
+}
