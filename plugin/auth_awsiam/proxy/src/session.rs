@@ -2,7 +2,7 @@
 //! client is, log in at the server as that user with the machine's AWS identity, hand the
 //! client the server's verdict, then relay. One log line per login, never a token.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +46,7 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
             server,
             tls,
             again,
+            ok: (seq, ok),
         }) => {
             log::info!(
                 "{peer}: logged in as '{user}' at {}:{} ({} ms)",
@@ -53,6 +54,13 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
                 settings.port,
                 started.elapsed().as_millis()
             );
+            let ready = wire::write_packet(&mut client, seq, &ok)
+                .and_then(|()| client.set_read_timeout(None))
+                .and_then(|()| server.set_read_timeout(None));
+            if let Err(e) = ready {
+                log::warn!("{peer} ('{user}'): client: {e}");
+                return;
+            }
             let (idle, step) = (settings.idle_timeout, settings.handshake_timeout);
             let again = Arc::new(LoginAgain {
                 peer: peer.clone(),
@@ -64,8 +72,15 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
                 relay::End::Failed(e) => log::warn!("{peer} ('{user}'): {e}"),
             }
         }
-        Err(Refusal { user, reason }) => {
+        Err(Refusal {
+            user,
+            reason,
+            reply,
+        }) => {
             log::warn!("{peer}: login as '{user}' refused: {reason}");
+            if let Some((seq, packet)) = reply {
+                let _ = wire::write_packet(&mut client, seq, &packet);
+            }
         }
     }
 }
@@ -76,6 +91,8 @@ struct Session {
     server: TcpStream,
     tls: ClientConnection,
     again: LoginAgain,
+    /// The server's OK, and its sequence number for the client.
+    ok: (u8, Vec<u8>),
 }
 
 /// What a change of user needs: the session's settings, the client's capabilities (to
@@ -124,62 +141,83 @@ impl relay::Reauth for LoginAgain {
     }
 }
 
+/// A login that did not happen: who, why (for the log), and what the client gets, with
+/// its sequence number (none when the client is gone).
 struct Refusal {
     user: String,
     reason: String,
+    reply: Option<(u8, Vec<u8>)>,
 }
 
-/// Logs in at the server for this client; on success the relay's parts.
+impl Refusal {
+    /// Refused before the client could be told anything (it is gone, or silent).
+    fn quiet(user: &str, reason: String) -> Refusal {
+        Refusal {
+            user: user.to_string(),
+            reason,
+            reply: None,
+        }
+    }
+
+    /// Refused with an error of the proxy's own for the client.
+    fn told(user: &str, reason: String, seq: u8, code: u16, message: &str) -> Refusal {
+        Refusal {
+            user: user.to_string(),
+            reason,
+            reply: Some((seq, error_packet(code, message))),
+        }
+    }
+}
+
+/// Logs in at the server for this client; on success the relay's parts and the server's
+/// OK for the client. Sends the client nothing final: `serve` logs first, then answers,
+/// so the log line of a login always comes before anything the client does next.
 fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
-    let refuse = |user: &str, reason: String| Refusal {
-        user: user.to_string(),
-        reason,
-    };
-    let mut server = dial(s).map_err(|e| {
-        let _ = send_error(
-            client,
-            0,
-            ER_HANDSHAKE_ERROR,
-            &format!("auth_awsiam_proxy: {e}"),
-        );
-        refuse("?", e)
-    })?;
+    let ours = |e: &str| format!("auth_awsiam_proxy: {e}");
+    let mut server =
+        dial(s).map_err(|e| Refusal::told("?", e.clone(), 0, ER_HANDSHAKE_ERROR, &ours(&e)))?;
     let greeting = wire::read_packet(&mut server)
-        .map_err(|e| refuse("?", format!("no greeting from the server: {e}")))?;
+        .map_err(|e| Refusal::quiet("?", format!("no greeting from the server: {e}")))?;
     if greeting.payload.first() == Some(&0xFF) {
         // The server refused the connection itself (too many, host blocked): say so.
-        let _ = wire::write_packet(client, 0, &greeting.payload);
-        return Err(refuse("?", "the server refused the connection".into()));
+        return Err(Refusal {
+            user: "?".into(),
+            reason: format!(
+                "the server refused the connection: {}",
+                error_text(&greeting.payload)
+            ),
+            reply: Some((0, greeting.payload)),
+        });
     }
-    let greeting = Greeting::parse(&greeting.payload).map_err(|e| refuse("?", e.0))?;
+    let greeting = Greeting::parse(&greeting.payload).map_err(|e| Refusal::quiet("?", e.0))?;
     let scramble: [u8; 20] = rand_scramble();
     client
         .set_read_timeout(Some(s.handshake_timeout))
-        .map_err(|e| refuse("?", e.to_string()))?;
+        .map_err(|e| Refusal::quiet("?", e.to_string()))?;
     wire::write_packet(client, 0, &greeting.for_client(&scramble))
-        .map_err(|e| refuse("?", format!("client: {e}")))?;
+        .map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
     let Packet { seq, payload } =
-        wire::read_packet(client).map_err(|e| refuse("?", format!("client: {e}")))?;
+        wire::read_packet(client).map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
     let reply_seq = seq.wrapping_add(1);
     let response = match Response::parse(&payload) {
         Ok(r) if r.ssl_request => {
-            let _ = send_error(
-                client,
+            return Err(Refusal::told(
+                "?",
+                "the client asked for TLS".into(),
                 reply_seq,
                 ER_HANDSHAKE_ERROR,
                 "auth_awsiam_proxy offers no TLS to its clients: it listens on loopback or a local socket; connect without TLS (--ssl-mode=DISABLED or PREFERRED)",
-            );
-            return Err(refuse("?", "the client asked for TLS".into()));
+            ));
         }
         Ok(r) => r,
         Err(e) => {
-            let _ = send_error(
-                client,
+            return Err(Refusal::told(
+                "?",
+                e.0.clone(),
                 reply_seq,
                 ER_HANDSHAKE_ERROR,
-                &format!("auth_awsiam_proxy: {e}"),
-            );
-            return Err(refuse("?", e.0));
+                &ours(&e.0),
+            ));
         }
     };
     let user = match &s.user {
@@ -187,25 +225,18 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
         None => String::from_utf8_lossy(&response.user).into_owned(),
     };
     if user.is_empty() {
-        let _ = send_error(
-            client,
+        return Err(Refusal::told(
+            "",
+            "no user".into(),
             reply_seq,
             ER_ACCESS_DENIED_ERROR,
             "auth_awsiam_proxy: no user: connect with -u ROLE, or start the proxy with --user",
-        );
-        return Err(refuse("", "no user".into()));
+        ));
     }
 
     // The server: TLS first, verified; only then the login, in the client's name.
-    let mut stream = start_tls(server, &response, &greeting, s).map_err(|e| {
-        let _ = send_error(
-            client,
-            reply_seq,
-            ER_HANDSHAKE_ERROR,
-            &format!("auth_awsiam_proxy: {e}"),
-        );
-        refuse(&user, e)
-    })?;
+    let mut stream = start_tls(server, &response, &greeting, s)
+        .map_err(|e| Refusal::told(&user, e.clone(), reply_seq, ER_HANDSHAKE_ERROR, &ours(&e)))?;
     let certificate = stream
         .conn
         .peer_certificates()
@@ -225,11 +256,7 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
         });
     match outcome {
         Ok(Outcome::Ok(ok)) => {
-            wire::write_packet(client, reply_seq, &ok)
-                .map_err(|e| refuse(&user, format!("client: {e}")))?;
-            let _ = client.set_read_timeout(None);
             let StreamOwned { conn, sock } = stream;
-            let _ = sock.set_read_timeout(None);
             let again = LoginAgain {
                 settings: Arc::clone(s),
                 peer: String::new(),
@@ -242,23 +269,23 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
                 server: sock,
                 tls: conn,
                 again,
+                ok: (reply_seq, ok),
             })
         }
-        Ok(Outcome::Refused(err)) => {
-            let _ = wire::write_packet(client, reply_seq, &err);
-            Err(refuse(
-                &user,
-                format!("the server refused: {}", error_text(&err)),
-            ))
-        }
+        Ok(Outcome::Refused(err)) => Err(Refusal {
+            reason: format!("the server refused: {}", error_text(&err)),
+            user,
+            reply: Some((reply_seq, err)),
+        }),
         Err(e) => {
-            let _ = send_error(
-                client,
+            let e = e.to_string();
+            Err(Refusal::told(
+                &user,
+                e.clone(),
                 reply_seq,
                 ER_ACCESS_DENIED_ERROR,
-                &format!("auth_awsiam_proxy: {e}"),
-            );
-            Err(refuse(&user, e.to_string()))
+                &ours(&e),
+            ))
         }
     }
 }
@@ -314,11 +341,6 @@ fn error_packet(code: u16, message: &str) -> Vec<u8> {
     p.extend_from_slice(b"#28000");
     p.extend_from_slice(message.as_bytes());
     p
-}
-
-fn send_error(client: &mut Local, seq: u8, code: u16, message: &str) -> io::Result<()> {
-    wire::write_packet(client, seq, &error_packet(code, message))?;
-    client.flush()
 }
 
 /// The message of a server's ERR packet, for the log.
