@@ -235,10 +235,9 @@ fn session(settings: Settings) -> UnixStream {
     app
 }
 
-#[test]
-fn sessions_through_the_proxy() {
-    // The signer's credentials: static keys, no STS call.
-    // SAFETY: set before any thread of this test reads the environment.
+/// The signer's credentials: static keys, no STS call. Both tests set the same values.
+fn static_keys() {
+    // SAFETY: the same values each time, set before the test's threads read them.
     unsafe {
         std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDPROXYTEST");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "proxy-test-placeholder-secret");
@@ -246,6 +245,11 @@ fn sessions_through_the_proxy() {
         std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
+}
+
+#[test]
+fn sessions_through_the_proxy() {
+    static_keys();
     let dir = certificates("sessions");
 
     // An auth_awsiam account: the token after the switch, then the relay both ways.
@@ -328,14 +332,7 @@ fn sessions_through_the_proxy() {
 /// reaches the server's TLS side, and the next application logs in as usual.
 #[test]
 fn a_hostile_application_breaks_nothing() {
-    // SAFETY: set before any thread of this test reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDPROXYTEST");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "proxy-test-placeholder-secret");
-        std::env::set_var("AWS_CONFIG_FILE", "/dev/null");
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    }
+    static_keys();
     let dir = certificates("hostile");
     let (port, seen) = fake_server(&dir, b"mysql_clear_password");
     let quick = || Settings {
