@@ -3,7 +3,8 @@
 //! password: to `localhost`, as the MySQL user (an IAM role's account).
 //!
 //!   auth_awsiam_proxy --server db1.example.com:3306 --ssl-ca /etc/mysql/ca.pem \
-//!       [--listen 127.0.0.1:3306] [--socket /run/auth_awsiam/mysql.sock] [--user AppRole]
+//!       [--socket /run/auth_awsiam/mysql.sock] [--listen 127.0.0.1:3306] [--user AppRole] \
+//!       [--token-users AppRole]
 //!
 //! Whoever can connect to the proxy logs in with its AWS identity: it listens on loopback
 //! or a Unix socket only.
@@ -37,18 +38,24 @@ struct Args {
     /// system's trust store).
     #[arg(long)]
     ssl_ca: Option<PathBuf>,
-    /// Where to listen for clients over TCP: a loopback address only.
-    #[arg(long, default_value = "127.0.0.1:3306")]
-    listen: SocketAddr,
-    /// No TCP listener (with --socket).
+    /// Where to listen for clients over TCP: a loopback address only. Default:
+    /// 127.0.0.1:3306 when there is no --socket; with --socket, no TCP unless given (a
+    /// loopback port is open to every local user, the socket only to its group).
     #[arg(long)]
-    no_listen: bool,
-    /// A Unix socket to listen on too (mode 0660).
+    listen: Option<SocketAddr>,
+    /// A Unix socket to listen on (mode 0660).
     #[arg(long)]
     socket: Option<PathBuf>,
     /// The MySQL user to log in as, whatever the client sends.
     #[arg(long)]
     user: Option<String>,
+    /// The MySQL users (comma-separated) the proxy may send a token to, for accounts
+    /// IDENTIFIED WITH auth_awsiam. The server asks for a token as it asks for any
+    /// cleartext password (PAM and LDAP accounts too), so the proxy cannot tell an
+    /// auth_awsiam account by the request: it sends none to a user not named here.
+    /// Challenge accounts need no naming: their request is auth_awsiam's own.
+    #[arg(long, value_delimiter = ',')]
+    token_users: Vec<String>,
     /// The AWS region of the STS host tokens are signed for (default: AWS_REGION, else the
     /// AWS configuration's).
     #[arg(long)]
@@ -89,10 +96,16 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let (host, port) = split_server(&args.server)?;
-    if !args.listen.ip().is_loopback() && !args.no_listen {
+    let listen = match (args.listen, &args.socket) {
+        (Some(addr), _) => Some(addr),
+        (None, None) => Some(SocketAddr::from(([127, 0, 0, 1], 3306))),
+        (None, Some(_)) => None,
+    };
+    if let Some(addr) = listen
+        && !addr.ip().is_loopback()
+    {
         return Err(format!(
-            "--listen {}: not a loopback address. Whoever can connect logs in with this machine's AWS identity: listen on loopback or a Unix socket",
-            args.listen
+            "--listen {addr}: not a loopback address. Whoever can connect logs in with this machine's AWS identity: listen on loopback or a Unix socket"
         ));
     }
     let region = args
@@ -103,22 +116,17 @@ fn run(args: Args) -> Result<(), String> {
         .ok_or("no AWS region: give --region or set AWS_REGION")?;
     let tls = tls::client_config(args.ssl_ca.as_deref())?;
     let listeners = Listeners {
-        tcp: if args.no_listen {
-            None
-        } else {
-            Some(
-                TcpListener::bind(args.listen)
-                    .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?,
-            )
+        tcp: match listen {
+            Some(addr) => {
+                Some(TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?)
+            }
+            None => None,
         },
         unix: match &args.socket {
             Some(path) => Some(bind_socket(path)?),
             None => None,
         },
     };
-    if listeners.tcp.is_none() && listeners.unix.is_none() {
-        return Err("nothing to listen on: --no-listen without --socket".into());
-    }
     let settings = Arc::new(Settings {
         host: host.clone(),
         port,
@@ -127,6 +135,7 @@ fn run(args: Args) -> Result<(), String> {
         connect_timeout: Duration::from_secs(10),
         handshake_timeout: Duration::from_secs(args.handshake_timeout.max(1)),
         idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
+        token_users: args.token_users.clone(),
         signer: Signer::new(
             region,
             args.sts_endpoint.clone(),
@@ -141,7 +150,8 @@ fn run(args: Args) -> Result<(), String> {
         listeners
             .tcp
             .as_ref()
-            .map_or(String::new(), |_| args.listen.to_string()),
+            .and(listen)
+            .map_or(String::new(), |a| a.to_string()),
         args.socket
             .as_ref()
             .map_or(String::new(), |p| format!(" {}", p.display())),

@@ -130,6 +130,9 @@ fn to_server(
 ) -> End {
     let end = (|| -> Result<End, String> {
         let mut buf = vec![0u8; CHUNK];
+        // The previous packet's number was 255, or it was full-size: the next one
+        // continues the same exchange.
+        let mut continues = false;
         loop {
             let mut header = [0u8; 4];
             match read_full(&mut client, &mut header, shared) {
@@ -140,7 +143,12 @@ fn to_server(
             }
             let mut left =
                 usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
-            if header[3] == 0 && left > 0 && left <= wire::MAX_LOGIN_PACKET {
+            // A command starts with sequence number 0, but so does the 256th packet of
+            // one exchange (LOAD DATA LOCAL's file chunks count on past 255) and the
+            // continuation of a full-size packet: those are not commands.
+            let command_start = header[3] == 0 && !continues;
+            continues = header[3] == 255 || left == wire::MAX_PAYLOAD;
+            if command_start && left > 0 && left <= wire::MAX_LOGIN_PACKET {
                 // A command's first byte, before any of it goes on: a change of user is
                 // a login, carried out here.
                 let n = match read_some(&mut client, &mut buf[..1], shared) {

@@ -100,6 +100,15 @@ pub fn run(
     Ok(())
 }
 
+/// One of --max-connections, held by a session.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn start(mut client: Local, settings: &Arc<Settings>, active: &Arc<AtomicUsize>, max: usize) {
     if active.fetch_add(1, Ordering::SeqCst) >= max {
         active.fetch_sub(1, Ordering::SeqCst);
@@ -114,15 +123,16 @@ fn start(mut client: Local, settings: &Arc<Settings>, active: &Arc<AtomicUsize>,
         return;
     }
     let settings = Arc::clone(settings);
-    let done = Arc::clone(active);
+    let done = Slot(Arc::clone(active));
     let spawned = std::thread::Builder::new()
         .name("session".into())
         .spawn(move || {
+            // Given back when the session ends, however it ends (a panic too).
+            let _slot = done;
             session::serve(client, settings);
-            done.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(e) = spawned {
-        active.fetch_sub(1, Ordering::SeqCst);
+        // The closure, and with it the slot, was dropped: given back.
         log::warn!("cannot start a session thread: {e}");
     }
 }

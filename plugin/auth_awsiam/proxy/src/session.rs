@@ -25,6 +25,8 @@ pub struct Settings {
     pub tls: Arc<ClientConfig>,
     /// The MySQL user to log in as, whatever the client sends.
     pub user: Option<String>,
+    /// The users a token may go to (`--token-users`).
+    pub token_users: Vec<String>,
     pub connect_timeout: Duration,
     /// Bound on the whole login, the client's packets and the server's.
     pub handshake_timeout: Duration,
@@ -49,16 +51,18 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
             ok: (seq, ok),
         }) => {
             log::info!(
-                "{peer}: logged in as '{user}' at {}:{} ({} ms)",
+                "{peer}: logged in as {user:?} at {}:{} ({} ms)",
                 settings.host,
                 settings.port,
                 started.elapsed().as_millis()
             );
             let ready = wire::write_packet(&mut client, seq, &ok)
                 .and_then(|()| client.set_read_timeout(None))
-                .and_then(|()| server.set_read_timeout(None));
+                .and_then(|()| server.set_read_timeout(None))
+                // The login's write bound too: a busy server may stop reading for long.
+                .and_then(|()| server.set_write_timeout(None));
             if let Err(e) = ready {
-                log::warn!("{peer} ('{user}'): client: {e}");
+                log::warn!("{peer} ({user:?}): client: {e}");
                 return;
             }
             let (idle, step) = (settings.idle_timeout, settings.handshake_timeout);
@@ -68,8 +72,8 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
             });
             match relay::run(client, server, tls, idle, again, step) {
                 relay::End::Closed => {}
-                relay::End::Idle => log::info!("{peer} ('{user}'): closed, idle"),
-                relay::End::Failed(e) => log::warn!("{peer} ('{user}'): {e}"),
+                relay::End::Idle => log::info!("{peer} ({user:?}): closed, idle"),
+                relay::End::Failed(e) => log::warn!("{peer} ({user:?}): {e}"),
             }
         }
         Err(Refusal {
@@ -77,7 +81,7 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
             reason,
             reply,
         }) => {
-            log::warn!("{peer}: login as '{user}' refused: {reason}");
+            log::warn!("{peer}: login as {user:?} refused: {reason}");
             if let Some((seq, packet)) = reply {
                 let _ = wire::write_packet(&mut client, seq, &packet);
             }
@@ -120,20 +124,22 @@ impl relay::Reauth for LoginAgain {
         };
         let to_server = command.to_server(user.as_bytes(), self.server_capabilities);
         wire::write_packet(&mut server, 0, &to_server).map_err(|e| format!("server: {e}"))?;
-        let mut answers = s.signer.for_server(&s.host, s.port, &self.certificate);
+        let mut answers =
+            s.signer
+                .for_server(&s.host, s.port, &self.certificate, &user, &s.token_users);
         let peer = &self.peer;
         match login::complete(&mut server, &mut answers as &mut dyn Answers) {
             Ok(Outcome::Ok(ok)) => {
-                log::info!("{peer}: changed user to '{user}' at {}:{}", s.host, s.port);
+                log::info!("{peer}: changed user to {user:?} at {}:{}", s.host, s.port);
                 Ok(ok)
             }
             Ok(Outcome::Refused(err)) => {
                 let why = error_text(&err);
-                log::warn!("{peer}: change of user to '{user}' refused: the server refused: {why}");
+                log::warn!("{peer}: change of user to {user:?} refused: the server refused: {why}");
                 Ok(err)
             }
             Err(e) => {
-                log::warn!("{peer}: change of user to '{user}' refused: {e}");
+                log::warn!("{peer}: change of user to {user:?} refused: {e}");
                 let message = format!("auth_awsiam_proxy: {e}");
                 Ok(error_packet(ER_ACCESS_DENIED_ERROR, &message))
             }
@@ -251,7 +257,9 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
     let outcome = sent
         .map_err(|e| login::Failure::Io(e.to_string()))
         .and_then(|()| {
-            let mut answers = s.signer.for_server(&s.host, s.port, &certificate);
+            let mut answers =
+                s.signer
+                    .for_server(&s.host, s.port, &certificate, &user, &s.token_users);
             login::complete(&mut stream, &mut answers as &mut dyn Answers)
         });
     match outcome {

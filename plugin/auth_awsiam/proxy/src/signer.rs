@@ -72,17 +72,22 @@ impl Signer {
     }
 
     /// The answers for one login at `host:port`, over TLS with `certificate`, verified.
+    /// `user` is the MySQL user logging in; `token_users` those a token may go to.
     pub fn for_server<'a>(
         &'a self,
         host: &'a str,
         port: u16,
         certificate: &'a [u8],
+        user: &'a str,
+        token_users: &'a [String],
     ) -> ForServer<'a> {
         ForServer {
             signer: self,
             host,
             port,
             certificate,
+            user,
+            token_users,
         }
     }
 }
@@ -93,10 +98,20 @@ pub struct ForServer<'a> {
     host: &'a str,
     port: u16,
     certificate: &'a [u8],
+    user: &'a str,
+    token_users: &'a [String],
 }
 
 impl Answers for ForServer<'_> {
+    /// Only for a user named in --token-users: the request is a cleartext-password one,
+    /// which PAM and LDAP accounts make too, and a token is a bearer credential.
     fn token(&mut self) -> Result<String, String> {
+        if !self.token_users.iter().any(|u| u == self.user) {
+            return Err(format!(
+                "the account {:?} asks for a cleartext password, as auth_awsiam accounts do and so do PAM and LDAP ones: the proxy sends a token only to the users named in --token-users (for accounts IDENTIFIED WITH auth_awsiam), or use an auth_awsiam_challenge account",
+                self.user
+            ));
+        }
         self.signer.token()
     }
 

@@ -97,8 +97,10 @@ struct Seen {
     switch_reply: Option<Vec<u8>>,
     /// Queries relayed after the login.
     queries: Vec<Vec<u8>>,
-    /// The COM_CHANGE_USER commands it got, and the reply to the switch of each.
-    changes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The COM_CHANGE_USER commands it got, as they came.
+    changes: Vec<Vec<u8>>,
+    /// The replies to the switch of each.
+    change_replies: Vec<Vec<u8>>,
 }
 
 fn greeting() -> Vec<u8> {
@@ -169,9 +171,12 @@ fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
                 while let Ok(Packet { seq, payload }) = wire::read_packet(&mut tls) {
                     if payload[0] == 0x11 {
                         // A change of user: the same switch, then OK.
-                        wire::write_packet(&mut tls, seq + 1, &switch).unwrap();
-                        let reply = wire::read_packet(&mut tls).unwrap();
-                        seen.lock().unwrap().changes.push((payload, reply.payload));
+                        seen.lock().unwrap().changes.push(payload);
+                        wire::write_packet(&mut tls, seq.wrapping_add(1), &switch).unwrap();
+                        let Ok(reply) = wire::read_packet(&mut tls) else {
+                            return;
+                        };
+                        seen.lock().unwrap().change_replies.push(reply.payload);
                         wire::write_packet(
                             &mut tls,
                             reply.seq + 1,
@@ -183,7 +188,7 @@ fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
                     seen.lock().unwrap().queries.push(payload.clone());
                     let mut ok = b"\x00\x00\x00\x02\x00\x00\x00".to_vec();
                     ok.extend_from_slice(&payload);
-                    wire::write_packet(&mut tls, seq + 1, &ok).unwrap();
+                    wire::write_packet(&mut tls, seq.wrapping_add(1), &ok).unwrap();
                 }
             });
         }
@@ -197,6 +202,7 @@ fn settings(port: u16, ca: &Path) -> Settings {
         port,
         tls: tls::client_config(Some(ca)).unwrap(),
         user: None,
+        token_users: vec!["AppRole".into(), "Other".into()],
         connect_timeout: Duration::from_secs(5),
         handshake_timeout: Duration::from_secs(5),
         idle_timeout: None,
@@ -297,7 +303,7 @@ fn sessions_through_the_proxy() {
     let token = seen.switch_reply.as_ref().unwrap();
     assert!(token.starts_with(b"awsiam1.") && token.ends_with(b"\0"));
     assert_eq!(seen.queries.len(), 3);
-    let (command, token_again) = &seen.changes[0];
+    let (command, token_again) = (&seen.changes[0], &seen.change_replies[0]);
     assert!(
         command.starts_with(b"\x11Other\0\x00"),
         "no password: {command:?}"
@@ -314,6 +320,17 @@ fn sessions_through_the_proxy() {
     assert!(text.contains("caching_sha2_password"), "{text}");
     thread::sleep(Duration::from_millis(200));
     assert!(seen.lock().unwrap().switch_reply.is_none());
+
+    // A user not named in --token-users (a PAM or LDAP account asks the same way): no
+    // token, and the application is told why.
+    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    let err = app_login(&mut app, b"pam_user");
+    assert_eq!(err.payload[0], 0xFF);
+    let text = String::from_utf8_lossy(&err.payload);
+    assert!(text.contains("--token-users"), "{text}");
+    thread::sleep(Duration::from_millis(200));
+    assert!(seen.lock().unwrap().switch_reply.is_none(), "no token sent");
 
     // A CA that did not sign the server's certificate: no login, nothing sent in TLS.
     let (port, seen) = fake_server(&dir, b"mysql_clear_password");
@@ -373,5 +390,32 @@ fn a_hostile_application_breaks_nothing() {
     let mut app = session(settings(port, &dir.join("ca.pem")));
     let ok = app_login(&mut app, b"AppRole");
     assert_eq!(ok.payload[0], 0x00, "{ok:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The 256th packet of one exchange has sequence number 0, like a command: a file chunk of
+/// LOAD DATA LOCAL that begins with 0x11 goes on as it is, not as a change of user.
+#[test]
+fn data_that_looks_like_a_change_of_user_goes_on_unchanged() {
+    static_keys();
+    let dir = certificates("wrap");
+    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    assert_eq!(app_login(&mut app, b"AppRole").payload[0], 0x00);
+    let chunk = b"\x11looks\0like a change of user\0";
+    wire::write_packet(&mut app, 255, b"a file chunk").unwrap();
+    wire::write_packet(&mut app, 0, chunk).unwrap();
+    thread::sleep(Duration::from_millis(500));
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.changes,
+        vec![chunk.to_vec()],
+        "the chunk went on as it was"
+    );
+    assert_eq!(
+        seen.queries.first().map(Vec::as_slice),
+        Some(&b"a file chunk"[..])
+    );
+    drop(seen);
     let _ = std::fs::remove_dir_all(&dir);
 }
