@@ -41,8 +41,8 @@ cargo vendor --quiet --locked --versioned-dirs --manifest-path "$ws/Cargo.toml" 
   "$stage/$name/plugin/auth_awsiam/vendor" >/dev/null
 
 mkdir -p "$out"
-# Reproducible from the same checkout: sorted names, no owners, one date (the last commit's).
-stamp=$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0)
-tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$stamp" \
-  -czf "$out/$name.tar.gz" "$name"
+# Sorted names, no owners. The files keep their own times: a build directory that already
+# built an older archive must see the new files as newer (CMake copies Cargo.lock into its
+# workspace again only then), which one fixed date for all would not give.
+tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz" "$name"
 echo "$out/$name.tar.gz"
