@@ -2,7 +2,7 @@
 //! the account's plugin and the proxy answers it, `auth_awsiam` with a token (the
 //! cleartext plugin) and `auth_awsiam_challenge` with a signed answer, until the server
 //! says OK or ERR. Nothing signed goes out before the server asked for that plugin, and
-//! only over a connection the caller has already verified (`relay.rs` dials).
+//! only over a connection the caller has already verified (`session.rs` dials).
 
 use std::io::{Read, Write};
 

@@ -241,6 +241,19 @@ fn session(settings: Settings) -> UnixStream {
     app
 }
 
+/// A login as `user` through the proxy (trusting `ca`) to a server switching to `plugin`,
+/// which the proxy refuses with an error naming `reason`; what the server saw by then.
+fn refused(dir: &Path, plugin: &'static [u8], ca: &str, user: &[u8], reason: &str) -> Seen {
+    let (port, seen) = fake_server(dir, plugin);
+    let mut app = session(settings(port, &dir.join(ca)));
+    let err = app_login(&mut app, user);
+    assert_eq!(err.payload[0], 0xFF);
+    let text = String::from_utf8_lossy(&err.payload);
+    assert!(text.contains(reason), "{text}");
+    thread::sleep(Duration::from_millis(200));
+    std::mem::take(&mut *seen.lock().unwrap())
+}
+
 /// The signer's credentials: static keys, no STS call. Both tests set the same values.
 fn static_keys() {
     // SAFETY: the same values each time, set before the test's threads read them.
@@ -312,35 +325,35 @@ fn sessions_through_the_proxy() {
     drop(seen);
 
     // Another plugin's account: the application gets the reason, the server nothing.
-    let (port, seen) = fake_server(&dir, b"caching_sha2_password");
-    let mut app = session(settings(port, &dir.join("ca.pem")));
-    let err = app_login(&mut app, b"plain");
-    assert_eq!(err.payload[0], 0xFF);
-    let text = String::from_utf8_lossy(&err.payload);
-    assert!(text.contains("caching_sha2_password"), "{text}");
-    thread::sleep(Duration::from_millis(200));
-    assert!(seen.lock().unwrap().switch_reply.is_none());
+    let seen = refused(
+        &dir,
+        b"caching_sha2_password",
+        "ca.pem",
+        b"plain",
+        "caching_sha2_password",
+    );
+    assert!(seen.switch_reply.is_none());
 
     // A user not named in --token-users (a PAM or LDAP account asks the same way): no
     // token, and the application is told why.
-    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
-    let mut app = session(settings(port, &dir.join("ca.pem")));
-    let err = app_login(&mut app, b"pam_user");
-    assert_eq!(err.payload[0], 0xFF);
-    let text = String::from_utf8_lossy(&err.payload);
-    assert!(text.contains("--token-users"), "{text}");
-    thread::sleep(Duration::from_millis(200));
-    assert!(seen.lock().unwrap().switch_reply.is_none(), "no token sent");
+    let seen = refused(
+        &dir,
+        b"mysql_clear_password",
+        "ca.pem",
+        b"pam_user",
+        "--token-users",
+    );
+    assert!(seen.switch_reply.is_none(), "no token sent");
 
     // A CA that did not sign the server's certificate: no login, nothing sent in TLS.
-    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
-    let mut app = session(settings(port, &dir.join("other.pem")));
-    let err = app_login(&mut app, b"AppRole");
-    assert_eq!(err.payload[0], 0xFF);
-    let text = String::from_utf8_lossy(&err.payload);
-    assert!(text.contains("TLS with localhost"), "{text}");
-    thread::sleep(Duration::from_millis(200));
-    assert!(seen.lock().unwrap().response.is_none());
+    let seen = refused(
+        &dir,
+        b"mysql_clear_password",
+        "other.pem",
+        b"AppRole",
+        "TLS with localhost",
+    );
+    assert!(seen.response.is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
