@@ -20,8 +20,8 @@ DRIVER=$WORK/driver                     # build dir of the repository's CMakeLis
 # cargo's own builds (test, clippy, sts_double, the load generator); the plugin's
 # Rust core builds under $BUILD/cargo, where Corrosion puts it.
 CARGO_TARGET=$WORK/cargo-target
-# How many checkouts keep their build directories, the most recently used ones: a set
-# takes about 5 GB on 9.7, and the disk is small.
+# How many checkouts keep their build directories, the most recently used ones (the
+# disk is small: see checkout_dirs).
 KEEP_CHECKOUTS=2
 
 # The server line of this chroot (tools/sandbox.sh --line), e.g. 9.7.4 or 8.4.13.
@@ -93,10 +93,13 @@ offline() {
 # with the cargo target directories of the checkout used last, which hold the compiled
 # dependencies (minutes of work on this machine): the seed's own crates are dropped
 # from them, so cargo builds this checkout's again (a unit without its fingerprint is
-# never fresh). Then only the KEEP_CHECKOUTS most recently used sets stay.
+# never fresh). Only the KEEP_CHECKOUTS most recently used sets stay, and the old ones
+# go before a new one is seeded: a set is about 15 GB on 9.7, a CI machine's disk may
+# hold little more than two, and a copy that fills the disk fails the whole run.
 checkout_dirs() {
   if [ ! -d "$WORK" ]; then
     local seed
+    prune_checkouts $((KEEP_CHECKOUTS - 1))
     seed=$(checkouts_by_use | head -n 1)
     rm -rf "$WORK.tmp"; mkdir -p "$WORK.tmp/build"
     if [ -n "$seed" ]; then
@@ -109,8 +112,15 @@ checkout_dirs() {
     mv "$WORK.tmp" "$WORK"
   fi
   touch "$WORK/last-used"
+  prune_checkouts "$KEEP_CHECKOUTS"
+}
+
+# prune_checkouts N: removes the build directories of all but the N checkouts used last,
+# and any half-made set a run that failed while seeding left behind.
+prune_checkouts() {
   local old
-  checkouts_by_use | tail -n +$((KEEP_CHECKOUTS + 1)) | while read -r old; do
+  rm -rf "$CHECKOUTS_DIR"/*.tmp
+  checkouts_by_use | tail -n +$(($1 + 1)) | while read -r old; do
     say "Removing the build directories of $(cat "$old/checkout") (only the $KEEP_CHECKOUTS checkouts used last keep theirs)"
     rm -rf "$old"
   done

@@ -40,6 +40,10 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "cargo fmt --check, clippy"
   cd "$SRC" || exit 1
   export CARGO_TARGET_DIR=$CARGO_TARGET
+  # Line tables only: a panic's backtrace still names file and line, and the test build
+  # of every crate takes about a tenth of the disk of full debug info (10 GB), to copy
+  # when a new checkout is seeded (common.sh) and to link.
+  export CARGO_PROFILE_DEV_DEBUG=line-tables-only
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets --locked -q -- -D warnings
   say "cargo test (unit tests, the integration test against LocalStack, --jwt against sts_double)"
