@@ -277,13 +277,15 @@ pub fn answer(
 /// for `sts_host` in `region`, with the credentials the challenge answers use: loaded
 /// once per process and source. For auth_awsiam_proxy, which logs in to both kinds of
 /// account; the caller decides that the server may have it (the proxy verified its TLS).
+/// With the token comes the expiry of the credentials that signed it, if they expire:
+/// STS refuses the token after that, however young it is.
 pub fn token(
     sts_host: &str,
     region: &str,
     server_id: Option<&str>,
     profile: Option<&str>,
     sts_url: Option<&str>,
-) -> Result<String, Failure> {
+) -> Result<(String, Option<SystemTime>), Failure> {
     let plan = Plan {
         kind: AnswerKind::SigV4,
         jwt_audience: None,
@@ -304,7 +306,7 @@ pub fn token(
         shared_credentials::PROCESS.get(&source(&plan), || load_credentials(&rt, &plan))?;
     let token = request::sign(sts_host, region, server_id, &creds, SystemTime::now())
         .map_err(|e| Failure::Signing(e.0))?;
-    Ok(token.encode())
+    Ok((token.encode(), creds.expiry()))
 }
 
 /// The runtime credential loading and STS calls run on, for one answer.

@@ -10,9 +10,9 @@
 //! or a Unix socket only.
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ use clap::Parser;
 
 use auth_awsiam_proxy::server::{self, Listeners};
 use auth_awsiam_proxy::session::Settings;
-use auth_awsiam_proxy::signer::Signer;
+use auth_awsiam_proxy::signer::{Aws, Signer};
 use auth_awsiam_proxy::{logger, tls};
 
 #[derive(Parser, Debug)]
@@ -43,9 +43,13 @@ struct Args {
     /// loopback port is open to every local user, the socket only to its group).
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// A Unix socket to listen on (mode 0660).
+    /// A Unix socket to listen on (mode 0660: the proxy's user and group).
     #[arg(long)]
     socket: Option<PathBuf>,
+    /// The socket's group (a name in /etc/group, or a number): whose members may connect
+    /// (default: the proxy's group).
+    #[arg(long, requires = "socket")]
+    socket_group: Option<String>,
     /// The MySQL user to log in as, whatever the client sends.
     #[arg(long)]
     user: Option<String>,
@@ -108,12 +112,14 @@ fn run(args: Args) -> Result<(), String> {
             "--listen {addr}: not a loopback address. Whoever can connect logs in with this machine's AWS identity: listen on loopback or a Unix socket"
         ));
     }
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(auth_awsiam_core::credentials::local_region)
-        .ok_or("no AWS region: give --region or set AWS_REGION")?;
+    let default_region = match &args.region {
+        Some(r) => r.clone(),
+        None => std::env::var("AWS_REGION")
+            .ok()
+            .or_else(auth_awsiam_core::credentials::local_region)
+            .ok_or("no AWS region: give --region or set AWS_REGION")?,
+    };
+    let group = args.socket_group.as_deref().map(group_id).transpose()?;
     let tls = tls::client_config(args.ssl_ca.as_deref())?;
     let listeners = Listeners {
         tcp: match listen {
@@ -123,7 +129,7 @@ fn run(args: Args) -> Result<(), String> {
             None => None,
         },
         unix: match &args.socket {
-            Some(path) => Some(bind_socket(path)?),
+            Some(path) => Some(bind_socket(path, group)?),
             None => None,
         },
     };
@@ -137,10 +143,13 @@ fn run(args: Args) -> Result<(), String> {
         idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
         token_users: args.token_users.clone(),
         signer: Signer::new(
-            region,
-            args.sts_endpoint.clone(),
-            args.server_id.clone(),
-            args.profile.clone(),
+            Aws {
+                region: args.region.clone(),
+                sts_endpoint: args.sts_endpoint.clone(),
+                server_id: args.server_id.clone(),
+                profile: args.profile.clone(),
+            },
+            default_region,
         ),
     });
     server::install_signals();
@@ -183,7 +192,12 @@ fn split_server(s: &str) -> Result<(String, u16), String> {
     Ok((host.to_string(), port))
 }
 
-fn bind_socket(path: &PathBuf) -> Result<UnixListener, String> {
+/// Listens on a Unix socket at `path` that is never, not for a moment, open to more than
+/// its user and `group`: made in a directory only the proxy can enter, given its mode and
+/// group there, then linked into place (the process's umask plays no part; a file already
+/// at `path` is kept and the proxy does not start).
+fn bind_socket(path: &Path, group: Option<u32>) -> Result<UnixListener, String> {
+    let shown = |e: std::io::Error| format!("cannot listen on {}: {e}", path.display());
     // A socket left by a proxy that did not stop cleanly; anything else is kept.
     if std::fs::symlink_metadata(path).is_ok_and(|m| {
         use std::os::unix::fs::FileTypeExt;
@@ -191,16 +205,53 @@ fn bind_socket(path: &PathBuf) -> Result<UnixListener, String> {
     }) {
         let _ = std::fs::remove_file(path);
     }
-    let l = UnixListener::bind(path)
-        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(l)
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let private = parent.join(format!(".auth_awsiam_proxy.{}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&private)
+        .map_err(shown)?;
+    let made = private.join("socket");
+    let bound = UnixListener::bind(&made)
+        .and_then(|l| {
+            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o660))?;
+            std::os::unix::fs::chown(&made, None, group)?;
+            std::fs::hard_link(&made, path)?;
+            Ok(l)
+        })
+        .map_err(shown);
+    let _ = std::fs::remove_file(&made);
+    let _ = std::fs::remove_dir(&private);
+    bound
+}
+
+/// A group's ID, from a number or a name in /etc/group.
+fn group_id(group: &str) -> Result<u32, String> {
+    if let Ok(gid) = group.parse::<u32>() {
+        return Ok(gid);
+    }
+    let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    groups
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let gid = fields.nth(1)?.parse::<u32>().ok()?;
+            (name == group).then_some(gid)
+        })
+        .next()
+        .ok_or_else(|| {
+            format!("--socket-group {group}: no such group in /etc/group (give its number)")
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn the_server_is_host_and_port() {
@@ -212,5 +263,36 @@ mod tests {
         for bad in ["db1", "db1:x", ":3306", "db1:70000", "::1:3306"] {
             assert!(split_server(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_socket_is_its_user_and_groups_only() {
+        let dir = std::env::temp_dir().join(format!("proxy-socket-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mysql.sock");
+        let own_group = std::fs::metadata(&dir).unwrap().gid();
+        let listener = bind_socket(&path, Some(own_group)).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o660);
+        assert_eq!(meta.gid(), own_group);
+        // Nothing left of where it was made, and clients reach it by its name.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::os::unix::net::UnixStream::connect(&path).unwrap();
+        assert!(listener.accept().is_ok());
+        // A second proxy on the same path replaces a stale socket, never a file.
+        drop(listener);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "not a socket").unwrap();
+        assert!(bind_socket(&path, None).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a socket");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_group_is_a_number_or_a_name() {
+        assert_eq!(group_id("4242").unwrap(), 4242);
+        assert_eq!(group_id("root").unwrap(), 0);
+        let e = group_id("no-such-group-here").unwrap_err();
+        assert!(e.contains("give its number"), "{e}");
     }
 }

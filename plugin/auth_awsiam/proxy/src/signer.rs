@@ -5,8 +5,9 @@
 //! channel.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use auth_awsiam_client_core::options;
 use auth_awsiam_client_core::respond::{self, Dialed};
 use auth_awsiam_client_core::trust::{Tls, Transport};
 use auth_awsiam_core::credentials::host_of;
@@ -17,58 +18,104 @@ use crate::login::Answers;
 /// How long one token is reused: inside the server's default auth_awsiam_token_max_age of
 /// 15 minutes, which the server answers from its cache.
 pub const TOKEN_REUSE: Duration = Duration::from_secs(10 * 60);
+/// A token is not reused this close to its credentials' expiry: STS refuses a request
+/// signed with a role session that has ended, and the clocks of this machine, the server
+/// and STS differ a little.
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+/// What the proxy was told about AWS; `None` where an option was not given.
+#[derive(Clone, Debug, Default)]
+pub struct Aws {
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--sts-endpoint`: the server's auth_awsiam_sts_endpoint, when it has one.
+    pub sts_endpoint: Option<String>,
+    /// `--server-id`.
+    pub server_id: Option<String>,
+    /// `--profile`.
+    pub profile: Option<String>,
+}
 
 /// Where tokens are signed for, and with which credentials.
 pub struct Signer {
+    aws: Aws,
     /// The STS host a token is signed for, and its region.
     sts_host: String,
     region: String,
-    /// `--sts-endpoint`: the server's auth_awsiam_sts_endpoint, when it has one.
-    sts_url: Option<String>,
-    server_id: Option<String>,
-    profile: Option<String>,
-    held: Mutex<Option<(String, Instant)>>,
+    held: Mutex<Option<Held>>,
+}
+
+/// The token being reused.
+struct Held {
+    token: String,
+    signed: Instant,
+    /// When the credentials that signed it expire, if they do.
+    expires: Option<SystemTime>,
+}
+
+impl Held {
+    fn reusable(&self, now: Instant, wall: SystemTime) -> bool {
+        now.saturating_duration_since(self.signed) < TOKEN_REUSE
+            && self
+                .expires
+                .is_none_or(|e| wall.checked_add(EXPIRY_MARGIN).is_some_and(|t| t < e))
+    }
 }
 
 impl Signer {
-    pub fn new(
-        region: String,
-        sts_url: Option<String>,
-        server_id: Option<String>,
-        profile: Option<String>,
-    ) -> Signer {
-        let sts_host = match &sts_url {
+    /// Tokens are signed in `aws.region`, else in `default_region` (the environment's).
+    pub fn new(aws: Aws, default_region: String) -> Signer {
+        let region = aws.region.clone().unwrap_or(default_region);
+        let sts_host = match &aws.sts_endpoint {
             Some(url) => host_of(url),
             None => official_host_for_region(&region),
         };
         Signer {
+            aws,
             sts_host,
             region,
-            sts_url,
-            server_id,
-            profile,
             held: Mutex::new(None),
         }
     }
 
-    /// A token, the one held while it is younger than `TOKEN_REUSE`.
+    /// A token, the one held while `Held::reusable`.
     fn token(&self) -> Result<String, String> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, at)) = held.as_ref()
-            && at.elapsed() < TOKEN_REUSE
+        if let Some(h) = held.as_ref()
+            && h.reusable(Instant::now(), SystemTime::now())
         {
-            return Ok(token.clone());
+            return Ok(h.token.clone());
         }
-        let token = respond::token(
+        let (token, expires) = respond::token(
             &self.sts_host,
             &self.region,
-            self.server_id.as_deref(),
-            self.profile.as_deref(),
-            self.sts_url.as_deref(),
+            self.aws.server_id.as_deref(),
+            self.aws.profile.as_deref(),
+            self.aws.sts_endpoint.as_deref(),
         )
         .map_err(|f| f.message())?;
-        *held = Some((token.clone(), Instant::now()));
+        *held = Some(Held {
+            token: token.clone(),
+            signed: Instant::now(),
+            expires,
+        });
         Ok(token)
+    }
+
+    /// A client plugin option for a challenge answer (by its environment variable's
+    /// name): what the proxy was told on its command line wins, as a plugin option wins
+    /// over its variable in a client program; else the environment's.
+    fn option(&self, name: &str) -> Option<String> {
+        let given = if name == options::PROFILE.env {
+            &self.aws.profile
+        } else if name == options::REGION.env {
+            &self.aws.region
+        } else if name == options::STS_ENDPOINT.env {
+            &self.aws.sts_endpoint
+        } else {
+            &None
+        };
+        given.clone().or_else(|| std::env::var(name).ok())
     }
 
     /// The answers for one login at `host:port`, over TLS with `certificate`, verified.
@@ -128,8 +175,76 @@ impl Answers for ForServer<'_> {
                 }),
             },
         };
-        // The client plugin's options apply, from the environment (AUTH_AWSIAM_*).
-        respond::answer(challenge, &dialed, &|name| std::env::var(name).ok())
+        // The client plugin's options apply: the proxy's own, else the environment's.
+        respond::answer(challenge, &dialed, &|name| self.signer.option(name))
             .map_err(|f| f.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(age: Duration, expires_in: Option<Duration>) -> (Held, Instant, SystemTime) {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let h = Held {
+            token: String::new(),
+            signed: now.checked_sub(age).unwrap(),
+            expires: expires_in.map(|d| wall + d),
+        };
+        (h, now, wall)
+    }
+
+    #[test]
+    fn a_token_is_reused_while_young_and_its_credentials_last() {
+        let minute = Duration::from_secs(60);
+        let (h, now, wall) = held(minute, None);
+        assert!(h.reusable(now, wall));
+        let (h, now, wall) = held(minute, Some(30 * minute));
+        assert!(h.reusable(now, wall));
+        let (h, now, wall) = held(TOKEN_REUSE, None);
+        assert!(!h.reusable(now, wall), "too old");
+        // Young, but its role session ends in 30 s: STS would refuse it.
+        let (h, now, wall) = held(minute, Some(minute / 2));
+        assert!(!h.reusable(now, wall), "credentials about to expire");
+        let (h, now, wall) = held(minute, Some(EXPIRY_MARGIN));
+        assert!(!h.reusable(now, wall));
+    }
+
+    #[test]
+    fn the_proxys_options_reach_challenge_answers() {
+        let signer = Signer::new(
+            Aws {
+                region: Some("eu-west-1".into()),
+                sts_endpoint: Some("https://sts.example.internal".into()),
+                server_id: None,
+                profile: Some("app".into()),
+            },
+            "us-east-1".into(),
+        );
+        assert_eq!(signer.option(options::PROFILE.env).as_deref(), Some("app"));
+        assert_eq!(
+            signer.option(options::REGION.env).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            signer.option(options::STS_ENDPOINT.env).as_deref(),
+            Some("https://sts.example.internal")
+        );
+        assert_eq!(signer.region, "eu-west-1");
+        assert_eq!(signer.sts_host, "sts.example.internal");
+    }
+
+    #[test]
+    fn a_default_region_is_not_an_option() {
+        // The environment's region signs tokens, but a challenge answer keeps the
+        // region the server names unless --region says otherwise.
+        let signer = Signer::new(Aws::default(), "us-west-2".into());
+        assert_eq!(signer.region, "us-west-2");
+        assert_eq!(signer.sts_host, "sts.us-west-2.amazonaws.com");
+        assert_eq!(
+            signer.option(options::REGION.env),
+            std::env::var(options::REGION.env).ok()
+        );
     }
 }

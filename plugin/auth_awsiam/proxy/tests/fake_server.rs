@@ -16,7 +16,7 @@ use std::time::Duration;
 use auth_awsiam_proxy::handshake::{Response, caps};
 use auth_awsiam_proxy::local::Local;
 use auth_awsiam_proxy::session::{self, Settings};
-use auth_awsiam_proxy::signer::Signer;
+use auth_awsiam_proxy::signer::{Aws, Signer};
 use auth_awsiam_proxy::tls;
 use auth_awsiam_proxy::wire::{self, Packet};
 
@@ -206,7 +206,7 @@ fn settings(port: u16, ca: &Path) -> Settings {
         connect_timeout: Duration::from_secs(5),
         handshake_timeout: Duration::from_secs(5),
         idle_timeout: None,
-        signer: Signer::new("us-east-1".into(), None, None, None),
+        signer: Signer::new(Aws::default(), "us-east-1".into()),
     }
 }
 
