@@ -2,6 +2,7 @@
 //! machine's AWS identity, so that any driver connects with no code change and no
 //! password. `main.rs` is the command; these modules are its parts, public for it.
 
+mod deadline;
 pub mod handshake;
 pub mod local;
 pub mod logger;

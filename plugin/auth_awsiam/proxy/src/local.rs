@@ -34,6 +34,13 @@ impl Local {
         }
     }
 
+    pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Local::Tcp(s) => s.set_write_timeout(t),
+            Local::Unix(s) => s.set_write_timeout(t),
+        }
+    }
+
     /// Who connected, for the log: the peer address, or the socket.
     pub fn peer(&self) -> String {
         match self {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
+use crate::deadline::Bounded;
 use crate::handshake::{ChangeUser, Greeting, Response};
 use crate::local::Local;
 use crate::login::{self, Answers, Outcome};
@@ -28,7 +29,8 @@ pub struct Settings {
     /// The users a token may go to (`--token-users`).
     pub token_users: Vec<String>,
     pub connect_timeout: Duration,
-    /// Bound on the whole login, the client's packets and the server's.
+    /// Bound on the whole login, the client's packets and the server's (not on each
+    /// read: `deadline.rs`).
     pub handshake_timeout: Duration,
     pub idle_timeout: Option<Duration>,
     pub signer: Signer,
@@ -56,11 +58,13 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
                 settings.port,
                 started.elapsed().as_millis()
             );
-            let ready = wire::write_packet(&mut client, seq, &ok)
-                .and_then(|()| client.set_read_timeout(None))
+            // The login's bounds end with it: a busy server may stop reading for long.
+            let ready = client
+                .set_read_timeout(None)
+                .and_then(|()| client.set_write_timeout(None))
                 .and_then(|()| server.set_read_timeout(None))
-                // The login's write bound too: a busy server may stop reading for long.
-                .and_then(|()| server.set_write_timeout(None));
+                .and_then(|()| server.set_write_timeout(None))
+                .and_then(|()| wire::write_packet(&mut client, seq, &ok));
             if let Err(e) = ready {
                 log::warn!("{peer} ({user:?}): client: {e}");
                 return;
@@ -180,8 +184,11 @@ impl Refusal {
 /// so the log line of a login always comes before anything the client does next.
 fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
     let ours = |e: &str| format!("auth_awsiam_proxy: {e}");
-    let mut server =
+    let until = Instant::now() + s.handshake_timeout;
+    let server =
         dial(s).map_err(|e| Refusal::told("?", e.clone(), 0, ER_HANDSHAKE_ERROR, &ours(&e)))?;
+    let mut server = Bounded::new(server, until);
+    let mut client = Bounded::new(client, until);
     let greeting = wire::read_packet(&mut server)
         .map_err(|e| Refusal::quiet("?", format!("no greeting from the server: {e}")))?;
     if greeting.payload.first() == Some(&0xFF) {
@@ -197,13 +204,10 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
     }
     let greeting = Greeting::parse(&greeting.payload).map_err(|e| Refusal::quiet("?", e.0))?;
     let scramble: [u8; 20] = rand_scramble();
-    client
-        .set_read_timeout(Some(s.handshake_timeout))
-        .map_err(|e| Refusal::quiet("?", e.to_string()))?;
-    wire::write_packet(client, 0, &greeting.for_client(&scramble))
+    wire::write_packet(&mut client, 0, &greeting.for_client(&scramble))
         .map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
     let Packet { seq, payload } =
-        wire::read_packet(client).map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
+        wire::read_packet(&mut client).map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
     let reply_seq = seq.wrapping_add(1);
     let response = match Response::parse(&payload) {
         Ok(r) if r.ssl_request => {
@@ -274,7 +278,7 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
             };
             Ok(Session {
                 user,
-                server: sock,
+                server: sock.inner,
                 tls: conn,
                 again,
                 ok: (reply_seq, ok),
@@ -321,11 +325,11 @@ fn dial(s: &Settings) -> Result<TcpStream, String> {
 
 /// The SSLRequest, then the TLS handshake with the certificate and name checked.
 fn start_tls(
-    mut server: TcpStream,
+    mut server: Bounded<TcpStream>,
     response: &Response,
     greeting: &Greeting,
     s: &Settings,
-) -> Result<StreamOwned<ClientConnection, TcpStream>, String> {
+) -> Result<StreamOwned<ClientConnection, Bounded<TcpStream>>, String> {
     if greeting.capabilities & crate::handshake::caps::SSL == 0 {
         return Err(format!(
             "the server {}:{} offers no TLS, and a token or a challenge answer goes only to a server whose certificate was verified",

@@ -358,7 +358,7 @@ fn sessions_through_the_proxy() {
 }
 
 /// A hostile or broken application: garbage, an oversized packet, a handshake that never
-/// comes. Each gets an error or a closed connection within the handshake timeout, nothing
+/// comes, one that comes a byte at a time. Each gets an error or a closed connection within the handshake timeout, nothing
 /// reaches the server's TLS side, and the next application logs in as usual.
 #[test]
 fn a_hostile_application_breaks_nothing() {
@@ -392,6 +392,29 @@ fn a_hostile_application_breaks_nothing() {
     let _ = app.read_to_end(&mut rest);
     let waited = started.elapsed();
     assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    // A handshake response a byte every 100 ms (6.4 s in all): each read gets a byte long
+    // before a read's timeout, but the login as a whole has 1 s. Cut off well before the
+    // last byte.
+    let started = std::time::Instant::now();
+    let mut app = session(quick());
+    wire::read_packet(&mut app).unwrap();
+    let mut reader = app.try_clone().unwrap();
+    let closed = thread::spawn(move || {
+        let mut rest = Vec::new();
+        let _ = reader.read_to_end(&mut rest);
+        started.elapsed()
+    });
+    // A well-formed header (60 bytes, sequence number 1), then the payload.
+    let trickle = [&[60u8, 0, 0, 1][..], &[b'x'; 60][..]].concat();
+    for byte in trickle {
+        if std::io::Write::write_all(&mut app, &[byte]).is_err() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let cut_off = closed.join().unwrap();
+    assert!(cut_off < Duration::from_secs(4), "{cut_off:?}");
 
     thread::sleep(Duration::from_millis(200));
     assert!(
