@@ -1,7 +1,8 @@
 //! After the login: the client's bytes to the server and the server's to the client, one
 //! thread each way, with no parsing but the client's packet headers (to see a command
 //! start). The TLS session to the server is shared by both threads under a lock held only
-//! to encrypt or decrypt, never across a blocking read or write. A `COM_CHANGE_USER` is
+//! to encrypt or decrypt, never across a blocking read or write (`send` says how the
+//! records still reach the server in order). A `COM_CHANGE_USER` is
 //! a login: the client's side hands it to `Reauth`, and the server's replies go to it,
 //! not to the client, until it is done.
 
@@ -47,6 +48,9 @@ pub enum End {
 
 struct Shared {
     tls: Mutex<ClientConnection>,
+    /// Held by whoever writes TLS records to the server socket, taken before the `tls`
+    /// lock is let go: records leave in the order they were made.
+    writer: Mutex<()>,
     /// Milliseconds since `start` of the last byte either way.
     last: AtomicU64,
     start: Instant,
@@ -90,6 +94,7 @@ pub fn run(
 ) -> End {
     let shared = Arc::new(Shared {
         tls: Mutex::new(tls),
+        writer: Mutex::new(()),
         last: AtomicU64::new(0),
         start: Instant::now(),
         idle,
@@ -198,16 +203,41 @@ fn to_server(
     end.unwrap_or_else(End::Failed)
 }
 
-/// Encrypts `plain` and writes it to the server.
+/// Encrypts `plain` and writes it to the server, with whatever records the other thread
+/// left (`from_server`). The write blocks while the server is not reading, which it may
+/// not do while it sends a large result: the `tls` lock is let go first, so the other
+/// thread can go on decrypting that result, or the two would wait on each other.
 fn send(server: &mut TcpStream, shared: &Shared, plain: &[u8]) -> Result<(), String> {
     let mut tls = shared.lock();
     tls.writer()
         .write_all(plain)
         .map_err(|e| format!("server: {e}"))?;
-    while tls.wants_write() {
-        tls.write_tls(server).map_err(|e| format!("server: {e}"))?;
+    let writing = shared.writer.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut records = take_records(&mut tls)?;
+    drop(tls);
+    loop {
+        server
+            .write_all(&records)
+            .map_err(|e| format!("server: {e}"))?;
+        let mut tls = shared.lock();
+        records = take_records(&mut tls)?;
+        if records.is_empty() {
+            // Let go while the TLS lock is still held: records the other thread makes
+            // from here on find no writer busy, and it writes them itself.
+            drop(writing);
+            return Ok(());
+        }
     }
-    Ok(())
+}
+
+/// The TLS records made and not yet written, in order.
+fn take_records(tls: &mut ClientConnection) -> Result<Vec<u8>, String> {
+    let mut records = Vec::new();
+    while tls.wants_write() {
+        tls.write_tls(&mut records)
+            .map_err(|e| format!("server TLS: {e}"))?;
+    }
+    Ok(records)
 }
 
 /// The server's bytes, decrypted, to the client.
@@ -244,8 +274,15 @@ fn from_server(mut server: TcpStream, mut client: Local, shared: &Shared) -> End
                         }
                     }
                 }
-                while tls.wants_write() {
-                    tls.write_tls(&mut server)
+                // Records of TLS's own (a key update's answer): written now if no one
+                // is writing, else left for the writer, which takes them after its own.
+                if tls.wants_write()
+                    && let Ok(_writing) = shared.writer.try_lock()
+                {
+                    let records = take_records(&mut tls)?;
+                    drop(tls);
+                    server
+                        .write_all(&records)
                         .map_err(|e| format!("server: {e}"))?;
                 }
             }

@@ -103,6 +103,10 @@ struct Seen {
     change_replies: Vec<Vec<u8>>,
 }
 
+const FLOOD: &[u8] = b"\x03SELECT flood";
+const FLOOD_PACKETS: usize = 32;
+const MIB: usize = 1 << 20;
+
 fn greeting() -> Vec<u8> {
     let capabilities: u32 = 0xdfff_ffff;
     let mut g = vec![10];
@@ -121,7 +125,8 @@ fn greeting() -> Vec<u8> {
 }
 
 /// A server on localhost that switches every login to `plugin`, says OK to any reply, then
-/// answers each command with an OK packet carrying the command back.
+/// answers each command with an OK packet carrying the command back; `FLOOD` with
+/// `FLOOD_PACKETS` packets of a MiB, not reading meanwhile (a large result).
 fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -183,6 +188,13 @@ fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
                             b"\x00\x00\x00\x02\x00\x00\x00",
                         )
                         .unwrap();
+                        continue;
+                    }
+                    if payload == FLOOD {
+                        for i in 0..FLOOD_PACKETS {
+                            let seq = seq.wrapping_add(1).wrapping_add(i as u8);
+                            wire::write_packet(&mut tls, seq, &[0xAA; MIB]).unwrap();
+                        }
                         continue;
                     }
                     seen.lock().unwrap().queries.push(payload.clone());
@@ -453,5 +465,52 @@ fn data_that_looks_like_a_change_of_user_goes_on_unchanged() {
         Some(&b"a file chunk"[..])
     );
     drop(seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A large result coming while the application already sends its next commands (a
+/// pipelining driver), each far more than the sockets hold: the server reads nothing
+/// until its result is out, so the proxy must go on reading it while its own write to the
+/// server waits. Both directions finish.
+#[test]
+fn a_large_result_and_pipelined_commands_pass_each_other() {
+    static_keys();
+    let dir = certificates("pipeline");
+    let (port, _seen) = fake_server(&dir, b"mysql_clear_password");
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    assert_eq!(app_login(&mut app, b"AppRole").payload[0], 0x00);
+    const COMMANDS: usize = 2048;
+    const COMMAND: usize = 16 * 1024;
+    let expected = FLOOD_PACKETS * (4 + MIB) + COMMANDS * (4 + 7 + COMMAND);
+    let mut reader = app.try_clone().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut got = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        while got < expected {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let _ = done.send(got);
+    });
+    thread::spawn(move || {
+        wire::write_packet(&mut app, 0, FLOOD).unwrap();
+        let mut command = vec![b'n'; COMMAND];
+        command[0] = 0x03;
+        for _ in 0..COMMANDS {
+            if wire::write_packet(&mut app, 0, &command).is_err() {
+                return;
+            }
+        }
+    });
+    let got = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the relay stalled: each direction waits on the other");
+    assert_eq!(
+        got, expected,
+        "the relay stalled: each direction waits on the other"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
