@@ -8,6 +8,10 @@
 #   proxy.sh log DIR           its log so far, without times and login durations
 #   proxy.sh run [ENV=VALUE...] -- ARGS...   runs it in the foreground (a refused start):
 #                              prints its log lines and exit status
+#   proxy.sh health DIR        GET of its --health-listen address (from its log): the
+#                              status line and the body
+#   proxy.sh probe SOCKET      what a careless monitor does: connects, reads the
+#                              greeting, leaves
 set -euo pipefail
 proxy=${AUTH_AWSIAM_PROXY:?AUTH_AWSIAM_PROXY names auth_awsiam_proxy}
 # The log without what changes from run to run.
@@ -48,5 +52,16 @@ case $cmd in
     env "${env_args[@]}" "$proxy" "$@" >"${TMPDIR:-/tmp}/proxy-run.$$" 2>&1 || status=$?
     shown "${TMPDIR:-/tmp}/proxy-run.$$"; rm -f "${TMPDIR:-/tmp}/proxy-run.$$"
     echo "exit status $status" ;;
-  *) echo "usage: proxy.sh start|stop|log|run ..." >&2; exit 2 ;;
+  health)
+    addr=$(sed -n 's|.*health probes: http://\([0-9.]*:[0-9]*\)/.*|\1|p' "$1/log")
+    exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}"
+    printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n' "$addr" >&3
+    tr -d '\r' <&3 | sed -n -e 1p -e '/^$/,$p' | sed '/^$/d' ;;
+  probe)
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.recv(4096)
+s.close()' "$1" ;;
+  *) echo "usage: proxy.sh start|stop|log|run|health|probe ..." >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 
 mod deadline;
 pub mod handshake;
+pub mod health;
 pub mod local;
 pub mod logger;
 pub mod login;

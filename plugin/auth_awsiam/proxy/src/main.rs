@@ -73,6 +73,11 @@ struct Args {
     /// The AWS profile (default: AWS_PROFILE, else the default chain).
     #[arg(long)]
     profile: Option<String>,
+    /// Where to answer HTTP health probes (200 while up, 503 while stopping), on any
+    /// address: probes here never reach the server. A probe that opens the MySQL port
+    /// instead counts against this host's max_connect_errors at the server.
+    #[arg(long)]
+    health_listen: Option<SocketAddr>,
     /// Most client connections open at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
@@ -152,6 +157,11 @@ fn run(args: Args) -> Result<(), String> {
             default_region,
         ),
     });
+    if let Some(addr) = args.health_listen {
+        let bound = auth_awsiam_proxy::health::serve(addr, server::stopping)
+            .map_err(|e| format!("cannot listen for health probes on {e}"))?;
+        log::info!("health probes: http://{bound}/");
+    }
     server::install_signals();
     log::info!(
         "auth_awsiam_proxy {}: {}{} -> {host}:{port} (TLS, certificate and name verified)",

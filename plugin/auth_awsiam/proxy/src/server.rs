@@ -20,6 +20,11 @@ const ER_CON_COUNT_ERROR: u16 = 1040;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Whether a stop signal came: no new connections, the open ones drain.
+pub fn stopping() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
 extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }

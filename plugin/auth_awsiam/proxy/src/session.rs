@@ -206,8 +206,15 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
     let scramble: [u8; 20] = rand_scramble();
     wire::write_packet(&mut client, 0, &greeting.for_client(&scramble))
         .map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
-    let Packet { seq, payload } =
-        wire::read_packet(&mut client).map_err(|e| Refusal::quiet("?", format!("client: {e}")))?;
+    let Packet { seq, payload } = wire::read_packet(&mut client).map_err(|e| {
+        let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
+            // The usual prober: harmless here, but not at the server (health.rs).
+            "the client left before logging in; the server counts this against the proxy's host (max_connect_errors): point health probes at --health-listen".to_string()
+        } else {
+            format!("client: {e}")
+        };
+        Refusal::quiet("?", reason)
+    })?;
     let reply_seq = seq.wrapping_add(1);
     let response = match Response::parse(&payload) {
         Ok(r) if r.ssl_request => {
