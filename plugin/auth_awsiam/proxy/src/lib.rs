@@ -5,6 +5,7 @@
 mod deadline;
 pub mod handshake;
 pub mod health;
+mod identity;
 pub mod local;
 pub mod logger;
 pub mod login;

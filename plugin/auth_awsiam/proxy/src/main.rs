@@ -155,21 +155,23 @@ fn run(args: Args) -> Result<(), String> {
                 profile: args.profile.clone(),
             },
             default_region,
-        ),
+        )?,
     });
     if let Some(addr) = args.health_listen {
         let bound = auth_awsiam_proxy::health::serve(addr, server::stopping)
             .map_err(|e| format!("cannot listen for health probes on {e}"))?;
         log::info!("health probes: http://{bound}/");
     }
+    settings.signer.learn_identity();
     server::install_signals();
     log::info!(
         "auth_awsiam_proxy {}: {}{} -> {host}:{port} (TLS, certificate and name verified)",
         env!("CARGO_PKG_VERSION"),
+        // The address bound: with port 0 in --listen, the one the system chose.
         listeners
             .tcp
             .as_ref()
-            .and(listen)
+            .and_then(|l| l.local_addr().ok())
             .map_or(String::new(), |a| a.to_string()),
         args.socket
             .as_ref()

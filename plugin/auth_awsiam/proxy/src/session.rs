@@ -47,15 +47,17 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
     match login(&mut client, &settings) {
         Ok(Session {
             user,
+            arn,
             server,
             tls,
             again,
             ok: (seq, ok),
         }) => {
             log::info!(
-                "{peer}: logged in as {user:?} at {}:{} ({} ms)",
+                "{peer}: logged in as {user:?} at {}:{} {} ({} ms)",
                 settings.host,
                 settings.port,
+                with_identity(arn.as_deref()),
                 started.elapsed().as_millis()
             );
             // The login's bounds end with it: a busy server may stop reading for long.
@@ -96,6 +98,8 @@ pub fn serve(mut client: Local, settings: Arc<Settings>) {
 /// A logged-in session, ready to relay.
 struct Session {
     user: String,
+    /// The AWS identity the login was signed with, if known (`identity.rs`).
+    arn: Option<String>,
     server: TcpStream,
     tls: ClientConnection,
     again: LoginAgain,
@@ -134,7 +138,12 @@ impl relay::Reauth for LoginAgain {
         let peer = &self.peer;
         match login::complete(&mut server, &mut answers as &mut dyn Answers) {
             Ok(Outcome::Ok(ok)) => {
-                log::info!("{peer}: changed user to {user:?} at {}:{}", s.host, s.port);
+                log::info!(
+                    "{peer}: changed user to {user:?} at {}:{} {}",
+                    s.host,
+                    s.port,
+                    with_identity(answers.arn().as_deref())
+                );
                 Ok(ok)
             }
             Ok(Outcome::Refused(err)) => {
@@ -265,14 +274,13 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
         2,
         &response.to_server(&greeting, user.as_bytes(), true),
     );
+    let mut answers = s
+        .signer
+        .for_server(&s.host, s.port, &certificate, &user, &s.token_users);
     let outcome = sent
         .map_err(|e| login::Failure::Io(e.to_string()))
-        .and_then(|()| {
-            let mut answers =
-                s.signer
-                    .for_server(&s.host, s.port, &certificate, &user, &s.token_users);
-            login::complete(&mut stream, &mut answers as &mut dyn Answers)
-        });
+        .and_then(|()| login::complete(&mut stream, &mut answers as &mut dyn Answers));
+    let arn = answers.arn();
     match outcome {
         Ok(Outcome::Ok(ok)) => {
             let StreamOwned { conn, sock } = stream;
@@ -285,6 +293,7 @@ fn login(client: &mut Local, s: &Arc<Settings>) -> Result<Session, Refusal> {
             };
             Ok(Session {
                 user,
+                arn,
                 server: sock.inner,
                 tls: conn,
                 again,
@@ -351,6 +360,14 @@ fn start_tls(
             .map_err(|e| format!("TLS with {}:{}: {e}", s.host, s.port))?;
     }
     Ok(StreamOwned::new(conn, server))
+}
+
+/// The log's words for the AWS identity a login was signed with.
+fn with_identity(arn: Option<&str>) -> String {
+    match arn {
+        Some(arn) => format!("with {arn}"),
+        None => "with an AWS identity not known yet".to_string(),
+    }
 }
 
 /// An ERR packet of the proxy's own.

@@ -4,15 +4,19 @@
 //! `auth_awsiam_challenge` accounts, bound to the server the proxy dialed and its TLS
 //! channel.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use auth_awsiam_client_core::options;
 use auth_awsiam_client_core::respond::{self, Dialed};
 use auth_awsiam_client_core::trust::{Tls, Transport};
+use auth_awsiam_core::challenge::answer::{self, Answer};
+use auth_awsiam_core::config::{Config, parse_endpoint};
 use auth_awsiam_core::credentials::host_of;
 use auth_awsiam_core::sts::hosts::official_host_for_region;
+use auth_awsiam_core::token::Token;
 
+use crate::identity::Identity;
 use crate::login::Answers;
 
 /// How long one token is reused: inside the server's default auth_awsiam_token_max_age of
@@ -43,6 +47,8 @@ pub struct Signer {
     sts_host: String,
     region: String,
     held: Mutex<Option<Held>>,
+    /// The ARNs of the credentials it signs with, for the log.
+    pub identity: Arc<Identity>,
 }
 
 /// The token being reused.
@@ -64,17 +70,37 @@ impl Held {
 
 impl Signer {
     /// Tokens are signed in `aws.region`, else in `default_region` (the environment's).
-    pub fn new(aws: Aws, default_region: String) -> Signer {
+    /// Fails on an `--sts-endpoint` that is no `http(s)://host[:port]`.
+    pub fn new(aws: Aws, default_region: String) -> Result<Signer, String> {
         let region = aws.region.clone().unwrap_or(default_region);
         let sts_host = match &aws.sts_endpoint {
             Some(url) => host_of(url),
             None => official_host_for_region(&region),
         };
-        Signer {
+        let sts = Config {
+            endpoint: match &aws.sts_endpoint {
+                Some(url) => parse_endpoint(url).map_err(|e| format!("--sts-endpoint: {e}"))?,
+                None => None,
+            },
+            region: region.clone(),
+            ..Config::default()
+        };
+        Ok(Signer {
             aws,
             sts_host,
             region,
             held: Mutex::new(None),
+            identity: Arc::new(Identity::new(sts)),
+        })
+    }
+
+    /// Learns whose identity the proxy signs with before it takes connections, so that
+    /// the first logins' lines name it (`identity.rs`); says why not if it cannot.
+    pub fn learn_identity(&self) {
+        match self.token().map(|t| Token::decode(t.as_bytes())) {
+            Ok(Ok(token)) => self.identity.learn(&token),
+            Ok(Err(refusal)) => log::warn!("AWS identity not known: {refusal}"),
+            Err(why) => log::warn!("AWS identity not known: {why}"),
         }
     }
 
@@ -135,6 +161,7 @@ impl Signer {
             certificate,
             user,
             token_users,
+            signed: None,
         }
     }
 }
@@ -147,6 +174,18 @@ pub struct ForServer<'a> {
     certificate: &'a [u8],
     user: &'a str,
     token_users: &'a [String],
+    /// The signed GetCallerIdentity last sent (a token, or inside a challenge answer).
+    signed: Option<Token>,
+}
+
+impl ForServer<'_> {
+    /// The ARN of the credentials that signed what the server got, if known
+    /// (`Identity::arn_of`); `None` also for a JWT answer, which is no signed request.
+    pub fn arn(&self) -> Option<String> {
+        self.signed
+            .as_ref()
+            .and_then(|t| self.signer.identity.arn_of(t))
+    }
 }
 
 impl Answers for ForServer<'_> {
@@ -159,7 +198,9 @@ impl Answers for ForServer<'_> {
                 self.user
             ));
         }
-        self.signer.token()
+        let token = self.signer.token()?;
+        self.signed = Token::decode(token.as_bytes()).ok();
+        Ok(token)
     }
 
     fn challenge(&mut self, challenge: &[u8]) -> Result<String, String> {
@@ -176,8 +217,13 @@ impl Answers for ForServer<'_> {
             },
         };
         // The client plugin's options apply: the proxy's own, else the environment's.
-        respond::answer(challenge, &dialed, &|name| self.signer.option(name))
-            .map_err(|f| f.message())
+        let answer = respond::answer(challenge, &dialed, &|name| self.signer.option(name))
+            .map_err(|f| f.message())?;
+        self.signed = match answer::decode(answer.as_bytes()) {
+            Ok(Answer::SigV4(token)) => Some(*token),
+            _ => None,
+        };
+        Ok(answer)
     }
 }
 
@@ -221,7 +267,8 @@ mod tests {
                 profile: Some("app".into()),
             },
             "us-east-1".into(),
-        );
+        )
+        .unwrap();
         assert_eq!(signer.option(options::PROFILE.env).as_deref(), Some("app"));
         assert_eq!(
             signer.option(options::REGION.env).as_deref(),
@@ -239,7 +286,7 @@ mod tests {
     fn a_default_region_is_not_an_option() {
         // The environment's region signs tokens, but a challenge answer keeps the
         // region the server names unless --region says otherwise.
-        let signer = Signer::new(Aws::default(), "us-west-2".into());
+        let signer = Signer::new(Aws::default(), "us-west-2".into()).unwrap();
         assert_eq!(signer.region, "us-west-2");
         assert_eq!(signer.sts_host, "sts.us-west-2.amazonaws.com");
         assert_eq!(
