@@ -299,7 +299,7 @@ pub fn token(
             channel: None,
         },
         profile: profile.map(str::to_string),
-        sts_url: sts_url.map(str::to_string),
+        sts_url: sts_url.map(endpoint_url),
     };
     let rt = runtime()?;
     let (creds, _) =
@@ -307,6 +307,16 @@ pub fn token(
     let token = request::sign(sts_host, region, server_id, &creds, SystemTime::now())
         .map_err(|e| Failure::Signing(e.0))?;
     Ok((token.encode(), creds.expiry()))
+}
+
+/// An STS endpoint in the form the `sts-endpoint` option takes (`scheme://host[:port]/`):
+/// a token and a challenge answer for the same endpoint then load their credentials from
+/// one source (`shared_credentials`), not twice.
+fn endpoint_url(given: &str) -> String {
+    match auth_awsiam_core::config::parse_endpoint(given) {
+        Ok(Some(endpoint)) => endpoint.url(),
+        _ => given.to_string(),
+    }
 }
 
 /// The runtime credential loading and STS calls run on, for one answer.
@@ -573,5 +583,19 @@ mod tests {
         assert!(m.contains("aws sso login") && m.contains("AWS_PROFILE"));
         // It must fit in the client library's error buffer with its prefix.
         assert!(m.len() < 420, "{}", m.len());
+    }
+
+    #[test]
+    fn a_token_and_an_answer_for_one_endpoint_share_their_credentials() {
+        let given = "http://127.0.0.1:4566";
+        let opts = options::effective(&|name| {
+            (name == options::STS_ENDPOINT.env).then(|| given.to_string())
+        })
+        .unwrap();
+        assert_eq!(opts.sts_url.as_deref(), Some(endpoint_url(given).as_str()));
+        assert_eq!(
+            endpoint_url("https://sts.example.internal/"),
+            "https://sts.example.internal/"
+        );
     }
 }

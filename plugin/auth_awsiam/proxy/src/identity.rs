@@ -6,47 +6,51 @@
 //! (credentials refreshed, a role session renewed) in the background, so a login never
 //! waits for it: the lines of the logins before it is known say so.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use auth_awsiam_core::config::Config;
 use auth_awsiam_core::sts;
 use auth_awsiam_core::token::Token;
 
+/// Most access keys remembered. A proxy signs with one set of credentials for its tokens
+/// and one for its challenge answers (they may be loaded apart), each renewed now and
+/// then; when more come, the old ones are forgotten.
+const MAX_KEYS: usize = 16;
+
 /// The ARNs learned, by access key.
 pub struct Identity {
     /// How the core's STS client reaches STS: the endpoint of `--sts-endpoint`.
     sts: Config,
-    known: Mutex<Known>,
-}
-
-#[derive(Default)]
-struct Known {
-    /// The access key last looked up, and its ARN (`None` while the lookup runs or after
-    /// it failed; a failed one is not retried for the same key).
-    key: String,
-    arn: Option<String>,
+    /// Each access key looked up, and its ARN: `None` while the lookup runs, or after it
+    /// failed (not tried again for the same key: the failure was logged).
+    known: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl Identity {
     pub fn new(sts: Config) -> Identity {
         Identity {
             sts,
-            known: Mutex::new(Known::default()),
+            known: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<String>>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The ARN of the credentials that signed `token`, if known. Otherwise it starts
     /// finding it, in the background, and says `None`.
     pub fn arn_of(self: &Arc<Self>, token: &Token) -> Option<String> {
         let key = token.access_key_id();
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.key == key {
-            return known.arn.clone();
+        let mut known = self.known();
+        if let Some(arn) = known.get(key) {
+            return arn.clone();
         }
-        *known = Known {
-            key: key.to_string(),
-            arn: None,
-        };
+        if known.len() >= MAX_KEYS {
+            known.clear();
+        }
+        known.insert(key.to_string(), None);
         drop(known);
         let (me, token) = (Arc::clone(self), token.clone());
         let started = std::thread::Builder::new()
@@ -58,24 +62,22 @@ impl Identity {
         None
     }
 
-    /// Asks STS who signed `token`, and keeps the answer (if the key is still the one
-    /// last seen). Logs the identity, or why it is not known.
+    /// Asks STS who signed `token`, and keeps the answer. Logs the identity, or why it
+    /// is not known.
     pub fn learn(&self, token: &Token) {
         let asked = sts::resolve_target(token, &self.sts)
             .and_then(|target| sts::call(&target, token, &self.sts))
             .map(|caller| caller.arn);
-        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.key.is_empty() {
-            known.key = token.access_key_id().to_string();
-        }
-        match asked {
+        let arn = match asked {
             Ok(arn) => {
                 log::info!("AWS identity: {arn}");
-                if known.key == token.access_key_id() {
-                    known.arn = Some(arn);
-                }
+                Some(arn)
             }
-            Err(refusal) => log::warn!("AWS identity not known: {refusal}"),
-        }
+            Err(refusal) => {
+                log::warn!("AWS identity not known: {refusal}");
+                None
+            }
+        };
+        self.known().insert(token.access_key_id().to_string(), arn);
     }
 }
