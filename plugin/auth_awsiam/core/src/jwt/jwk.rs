@@ -347,6 +347,50 @@ mod tests {
     }
 
     #[test]
+    fn a_set_right_at_its_limits_is_read() {
+        let full: Vec<String> = (0..MAX_KEYS)
+            .map(|i| ec_jwk(&format!("k{i}"), &EC))
+            .collect();
+        assert_eq!(
+            parse_key_set(jwks(&full).as_bytes()).unwrap().keys.len(),
+            MAX_KEYS
+        );
+        let padded = |pad: &str| format!(r#"{{"keys":[{}],"pad":"{pad}"}}"#, ec_jwk("k", &EC));
+        let at_limit = padded(&"x".repeat(MAX_JWKS_LEN - padded("").len()));
+        assert_eq!(at_limit.len(), MAX_JWKS_LEN);
+        assert!(parse_key_set(at_limit.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_keys_debug_form_names_its_kid_and_algorithm() {
+        // KeySet's derived Debug (a test failure, a refusal's {:?}) shows its keys this way:
+        // what a reader needs, not aws-lc's parsed key.
+        let set = parse_key_set(jwks(&[ec_jwk("EC384_0", &EC)]).as_bytes()).unwrap();
+        assert_eq!(format!("{:?}", set.keys[0]), "Key(EC384_0 ES384)");
+    }
+
+    #[test]
+    fn a_p384_coordinate_of_the_wrong_length_is_refused_for_its_length() {
+        let (x, y) = EC.xy();
+        // One coordinate short, either one; and a real point cut in the wrong place, which
+        // aws-lc would take (it sees only the 97 bytes of the point).
+        for (x, y) in [
+            (&x[1..], &y[..]),
+            (&x[..], &y[1..]),
+            (
+                &x[..P384_COORDINATE_LEN - 1],
+                &[&x[P384_COORDINATE_LEN - 1..], &y[..]].concat()[..],
+            ),
+        ] {
+            let e = Key::ec384("k", x, y).unwrap_err();
+            assert_eq!(
+                e,
+                format!("a P-384 key whose coordinates are not {P384_COORDINATE_LEN} bytes")
+            );
+        }
+    }
+
+    #[test]
     fn ec_points_must_be_on_the_curve() {
         let e = Key::ec384("k", &[1; 48], &[2; 48]).unwrap_err();
         assert!(e.contains("aws-lc refuses"), "{e}");
