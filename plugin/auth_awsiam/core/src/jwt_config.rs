@@ -177,6 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn an_issuer_host_must_begin_with_a_real_uuid() {
+        // Shaped like one but not one: hex groups of the wrong lengths, or the right lengths
+        // with a letter past f. Only AWS's own hosts are trusted without a loopback address.
+        for id in [
+            "7d3a1f0e3-c2b-4d5e-8f90-a1b2c3d4e5f6",
+            "7d3a1f0g-3c2b-4d5e-8f90-a1b2c3d4e5f6",
+        ] {
+            let e = Issuer::parse(&format!("https://{id}.tokens.sts.global.api.aws")).unwrap_err();
+            assert!(e.contains("is not an AWS token issuer"), "{id}: {e}");
+        }
+        assert!(Issuer::parse(AWS).is_ok());
+    }
+
+    #[test]
     fn audiences() {
         assert_eq!(parse_audience(""), Ok(None));
         assert_eq!(
