@@ -281,6 +281,26 @@ mod tests {
     }
 
     #[test]
+    fn a_token_of_exactly_the_limit_is_not_refused_for_its_size() {
+        // The payload grows 4 base64 characters per 3 bytes; a signature of 1 to 3 bytes
+        // (2 to 4 characters) makes up the rest.
+        let token = (MAX_JWT_LEN / 2..MAX_JWT_LEN)
+            .flat_map(|pad| [1, 2, 3].map(|sig| (pad, sig)))
+            .map(|(pad, sig)| {
+                let payload = format!("{{\"p\":\"{}\"}}", "x".repeat(pad));
+                format!(
+                    "{}.{}.{}",
+                    b64(H),
+                    b64(&payload),
+                    URL_SAFE_NO_PAD.encode(vec![0; sig])
+                )
+            })
+            .find(|t| t.len() == MAX_JWT_LEN)
+            .unwrap();
+        assert!(parse(token.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn header_checks_are_algorithm_refusals() {
         for (header, want) in [
             (r#"{"alg":"none","kid":"k"}"#, "alg 'none'"),
