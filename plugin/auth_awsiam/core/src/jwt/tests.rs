@@ -148,6 +148,37 @@ fn good_tokens_verify() {
 }
 
 #[test]
+fn a_token_right_at_the_clock_skew_and_the_max_age_is_accepted() {
+    // The limits are inclusive: only past them is a token refused (the corpus below has
+    // those refusals, one second past each).
+    let s = settings();
+    let (skew, max_age) = (s.clock_skew.as_secs(), s.max_age.as_secs());
+    for (what, p) in [
+        (
+            "nbf as far ahead as the skew allows",
+            payload(|p| {
+                p["nbf"] = json!(NOW + skew);
+                p["exp"] = json!(NOW + skew + 100);
+            }),
+        ),
+        (
+            "iat as far ahead as the skew allows",
+            payload(|p| {
+                p["iat"] = json!(NOW + skew);
+                p["exp"] = json!(NOW + skew + 100);
+            }),
+        ),
+        (
+            "a lifetime of max_age",
+            payload(|p| p["exp"] = json!(NOW - 100 + max_age)),
+        ),
+    ] {
+        let token = rs256(&p);
+        assert!(check(&token).is_ok(), "{what}: {:?}", check(&token));
+    }
+}
+
+#[test]
 fn claim_shapes_aws_documents_and_sends_both_verify() {
     // ou_path as a string (the docs) and as an array (real tokens).
     let v = check(&rs256(&payload(|p| {
