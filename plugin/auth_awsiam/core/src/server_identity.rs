@@ -454,6 +454,21 @@ mod tests {
         });
     }
 
+    #[test]
+    fn a_short_lookup_failure_is_repeated_whole_without_a_pointer_to_the_log() {
+        assert_eq!(short("no AWS credentials"), "no AWS credentials");
+        let longest = "x".repeat(MAX_WHY_IN_REFUSAL);
+        assert_eq!(short(&longest), longest);
+        assert_eq!(
+            short(&format!("{longest}x")),
+            format!("{longest}; the whole reason was logged when the lookup failed")
+        );
+        assert_eq!(
+            short("sts_unreachable: connection refused"),
+            "sts_unreachable; the whole reason was logged when the lookup failed"
+        );
+    }
+
     // Global state: one test drives the whole life cycle so that tests do not race.
     #[test]
     fn life_cycle_without_credentials_source() {
@@ -563,6 +578,11 @@ mod tests {
             Ok::<(), ()>(())
         });
         assert!(allowed_accounts(Duration::ZERO).is_err());
+        assert!(
+            matches!(state(), State::Unknown(_)),
+            "no lookup started within RETRY_INTERVAL: {:?}",
+            state()
+        );
         // ...after it, the next login starts a new lookup with the settings in force.
         RETRY.lock().unwrap().last = Some(Instant::now() - RETRY_INTERVAL);
         let got = allowed_accounts(Duration::from_secs(5)).unwrap();
@@ -606,14 +626,35 @@ mod tests {
             ))
         });
         point_at(&addr);
+        let slow_lookup = slot().generation;
         let t = Instant::now();
         forget();
         assert!(t.elapsed() < Duration::from_secs(1), "a change never waits");
+        assert_eq!(state(), State::Stale);
+        let asked_to_stop: Vec<bool> = (WORKERS.lock().unwrap().retired.iter())
+            .map(|w| w.stop.stopped.load(Ordering::SeqCst))
+            .collect();
+        assert_eq!(
+            asked_to_stop,
+            [true],
+            "the lookup left behind is asked to stop (and to give up loading credentials)"
+        );
+        // Had it passed its stop check just before, its answer still sets nothing: not now,
+        // nor once the next lookup has begun (below).
+        let old_answer = || {
+            Ok((
+                "111122223333".into(),
+                "arn:aws:iam::111122223333:user/dbserver".into(),
+            ))
+        };
+        finish(slow_lookup, old_answer());
         assert_eq!(state(), State::Stale);
         // A login that needs it starts the lookup itself.
         let got = allowed_accounts(Duration::from_secs(5)).unwrap();
         assert_eq!(got.accounts, vec!["444455556666".to_string()]);
         fast.join().unwrap();
+        finish(slow_lookup, old_answer());
+        assert_eq!(account().as_deref(), Some("444455556666"));
         // The slow STS answers at last: too late, its lookup is dropped.
         gate.send(()).unwrap();
         slow.join().unwrap();
@@ -624,6 +665,14 @@ mod tests {
         // After stop, no login starts a lookup, and no change does.
         stop();
         forget();
+        learn_if_stale();
+        assert!(
+            WORKERS.lock().unwrap().current.is_none(),
+            "no lookup after stop"
+        );
+        // Not even if a login finds the account stale (a forget() just before stop() turned
+        // it into Unknown).
+        set_state(State::Stale);
         learn_if_stale();
         assert!(
             WORKERS.lock().unwrap().current.is_none(),
