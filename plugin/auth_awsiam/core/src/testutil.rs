@@ -1,4 +1,5 @@
-//! Test helpers: a tiny fake STS on 127.0.0.1, for faults LocalStack cannot produce.
+//! Test helpers: a tiny fake STS on 127.0.0.1, for faults LocalStack cannot produce; the
+//! log lines a test writes.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -139,4 +140,43 @@ pub fn serve(respond: impl Fn(&Received) -> Option<Vec<u8>> + Send + Sync + 'sta
         }
     });
     addr
+}
+
+thread_local! {
+    /// The lines of the thread inside `logged_by`, if it is.
+    static LOGGED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the lines of the threads inside `logged_by`; every other line is dropped.
+struct ThreadLogger;
+
+impl log::Log for ThreadLogger {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record) {
+        LOGGED.with(|l| {
+            if let Some(lines) = l.borrow_mut().as_mut() {
+                lines.push(record.args().to_string());
+            }
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+/// The lines `f` logs on this thread, from info up. Per thread, so that tests running
+/// in parallel each see their own lines only; the `log` logger of the unit tests is this
+/// one (the plugin's own, `logging`, is never installed in them).
+pub fn logged_by(f: impl FnOnce()) -> Vec<String> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    static LOGGER: ThreadLogger = ThreadLogger;
+    INSTALL.call_once(|| {
+        log::set_logger(&LOGGER).expect("no other logger in the unit tests");
+        log::set_max_level(log::LevelFilter::Info);
+    });
+    LOGGED.with(|l| *l.borrow_mut() = Some(Vec::new()));
+    f();
+    LOGGED.with(|l| l.borrow_mut().take().unwrap_or_default())
 }

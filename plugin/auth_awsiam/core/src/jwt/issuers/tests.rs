@@ -213,6 +213,79 @@ fn keys_are_fetched_ahead_and_then_read_without_a_fetch() {
 }
 
 #[test]
+fn setting_the_issuers_again_keeps_the_keys_of_those_still_trusted_only() {
+    let (kept, dropped) = (Fake::new(aws_keys()), Fake::new(aws_keys()));
+    let c = cache(Limits::default());
+    let t0 = Instant::now();
+    c.set_issuers(&[kept.issuer.clone(), dropped.issuer.clone()]);
+    c.refresh_due(t0);
+    c.set_issuers(std::slice::from_ref(&kept.issuer));
+    let trusted: Vec<String> = lock(&c.entries).keys().cloned().collect();
+    assert_eq!(trusted, [kept.issuer.url()]);
+    // Every change of auth_awsiam_jwt_issuers sets them all: those already trusted keep
+    // their keys, nothing is fetched for them.
+    c.set_issuers(std::slice::from_ref(&kept.issuer));
+    assert!(c.key_at(&kept.issuer, "RSA_0", t0).is_ok());
+    assert_eq!(kept.requests(), 1);
+}
+
+#[test]
+fn a_key_set_is_logged_when_its_kids_change_not_at_each_refresh() {
+    let fake = Fake::new(jwks(&[rsa_jwk("RSA_0", &RSA)]));
+    let c = cache(Limits::default());
+    c.set_issuers(std::slice::from_ref(&fake.issuer));
+    let t0 = Instant::now();
+    let key_lines = |at: Instant| -> Vec<String> {
+        let lines = testutil::logged_by(|| {
+            c.refresh_due(at);
+        });
+        lines
+            .into_iter()
+            .filter(|l| l.contains(": keys "))
+            .collect()
+    };
+    assert_eq!(key_lines(t0).len(), 1, "the first keys are logged");
+    assert_eq!(
+        key_lines(t0 + KEY_REFRESH_INTERVAL),
+        Vec::<String>::new(),
+        "the same keys again: nothing new to tell"
+    );
+    fake.set(Reply::Keys(jwks(&[
+        rsa_jwk("RSA_0", &RSA),
+        rsa_jwk("RSA_1", &RSA_2),
+    ])));
+    let rotated = key_lines(t0 + KEY_REFRESH_INTERVAL * 2);
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    assert!(
+        rotated[0].ends_with("keys 'RSA_0' (RS256), 'RSA_1' (RS256)"),
+        "{rotated:?}"
+    );
+}
+
+#[test]
+fn a_refusal_names_at_most_max_shown_kids_of_the_issuers_kids() {
+    let refusal_with_kids = |n: usize| {
+        let set: Vec<String> = (0..n).map(|i| ec_jwk(&format!("k{i}"), &EC)).collect();
+        let fake = Fake::new(jwks(&set));
+        let c = cache(Limits::default());
+        c.set_issuers(std::slice::from_ref(&fake.issuer));
+        c.refresh_due(Instant::now());
+        match missing(&c.entry(&fake.issuer), "forged") {
+            KeyMissing::Unknown(why) => why,
+            e => panic!("{e:?}"),
+        }
+    };
+    let last_shown = MAX_SHOWN_KIDS - 1;
+    let all = refusal_with_kids(MAX_SHOWN_KIDS);
+    assert!(all.ends_with(&format!("'k{last_shown}' (ES384))")), "{all}");
+    let cut = refusal_with_kids(MAX_SHOWN_KIDS + 1);
+    assert!(
+        cut.ends_with(&format!("'k{last_shown}' (ES384), ...)")),
+        "{cut}"
+    );
+}
+
+#[test]
 fn discovery_is_followed_only_on_the_issuers_own_host() {
     let fake = Fake::new(aws_keys());
     *fake.discovery.lock().unwrap() = Discovery::Own;
@@ -460,6 +533,7 @@ fn the_background_thread_fetches_ahead_and_stops() {
     assert!(eventually(|| other.requests() == 1));
     assert_eq!(fake.requests(), 1);
     refresher.stop();
+    assert_eq!(Arc::strong_count(&c), 1, "the thread ended and was joined");
     // The plugin's own cache: start, then stop, joins the thread and forgets the keys.
     let third = Fake::new(aws_keys());
     start(std::slice::from_ref(&third.issuer));
