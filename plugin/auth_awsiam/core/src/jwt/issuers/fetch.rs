@@ -139,3 +139,85 @@ impl Fetcher {
         Ok((url, set))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{self, http};
+
+    /// What a real issuer may well send, so both limits must leave room for it: a
+    /// discovery document with the optional members of OpenID Connect Discovery 1.0 §3
+    /// (endpoints, scopes, claims, algorithms) runs to a few KB (AWS's: about 400 bytes),
+    /// and a proxy in front of an issuer passes up to its buffer of response headers
+    /// (nginx's proxy_buffer_size: 4 or 8 KiB).
+    const LARGE_REAL_ANSWER: usize = 8 * 1024;
+
+    fn fetcher() -> Fetcher {
+        Fetcher::new(&Limits::default(), ureq::tls::RootCerts::PlatformVerifier)
+    }
+
+    /// An issuer on 127.0.0.1 whose discovery document, `len` bytes long, names `/keys` on
+    /// its own host.
+    fn issuer_with_discovery_of(len: usize) -> Issuer {
+        let addr = testutil::serve(move |req| {
+            let (_, host) = req.headers.iter().find(|(h, _)| h == "host")?;
+            let doc = |pad: &str| {
+                format!(
+                    r#"{{"issuer":"http://{host}","jwks_uri":"http://{host}/keys","pad":"{pad}"}}"#
+                )
+            };
+            Some(http("200 OK", &doc(&"x".repeat(len - doc("").len()))))
+        });
+        Issuer::parse(&format!("http://{addr}")).unwrap()
+    }
+
+    #[test]
+    fn a_discovery_document_is_read_up_to_its_size_limit() {
+        for len in [LARGE_REAL_ANSWER, MAX_DISCOVERY_LEN] {
+            let issuer = issuer_with_discovery_of(len);
+            assert_eq!(
+                fetcher().discover(&issuer),
+                Ok(Some(format!("{}/keys", issuer.url()))),
+                "{len} bytes"
+            );
+        }
+        let issuer = issuer_with_discovery_of(MAX_DISCOVERY_LEN + 1);
+        let e = fetcher().discover(&issuer).unwrap_err();
+        assert!(
+            e.contains(&format!("larger than {MAX_DISCOVERY_LEN} bytes")),
+            "{e}"
+        );
+    }
+
+    /// An answer whose header block (status line to blank line) is `len` bytes.
+    fn answer_with_header_block_of(len: usize) -> Vec<u8> {
+        let body = "{}";
+        let answer = |pad: &str| http(&format!("200 OK\r\nX-Pad: {pad}"), body);
+        let header_len = answer("").len() - body.len();
+        let padded = answer(&"p".repeat(len - header_len));
+        assert_eq!(padded.len() - body.len(), len);
+        padded
+    }
+
+    #[test]
+    fn a_header_block_is_read_up_to_its_size_limit() {
+        let get = |answer: Vec<u8>| {
+            let addr = testutil::serve(move |_| Some(answer.clone()));
+            fetcher().get(&format!("http://{addr}/"), MAX_JWKS_LEN)
+        };
+        for len in [LARGE_REAL_ANSWER, MAX_HEADER_LEN] {
+            assert!(
+                matches!(get(answer_with_header_block_of(len)), Ok(body) if body == b"{}"),
+                "{len} bytes"
+            );
+        }
+        match get(answer_with_header_block_of(MAX_HEADER_LEN + 1)) {
+            Err(GetError::Failed(why)) => assert!(
+                why.contains("response header is too big")
+                    && why.ends_with(&format!("> {MAX_HEADER_LEN}")),
+                "{why}"
+            ),
+            _ => panic!("a header block over MAX_HEADER_LEN must be refused for its size"),
+        }
+    }
+}
