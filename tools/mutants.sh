@@ -40,7 +40,7 @@ groups=(
     "mapping|src/mapping.rs src/pattern.rs src/glob.rs src/claim_rule.rs|--lib --test=jwt_policy"
     "server|src/server_identity.rs src/configured_endpoint.rs|--lib --test=relearn --test=region"
     "jwt|src/jwt/mod.rs src/jwt/compact.rs src/jwt/json.rs src/jwt/jwk.rs src/jwt/claims.rs src/jwt_config.rs|--lib --test=jwt_policy"
-    "jwt-keys|src/jwt/issuers.rs src/jwt/issuers/fetch.rs src/jwt/issuers/refresher.rs|--lib"
+    "jwt-keys|src/jwt/issuers.rs src/jwt/issuers/fetch.rs src/jwt/issuers/refresher.rs|--lib --test=docs"
 )
 
 if [[ "${1:-}" == "--list" ]]; then

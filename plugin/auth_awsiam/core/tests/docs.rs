@@ -3,10 +3,12 @@
 //! as `Reason::group` counts them (a DBA reads the counters through these tables, so a
 //! reason moved to another group, or added, without them fails here). docs/variables.rst:
 //! its table of system variables lists every variable of `sysvar::ALL` once, with its
-//! type, default, range and privilege.
+//! type, default, range and privilege. docs/jwt.rst: the limits and the schedule of the
+//! issuers' key fetches.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use auth_awsiam_core::error::Reason;
 use auth_awsiam_core::metrics::Counters;
@@ -229,4 +231,42 @@ fn each_counter_is_a_status_variable_and_documented() {
             );
         }
     }
+}
+
+/// docs/jwt.rst's account of the key fetches (their limits, time limits and schedule) is
+/// what `jwt::issuers` and `jwt::jwk` do.
+#[test]
+fn the_key_fetches_are_documented_as_they_are() {
+    use auth_awsiam_core::jwt::issuers::{
+        CONNECT_TIMEOUT, FETCH_TIMEOUT, KEY_REFRESH_INTERVAL, MIN_REFETCH_INTERVAL, RETRY_INTERVAL,
+    };
+    use auth_awsiam_core::jwt::jwk::{MAX_JWKS_LEN, MAX_KEYS};
+    // Sentences wrap in the source: compare with single spaces.
+    let text = doc("jwt.rst")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let minutes = |d: Duration| {
+        assert_eq!(d.as_secs() % 60, 0, "{d:?} is documented in minutes");
+        d.as_secs() / 60
+    };
+    assert_eq!(MAX_JWKS_LEN % 1024, 0, "documented in KiB");
+    let refresh = minutes(KEY_REFRESH_INTERVAL);
+    let refetch = MIN_REFETCH_INTERVAL.as_secs();
+    for fact in [
+        format!("at most {} KiB and {MAX_KEYS} keys", MAX_JWKS_LEN / 1024),
+        format!(
+            "within {} s to connect and {} s in all",
+            CONNECT_TIMEOUT.as_secs(),
+            FETCH_TIMEOUT.as_secs()
+        ),
+        format!("then every {refresh} minutes"),
+        format!("within {refresh} minutes, or at once when a login brings a new ``kid``"),
+        format!("if the issuer was not asked in the last {refetch} seconds"),
+        format!("one request per {refetch} seconds"),
+    ] {
+        assert!(text.contains(&fact), "docs/jwt.rst does not say: {fact}");
+    }
+    assert_eq!(minutes(RETRY_INTERVAL), 1);
+    assert!(text.contains("after a failed fetch, again a minute later"));
 }
