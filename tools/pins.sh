@@ -32,6 +32,13 @@ MYSQLCLIENT_VENV=/opt/mysqlclient
 MYSQLCLIENT_PIN='mysqlclient<3'
 # The connectors of the MTR test 'connectors' (tools/inside/provision.sh connectors).
 CONNECTORS_DIR=/opt/connectors
+# Debian and Ubuntu packages, each line's own version: the drivers with no auth_awsiam
+# support that the MTR test 'proxy' logs in through auth_awsiam_proxy (JDK: source-file
+# mode runs the test's Java program without a build step), installed by
+# tools/inside/provision.sh proxy_drivers; Ruby's mysql2 where it cannot be installed is
+# unpacked into PROXY_RUBY_DIR (that script says why).
+PROXY_DRIVER_PACKAGES="default-jdk-headless libmariadb-java php-cli php-mysql ruby ruby-mysql2"
+PROXY_RUBY_DIR=/opt/proxy-ruby
 MYSQL2_PIN=mysql2@3.24.6
 MYSQL_CONNECTOR_PYTHON_PIN=mysql-connector-python==26.10.0
 # The Python package clients/python is installed (pip, from this checkout, offline) by the

@@ -206,6 +206,14 @@ provision() {
     provision_step connectors
     stamp_set connectors "$connectors"
   fi
+  # The drivers the MTR test 'proxy' runs through auth_awsiam_proxy that tools/pins.sh's
+  # connectors do not cover: MariaDB Connector/J on the JDK, PHP's mysqli (mysqlnd) and
+  # Ruby's mysql2, all the distribution's packages. Its own stamp.
+  if ! stamp_ok proxy-drivers "$PROXY_DRIVER_PACKAGES"; then
+    log "installing the proxy test's drivers ($PROXY_DRIVER_PACKAGES)"
+    provision_step proxy_drivers
+    stamp_set proxy-drivers "$PROXY_DRIVER_PACKAGES"
+  fi
   # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
   # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
   if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$OLD_CMAKE_VERSIONS"; then

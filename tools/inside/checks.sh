@@ -185,7 +185,7 @@ mtr() {
   rm -rf "$vardir"
   (cd "$MTR_HOME" &&
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
-       AUTH_AWSIAM_PROXY=/usr/local/bin/auth_awsiam_proxy \
+       AUTH_AWSIAM_PROXY=/usr/local/bin/auth_awsiam_proxy AUTH_AWSIAM_PROXY_RUBY="$PROXY_RUBY_DIR" \
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
        AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
        AUTH_AWSIAM_AWS_SDK="$LOCALSTACK_VENV_DIR" \

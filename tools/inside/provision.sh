@@ -6,6 +6,7 @@
 #   provision.sh localstack            LocalStack in a venv (pinned by tools/localstack/constraints.txt)
 #   provision.sh mysqlclient           Python's mysqlclient against libmysqlclient, in a venv
 #   provision.sh connectors            the connectors of the MTR test 'connectors'
+#   provision.sh proxy_drivers         the drivers of the MTR test 'proxy' (pins.sh)
 #   provision.sh old_cmake VERSION...  older CMake releases, for the Corrosion choice test
 #
 # tools/sandbox.sh decides which steps are due (its stamps); this only does them. Nothing
@@ -68,6 +69,39 @@ connectors() {
     go build github.com/go-sql-driver/mysql github.com/aws/aws-sdk-go-v2/config github.com/aws/aws-sdk-go-v2/aws/signer/v4
 }
 
+# The drivers of pins.sh's PROXY_DRIVER_PACKAGES, none allowed to remove a package.
+# Debian builds Ruby's mysql2 against MariaDB's client library, whose common files
+# Debian's mysql-server conflicts with (and mysql-testsuite needs mysql-server): there it
+# is unpacked, with that library, into PROXY_RUBY_DIR, whose script `ruby` runs ruby with
+# them (Ubuntu builds it against libmysqlclient, and installs it: the script is ruby).
+proxy_drivers() {
+  local ruby_mysql2=${PROXY_DRIVER_PACKAGES##* } others=${PROXY_DRIVER_PACKAGES% *}
+  apt-get update -qq
+  # shellcheck disable=SC2086 # a list of packages
+  apt_install --no-remove $others
+  rm -rf "$PROXY_RUBY_DIR"; mkdir -p "$PROXY_RUBY_DIR"
+  if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-remove "$ruby_mysql2" >/tmp/apt.log 2>&1; then
+    printf '#!/bin/sh\nexec ruby "$@"\n' >"$PROXY_RUBY_DIR/ruby"
+    chmod 0755 "$PROXY_RUBY_DIR/ruby"
+    return 0
+  fi
+  local deps
+  deps=$(apt-cache depends "$ruby_mysql2" | sed -n 's/^ *Depends: \([a-z0-9.+-]*\)$/\1/p' | grep -v '^libmariadb')
+  # shellcheck disable=SC2086 # a list of packages
+  apt_install --no-remove $deps
+  (cd "$PROXY_RUBY_DIR" && apt-get download -qq -o APT::Sandbox::User=root "$ruby_mysql2" libmariadb3 &&
+   for deb in ./*.deb; do dpkg -x "$deb" root; done && rm ./*.deb)
+  local rb so lib
+  rb=$(find "$PROXY_RUBY_DIR/root" -name mysql2.rb -printf '%h' -quit)
+  so=$(find "$PROXY_RUBY_DIR/root" -name mysql2.so -printf '%h' -quit)
+  lib=$(find "$PROXY_RUBY_DIR/root" -name libmariadb.so.3 -printf '%h' -quit)
+  # mysql2.rb requires mysql2/mysql2 (the .so); the .so needs libmariadb.so.3.
+  printf '#!/bin/sh\nexec env RUBYLIB=%s:%s LD_LIBRARY_PATH=%s ruby "$@"\n' \
+    "$rb" "${so%/mysql2}" "$lib" >"$PROXY_RUBY_DIR/ruby"
+  chmod 0755 "$PROXY_RUBY_DIR/ruby"
+  "$PROXY_RUBY_DIR/ruby" -e 'require "mysql2"'
+}
+
 # Through LocalStack's pip: the chroot has no other.
 old_cmake() {
   local v d
@@ -87,6 +121,7 @@ case "$step" in
   localstack) localstack ;;
   mysqlclient) mysqlclient ;;
   connectors) connectors ;;
+  proxy_drivers) proxy_drivers ;;
   old_cmake) old_cmake "$@" ;;
-  *) echo "usage: $0 packages|source|localstack|mysqlclient|connectors|old_cmake [ARGS...]" >&2; exit 2 ;;
+  *) echo "usage: $0 packages|source|localstack|mysqlclient|connectors|proxy_drivers|old_cmake [ARGS...]" >&2; exit 2 ;;
 esac

@@ -14,8 +14,8 @@
 #                              greeting, leaves
 set -euo pipefail
 proxy=${AUTH_AWSIAM_PROXY:?AUTH_AWSIAM_PROXY names auth_awsiam_proxy}
-# The log without what changes from run to run.
-shown() { sed -E -e 's/^[0-9TZ:-]+ //' -e 's/ \([0-9]+ ms\)//' "$@"; }
+# The log without what changes from run to run (times, durations, loopback ports).
+shown() { sed -E -e 's/^[0-9TZ:-]+ //' -e 's/ \([0-9]+ ms\)//' -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' "$@"; }
 
 cmd=$1; shift
 case $cmd in
