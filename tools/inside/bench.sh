@@ -5,8 +5,8 @@
 # the fault storm (`phased`: hangs, throttles, errs, answers after 20 ms checking
 # signatures, as its phase file says), the plugin's own CPU per JWT verification
 # (examples/jwt_cost.rs, against the 0 ms double's test issuer), the connector packages'
-# cost per token and challenge answer (tools/package_timing.py), and the
-# benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
+# cost per token and challenge answer (tools/package_timing.py), auth_awsiam_proxy in
+# front of the server (on the client's CPUs, as a sidecar), and the benchmark of tools/loadgen (`auth_awsiam_loadgen suite`, every login through
 # libmysqlclient), which prints the tables and the `bench: NAME=VALUE` lines. `--smoke` runs every scenario with small counts (seconds),
 # for CI; other options go to the suite (--seconds, --rounds, --soak).
 #
@@ -43,6 +43,12 @@ if [ "${1:-}" = --smoke ]; then profile=debug; profile_flag=(); fi
 BIN=$CARGO_TARGET/$profile
 
 cleanup() {
+  if [ -f "$STATE/proxy.pid" ]; then
+    local proxy; proxy=$(cat "$STATE/proxy.pid")
+    kill "$proxy" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$proxy" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$proxy" 2>/dev/null || true
+  fi
   server_stop "$STATE"
   bash "$TEST_CA" untrust || true
   for dir in "${LATENCIES[@]/#/$STATE/sts}" "$STATE/storm"; do
@@ -155,9 +161,25 @@ else
   say "No CPU pinning: mysqld, load generator and doubles share $cpus CPUs"
 fi
 
+# The server's certificate from the test CA, for localhost: the proxy checks the name.
+mysql --no-defaults --socket="$STATE/mysqld.sock" -uroot -e "SET GLOBAL ssl_ca = '$CERTS/ca.pem',
+  ssl_cert = '$CERTS/good.pem', ssl_key = '$CERTS/good.key'; ALTER INSTANCE RELOAD TLS"
+say "Starting auth_awsiam_proxy in front of the server (its socket $STATE/proxy.sock)"
+# Not through on_client: a function in the background is a subshell, and $! would be its
+# PID, not the proxy's (whose CPU the suite counts, and which cleanup stops).
+pin=(); [ -z "$client_cpus" ] || pin=(taskset -c "$client_cpus")
+"${pin[@]}" "${client_aws_env[@]}" auth_awsiam_proxy --server "localhost:$PORT" --ssl-ca "$CERTS/ca.pem" \
+  --socket "$STATE/proxy.sock" --sts-endpoint "$STS_ENDPOINT" --region us-east-1 \
+  --max-connections 512 --drain-timeout 1 >"$STATE/proxy.log" 2>&1 &
+echo $! >"$STATE/proxy.pid"
+for _ in $(seq 100); do [ -S "$STATE/proxy.sock" ] && break; sleep 0.1; done
+[ -S "$STATE/proxy.sock" ] || { cat "$STATE/proxy.log" >&2; echo "auth_awsiam_proxy did not start" >&2; exit 1; }
+# Its CPU is the client side's, like the doubles'.
+helper_args+=(--helper-pid "$(cat "$STATE/proxy.pid")")
+
 say "Benchmark (figures vary with the machine; compare the ratios)"
 on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
-  --tcp "127.0.0.1:$PORT" --ca "$STATE/data/ca.pem" --server-pid "$server_pid" \
+  --tcp "127.0.0.1:$PORT" --ca "$CERTS/ca.pem" --server-pid "$server_pid" --proxy-socket "$STATE/proxy.sock" \
   --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
   "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
   --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \

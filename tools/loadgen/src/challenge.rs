@@ -76,6 +76,7 @@ impl Suite {
                 fig(o.client_cores(), 2),
                 fig(o.other_cores(), 2),
             ]);
+            self.challenge_rates.insert(c, o.rate());
             let l = &mut self.lines;
             l.add(format!("challenge_rate_c{c}"), Some(o.rate()), 0);
             l.add(

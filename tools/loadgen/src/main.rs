@@ -13,6 +13,7 @@ mod fresh;
 mod jwt;
 mod load;
 mod procfs;
+mod proxy;
 mod scenario;
 mod soak;
 mod storm;

@@ -4,7 +4,8 @@
 //! Sections, in order (each in its own module): cached token against the baseline (socket
 //! and TCP+TLS, 1 to 64 clients, `cached`); every login verified by STS (cache off) at each
 //! double's latency, over HTTP and HTTPS (`fresh`); auth_awsiam_challenge logins
-//! (`challenge`); AWS-issued JWTs verified in the plugin (`jwt`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
+//! (`challenge`); the same through auth_awsiam_proxy, and its cost per round trip
+//! (`proxy`); AWS-issued JWTs verified in the plugin (`jwt`); soaks of 100,000 logins (baseline, fresh tokens with default settings,
 //! cached token) that give mysqld's CPU per login and its memory growth (`soak`); the
 //! fault storm, bogus tokens while STS fails in turn, with a bystander's login time
 //! against its calm one (`storm`). Every login of a figure goes through libmysqlclient,
@@ -142,9 +143,13 @@ pub struct SuiteArgs {
     /// Logins per soak (default 100000; smoke 400).
     #[arg(long)]
     soak: Option<u64>,
+    /// auth_awsiam_proxy's Unix socket, the proxy in front of this server (the proxy
+    /// section runs only with it).
+    #[arg(long)]
+    proxy_socket: Option<PathBuf>,
     /// Only these sections (repeatable), e.g. `--only jwt` to profile one. The fresh
-    /// section's ratios need the cached one's baselines, the challenge section's both:
-    /// those then run too.
+    /// section's ratios need the cached one's baselines, the challenge section's both,
+    /// the proxy section's the challenge section's: those then run too.
     #[arg(long, value_enum)]
     only: Vec<Section>,
 }
@@ -155,6 +160,7 @@ pub enum Section {
     Cached,
     Fresh,
     Challenge,
+    Proxy,
     Jwt,
     Soak,
     Storm,
@@ -192,6 +198,9 @@ pub(crate) struct Suite {
     /// server's Auth_awsiam_challenge_successes. The client plugin's credential loads over
     /// its logins are counted from there (challenge.rs).
     pub(crate) assume_role_before: Option<(u64, u64)>,
+    /// Challenge logins per second with the client plugin, by clients (challenge.rs), for
+    /// the proxy section's ratios.
+    pub(crate) challenge_rates: std::collections::BTreeMap<usize, f64>,
 }
 
 impl Suite {
@@ -383,10 +392,12 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
         problems: Vec::new(),
         lines: BenchLines::default(),
         assume_role_before: None,
+        challenge_rates: Default::default(),
     };
     prepare(&mut suite, &account)?;
     let runs = |s: Section| args.only.is_empty() || args.only.contains(&s);
-    let challenge = runs(Section::Challenge);
+    let proxy = args.proxy_socket.as_ref().filter(|_| runs(Section::Proxy));
+    let challenge = runs(Section::Challenge) || proxy.is_some();
     if runs(Section::Cached) || runs(Section::Fresh) || challenge {
         let baselines = suite.cached_section()?;
         if runs(Section::Fresh) || challenge {
@@ -395,6 +406,9 @@ pub fn main(args: &SuiteArgs) -> Result<bool, String> {
                 suite.challenge_section(&baselines, &fresh)?;
             }
         }
+    }
+    if let Some(socket) = proxy {
+        suite.proxy_section(socket)?;
     }
     if runs(Section::Jwt) {
         suite.jwt_section(&JwtArgs {
