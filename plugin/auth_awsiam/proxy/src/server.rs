@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::TcpListener;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use crate::local::Local;
 use crate::session::{self, Settings};
 use crate::wire;
 
-/// How often the accept loop looks at the stop flag.
+/// How often the accept loop looks at the stop flag while no client comes.
 const POLL: Duration = Duration::from_millis(100);
 /// `ER_CON_COUNT_ERROR`.
 const ER_CON_COUNT_ERROR: u16 = 1040;
@@ -58,12 +59,15 @@ pub fn run(
         l.set_nonblocking(true)?;
     }
     let active = Arc::new(AtomicUsize::new(0));
+    let fds: Vec<RawFd> = (listeners.tcp.iter().map(AsRawFd::as_raw_fd))
+        .chain(listeners.unix.iter().map(AsRawFd::as_raw_fd))
+        .collect();
     while !STOP.load(Ordering::SeqCst) {
-        let mut accepted = false;
+        // A client is accepted as soon as it connects, never after a nap.
+        wait_for_clients(&fds);
         if let Some(l) = &listeners.tcp {
             match l.accept() {
                 Ok((s, _)) => {
-                    accepted = true;
                     s.set_nonblocking(false)?;
                     let _ = s.set_nodelay(true);
                     start(Local::Tcp(s), &settings, &active, max_connections);
@@ -75,16 +79,12 @@ pub fn run(
         if let Some(l) = &listeners.unix {
             match l.accept() {
                 Ok((s, _)) => {
-                    accepted = true;
                     s.set_nonblocking(false)?;
                     start(Local::Unix(s), &settings, &active, max_connections);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => log::warn!("accept: {e}"),
             }
-        }
-        if !accepted {
-            std::thread::sleep(POLL);
         }
     }
     let open = active.load(Ordering::SeqCst);
@@ -103,6 +103,25 @@ pub fn run(
         log::info!("stopped");
     }
     Ok(())
+}
+
+/// Waits until a listener has a client waiting, a signal comes, or `POLL` passes (to look
+/// at the stop flag).
+fn wait_for_clients(fds: &[RawFd]) {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let timeout = libc::c_int::try_from(POLL.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `polled` is a live array of `polled.len()` pollfd for the call; poll only
+    // writes their `revents`. An error (EINTR from the stop signal) is a wake-up too.
+    unsafe {
+        libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, timeout);
+    }
 }
 
 /// One of --max-connections, held by a session.
