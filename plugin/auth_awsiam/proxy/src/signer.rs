@@ -54,6 +54,8 @@ pub struct Signer {
 /// The token being reused.
 struct Held {
     token: String,
+    /// The same, read back once when it was signed (for `Identity`, at each login).
+    decoded: Option<Token>,
     signed: Instant,
     /// When the credentials that signed it expire, if they do.
     expires: Option<SystemTime>,
@@ -97,20 +99,20 @@ impl Signer {
     /// Learns whose identity the proxy signs with before it takes connections, so that
     /// the first logins' lines name it (`identity.rs`); says why not if it cannot.
     pub fn learn_identity(&self) {
-        match self.token().map(|t| Token::decode(t.as_bytes())) {
-            Ok(Ok(token)) => self.identity.learn(&token),
-            Ok(Err(refusal)) => log::warn!("AWS identity not known: {refusal}"),
+        match self.token() {
+            Ok((_, Some(token))) => self.identity.learn(&token),
+            Ok((_, None)) => log::warn!("AWS identity not known: the token signed is unreadable"),
             Err(why) => log::warn!("AWS identity not known: {why}"),
         }
     }
 
-    /// A token, the one held while `Held::reusable`.
-    fn token(&self) -> Result<String, String> {
+    /// A token, the one held while `Held::reusable`, and its decoded form.
+    fn token(&self) -> Result<(String, Option<Token>), String> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(h) = held.as_ref()
             && h.reusable(Instant::now(), SystemTime::now())
         {
-            return Ok(h.token.clone());
+            return Ok((h.token.clone(), h.decoded.clone()));
         }
         let (token, expires) = respond::token(
             &self.sts_host,
@@ -120,12 +122,14 @@ impl Signer {
             self.aws.sts_endpoint.as_deref(),
         )
         .map_err(|f| f.message())?;
+        let decoded = Token::decode(token.as_bytes()).ok();
         *held = Some(Held {
             token: token.clone(),
+            decoded: decoded.clone(),
             signed: Instant::now(),
             expires,
         });
-        Ok(token)
+        Ok((token, decoded))
     }
 
     /// A client plugin option for a challenge answer (by its environment variable's
@@ -198,8 +202,8 @@ impl Answers for ForServer<'_> {
                 self.user
             ));
         }
-        let token = self.signer.token()?;
-        self.signed = Token::decode(token.as_bytes()).ok();
+        let (token, decoded) = self.signer.token()?;
+        self.signed = decoded;
         Ok(token)
     }
 
@@ -235,6 +239,7 @@ mod tests {
         let (now, wall) = (Instant::now(), SystemTime::now());
         let h = Held {
             token: String::new(),
+            decoded: None,
             signed: now.checked_sub(age).unwrap(),
             expires: expires_in.map(|d| wall + d),
         };
