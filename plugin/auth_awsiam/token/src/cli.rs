@@ -65,6 +65,12 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
+    /// With --format option-file: the factor of a multi-factor account the token answers,
+    /// 1 to 3; 2 writes password2=, which `mysql --password1` (prompted) completes
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub factor: u8,
+
     /// Write to this file instead of standard output: a new file of mode 0600, renamed over
     /// FILE (a symbolic link there is replaced, never followed)
     #[arg(long, value_name = "FILE")]
@@ -115,6 +121,7 @@ mod tests {
     fn defaults() {
         let a = parse(&[]).unwrap();
         assert_eq!(a.format, Format::Token);
+        assert_eq!(a.factor, 1);
         assert_eq!(a.role_session_name, "auth_awsiam");
         assert!(a.region.is_none() && a.endpoint.is_none() && a.output.is_none());
     }
@@ -138,6 +145,8 @@ mod tests {
             "option-file",
             "--user",
             "AppRole",
+            "--factor",
+            "2",
             "--output",
             "/tmp/x.cnf",
             "--signing-time",
@@ -147,6 +156,7 @@ mod tests {
         assert_eq!(a.format, Format::OptionFile);
         assert_eq!(a.role_session_name, "me");
         assert_eq!(a.user.as_deref(), Some("AppRole"));
+        assert_eq!(a.factor, 2);
         assert_eq!(a.signing_time.as_deref(), Some("2026-01-02T03:04:05Z"));
     }
 
@@ -207,6 +217,9 @@ mod tests {
             "needs --assume-role"
         );
         assert!(parse(&["--bogus"]).is_err());
+        for factor in ["0", "4", "x"] {
+            assert!(parse(&["--factor", factor]).is_err(), "{factor}");
+        }
         assert!(parse(&["extra"]).is_err());
     }
 }

@@ -19,7 +19,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     // Checked before any AWS call, like the other arguments.
     let user = args.user.as_deref().map(User::parse).transpose()?;
     let token = mint::mint(args)?;
-    let text = output::render(args.format, &token, user.as_ref());
+    let text = output::render(args.format, &token, user.as_ref(), args.factor);
     match &args.output {
         Some(path) => output::write_private(path, &text),
         None => {

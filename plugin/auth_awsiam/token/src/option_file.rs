@@ -84,12 +84,18 @@ fn written(name: &str) -> String {
 /// digits, `.`, `_` and `-` by construction (core/src/token.rs), or a JWT checked to be the
 /// same alphabet (core/src/web_identity.rs `is_compact_jws`), none of them special to the
 /// parser.
-pub fn render(token: &str, user: Option<&User>) -> String {
+/// `factor` is the factor of a multi-factor account the token answers (1 to 3): the mysql
+/// client takes factor N's password from `passwordN` (`password` is factor 1's).
+pub fn render(token: &str, user: Option<&User>, factor: u8) -> String {
     let mut s = String::from("[client]\n");
     if let Some(User(u)) = user {
         s.push_str(&format!("user={u}\n"));
     }
-    s.push_str(&format!("password={token}\nenable-cleartext-plugin\n"));
+    let key = match factor {
+        2 | 3 => format!("password{factor}"),
+        _ => "password".to_string(),
+    };
+    s.push_str(&format!("{key}={token}\nenable-cleartext-plugin\n"));
     s
 }
 
@@ -170,12 +176,22 @@ mod tests {
     fn option_file_format() {
         let user = User::parse("AppRole").unwrap();
         assert_eq!(
-            render("awsiam1.abc", Some(&user)),
+            render("awsiam1.abc", Some(&user), 1),
             "[client]\nuser=AppRole\npassword=awsiam1.abc\nenable-cleartext-plugin\n"
         );
         assert_eq!(
-            render("awsiam1.abc", None),
+            render("awsiam1.abc", None, 1),
             "[client]\npassword=awsiam1.abc\nenable-cleartext-plugin\n"
         );
+    }
+
+    #[test]
+    fn a_later_factor_has_its_own_password_key() {
+        for (factor, key) in [(2, "password2"), (3, "password3")] {
+            assert_eq!(
+                render("awsiam1.abc", None, factor),
+                format!("[client]\n{key}=awsiam1.abc\nenable-cleartext-plugin\n")
+            );
+        }
     }
 }

@@ -18,10 +18,10 @@ const MAX_TEMP_NAMES: u32 = 16;
 
 /// The text for `format`. The token alone is one line of ASCII (see option_file::render);
 /// the user name goes into the option file only.
-pub fn render(format: Format, token: &str, user: Option<&User>) -> String {
+pub fn render(format: Format, token: &str, user: Option<&User>, factor: u8) -> String {
     match format {
         Format::Token => format!("{token}\n"),
-        Format::OptionFile => option_file::render(token, user),
+        Format::OptionFile => option_file::render(token, user, factor),
     }
 }
 
@@ -113,7 +113,7 @@ mod tests {
     fn token_format_has_no_user() {
         let user = User::parse("u").unwrap();
         assert_eq!(
-            render(Format::Token, "awsiam1.abc", Some(&user)),
+            render(Format::Token, "awsiam1.abc", Some(&user), 2),
             "awsiam1.abc\n"
         );
     }
