@@ -39,6 +39,9 @@ CONNECTORS_DIR=/opt/connectors
 # unpacked into PROXY_RUBY_DIR (that script says why).
 PROXY_DRIVER_PACKAGES="default-jdk-headless libmariadb-java php-cli php-mysql ruby ruby-mysql2"
 PROXY_RUBY_DIR=/opt/proxy-ruby
+# MySQL Router, in front of the group of the MTR test 'cluster_router' (the distribution's
+# package, of the same release as the server).
+ROUTER_PACKAGES="mysql-router"
 MYSQL2_PIN=mysql2@3.24.6
 MYSQL_CONNECTOR_PYTHON_PIN=mysql-connector-python==26.10.0
 # The Python package clients/python is installed (pip, from this checkout, offline) by the

@@ -214,6 +214,13 @@ provision() {
     provision_step proxy_drivers
     stamp_set proxy-drivers "$PROXY_DRIVER_PACKAGES"
   fi
+  # MySQL Router for the MTR test 'cluster_router'. Its own stamp.
+  if ! stamp_ok router "$ROUTER_PACKAGES"; then
+    log "installing MySQL Router ($ROUTER_PACKAGES)"
+    # shellcheck disable=SC2086 # a list of packages
+    provision_step packages $ROUTER_PACKAGES
+    stamp_set router "$ROUTER_PACKAGES"
+  fi
   # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
   # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
   if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$OLD_CMAKE_VERSIONS"; then
