@@ -177,12 +177,46 @@ for _ in $(seq 100); do [ -S "$STATE/proxy.sock" ] && break; sleep 0.1; done
 # Its CPU is the client side's, like the doubles'.
 helper_args+=(--helper-pid "$(cat "$STATE/proxy.pid")")
 
-say "Benchmark (figures vary with the machine; compare the ratios)"
-on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
-  --tcp "127.0.0.1:$PORT" --ca "$CERTS/ca.pem" --server-pid "$server_pid" --proxy-socket "$STATE/proxy.sock" \
-  --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
-  "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
-  --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \
-  --jwt-issuer "$jwt_issuer" --jwt-audience "$JWT_AUDIENCE" --token-tool "$(command -v auth_awsiam_token)" "$@"
-echo "$jwt_cost_lines"
-echo "$package_timing_lines"
+# `--only pool` is this script's section, not the suite's: the suite runs unless it is the
+# only one asked for, and the pool section when no --only asks for others.
+suite_args=(); only=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --only) only+=("$2"); [ "$2" = pool ] || suite_args+=("$1" "$2"); shift 2 ;;
+    *) suite_args+=("$1"); shift ;;
+  esac
+done
+wants() { [ ${#only[@]} = 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
+suite_wanted=0; [ ${#only[@]} -gt 0 ] || suite_wanted=1
+for o in "${only[@]}"; do [ "$o" = pool ] || suite_wanted=1; done
+
+if [ "$suite_wanted" = 1 ]; then
+  say "Benchmark (figures vary with the machine; compare the ratios)"
+  on_client "${client_aws_env[@]}" "$BIN/auth_awsiam_loadgen" suite --socket "$STATE/mysqld.sock" \
+    --tcp "127.0.0.1:$PORT" --ca "$CERTS/ca.pem" --server-pid "$server_pid" --proxy-socket "$STATE/proxy.sock" \
+    --libmysqlclient "$LIBMYSQLCLIENT" --plugin-dir "$PLUGIN_DIR" --server-cpus "$server_ncpus" \
+    "${sts_args[@]}" "${helper_args[@]}" --arn "$ARN" \
+    --storm-sts "$storm_sts" --storm-phase-file "$STATE/storm/phase" --error-log "$STATE/mysqld.err" \
+    --jwt-issuer "$jwt_issuer" --jwt-audience "$JWT_AUDIENCE" --token-tool "$(command -v auth_awsiam_token)" "${suite_args[@]}"
+  echo "$jwt_cost_lines"
+  echo "$package_timing_lines"
+fi
+
+# The thread pool: a caching_sha2_password session's SELECT 1 while 64 clients log in
+# through the 50 ms double, with a thread per connection (this server), then with
+# thread_pool.so (the server restarted with it, nothing else changed).
+if wants pool; then
+  pool_seconds=10; [ "$profile" = release ] || pool_seconds=0.5
+  pool() {
+    on_client "$BIN/auth_awsiam_loadgen" pool --socket "$STATE/mysqld.sock" \
+      --libmysqlclient "$LIBMYSQLCLIENT" --sts "$(double_value "$STATE/sts50" ok | sed 's|^http://||')" \
+      --account 000000000000 --server-pid "$(cat "$STATE/mysqld.pid")" --seconds "$pool_seconds" --label "$1"
+  }
+  say "Thread pool off: a thread per connection"
+  pool off
+  say "Thread pool on: mysqld restarted with thread_pool.so"
+  server_stop "$STATE"
+  server_start "$STATE" "$PORT" --plugin-load-add=thread_pool.so
+  [ -z "$server_cpus" ] || taskset -a -p -c "$server_cpus" "$(cat "$STATE/mysqld.pid")" >/dev/null
+  pool on
+fi

@@ -152,9 +152,10 @@ localstack_stop() { bash "$SRC/tools/localstack/stop.sh" "$1" || true; }
 
 # A throwaway mysqld 9.7 with auth_awsiam loaded at start-up, whose own AWS
 # credentials are LocalStack's account 123456789012 (so that is the account
-# allowed by default). Files live in $1; TCP on 127.0.0.1:$2.
+# allowed by default). Files live in $1; TCP on 127.0.0.1:$2; more mysqld options after.
 server_start() {
   local state=$1 port=$2
+  shift 2
   rm -rf "$state/data"; mkdir -p "$state"
   mysqld --no-defaults --initialize-insecure --user=root --datadir="$state/data" \
     --log-error="$state/mysqld.err"
@@ -164,7 +165,7 @@ server_start() {
     --port="$port" --bind-address=127.0.0.1 --socket="$state/mysqld.sock" --mysqlx=OFF \
     --log-error="$state/mysqld.err" --pid-file="$state/mysqld.pid" \
     --max-connections=500 --plugin-load-add=auth_awsiam.so \
-    --auth_awsiam_sts_endpoint="$STS_ENDPOINT" --auth_awsiam_region=us-east-1 \
+    --auth_awsiam_sts_endpoint="$STS_ENDPOINT" --auth_awsiam_region=us-east-1 "$@" \
     </dev/null >/dev/null 2>&1 &
   for _ in $(seq 60); do
     mysql --no-defaults --socket="$state/mysqld.sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && return 0

@@ -5,6 +5,7 @@
 //!       [--libmysqlclient libmysqlclient.so.24 [--first-packet] [--plugin-dir DIR]]
 //!   auth_awsiam_loadgen suite --socket S --tcp 127.0.0.1:3311 --ca CA --server-pid PID \
 //!       --sts 0=127.0.0.1:PORT --sts 20=... --sts 50=...
+//!   auth_awsiam_loadgen pool --socket S --sts 127.0.0.1:PORT --account A --label off|on
 
 mod cached;
 mod challenge;
@@ -12,6 +13,7 @@ mod ffi;
 mod fresh;
 mod jwt;
 mod load;
+mod pool;
 mod procfs;
 mod proxy;
 mod scenario;
@@ -46,6 +48,9 @@ enum Command {
     Run(RunArgs),
     /// The whole benchmark: every scenario, the table with ratios, `bench:` lines.
     Suite(suite::SuiteArgs),
+    /// An open session's SELECT 1 while many clients log in through a slow STS (run with
+    /// the thread pool off, then on).
+    Pool(pool::PoolArgs),
 }
 
 /// Where to connect.
@@ -208,6 +213,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run(args),
         Command::Suite(args) => suite::main(args),
+        Command::Pool(args) => pool::main(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -29,6 +29,15 @@ impl Admin {
             .map_err(|e| format!("{statement}: {e}"))
     }
 
+    /// A global system variable's value.
+    pub fn variable(&mut self, name: &str) -> Result<String, String> {
+        let value: Option<String> = self
+            .0
+            .query_first(format!("SELECT @@GLOBAL.{name}"))
+            .map_err(|e| format!("SELECT @@GLOBAL.{name}: {e}"))?;
+        value.ok_or_else(|| format!("no variable {name}"))
+    }
+
     /// A global status counter.
     pub fn status(&mut self, name: &str) -> Result<u64, String> {
         let row: Option<(String, String)> = self
