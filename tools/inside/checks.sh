@@ -160,9 +160,12 @@ check_vendored_plugin() {
   expect_in "$BUILD/CMakeCache.txt" "Corrosion_DIR:PATH=/"
   expect_in "$BUILD/plugin/auth_awsiam/vendored-sources.toml" "directory = \"$TREE/plugin/auth_awsiam/vendor\""
 
+  # The compiler's variables spelled as the Corrosion that made the target (cargo_fallback.cmake).
+  local cc_env=cargo
+  case $(corrosion_version) in 0.5.*) cc_env=underscore ;; esac
   say "Again with plain cargo, offline, on the Corrosion build's cargo target"
   configure_tree --offline "$BUILD-no-corrosion" -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
-    -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")"
+    -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")" -DAUTH_AWSIAM_CC_ENV_TRIPLE="$cc_env"
   expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo"
   expect_in "$BUILD-no-corrosion.log" "offline (--frozen)"
   build_tree --offline "$BUILD-no-corrosion"

@@ -54,14 +54,32 @@ ELSE()
   SET(lock_flag --locked)
 ENDIF()
 
+# cc-rs (the build scripts of ring and aws-lc-sys) takes the C compiler from CC_<triple>,
+# the triple written as cargo writes it or with '_' for '-', and builds a crate again, with
+# all that depends on it, when the set of such names differs from its last build. Corrosion
+# 0.6 gives cargo's spelling, Corrosion 0.5 the other: sharing the target directory of a
+# Corrosion build (AUTH_AWSIAM_CARGO_TARGET_DIR) compiles nothing again only with that
+# Corrosion's spelling.
+SET(AUTH_AWSIAM_CC_ENV_TRIPLE "cargo" CACHE STRING
+    "how the plain-cargo build of auth_awsiam spells the triple in CC_/CXX_/AR_<triple>: cargo (x86_64-unknown-linux-gnu, as Corrosion 0.6) or underscore (x86_64_unknown_linux_gnu, as Corrosion 0.5)")
+SET_PROPERTY(CACHE AUTH_AWSIAM_CC_ENV_TRIPLE PROPERTY STRINGS cargo underscore)
+IF(AUTH_AWSIAM_CC_ENV_TRIPLE STREQUAL "underscore")
+  STRING(REPLACE "-" "_" cc_triple "${AUTH_AWSIAM_RUST_TRIPLE}")
+ELSEIF(AUTH_AWSIAM_CC_ENV_TRIPLE STREQUAL "cargo")
+  SET(cc_triple "${AUTH_AWSIAM_RUST_TRIPLE}")
+ELSE()
+  MESSAGE(FATAL_ERROR "AUTH_AWSIAM_CC_ENV_TRIPLE is '${AUTH_AWSIAM_CC_ENV_TRIPLE}': "
+                      "give cargo or underscore")
+ENDIF()
+
 # What Corrosion gives cargo: the same environment (its names and values) and the same
 # options, so that both builds are the same to cargo.
 SET(cargo_rustc
   "${CMAKE_COMMAND}" -E env
     "CARGO_TARGET_${triple_upper}_LINKER=${CMAKE_C_COMPILER}"
-    "CC_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_C_COMPILER}"
-    "CXX_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_CXX_COMPILER}"
-    "AR_${AUTH_AWSIAM_RUST_TRIPLE}=${CMAKE_AR}"
+    "CC_${cc_triple}=${CMAKE_C_COMPILER}"
+    "CXX_${cc_triple}=${CMAKE_CXX_COMPILER}"
+    "AR_${cc_triple}=${CMAKE_AR}"
   "${CARGO_EXECUTABLE}" rustc --target=${AUTH_AWSIAM_RUST_TRIPLE}
     --manifest-path "${AUTH_AWSIAM_MANIFEST}" --target-dir "${AUTH_AWSIAM_CARGO_DIR}"
     --profile=${AUTH_AWSIAM_CARGO_PROFILE} ${lock_flag} ${AUTH_AWSIAM_CARGO_FLAGS})
@@ -94,6 +112,7 @@ UNSET(lock_flag)
 UNSET(cargo_commands)
 UNSET(rustc_flags)
 UNSET(triple_upper)
+UNSET(cc_triple)
 
 ADD_LIBRARY(auth_awsiam_core INTERFACE)
 TARGET_LINK_LIBRARIES(auth_awsiam_core INTERFACE
