@@ -62,11 +62,13 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s "$SRC/tools/inside" -p 'test_*.py'
 fi
 
-# Tests of a part this line's packages do not have are not run here, and the summary says
-# which and why (a skip would fail the run, and must never pass for one).
+# Tests not run on this line, and the summary says which and why (a skip would fail the
+# run, and must never pass for one): a part this line's packages do not have, or a known
+# fault of the test there, with its issue.
 not_here=()
 if [ "$LINE" = 8.4 ]; then
-  not_here=("thread_pool (MySQL 8.4's packages have no thread_pool.so: Enterprise only there)")
+  not_here=("thread_pool (MySQL 8.4's packages have no thread_pool.so: Enterprise only there)"
+            "cluster_router (its story passes on 8.4, but after the primary's restart 8.4's group leaves Group Replication settings on a member past group_replication_end.inc, which mtr's check-testcase refuses: issue 20)")
 fi
 if [ "$#" = 0 ] && [ ${#not_here[@]} -gt 0 ]; then
   for t in "$SRC"/mysql-test/suite/auth_awsiam/t/*.test; do
