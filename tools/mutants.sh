@@ -27,8 +27,8 @@ equivalent_list="$root/tools/mutants-equivalent.txt"
 
 # group | files (relative to the core crate) | cargo test target arguments
 groups=(
-    "policy|src/policy.rs|--lib"
-    "cache|src/cache.rs src/auth.rs|--lib --test=ffi --test=throttled_line --test=success_line"
+    "policy|src/policy.rs|--lib --test=jwt_policy"
+    "cache|src/cache.rs src/auth.rs|--lib --test=ffi --test=throttled_line --test=success_line --test=refusal_lines"
     "token|src/token.rs src/request.rs|--lib"
     "sts-checks|src/sts/precheck.rs src/sts/freshness.rs src/sts/hosts.rs|--lib"
     "sts-reply|src/sts/reply.rs src/sts/exchange.rs|--lib"

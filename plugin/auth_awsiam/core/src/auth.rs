@@ -761,6 +761,7 @@ mod tests {
     /// alone would still allow it.
     #[test]
     fn first_verifications_are_remembered_only_after_sts() {
+        let _turn = sts::freshness::process_memory_turn();
         const ARN: &str = "arn:aws:sts::123456789012:assumed-role/AppRole/s1";
         let (addr, handle) = fake_sts(3, |r| {
             let auth = &r.headers.iter().find(|(n, _)| n == "authorization")?.1;

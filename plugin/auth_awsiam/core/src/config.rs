@@ -587,6 +587,11 @@ mod tests {
         assert_eq!(c.log_verbosity, 3);
         c.set_num(Setting::StsTimeout, 0);
         assert_eq!(c.sts_timeout, Duration::from_secs(1));
+        // The connection timeout is set like the call's, and at least 1 s too.
+        c.set_num(Setting::StsConnectTimeout, 7);
+        assert_eq!(c.connect_timeout, Duration::from_secs(7));
+        c.set_num(Setting::StsConnectTimeout, 0);
+        assert_eq!(c.connect_timeout, Duration::from_secs(1));
         c.set_num(Setting::RequireSecureTransport, 0);
         assert!(!c.require_secure_transport);
         let mut d = c.clone();

@@ -285,4 +285,22 @@ mod tests {
         let got = guarded("test", 7, || -> i32 { panic!("boom") });
         assert_eq!(got, 7);
     }
+
+    /// The shim names each setting's system variable and asks which ones need
+    /// AUTH_AWSIAM_ADMIN; an id it does not know has no name and needs the privilege.
+    #[test]
+    fn settings_are_named_and_gated_for_the_shim() {
+        let name = awsiam_setting_name(Setting::AllowedAccounts as c_int);
+        assert!(!name.is_null());
+        // SAFETY: a name is a static NUL-terminated string.
+        let name = unsafe { std::ffi::CStr::from_ptr(name) };
+        assert_eq!(name, c"auth_awsiam_allowed_accounts");
+        assert!(awsiam_setting_name(-1).is_null());
+        assert_eq!(
+            awsiam_setting_needs_admin(Setting::AllowedAccounts as c_int),
+            1
+        );
+        assert_eq!(awsiam_setting_needs_admin(Setting::StsTimeout as c_int), 0);
+        assert_eq!(awsiam_setting_needs_admin(-1), 1);
+    }
 }

@@ -394,6 +394,8 @@ mod tests {
             "arn:aws:iam::123456789012:role/A",
             "arn:aws:iam::123456789012:group/A",
             "arn:aws:sts::123456789012:root",
+            "arn:aws:iam::123456789012:root/A",
+            "arn:aws:iam::123456789012:user",
             "arn:aws:iam::123456789012:user/a b",
             "arn:aws:iam::123456789012:user//alice",
             "arn:aws:sts::123456789012:federated-user/c",
@@ -476,6 +478,11 @@ mod tests {
         );
         let d = why("arn:aws:sts::123456789012:assumed-role/AppRole");
         assert!(d.contains("3 parts") && d.contains("has 2"), "{d}");
+        // A name far too long is shown up to 8 characters past IAM's limit, then cut.
+        let long = "R".repeat(100);
+        let d = why(&format!("arn:aws:sts::123456789012:assumed-role/{long}/s1"));
+        let cut = format!("role name '{}...' is 100 characters long", &long[..72]);
+        assert!(d.contains(&cut), "{d}");
         let d = why("arn:aws:sts::123456789012:federated-user/b");
         assert!(d.contains("federated user name 'b'"), "{d}");
         let d = why("arn:aws:iam::123456789012:user//alice");
@@ -538,6 +545,7 @@ mod tests {
                 "'federated-user' ARNs of service 'sts'",
             ),
             ("arn:aws:iam::123456789012:role", "'role' ARNs"),
+            ("arn:aws:iam::123456789012:user", "'user' ARNs"),
             ("arn:aws:iam::123456789012:role/a b", "role name 'a b'"),
             ("arn:aws:iam::123456789012:role//R", "role path segment ''"),
             ("arn:aws:iam::12345678901:role/R", "not 12 digits"),

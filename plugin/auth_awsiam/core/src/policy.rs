@@ -823,6 +823,13 @@ mod tests {
         assert_eq!(accounts, ["developers", "dba", "deployer"]);
         assert_eq!(parse_auth_string(RULES).unwrap().len(), 3);
         assert!(parse_auth_string("").unwrap().is_empty());
+        // A binding or a mapping has at least one entry: neither is ever empty.
+        assert!(
+            !parse_auth_string("arn:aws:iam::123456789012:role/A")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!parse_auth_string(RULES).unwrap().is_empty());
     }
 
     #[test]

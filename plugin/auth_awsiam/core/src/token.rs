@@ -632,6 +632,26 @@ pub(crate) mod tests {
                 .detail
                 .contains(&whole[TOKEN_PREFIX.len()..PROMPT_KEEPS])
         );
+        // It counts the fields that arrived, the cut one included: here a cut in the
+        // credential, on a whole base64 quad or one character past it.
+        for len in [TOKEN_PREFIX.len() + 72, TOKEN_PREFIX.len() + 73] {
+            let e = Token::decode(&whole.as_bytes()[..len]).unwrap_err();
+            assert!(
+                e.detail.contains("holds 3 of its 7 fields"),
+                "cut at {len}: {e}"
+            );
+        }
+    }
+
+    /// Characters after a whole token garble it, they do not cut it: a token that arrived
+    /// whole must not be refused with the advice for a cut one.
+    #[test]
+    fn a_whole_token_with_a_stray_character_is_garbled_not_cut() {
+        let whole = sample().encode();
+        // Whole base64 quads: one more character can end no byte.
+        assert_eq!((whole.len() - TOKEN_PREFIX.len()) % 4, 0);
+        let e = Token::decode(format!("{whole}A").as_bytes()).unwrap_err();
+        assert_eq!(e.reason, Reason::TokenEncoding, "{e}");
     }
 
     #[test]

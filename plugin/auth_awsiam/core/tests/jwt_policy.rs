@@ -149,3 +149,26 @@ fn callers_sts_verified_have_no_claims() {
     assert_eq!(r.reason, Reason::NoMatchingRule);
     assert!(r.detail.contains("AWS-issued JWT"), "{}", r.detail);
 }
+
+/// The note on missing claims is for the one case it explains: claim patterns that a caller
+/// without claims could never meet. A caller refused by ARN patterns alone, or a JWT's
+/// caller whose claims were compared and differ, is not sent looking for a JWT.
+#[test]
+fn only_claim_patterns_missed_for_want_of_claims_get_the_jwt_note() {
+    let session = sts_caller(&format!("arn:aws:sts::{ACCT}:assumed-role/AppRole/s1"));
+    let by_arn = format!("arn:aws:iam::{ACCT}:role/Other");
+    let r = decide("app", &by_arn, &session, allowed(&[ACCT])).unwrap_err();
+    assert_eq!(r.reason, Reason::BindingMismatch);
+    assert!(!r.detail.contains("AWS-issued JWT"), "{}", r.detail);
+    let r = decide("", &format!("{by_arn} => x"), &session, allowed(&[ACCT])).unwrap_err();
+    assert_eq!(r.reason, Reason::NoMatchingRule);
+    assert!(!r.detail.contains("AWS-issued JWT"), "{}", r.detail);
+
+    let role = jwt_caller(&format!("arn:aws:iam::{ACCT}:role/AppRole"), &[]);
+    let r = decide("app", "org:o-zzz1234567", &role, allowed(&[ACCT])).unwrap_err();
+    assert_eq!(r.reason, Reason::BindingMismatch);
+    assert!(!r.detail.contains("AWS-issued JWT"), "{}", r.detail);
+    let r = decide("", "tag:db-access=* => readonly", &role, allowed(&[ACCT])).unwrap_err();
+    assert_eq!(r.reason, Reason::NoMatchingRule);
+    assert!(!r.detail.contains("AWS-issued JWT"), "{}", r.detail);
+}

@@ -149,6 +149,14 @@ pub fn remembers(token: &Token) -> bool {
     MEMORY.remembers(token)
 }
 
+/// Held by each test that remembers a token in the process-wide memory and looks at it
+/// again, or empties it: `forget_all` in one test must not empty it under another.
+#[cfg(test)]
+pub fn process_memory_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Before STS: refuses a token signed too far in the future, or longer ago than the
 /// window. The signing time only: nothing is remembered or looked up.
 pub fn check(token: &Token, cfg: &Config, now: SystemTime) -> Result<(), Refusal> {
@@ -287,6 +295,7 @@ mod tests {
     /// dated: a forged signature must not take a place in the memory, nor its lock.
     #[test]
     fn the_check_before_sts_remembers_nothing() {
+        let _turn = process_memory_turn();
         let c = Config::default();
         let t = token(70);
         let first = t.signing_time() - 200 * S;
@@ -301,6 +310,22 @@ mod tests {
         );
         // Its date alone would still allow it: only the memory refuses it.
         assert_eq!(reason(check(&t, &c, first + 901 * S)), None);
+    }
+
+    /// Plugin stop forgets every first verification: a token's window runs from its signing
+    /// time again.
+    #[test]
+    fn plugin_stop_forgets_first_verifications() {
+        let _turn = process_memory_turn();
+        let c = Config::default();
+        let t = token(71);
+        let first = t.signing_time() - 200 * S;
+        assert_eq!(verified(&t, &c, first), Ok(900 * S));
+        assert!(remembers(&t));
+        forget_all();
+        assert!(!remembers(&t));
+        // 901 s after its first verification, but signed only 701 s before.
+        assert_eq!(verified(&t, &c, first + 901 * S), Ok(199 * S));
     }
 
     /// Full, the memory forgets the sighting that expires soonest, not a later one.
