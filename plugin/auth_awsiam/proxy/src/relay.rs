@@ -4,11 +4,14 @@
 //! to encrypt or decrypt, never across a blocking read or write (`send` says how the
 //! records still reach the server in order). A `COM_CHANGE_USER` is
 //! a login: the client's side hands it to `Reauth`, and the server's replies go to it,
-//! not to the client, until it is done.
+//! not to the client, until it is done. The proxy reads no replies, so it cannot tell
+//! where one ends: a change of user sent before any of the previous command's reply came
+//! back (a client that does not wait for replies) is refused, never given that reply as
+//! the login's answer.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -23,6 +26,11 @@ use crate::wire;
 const CHUNK: usize = 16 * 1024;
 /// How often a side blocked in a read looks at the idle clock.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// The commands the server does not answer (`COM_QUIT`, `COM_STMT_SEND_LONG_DATA`,
+/// `COM_STMT_CLOSE`): after them no reply is awaited.
+const NO_REPLY: [u8; 3] = [0x01, 0x18, 0x19];
+/// `ER_NET_PACKETS_OUT_OF_ORDER`, for a change of user the proxy cannot carry out.
+const ER_NET_PACKETS_OUT_OF_ORDER: u16 = 1156;
 
 /// A new login on the open connection (`COM_CHANGE_USER`), carried out by the session.
 pub trait Reauth: Send + Sync {
@@ -60,6 +68,9 @@ struct Shared {
     divert: Mutex<Option<Sender<Vec<u8>>>>,
     /// How long the server gets to answer a login step.
     step: Duration,
+    /// A command went to the server and not a byte of its reply has come back: a change
+    /// of user now would take that reply for its own.
+    awaiting: AtomicBool,
 }
 
 impl Shared {
@@ -100,6 +111,7 @@ pub fn run(
         idle,
         divert: Mutex::new(None),
         step,
+        awaiting: AtomicBool::new(false),
     });
     let timeout = idle.map(|_| IDLE_CHECK);
     let clones = (|| -> io::Result<_> {
@@ -153,7 +165,7 @@ fn to_server(
             // continuation of a full-size packet: those are not commands.
             let command_start = header[3] == 0 && !continues;
             continues = header[3] == 255 || left == wire::MAX_PAYLOAD;
-            if command_start && left > 0 && left <= wire::MAX_LOGIN_PACKET {
+            if command_start && left > 0 {
                 // A command's first byte, before any of it goes on: a change of user is
                 // a login, carried out here.
                 let n = match read_some(&mut client, &mut buf[..1], shared) {
@@ -163,6 +175,13 @@ fn to_server(
                     Err(e) => return Err(format!("client: {e}")),
                 };
                 if buf[0] == COM_CHANGE_USER {
+                    if let Some(why) = cannot_change_user(left, shared) {
+                        let message = format!("auth_awsiam_proxy: {why}");
+                        let err =
+                            wire::error_packet(ER_NET_PACKETS_OUT_OF_ORDER, b"08S01", &message);
+                        let _ = wire::write_packet(&mut client, 1, &err);
+                        return Err(format!("change of user refused: {why}"));
+                    }
                     let mut payload = vec![COM_CHANGE_USER; left];
                     if !read_full(&mut client, &mut payload[n..], shared)
                         .map_err(|e| format!("client: {e}"))?
@@ -179,6 +198,10 @@ fn to_server(
                     }
                     continue;
                 }
+                // Before the command goes: its reply may come back at once.
+                shared
+                    .awaiting
+                    .store(!NO_REPLY.contains(&buf[0]), Ordering::SeqCst);
                 send(&mut server, shared, &[&header[..], &buf[..n]].concat())?;
                 left -= n;
             } else {
@@ -299,7 +322,8 @@ fn from_server(mut server: TcpStream, mut client: Local, shared: &Shared) -> End
                 }
                 None => false,
             };
-            if !diverted {
+            if !diverted && !out.is_empty() {
+                shared.awaiting.store(false, Ordering::SeqCst);
                 client.write_all(&out).map_err(|e| format!("client: {e}"))?;
             }
             if closed {
@@ -310,6 +334,21 @@ fn from_server(mut server: TcpStream, mut client: Local, shared: &Shared) -> End
     let _ = server.shutdown(Shutdown::Both);
     client.shutdown(Shutdown::Both);
     end.unwrap_or_else(End::Failed)
+}
+
+/// Why a change of user of `len` bytes cannot be carried out now, if it cannot.
+fn cannot_change_user(len: usize, shared: &Shared) -> Option<String> {
+    if len > wire::MAX_LOGIN_PACKET {
+        // Never a real one (a user name, a database, attributes of at most 64 KiB).
+        Some(format!(
+            "a change of user of {len} bytes (the limit is {})",
+            wire::MAX_LOGIN_PACKET
+        ))
+    } else if shared.awaiting.load(Ordering::SeqCst) {
+        Some("a change of user came before the previous command's reply: read each reply before changing user".into())
+    } else {
+        None
+    }
 }
 
 /// Carries out a change of user: the server's replies come to `reauth` while it runs.

@@ -370,13 +370,9 @@ fn with_identity(arn: Option<&str>) -> String {
     }
 }
 
-/// An ERR packet of the proxy's own.
+/// An ERR packet of the proxy's own: a refused login (SQLSTATE 28000, as the server's).
 fn error_packet(code: u16, message: &str) -> Vec<u8> {
-    let mut p = vec![0xFF];
-    p.extend_from_slice(&code.to_le_bytes());
-    p.extend_from_slice(b"#28000");
-    p.extend_from_slice(message.as_bytes());
-    p
+    wire::error_packet(code, b"28000", message)
 }
 
 /// The message of a server's ERR packet, for the log.

@@ -31,6 +31,16 @@ impl std::fmt::Display for Malformed {
     }
 }
 
+/// An ERR packet of the proxy's own, with its SQLSTATE.
+pub fn error_packet(code: u16, sql_state: &[u8; 5], message: &str) -> Vec<u8> {
+    let mut p = vec![0xFF];
+    p.extend_from_slice(&code.to_le_bytes());
+    p.push(b'#');
+    p.extend_from_slice(sql_state);
+    p.extend_from_slice(message.as_bytes());
+    p
+}
+
 /// One packet of the connection phase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {

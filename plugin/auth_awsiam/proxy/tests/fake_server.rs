@@ -4,7 +4,7 @@
 //! the cleartext plugin, nothing for another plugin or over an unverified certificate),
 //! and the relay both ways through TLS. The real server's story is the MTR test `proxy`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -104,6 +104,9 @@ struct Seen {
 }
 
 const FLOOD: &[u8] = b"\x03SELECT flood";
+/// A command the fake server answers only after `SLOW_REPLY`.
+const SLOW: &[u8] = b"\x03SELECT SLEEP(0.3)";
+const SLOW_REPLY: Duration = Duration::from_millis(300);
 const FLOOD_PACKETS: usize = 32;
 const MIB: usize = 1 << 20;
 
@@ -189,6 +192,9 @@ fn fake_server(dir: &Path, plugin: &'static [u8]) -> (u16, Arc<Mutex<Seen>>) {
                         )
                         .unwrap();
                         continue;
+                    }
+                    if payload == SLOW {
+                        thread::sleep(SLOW_REPLY);
                     }
                     if payload == FLOOD {
                         for i in 0..FLOOD_PACKETS {
@@ -520,6 +526,69 @@ fn a_large_result_and_pipelined_commands_pass_each_other() {
     assert_eq!(
         got, expected,
         "the relay stalled: each direction waits on the other"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The proxy reads no replies, so a change of user sent before the previous command's
+/// reply came back would take that reply for the login's answer (an OK: the application
+/// told it is the new user, while the server has not even begun that login). Refused,
+/// with nothing sent to the server; so is a change of user no real client would send.
+#[test]
+fn a_change_of_user_before_the_last_reply_is_refused() {
+    static_keys();
+    let dir = certificates("early-change");
+    let (port, seen) = fake_server(&dir, b"mysql_clear_password");
+    let mut change = vec![0x11];
+    change.extend_from_slice(b"Other\0\x14abcdefghijklmnopqrst\0");
+    change.extend_from_slice(&255u16.to_le_bytes());
+    change.extend_from_slice(b"mysql_native_password\0");
+
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    assert_eq!(app_login(&mut app, b"AppRole").payload[0], 0x00);
+    let mut both = Vec::new();
+    wire::write_packet(&mut both, 0, SLOW).unwrap();
+    wire::write_packet(&mut both, 0, &change).unwrap();
+    app.write_all(&both).unwrap();
+    let err = wire::read_packet(&mut app).unwrap();
+    assert_eq!((err.seq, err.payload[0]), (1, 0xFF), "{err:?}");
+    assert_eq!(&err.payload[1..3], &1156u16.to_le_bytes());
+    let text = String::from_utf8_lossy(&err.payload);
+    assert!(
+        text.contains("before the previous command's reply"),
+        "{text}"
+    );
+    thread::sleep(SLOW_REPLY * 2);
+    assert!(
+        seen.lock().unwrap().changes.is_empty(),
+        "nothing went to the server"
+    );
+
+    // The same change of user once the reply was read: carried out.
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    assert_eq!(app_login(&mut app, b"AppRole").payload[0], 0x00);
+    wire::write_packet(&mut app, 0, SLOW).unwrap();
+    assert!(wire::read_packet(&mut app).unwrap().payload.ends_with(SLOW));
+    wire::write_packet(&mut app, 0, &change).unwrap();
+    let ok = wire::read_packet(&mut app).unwrap();
+    assert_eq!((ok.seq, ok.payload[0]), (1, 0x00), "{ok:?}");
+
+    // Larger than any login packet: refused, whatever the server would do with it.
+    let mut app = session(settings(port, &dir.join("ca.pem")));
+    assert_eq!(app_login(&mut app, b"AppRole").payload[0], 0x00);
+    let mut huge = change.clone();
+    huge.resize(wire::MAX_LOGIN_PACKET + 1, b'a');
+    // The proxy stops reading after the first byte: the rest may never be taken.
+    let mut writer = app.try_clone().unwrap();
+    thread::spawn(move || wire::write_packet(&mut writer, 0, &huge));
+    let err = wire::read_packet(&mut app).unwrap();
+    assert_eq!(err.payload[0], 0xFF, "{err:?}");
+    assert!(String::from_utf8_lossy(&err.payload).contains("the limit is"));
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        seen.lock().unwrap().changes.len(),
+        1,
+        "only the one carried out"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
