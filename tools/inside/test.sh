@@ -31,19 +31,26 @@ stop_localstack_and_untrust() { localstack_stop "$LS_DIR"; bash "$TEST_CA" untru
 on_exit stop_localstack_and_untrust
 localstack_start "$LS_DIR"
 
+export CARGO_TARGET_DIR=$CARGO_TARGET
+# Line tables only: a panic's backtrace still names file and line, and the test build
+# of every crate takes about a tenth of the disk of full debug info (10 GB), to copy
+# when a new checkout is seeded (common.sh) and to link.
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+# In the test profile: on 9.7 the workspace's programs, which share nearly every
+# compiled crate with `cargo test --workspace` and the benchmark's smoke run below (a
+# release build of the double alone compiled its crates once more: minutes on a new
+# machine). A crate's features are those of everything built in one cargo call, so the
+# calls must build the same packages for their crates to be shared.
 say "Building sts_double (the fault STS and test token issuer of the MTR tests and of the token tool's --jwt tests)"
-(cd "$SRC" && CARGO_TARGET_DIR=$CARGO_TARGET cargo build --release --locked -q -p sts_double)
-export STS_DOUBLE=$CARGO_TARGET/release/sts_double
+double_build=(-p sts_double)
+[ "$LINE" != 9.7 ] || [ -n "$QUICK" ] || double_build=(--workspace --bins)
+(cd "$SRC" && cargo build --locked -q "${double_build[@]}")
+export STS_DOUBLE=$CARGO_TARGET/debug/sts_double
 [ -x "$STS_DOUBLE" ]
 
 if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   say "cargo fmt --check, clippy"
   cd "$SRC" || exit 1
-  export CARGO_TARGET_DIR=$CARGO_TARGET
-  # Line tables only: a panic's backtrace still names file and line, and the test build
-  # of every crate takes about a tenth of the disk of full debug info (10 GB), to copy
-  # when a new checkout is seeded (common.sh) and to link.
-  export CARGO_PROFILE_DEV_DEBUG=line-tables-only
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets --locked -q -- -D warnings
   say "cargo test (unit tests, the integration test against LocalStack, --jwt against sts_double)"
