@@ -61,7 +61,9 @@ on_exit cleanup
 build_plugin
 say "Building the load generator and the STS double ($profile)"
 export CARGO_TARGET_DIR=$CARGO_TARGET
-(cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_loadgen -p sts_double)
+# Every program of the workspace, as tools/inside/test.sh builds them before the smoke run:
+# one set of features per crate, so the smoke run compiles nothing again.
+(cd "$SRC" && cargo build --locked "${profile_flag[@]}" --workspace --bins)
 (cd "$SRC" && cargo build --locked "${profile_flag[@]}" -p auth_awsiam_core --example jwt_cost)
 
 # CPU split: the client side gets CPUs 0..n/2-1, mysqld the rest.
