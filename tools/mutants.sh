@@ -34,7 +34,7 @@ groups=(
     "sts-reply|src/sts/reply.rs src/sts/exchange.rs|--lib"
     "identity|src/identity.rs|--lib"
     "config|src/config.rs|--lib --test=ffi"
-    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle"
+    "ffi|src/ffi.rs src/ffi/challenge.rs src/ffi/convert.rs src/plugin.rs|--lib --test=ffi --test=ffi_panic --test=ffi_challenge --test=ffi_challenge_lifecycle --test=relearn --test=jwt_issuers_setting"
     "storm|src/sts/known.rs src/refusal_lines.rs|--lib --test=refusal_lines --test=sts_busy"
     "challenge|src/challenge/mod.rs src/challenge/login.rs src/challenge/answer.rs src/challenge/audience.rs src/channel.rs|--lib --test=ffi_challenge --test=ffi_challenge_lifecycle --test=ffi_panic"
     "mapping|src/mapping.rs src/pattern.rs src/glob.rs src/claim_rule.rs|--lib --test=jwt_policy"

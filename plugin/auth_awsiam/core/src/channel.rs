@@ -73,10 +73,10 @@ fn element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     } else {
         // Long form: 1 to 3 length bytes are enough for MAX_CERTIFICATE_LEN.
         let n = usize::from(first & 0x7f);
-        if n == 0 || n > 3 || rest.len() < n {
+        if n == 0 || n > 3 {
             return None;
         }
-        let (bytes, rest) = rest.split_at(n);
+        let (bytes, rest) = rest.split_at_checked(n)?;
         let len = bytes
             .iter()
             .fold(0usize, |acc, &b| (acc << 8) + usize::from(b));
