@@ -182,7 +182,8 @@ check_vendored_plugin() {
 }
 
 # mysql-test-run on the chroot's mysqld, with the suite's environment, in a new
-# VARDIR: mtr VARDIR ARGS...
+# VARDIR: mtr VARDIR ARGS... MYSQLROUTER: 9.7's mysql-test-run sets it itself (to the
+# same program); 8.4's does not look for MySQL Router at all.
 mtr() {
   local vardir=$1; shift
   rm -rf "$vardir"
@@ -190,6 +191,7 @@ mtr() {
    env AUTH_AWSIAM_STS_ENDPOINT="$STS_ENDPOINT" AUTH_AWSIAM_TOKEN=/usr/local/bin/auth_awsiam_token \
        AUTH_AWSIAM_PROXY=/usr/local/bin/auth_awsiam_proxy AUTH_AWSIAM_PROXY_RUBY="$PROXY_RUBY_DIR" \
        AUTH_AWSIAM_STS_DOUBLE="${STS_DOUBLE:-}" CI=1 \
+       MYSQLROUTER="$(command -v mysqlrouter || true)" \
        AUTH_AWSIAM_MYSQLCLIENT_PYTHON="$MYSQLCLIENT_VENV/bin/python" AUTH_AWSIAM_CONNECTORS="$CONNECTORS_DIR" \
        AUTH_AWSIAM_AWS_SDK="$LOCALSTACK_VENV_DIR" \
        AUTH_AWSIAM_PYTHON_PACKAGE_VENV="$PYTHON_PACKAGE_VENV" \

@@ -74,8 +74,7 @@ fi
 # fault of the test there, with its issue.
 not_here=()
 if [ "$LINE" = 8.4 ]; then
-  not_here=("thread_pool (MySQL 8.4's packages have no thread_pool.so: Enterprise only there)"
-            "cluster_router (8.4's mysql-test-run does not look for MySQL Router, so the test skips there (and mtr's check of the servers' state after the skip fails): issue 20)")
+  not_here=("thread_pool (MySQL 8.4's packages have no thread_pool.so: Enterprise only there)")
 fi
 if [ "$#" = 0 ] && [ ${#not_here[@]} -gt 0 ]; then
   for t in "$SRC"/mysql-test/suite/auth_awsiam/t/*.test; do
