@@ -53,6 +53,13 @@ PYTHON_PACKAGE_PINS="botocore==1.42.72 PyMySQL==1.1.2 setuptools==80.9.0"
 # connectors' node_modules (and so in npm's cache, from which the MTR tests install the
 # package itself, offline).
 NODE_PACKAGE_DEPS="@aws-crypto/sha256-js@5.2.0 @aws-sdk/client-sts@3.1178.0 @aws-sdk/credential-providers@3.1178.0 @smithy/protocol-http@5.6.2 @smithy/signature-v4@5.7.5"
+# The Debian packages (packaging/debian): the tools that build and check them in the
+# chroots (tools/inside/packages.sh), where a line's packages are left in its chroot, and
+# the port of the LocalStack that their login check in a bare chroot uses
+# (tools/package_check.sh).
+DEB_TOOL_PACKAGES="build-essential debhelper help2man lintian"
+DEB_OUT_DIR=/var/tmp/auth_awsiam-debs
+PACKAGE_CHECK_STS_PORT=4577
 # Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
 # /opt/cmake-MAJOR.MINOR (old_cmake_dir).
 OLD_CMAKE_VERSIONS="3.21.4 3.18.4.post1"

@@ -12,6 +12,12 @@
 #   tools/sandbox.sh [--line 8.4] provision   create or refresh the chroot (idempotent, cached)
 #   tools/sandbox.sh [--line 8.4] run CMD...  run CMD inside it, with this repository at /src/auth_awsiam
 #   tools/sandbox.sh [--line 8.4] shell       an interactive shell inside it
+#   tools/sandbox.sh [--line 8.4] bare        make a bare chroot of that line afresh: the
+#                                             system as debootstrap left it, no package or
+#                                             build of ours (CHROOT-bare; for installing
+#                                             the Debian packages: tools/package_check.sh)
+#   tools/sandbox.sh [--line 8.4] bare-run CMD...  run CMD inside the bare chroot
+#   tools/sandbox.sh [--line 8.4] path        print the chroot's path
 #
 # Must run as root. Every mount is made in a private mount namespace, so none outlives the
 # command that needed it. Two sandboxes (AUTH_AWSIAM_CHROOT) can run side by side when each
@@ -55,6 +61,11 @@ case "$LINE" in
   ;;
 *) printf '[sandbox] error: unknown server line %s (9.7 or 8.4)\n' "$LINE" >&2; exit 2 ;;
 esac
+
+# The chroot as debootstrap left it (with the apt settings below), kept when it is made:
+# the bare chroots start from it.
+BASE_TAR=$CHROOT.base.tar
+BARE=$CHROOT-bare
 
 log() { printf '[sandbox] %s\n' "$*" >&2; }
 die() { printf '[sandbox] error: %s\n' "$*" >&2; exit 1; }
@@ -105,7 +116,13 @@ bootstrap() {
   echo 'Acquire::Check-Valid-Until "false";' > "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
   echo 'APT::Install-Recommends "false";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
   echo 'Acquire::Retries "5";' >> "$CHROOT/etc/apt/apt.conf.d/99auth-awsiam-snapshot"
+  # No service may start in the chroot (a package's maintainer script would start one).
+  printf '#!/bin/sh\nexit 101\n' > "$CHROOT/usr/sbin/policy-rc.d"
+  chmod 0755 "$CHROOT/usr/sbin/policy-rc.d"
 }
+
+# Keeps the chroot debootstrap just made (bootstrap_*), for the bare chroots.
+save_base() { tar -C "$CHROOT" -cf "$BASE_TAR.tmp" . && mv "$BASE_TAR.tmp" "$BASE_TAR"; }
 
 bootstrap_sid() {
   local mirror=$1
@@ -113,6 +130,7 @@ bootstrap_sid() {
     log "debootstrap sid from $mirror into $CHROOT (about a minute)"
     bootstrap sid "$CHROOT.tmp" "$mirror"
     stamp_set base "$mirror"
+    save_base
   fi
 }
 
@@ -152,10 +170,8 @@ bootstrap_resolute() {
     for pocket in resolute resolute-updates resolute-security; do
       echo "deb $mirror $pocket main universe"
     done > "$CHROOT/etc/apt/sources.list"
-    # No service may start in the chroot (mysql-testsuite pulls in mysql-server).
-    printf '#!/bin/sh\nexit 101\n' > "$CHROOT/usr/sbin/policy-rc.d"
-    chmod 0755 "$CHROOT/usr/sbin/policy-rc.d"
     stamp_set base "$mirror resolute"
+    save_base
   fi
 }
 
@@ -221,6 +237,13 @@ provision() {
     provision_step packages $ROUTER_PACKAGES
     stamp_set router "$ROUTER_PACKAGES"
   fi
+  # What builds and checks the Debian packages. Its own stamp.
+  if ! stamp_ok deb-tools "$DEB_TOOL_PACKAGES"; then
+    log "installing the Debian packaging tools ($DEB_TOOL_PACKAGES)"
+    # shellcheck disable=SC2086 # a list of packages
+    provision_step packages $DEB_TOOL_PACKAGES
+    stamp_set deb-tools "$DEB_TOOL_PACKAGES"
+  fi
   # 9.7: older CMake releases (Python wheels from PyPI, through LocalStack's pip) for the
   # test of which Corrosion each CMake may load (tools/cmake_checks/corrosion_choice).
   if [ "$LINE" = 9.7 ] && ! stamp_ok old-cmake "$OLD_CMAKE_VERSIONS"; then
@@ -232,9 +255,30 @@ provision() {
   log "chroot ready at $CHROOT"
 }
 
+# A bare chroot of this line, made afresh: from the kept base (debootstrapped first if
+# there is none, as on a machine whose chroot predates it).
+bare() {
+  local mirror; mirror=$(host_mirror)
+  rm -rf "$BARE"
+  if [ -f "$BASE_TAR" ]; then
+    mkdir -p "$BARE"
+    tar -C "$BARE" -xf "$BASE_TAR"
+  else
+    CHROOT=$BARE
+    case "$LINE" in
+      9.7) bootstrap_sid "$mirror" ;;
+      8.4) bootstrap_resolute "$mirror" ;;
+    esac
+  fi
+  log "bare chroot ready at $BARE"
+}
+
 case "${1:-}" in
   provision) provision ;;
+  bare) bare ;;
+  path) echo "$CHROOT" ;;
+  bare-run) shift; CHROOT=$BARE run_inside "$@" ;;
   run) shift; run_inside "$@" ;;
   shell) run_inside /bin/bash -l ;;
-  *) die "usage: $0 provision | run CMD... | shell" ;;
+  *) die "usage: $0 provision | run CMD... | shell | bare | bare-run CMD... | path" ;;
 esac
