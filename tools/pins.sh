@@ -59,6 +59,9 @@ NODE_PACKAGE_DEPS="@aws-crypto/sha256-js@5.2.0 @aws-sdk/client-sts@3.1178.0 @aws
 # (tools/package_check.sh).
 DEB_TOOL_PACKAGES="build-essential debhelper help2man lintian"
 DEB_OUT_DIR=/var/tmp/auth_awsiam-debs
+# A checkout's directory where debian/rules unpacks and builds the tree (its
+# AUTH_AWSIAM_DEB_BUILD_DIR), under the checkout's build directories (tools/inside/common.sh).
+DEB_BUILD_NAME=deb-build
 PACKAGE_CHECK_STS_PORT=4577
 # Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
 # /opt/cmake-MAJOR.MINOR (old_cmake_dir).

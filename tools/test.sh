@@ -5,8 +5,9 @@
 # in each one builds the plugin in the MySQL source tree and runs the whole
 # auth_awsiam MTR suite; on 9.7 also the other build configurations and cargo
 # fmt/clippy/test, the benchmark's smoke run, and a fuzz smoke run of every
-# parser, and the documentation's Sphinx build; first, shellcheck on every shell
-# script. Extra arguments go to mysql-test-run
+# parser, and the documentation's Sphinx build; on each line the Debian packages, built
+# offline and installed into a bare chroot (tools/package_check.sh); first, shellcheck on
+# every shell script. Extra arguments go to mysql-test-run
 # (e.g. a test name).
 # Ends with one summary line per server line and the total.
 set -euo pipefail
@@ -50,6 +51,11 @@ for line in "${lines[@]}"; do
   fi
   bash "$here/sandbox.sh" --line "$line" run /bin/bash "$INSIDE_REPO/tools/inside/test.sh" "$@" |
     tee -a "$log"
+  # The line's Debian packages (its run built them), installed into a bare chroot of the
+  # line with apt-get; the plugin installed from SQL; logins.
+  if [ -n "$full_run" ]; then
+    bash "$here/package_check.sh" --line "$line" | tee -a "$log"
+  fi
   echo "[tools/test.sh] MySQL $line line done, $((SECONDS / 60)) min since the start"
 done
 if [ -n "$host_checks" ]; then
@@ -65,6 +71,7 @@ echo
 summaries=$(grep -E '^mtr MySQL [0-9.]+.*: [0-9]+ passed, 0 failed, 0 skipped$' "$log")
 echo "$summaries"
 grep -E '^mtr MySQL [0-9.]+: not run on this line: ' "$log" || true
+grep -E '^packages MySQL [0-9.]+: ' "$log" || true
 total=$(awk -F': ' '{ split($2, n, " "); sum += n[1] } END { print sum }' <<<"$summaries")
 echo "$total passed, 0 failed"
 [ -z "${AUTH_AWSIAM_QUICK:-}" ] || echo "(AUTH_AWSIAM_QUICK: a partial run for development, not the CI run)"

@@ -144,12 +144,13 @@ check_corrosion_choice() {
   esac
 }
 
-# 8.4: the plugin directory of the vendored source archive was copied into the
-# tree (not linked) and built offline (build_plugin: no network, an empty cargo home)
-# from the archive's crates, with exactly its own Cargo.lock, which cargo (--frozen)
-# left as it was: through Corrosion, then, the same way, with plain cargo on the same
-# cargo target directory. And the tree refuses, at configure time, Ubuntu's default
-# cargo, older than the crates' rust-version.
+# 8.4: the Debian package build copied the plugin directory of the vendored source
+# archive into its tree (not linked) and built it offline (packages.sh: no network, an
+# empty cargo home) from the archive's crates, with exactly its own Cargo.lock, which
+# cargo (--frozen) left as it was: through Corrosion, then, the same way, with plain
+# cargo on the same cargo target directory. The CMake driver's ARCHIVE placement puts
+# the same directory into a tree. And the tree refuses, at configure time, Ubuntu's
+# default cargo, older than the crates' rust-version.
 check_vendored_plugin() {
   say "The archive's plugin built offline from its crates, with its own Cargo.lock"
   if [ ! -d "$TREE/plugin/auth_awsiam/vendor" ] || [ -L "$TREE/plugin/auth_awsiam" ]; then
@@ -163,12 +164,31 @@ check_vendored_plugin() {
   # The compiler's variables spelled as the Corrosion that made the target (cargo_fallback.cmake).
   local cc_env=cargo
   case $(corrosion_version) in 0.5.*) cc_env=underscore ;; esac
+  say "The CMake driver's ARCHIVE placement puts the same plugin directory into a tree"
+  local scratch archive
+  scratch=$(mktemp -d)
+  mkdir -p "$scratch/tree/plugin" "$scratch/tree/mysql-test/suite"
+  archive=$(echo "$WORK"/archive/auth_awsiam-*.tar.gz)
+  (cd "$scratch" && cmake -DMYSQL_SOURCE_DIR="$scratch/tree" -DAUTH_AWSIAM_PLACEMENT=ARCHIVE \
+     -DAUTH_AWSIAM_ARCHIVE="$archive" -P "$SRC/cmake/place_in_tree.cmake" >/dev/null)
+  diff -r "$scratch/tree/plugin/auth_awsiam" "$TREE/plugin/auth_awsiam"
+  [ ! -L "$scratch/tree/mysql-test/suite/auth_awsiam" ] && [ -f "$scratch/tree/mysql-test/suite/auth_awsiam/t/login.test" ]
+  rm -rf "$scratch"
+
   say "Again with plain cargo, offline, on the Corrosion build's cargo target"
-  configure_tree --offline "$BUILD-no-corrosion" -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
-    -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")" -DAUTH_AWSIAM_CC_ENV_TRIPLE="$cc_env"
+  # In the package build's environment (its compiler flags and cargo profile settings,
+  # which debian/rules wrote down), without which cargo would compile every crate again.
+  (
+    set -a
+    # shellcheck source=/dev/null
+    . "$DEB_BUILD/build.env"
+    set +a
+    configure_tree --offline "$BUILD-no-corrosion" -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
+      -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")" -DAUTH_AWSIAM_CC_ENV_TRIPLE="$cc_env"
+    build_tree --offline "$BUILD-no-corrosion"
+  )
   expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo"
   expect_in "$BUILD-no-corrosion.log" "offline (--frozen)"
-  build_tree --offline "$BUILD-no-corrosion"
   check_build "$BUILD-no-corrosion"
   say_if_cargo_compiled "$BUILD-no-corrosion"
 

@@ -20,6 +20,8 @@ DRIVER=$WORK/driver                     # build dir of the repository's CMakeLis
 # cargo's own builds (test, clippy, sts_double, the load generator); the plugin's
 # Rust core builds under $BUILD/cargo, where Corrosion puts it.
 CARGO_TARGET=$WORK/cargo-target
+# The Debian package's tree and build directory (tools/inside/packages.sh).
+DEB_BUILD=$WORK/$DEB_BUILD_NAME
 # How many checkouts keep their build directories, the most recently used ones (the
 # disk is small: see checkout_dirs).
 KEEP_CHECKOUTS=2
@@ -32,10 +34,10 @@ if [ "$LINE" = 8.4 ]; then
   # Ubuntu's default cargo (1.93) is older than the crates' rust-version; its
   # versioned toolchain package (cargo-1.97) is not.
   export PATH=$RUST_84_BIN:$PATH
-  # As a packager builds it: the plugin directory of the vendored source archive
-  # (tools/vendor.sh) copied into the tree, built with its own Cargo.lock and its
-  # crates, offline (build_plugin).
-  PLACEMENT=ARCHIVE
+  # As a packager builds it: the Debian packages, whose build puts the plugin
+  # directory of the vendored source archive (tools/vendor.sh) into a tree of its own
+  # and builds it with the archive's Cargo.lock and crates, offline (build_plugin).
+  PLACEMENT=PACKAGE
 fi
 
 # What must be undone however the script ends (an error, a failed check's exit):
@@ -62,16 +64,14 @@ say() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; 
 # where Debian's mysqld looks for plugins.
 build_plugin() {
   checkout_dirs
-  local placement=(-DAUTH_AWSIAM_PLACEMENT="$PLACEMENT")
-  if [ "$PLACEMENT" = ARCHIVE ]; then
-    say "Making the vendored source archive (tools/vendor.sh)"
-    placement+=(-DAUTH_AWSIAM_ARCHIVE="$(bash "$SRC/tools/vendor.sh" "$WORK/archive")")
+  if [ "$PLACEMENT" = PACKAGE ]; then
+    build_plugin_package
+    return
   fi
   say "Building auth_awsiam in the MySQL $MYSQL_VERSION source tree ($TREE, plugin placed by $PLACEMENT; build directory $BUILD)"
-  cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" "${placement[@]}" \
+  cmake -S "$SRC" -B "$DRIVER" -DMYSQL_SOURCE_DIR="$TREE" -DMYSQL_BUILD_DIR="$BUILD" -DAUTH_AWSIAM_PLACEMENT="$PLACEMENT" \
         -DMTR_COMMAND="perl $MTR_HOME/mysql-test-run.pl --client-bindir=$MTR_HOME/bin" >/dev/null
-  if [ "$PLACEMENT" = ARCHIVE ]; then offline cmake --build "$DRIVER" --target plugin
-  else cmake --build "$DRIVER" --target plugin; fi
+  cmake --build "$DRIVER" --target plugin
   # The options the driver configured the tree with, for other configurations.
   MYSQL_CMAKE_ARGS=$(sed -n 's/^MYSQL_CMAKE_ARGS:STRING=//p' "$DRIVER/CMakeCache.txt" | tr ';' ' ')
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam.so" "$PLUGIN_DIR/auth_awsiam.so"
@@ -79,6 +79,21 @@ build_plugin() {
   install -m 0644 "$BUILD/plugin_output_directory/auth_awsiam_client.so" "$PLUGIN_DIR/auth_awsiam_client.so"
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_token" /usr/local/bin/auth_awsiam_token
   install -m 0755 "$BUILD/runtime_output_directory/auth_awsiam_proxy" /usr/local/bin/auth_awsiam_proxy
+  ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
+}
+
+# The line's build is the Debian packages' (tools/inside/packages.sh): TREE and BUILD
+# become the package build's, and the packages are installed here with dpkg, so the suite
+# runs on the packaged plugin and programs.
+build_plugin_package() {
+  bash "$SRC/tools/inside/packages.sh"
+  TREE=$DEB_BUILD/tree
+  BUILD=$DEB_BUILD/server
+  MYSQL_CMAKE_ARGS=$(grep '^-D' "$SRC/plugin/auth_awsiam/cmake/lean_tree_options.txt" | tr '\n' ' ')
+  say "Installing the packages here (dpkg -i): the suite runs on what they install"
+  dpkg -i "$DEB_OUT_DIR"/*.deb >/dev/null
+  ln -sfn /usr/bin/auth_awsiam_token /usr/local/bin/auth_awsiam_token
+  ln -sfn /usr/bin/auth_awsiam_proxy /usr/local/bin/auth_awsiam_proxy
   ln -sfn "$SRC/mysql-test/suite/auth_awsiam" "$MTR_HOME/suite/auth_awsiam"
 }
 

@@ -6,9 +6,9 @@
 # files are left in DEB_OUT_DIR (tools/pins.sh), where tools/package_check.sh installs them
 # into a bare chroot of the same line and logs in.
 #
-# The tree is unpacked and built in a directory of this checkout's ($WORK/deb-build:
+# The tree is unpacked and built in a directory of this checkout's ($DEB_BUILD:
 # AUTH_AWSIAM_DEB_BUILD_DIR, see packaging/debian/rules), so a second run compiles only
-# what changed.
+# what changed. On 8.4 this is the line's build (tools/inside/common.sh build_plugin).
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 # shellcheck source=checks.sh
@@ -41,13 +41,13 @@ fi
 say "dpkg-buildpackage (source and binary packages), offline, in $deb"
 # dpkg-buildpackage keeps its own log of every command; on failure its end is shown.
 if ! (cd "$deb/auth-awsiam-$version" &&
-      AUTH_AWSIAM_DEB_BUILD_DIR=$WORK/deb-build offline dpkg-buildpackage -us -uc -j"$(nproc)") \
+      AUTH_AWSIAM_DEB_BUILD_DIR=$DEB_BUILD offline dpkg-buildpackage -us -uc -j"$(nproc)") \
      >"$deb/build.log" 2>&1; then
   tail -n 60 "$deb/build.log" >&2
   echo "dpkg-buildpackage failed; the whole log: $deb/build.log" >&2
   exit 1
 fi
-expect_in "$deb/build.log" "auth_awsiam: crates from $WORK/deb-build/tree/plugin/auth_awsiam/vendor, offline (--frozen)"
+expect_in "$deb/build.log" "auth_awsiam: crates from $DEB_BUILD/tree/plugin/auth_awsiam/vendor, offline (--frozen)"
 ls -l "$deb"/*.deb
 
 say "lintian on the packages"

@@ -3,7 +3,8 @@
 # 8.4]): the plugin built in the MySQL source tree, the other ways of
 # configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
 # (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
-# against a real LocalStack STS. Extra arguments go to mysql-test-run.
+# against a real LocalStack STS; the Debian packages (tools/inside/packages.sh: on 8.4
+# the line's build, on 9.7 after the rest). Extra arguments go to mysql-test-run.
 # AUTH_AWSIAM_QUICK=1 (for working on a test, never CI): only the main build and the
 # MTR tests named, none of the other configurations, cargo checks or benchmark.
 # It ends with the summary lines tools/test.sh collects, one per MTR run:
@@ -100,5 +101,7 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
 mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
   # The benchmark, every scenario with small counts, so that it cannot rot.
   [ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke
+  # The Debian packages (on 8.4 they are the line's build: build_plugin).
+  [ "$#" -gt 0 ] || bash "$SRC/tools/inside/packages.sh"
 fi
 echo "$summary"
