@@ -306,6 +306,30 @@ mod tests {
     }
 
     #[test]
+    fn a_key_whose_kid_no_token_can_name_is_skipped() {
+        // A token's kid is 1 to MAX_KID_LEN bytes (compact.rs): a key with an empty or
+        // longer kid could never be chosen, so it is skipped, and said why, whatever the
+        // rest of it; its neighbours, one at each end of the range, are kept.
+        let longest = "k".repeat(MAX_KID_LEN);
+        let too_long = "k".repeat(MAX_KID_LEN + 1);
+        let set = parse_key_set(
+            jwks(&[
+                rsa_jwk("", &RSA),
+                rsa_jwk(&too_long, &RSA),
+                ec_jwk("e", &EC),
+                ec_jwk(&longest, &EC),
+            ])
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(set.keys.len(), 2);
+        assert!(set.get("e").is_some() && set.get(&longest).is_some());
+        let why = set.skipped.join("\n");
+        assert!(why.contains("a kid of 0 bytes (1 to 128)"), "{why}");
+        assert!(why.contains("a kid of 129 bytes (1 to 128)"), "{why}");
+    }
+
+    #[test]
     fn bad_sets_are_refused_whole() {
         let two = jwks(&[rsa_jwk("k", &RSA), ec_jwk("k", &EC)]);
         assert!(
