@@ -32,7 +32,9 @@ cp -a "$chroot_dir/var/lib/apt/lists/." "$bare/var/lib/apt/lists/"
 cp -ln "$chroot_dir"/var/cache/apt/archives/*.deb "$bare/var/cache/apt/archives/"
 
 ls_dir=/tmp/auth_awsiam-package-localstack
+# Another port where this line runs beside another (tools/test.sh).
+sts_port=${AUTH_AWSIAM_PACKAGE_CHECK_STS_PORT:-$PACKAGE_CHECK_STS_PORT}
 stop_localstack() { sandbox run /bin/bash "$INSIDE_REPO/tools/localstack/stop.sh" "$ls_dir" || true; }
 trap stop_localstack EXIT
-LOCALSTACK_PORT=$PACKAGE_CHECK_STS_PORT sandbox run /bin/bash "$INSIDE_REPO/tools/localstack/start.sh" "$ls_dir"
-LOCALSTACK_PORT=$PACKAGE_CHECK_STS_PORT sandbox bare-run /bin/bash "$INSIDE_REPO/tools/inside/package_login.sh"
+LOCALSTACK_PORT=$sts_port sandbox run /bin/bash "$INSIDE_REPO/tools/localstack/start.sh" "$ls_dir"
+LOCALSTACK_PORT=$sts_port sandbox bare-run /bin/bash "$INSIDE_REPO/tools/inside/package_login.sh"

@@ -63,6 +63,13 @@ DEB_OUT_DIR=/var/tmp/auth_awsiam-debs
 # AUTH_AWSIAM_DEB_BUILD_DIR), under the checkout's build directories (tools/inside/common.sh).
 DEB_BUILD_NAME=deb-build
 PACKAGE_CHECK_STS_PORT=4577
+# A line that tools/test.sh runs beside the first one has ports of its own: its
+# LocalStack's, its package check's STS, and mysql-test-run's range (MTR_BUILD_THREAD N
+# takes ports from 10000 + 10 N; the first line's mysql-test-run finds free ones from
+# 13000 up).
+SIDE_LINE_LOCALSTACK_PORT=4567
+SIDE_LINE_PACKAGE_CHECK_STS_PORT=4578
+SIDE_LINE_MTR_BUILD_THREAD=400
 # Older CMake releases (PyPI wheels) for the Corrosion choice test, each in
 # /opt/cmake-MAJOR.MINOR (old_cmake_dir).
 OLD_CMAKE_VERSIONS="3.21.4 3.18.4.post1"

@@ -15,8 +15,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=pins.sh
 source "$here/pins.sh"
 work=$(mktemp -d /tmp/auth_awsiam-test.XXXXXX)
-# A chroot being built in the background is let finish, never left half-made.
-trap 'wait; rm -rf "$work"' EXIT
+# A line running beside the first is let finish (a chroot is never left half-made), and
+# its output is shown, also when the first line failed.
+trap 'wait; cat "$work"/line-*.log 2>/dev/null || true; rm -rf "$work"' EXIT
 log=$work/summary.log
 full_run=
 [ "$#" -gt 0 ] || [ -n "${AUTH_AWSIAM_QUICK:-}" ] || full_run=1
@@ -34,29 +35,39 @@ if [ -n "$full_run" ]; then
 fi
 # The server lines to test, both by default (AUTH_AWSIAM_LINES=9.7 for one).
 read -r -a lines <<<"${AUTH_AWSIAM_LINES:-9.7 8.4}"
-bash "$here/sandbox.sh" --line "${lines[0]}" provision
-# The other lines' chroots are built while the first line runs: that is mostly
-# downloading and unpacking, which the first line's compiling leaves room for.
-declare -A provisioning
-for line in "${lines[@]:1}"; do
-  bash "$here/sandbox.sh" --line "$line" provision >"$work/provision-$line.log" 2>&1 &
-  provisioning[$line]=$!
-done
-for line in "${lines[@]}"; do
-  if [ "$line" != "${lines[0]}" ]; then
-    status=0
-    wait "${provisioning[$line]}" || status=$?
-    cat "$work/provision-$line.log" >&2
-    [ "$status" = 0 ] || { echo "provisioning the $line sandbox failed (exit $status)" >&2; exit 1; }
-  fi
-  bash "$here/sandbox.sh" --line "$line" run /bin/bash "$INSIDE_REPO/tools/inside/test.sh" "$@" |
-    tee -a "$log"
-  # The line's Debian packages (its run built them), installed into a bare chroot of the
-  # line with apt-get; the plugin installed from SQL; logins.
-  if [ -n "$full_run" ]; then
-    bash "$here/package_check.sh" --line "$line" | tee -a "$log"
-  fi
+# One line's tests inside its chroot, then on a whole run its Debian packages (its run
+# built them), installed into a bare chroot of the line with apt-get; the plugin
+# installed from SQL; logins.
+run_line() {
+  local line=$1; shift
+  bash "$here/sandbox.sh" --line "$line" run /bin/bash "$INSIDE_REPO/tools/inside/test.sh" "$@"
+  [ -z "$full_run" ] || bash "$here/package_check.sh" --line "$line"
   echo "[tools/test.sh] MySQL $line line done, $((SECONDS / 60)) min since the start"
+}
+# The first line runs here. Each other line, its chroot made first (after the first
+# line's: both may install debootstrap on the host), runs beside it: one
+# line's downloads, configure steps, lintian and tests leave a CPU idle for long
+# stretches, which the other's compiling fills. It has ports of its own (the chroots
+# share the host's network): its LocalStack's, its package check's STS, and
+# mysql-test-run's range (MTR_BUILD_THREAD; the first line's mysql-test-run finds free
+# ports from 13000 up). Its output is shown when the first line is done.
+bash "$here/sandbox.sh" --line "${lines[0]}" provision
+declare -A beside
+for line in "${lines[@]:1}"; do
+  (export LOCALSTACK_PORT=$SIDE_LINE_LOCALSTACK_PORT MTR_BUILD_THREAD=$SIDE_LINE_MTR_BUILD_THREAD \
+          AUTH_AWSIAM_PACKAGE_CHECK_STS_PORT=$SIDE_LINE_PACKAGE_CHECK_STS_PORT
+   bash "$here/sandbox.sh" --line "$line" provision
+   run_line "$line" "$@") >"$work/line-$line.log" 2>&1 &
+  beside[$line]=$!
+done
+run_line "${lines[0]}" "$@" | tee -a "$log"
+for line in "${lines[@]:1}"; do
+  status=0
+  wait "${beside[$line]}" || status=$?
+  echo "[tools/test.sh] MySQL $line, run beside the first line:"
+  tee -a "$log" <"$work/line-$line.log"
+  rm "$work/line-$line.log"
+  [ "$status" = 0 ] || { echo "the MySQL $line line failed (exit $status)" >&2; exit 1; }
 done
 if [ -n "$host_checks" ]; then
   status=0

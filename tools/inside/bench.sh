@@ -58,7 +58,9 @@ cleanup() {
 }
 on_exit cleanup
 
-build_plugin
+# A whole test run (tools/inside/test.sh) has built and installed the plugin and the
+# programs already, from its Debian packages, when it starts the smoke run.
+[ -n "${AUTH_AWSIAM_PLUGIN_INSTALLED:-}" ] || build_plugin
 say "Building the load generator and the STS double ($profile)"
 export CARGO_TARGET_DIR=$CARGO_TARGET
 # Every program of the workspace, as tools/inside/test.sh builds them before the smoke run:

@@ -42,30 +42,18 @@ check_build() {
   "$dir/runtime_output_directory/auth_awsiam_proxy" --version
 }
 
-# 9.7: the other ways the tree may be configured. Without Corrosion (the
-# plain cargo fallback must give the same targets; it also takes the TLS
-# check through the THD, which MTR runs below); with the option off (the tree
-# must configure as if the plugin were not there); a Debug build (MySQL's
-# maintainer mode: -Wall -Wextra -Werror, also on the TLS probe); and which
-# Corrosion each CMake may use.
+# 9.7: the other ways the tree may be configured, beside the package build's
+# (Corrosion, the vendored crates) and its plain-cargo build (check_vendored_plugin):
+# with the option off (the tree must configure as if the plugin were not there); a Debug
+# build (MySQL's maintainer mode: -Wall -Wextra -Werror, also on the TLS probe); and
+# which Corrosion each CMake may use.
 #
-# The Rust core is the same in all three builds (one cargo profile whatever the
-# build type), so they share the main build's cargo target directory and cargo
-# compiles it once: the fallback is given it (AUTH_AWSIAM_CARGO_TARGET_DIR; it calls
-# cargo as Corrosion does), and the Debug build's cargo/ is the main build's
-# (Corrosion takes no target directory: it is always BUILD/cargo/NAME).
+# The Rust core is the same in every build (one cargo profile whatever the build type),
+# so the Debug build shares the package build's cargo target, and cargo compiles it
+# once: its cargo/ is the package build's (Corrosion takes no target directory: it is
+# always BUILD/cargo/NAME), and it builds in the package build's environment
+# (in_package_build_env).
 check_other_configurations() {
-  local rust_target
-  rust_target=$(corrosion_target_dir "$BUILD")
-  say "Building again without Corrosion (cargo fallback, TLS through the THD)"
-  configure_tree "$BUILD-no-corrosion" -DAUTH_AWSIAM_TLS_FROM_THD=ON \
-    -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON -DAUTH_AWSIAM_CARGO_TARGET_DIR="$rust_target"
-  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo (no Corrosion 0.6 or 0.5 found)"
-  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: TLS found through the THD (forced by AUTH_AWSIAM_TLS_FROM_THD)"
-  build_tree "$BUILD-no-corrosion"
-  check_build "$BUILD-no-corrosion"
-  say_if_cargo_compiled "$BUILD-no-corrosion"
-
   say "Configuring with the option off"
   # shellcheck disable=SC2086 # one argument per option
   cmake -S "$TREE" -B "$BUILD-off" -DWITH_AUTH_AWSIAM=OFF $MYSQL_CMAKE_ARGS >"$BUILD-off.log" 2>&1 ||
@@ -78,14 +66,16 @@ check_other_configurations() {
   say "Debug build (WITH_DEBUG, maintainer mode)"
   mkdir -p "$BUILD-debug"
   [ -L "$BUILD-debug/cargo" ] || { rm -rf "$BUILD-debug/cargo"; ln -s "$BUILD/cargo" "$BUILD-debug/cargo"; }
-  configure_tree "$BUILD-debug" -DWITH_DEBUG=1
+  # Configured with the tree's own Debug flags (the package build's CFLAGS would add
+  # -O2 and _FORTIFY_SOURCE, which -O0 and -Werror refuse); cargo builds in its environment.
+  configure_tree --offline "$BUILD-debug" -DWITH_DEBUG=1
   expect_in "$BUILD-debug/CMakeCache.txt" "CMAKE_BUILD_TYPE:STRING=Debug"
   expect_in "$BUILD-debug.log" "auth_awsiam: TLS read from MYSQL_PLUGIN_VIO_INFO.is_tls_established"
   expect_in "$BUILD-debug.log" "cargo profile release"
   # Maintainer mode: the tree prints its flags while configuring.
   grep -E '^-- CMAKE_CXX_FLAGS: .*-Wextra.*-Werror' "$BUILD-debug.log" >/dev/null ||
     { echo "$BUILD-debug: no maintainer mode (-Wextra -Werror)" >&2; exit 1; }
-  build_tree "$BUILD-debug"
+  in_package_build_env build_tree --offline "$BUILD-debug"
   # Corrosion's default for Debug would be cargo's dev profile (output in debug/).
   expect_in "$BUILD-debug/plugin/auth_awsiam/CMakeFiles/_cargo-build_auth_awsiam_core.dir/build.make" \
     "--profile=release"
@@ -103,7 +93,21 @@ check_other_configurations() {
   read -r v3_21 v3_18 <<<"$OLD_CMAKE_VERSIONS"
   check_corrosion_choice "$(old_cmake_dir "$v3_21")/cmake/data/bin/cmake" "no Corrosion 0.5 found"
   check_corrosion_choice "$(old_cmake_dir "$v3_18")/cmake/data/bin/cmake" "cannot tell Corrosion 0.5 from 0.6"
-  echo "cargo fallback, option off, Debug build and the Corrosion choice: as expected"
+  echo "option off, Debug build and the Corrosion choice: as expected"
+}
+
+# in_package_build_env CMD...: CMD in the environment the Debian package build compiled
+# its Rust crates in (its compiler flags, cargo profile settings and SOURCE_DATE_EPOCH,
+# which debian/rules wrote down), so that cargo finds them fresh on the shared target
+# rather than compiling every crate again (say_if_cargo_compiled tells).
+in_package_build_env() {
+  (
+    set -a
+    # shellcheck source=/dev/null
+    . "$DEB_BUILD/build.env"
+    set +a
+    "$@"
+  )
 }
 
 # The cargo target directory Corrosion made in build directory DIR (one per workspace).
@@ -144,13 +148,15 @@ check_corrosion_choice() {
   esac
 }
 
-# 8.4: the Debian package build copied the plugin directory of the vendored source
-# archive into its tree (not linked) and built it offline (packages.sh: no network, an
-# empty cargo home) from the archive's crates, with exactly its own Cargo.lock, which
-# cargo (--frozen) left as it was: through Corrosion, then, the same way, with plain
-# cargo on the same cargo target directory. The CMake driver's ARCHIVE placement puts
-# the same directory into a tree. And the tree refuses, at configure time, Ubuntu's
-# default cargo, older than the crates' rust-version.
+# The line's build is the Debian packages' (tools/inside/common.sh build_plugin_package):
+# they copied the plugin directory of the vendored source archive into a tree of their
+# own (not linked) and built it offline (packages.sh: no network, an empty cargo home)
+# from the archive's crates, with exactly its own Cargo.lock, which cargo (--frozen) left
+# as it was. Here: the CMake driver puts the same directory into a tree (ARCHIVE), and
+# links (SYMLINK, its default) or copies (COPY) this checkout's; then the same tree
+# with plain cargo instead of Corrosion, offline, on the package build's cargo target.
+# On 9.7 that build also finds TLS through the THD (the only way on 8.4, whose
+# MYSQL_PLUGIN_VIO_INFO has no is_tls_established), which the MTR run checks.
 check_vendored_plugin() {
   say "The archive's plugin built offline from its crates, with its own Cargo.lock"
   if [ ! -d "$TREE/plugin/auth_awsiam/vendor" ] || [ -L "$TREE/plugin/auth_awsiam" ]; then
@@ -161,37 +167,63 @@ check_vendored_plugin() {
   expect_in "$BUILD/CMakeCache.txt" "Corrosion_DIR:PATH=/"
   expect_in "$BUILD/plugin/auth_awsiam/vendored-sources.toml" "directory = \"$TREE/plugin/auth_awsiam/vendor\""
 
+  check_placements
+
   # The compiler's variables spelled as the Corrosion that made the target (cargo_fallback.cmake).
-  local cc_env=cargo
+  local cc_env=cargo tls=() tls_said="(this server's MYSQL_PLUGIN_VIO_INFO has no is_tls_established)"
   case $(corrosion_version) in 0.5.*) cc_env=underscore ;; esac
-  say "The CMake driver's ARCHIVE placement puts the same plugin directory into a tree"
+  if [ "$LINE" = 9.7 ]; then
+    tls=(-DAUTH_AWSIAM_TLS_FROM_THD=ON) tls_said="(forced by AUTH_AWSIAM_TLS_FROM_THD)"
+  fi
+  say "Again with plain cargo, offline, on the Corrosion build's cargo target ${tls[*]}"
+  in_package_build_env configure_tree --offline "$BUILD-no-corrosion" "${tls[@]}" \
+    -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
+    -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")" -DAUTH_AWSIAM_CC_ENV_TRIPLE="$cc_env"
+  in_package_build_env build_tree --offline "$BUILD-no-corrosion"
+  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo (no Corrosion"
+  expect_in "$BUILD-no-corrosion.log" "offline (--frozen)"
+  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: TLS found through the THD $tls_said"
+  check_build "$BUILD-no-corrosion"
+  say_if_cargo_compiled "$BUILD-no-corrosion"
+}
+
+# What the repository's CMake driver puts into a tree, in scratch trees: ARCHIVE the same
+# plugin directory as the package build's; SYMLINK (the driver itself configured, its
+# default) links to this checkout; COPY copies it.
+check_placements() {
+  say "The CMake driver's placements (ARCHIVE, SYMLINK, COPY) in scratch trees"
   local scratch archive
   scratch=$(mktemp -d)
-  mkdir -p "$scratch/tree/plugin" "$scratch/tree/mysql-test/suite"
+  scratch_tree() { rm -rf "$scratch/tree"; mkdir -p "$scratch/tree/plugin" "$scratch/tree/mysql-test/suite"; }
+  scratch_tree
   archive=$(echo "$WORK"/archive/auth_awsiam-*.tar.gz)
   (cd "$scratch" && cmake -DMYSQL_SOURCE_DIR="$scratch/tree" -DAUTH_AWSIAM_PLACEMENT=ARCHIVE \
      -DAUTH_AWSIAM_ARCHIVE="$archive" -P "$SRC/cmake/place_in_tree.cmake" >/dev/null)
   diff -r "$scratch/tree/plugin/auth_awsiam" "$TREE/plugin/auth_awsiam"
   [ ! -L "$scratch/tree/mysql-test/suite/auth_awsiam" ] && [ -f "$scratch/tree/mysql-test/suite/auth_awsiam/t/login.test" ]
+
+  scratch_tree
+  cmake -S "$SRC" -B "$scratch/driver" -DMYSQL_SOURCE_DIR="$scratch/tree" >"$scratch/driver.log"
+  local path
+  for path in plugin/auth_awsiam mysql-test/suite/auth_awsiam; do
+    [ "$(readlink "$scratch/tree/$path")" = "$SRC/$path" ] ||
+      { echo "the driver's SYMLINK placement: $scratch/tree/$path is not a link to $SRC/$path" >&2; exit 1; }
+  done
+  cmake --build "$scratch/driver" --target help | grep -E '^\.\.\. (plugin|mtr)$' | sort | paste -sd' ' |
+    grep -Fx '... mtr ... plugin' >/dev/null || { echo "the driver has no plugin and mtr targets" >&2; exit 1; }
+
+  scratch_tree
+  (cd "$scratch" && cmake -DMYSQL_SOURCE_DIR="$scratch/tree" -DAUTH_AWSIAM_PLACEMENT=COPY \
+     -P "$SRC/cmake/place_in_tree.cmake" >/dev/null)
+  for path in plugin/auth_awsiam mysql-test/suite/auth_awsiam; do
+    [ ! -L "$scratch/tree/$path" ] && diff -r "$SRC/$path" "$scratch/tree/$path"
+  done
   rm -rf "$scratch"
+}
 
-  say "Again with plain cargo, offline, on the Corrosion build's cargo target"
-  # In the package build's environment (its compiler flags and cargo profile settings,
-  # which debian/rules wrote down), without which cargo would compile every crate again.
-  (
-    set -a
-    # shellcheck source=/dev/null
-    . "$DEB_BUILD/build.env"
-    set +a
-    configure_tree --offline "$BUILD-no-corrosion" -DCMAKE_DISABLE_FIND_PACKAGE_Corrosion=ON \
-      -DAUTH_AWSIAM_CARGO_TARGET_DIR="$(corrosion_target_dir "$BUILD")" -DAUTH_AWSIAM_CC_ENV_TRIPLE="$cc_env"
-    build_tree --offline "$BUILD-no-corrosion"
-  )
-  expect_in "$BUILD-no-corrosion.log" "auth_awsiam: Rust core built with plain cargo"
-  expect_in "$BUILD-no-corrosion.log" "offline (--frozen)"
-  check_build "$BUILD-no-corrosion"
-  say_if_cargo_compiled "$BUILD-no-corrosion"
-
+# 8.4: the tree refuses, at configure time, Ubuntu's default cargo, older than the
+# crates' rust-version.
+check_old_cargo_refused() {
   say "An old cargo is refused"
   local old_path=${PATH#"$RUST_84_BIN":}
   if PATH=$old_path configure_tree "$BUILD-old-cargo" >/dev/null 2>&1; then

@@ -29,14 +29,17 @@ KEEP_CHECKOUTS=2
 # The server line of this chroot (tools/sandbox.sh --line), e.g. 9.7.4 or 8.4.13.
 MYSQL_VERSION=$(sed -n 's/^MYSQL_VERSION_\(MAJOR\|MINOR\|PATCH\)=//p' "$TREE/MYSQL_VERSION" | paste -sd.)
 LINE=${MYSQL_VERSION%.*}                # 9.7 or 8.4
-PLACEMENT=SYMLINK                       # plugin and suite linked from this repository
+# How build_plugin builds: SYMLINK, with the repository's CMake driver, the plugin and
+# suite linked from this checkout (the demo, the benchmark, a quick run on 9.7); or
+# PACKAGE, as a packager builds it: the Debian packages, whose build puts the plugin
+# directory of the vendored source archive (tools/vendor.sh) into a tree of its own and
+# builds it with the archive's Cargo.lock and crates, offline (every whole test run,
+# tools/inside/test.sh, and everything on 8.4).
+PLACEMENT=SYMLINK
 if [ "$LINE" = 8.4 ]; then
   # Ubuntu's default cargo (1.93) is older than the crates' rust-version; its
   # versioned toolchain package (cargo-1.97) is not.
   export PATH=$RUST_84_BIN:$PATH
-  # As a packager builds it: the Debian packages, whose build puts the plugin
-  # directory of the vendored source archive (tools/vendor.sh) into a tree of its own
-  # and builds it with the archive's Cargo.lock and crates, offline (build_plugin).
   PLACEMENT=PACKAGE
 fi
 

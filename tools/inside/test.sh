@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # All tests of one server line, inside its sandbox (tools/sandbox.sh [--line
-# 8.4]): the plugin built in the MySQL source tree, the other ways of
-# configuring it (9.7 only: cargo fallback, option off, Debug), the Rust tests
-# (9.7 only), and the whole auth_awsiam MTR suite on the chroot's mysqld,
-# against a real LocalStack STS; the Debian packages (tools/inside/packages.sh: on 8.4
-# the line's build, on 9.7 after the rest). Extra arguments go to mysql-test-run.
+# 8.4]): the plugin built in the MySQL source tree by the line's Debian packages
+# (tools/inside/packages.sh), which are installed here; the other ways of configuring
+# it (cargo fallback; 9.7 also option off and Debug), the Rust tests (9.7 only), and the
+# whole auth_awsiam MTR suite on the chroot's mysqld, against a real LocalStack STS.
+# Extra arguments go to mysql-test-run.
 # AUTH_AWSIAM_QUICK=1 (for working on a test, never CI): only the main build and the
 # MTR tests named, none of the other configurations, cargo checks or benchmark.
 # It ends with the summary lines tools/test.sh collects, one per MTR run:
@@ -14,15 +14,20 @@ source "$(dirname "$0")/common.sh"
 # shellcheck source=checks.sh
 source "$(dirname "$0")/checks.sh"
 
+QUICK=${AUTH_AWSIAM_QUICK:-}
+# A whole run builds each line as a packager does, from its Debian packages, and every
+# other configuration shares that build's compiled crates: one release build of every
+# crate per line (minutes each on a new machine). A quick run on 9.7 builds with the
+# CMake driver, linked from this checkout (common.sh), which rebuilds faster while
+# working on the code.
+[ -n "$QUICK" ] || PLACEMENT=PACKAGE
 build_plugin
 check_build "$BUILD"
-QUICK=${AUTH_AWSIAM_QUICK:-}
 if [ -n "$QUICK" ]; then
   say "AUTH_AWSIAM_QUICK: other configurations, cargo checks and the benchmark skipped"
-elif [ "$LINE" = 9.7 ]; then
-  check_other_configurations
 else
   check_vendored_plugin
+  if [ "$LINE" = 9.7 ]; then check_other_configurations; else check_old_cargo_refused; fi
 fi
 
 LS_DIR=/tmp/auth_awsiam-localstack
@@ -99,9 +104,8 @@ if [ "$LINE" = 9.7 ] && [ -z "$QUICK" ]; then
   with_plugin "$BUILD-debug" mtr_checked /tmp/auth_awsiam-mtr-debug.log install login
   summary="$summary
 mtr MySQL $MYSQL_VERSION, plugin Debug build: $MTR_PASSED passed, 0 failed, 0 skipped"
-  # The benchmark, every scenario with small counts, so that it cannot rot.
-  [ "$#" -gt 0 ] || bash "$SRC/tools/inside/bench.sh" --smoke
-  # The Debian packages (on 8.4 they are the line's build: build_plugin).
-  [ "$#" -gt 0 ] || bash "$SRC/tools/inside/packages.sh"
+  # The benchmark, every scenario with small counts, so that it cannot rot: on the plugin
+  # and programs this run installed.
+  [ "$#" -gt 0 ] || AUTH_AWSIAM_PLUGIN_INSTALLED=1 bash "$SRC/tools/inside/bench.sh" --smoke
 fi
 echo "$summary"
