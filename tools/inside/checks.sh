@@ -50,9 +50,9 @@ check_build() {
 #
 # The Rust core is the same in every build (one cargo profile whatever the build type),
 # so the Debug build shares the package build's cargo target, and cargo compiles it
-# once: its cargo/ is the package build's (Corrosion takes no target directory: it is
-# always BUILD/cargo/NAME), and it builds in the package build's environment
-# (in_package_build_env).
+# once: the target directory its Corrosion uses is a link to the package build's
+# (share_corrosion_target; Corrosion takes no target directory), and it builds in the
+# package build's environment (in_package_build_env).
 check_other_configurations() {
   say "Configuring with the option off"
   # shellcheck disable=SC2086 # one argument per option
@@ -64,8 +64,6 @@ check_other_configurations() {
   esac
 
   say "Debug build (WITH_DEBUG, maintainer mode)"
-  mkdir -p "$BUILD-debug"
-  [ -L "$BUILD-debug/cargo" ] || { rm -rf "$BUILD-debug/cargo"; ln -s "$BUILD/cargo" "$BUILD-debug/cargo"; }
   # Configured with the tree's own Debug flags (the package build's CFLAGS would add
   # -O2 and _FORTIFY_SOURCE, which -O0 and -Werror refuse); cargo builds in its environment.
   configure_tree --offline "$BUILD-debug" -DWITH_DEBUG=1
@@ -75,11 +73,12 @@ check_other_configurations() {
   # Maintainer mode: the tree prints its flags while configuring.
   grep -E '^-- CMAKE_CXX_FLAGS: .*-Wextra.*-Werror' "$BUILD-debug.log" >/dev/null ||
     { echo "$BUILD-debug: no maintainer mode (-Wextra -Werror)" >&2; exit 1; }
+  share_corrosion_target "$BUILD-debug"
   in_package_build_env build_tree --offline "$BUILD-debug"
   # Corrosion's default for Debug would be cargo's dev profile (output in debug/).
   expect_in "$BUILD-debug/plugin/auth_awsiam/CMakeFiles/_cargo-build_auth_awsiam_core.dir/build.make" \
     "--profile=release"
-  if [ -n "$(find "$BUILD-debug/cargo/" -name libauth_awsiam_core.a -path '*/debug/*')" ]; then
+  if [ -n "$(find -L "$BUILD-debug/cargo/" -name libauth_awsiam_core.a -path '*/debug/*')" ]; then
     echo "the Debug build built a dev-profile core" >&2; exit 1
   fi
   # Maintainer mode: the plugin's own compile flags (make does not echo them).
@@ -110,23 +109,40 @@ in_package_build_env() {
   )
 }
 
-# The cargo target directory Corrosion made in build directory DIR (one per workspace).
+# The cargo target directory of build directory DIR's Corrosion build, as its build rules
+# name it (Corrosion names it after the workspace's manifest path).
 corrosion_target_dir() {
-  local dirs=("$1"/cargo/*/)
-  if [ "${#dirs[@]}" != 1 ] || [ ! -d "${dirs[0]}" ]; then
-    echo "expected one cargo target directory in $1/cargo, found: ${dirs[*]}" >&2; return 1
-  fi
-  echo "${dirs[0]%/}"
+  local dir
+  dir=$(grep -oE -- '--target-dir [^ ]+' \
+          "$1/plugin/auth_awsiam/CMakeFiles/_cargo-build_auth_awsiam_core.dir/build.make" |
+          head -n 1 | cut -d' ' -f2)
+  [ -n "$dir" ] || { echo "$1: no cargo --target-dir in Corrosion's build rules" >&2; return 1; }
+  echo "$dir"
 }
 
 # The builds after the main one share its Rust core (check_other_configurations): says
 # so when cargo compiled anything for build directory DIR, which means that the two
 # builds' cargo calls differ (the run takes minutes longer, nothing is wrong otherwise).
+# The workspace's own crates do not count: their manifests are generated in each build
+# directory (cargo-workspace/), so cargo sees them as other crates.
 say_if_cargo_compiled() {
   local compiled
-  compiled=$(grep -cE '^ *Compiling ' "$1.build.log" || true)
+  compiled=$(grep -E '^ *Compiling ' "$1.build.log" | grep -cv ' (/' || true)
   [ "$compiled" = 0 ] ||
-    echo "note: cargo compiled $compiled crates again for $1: its cargo call differs from the main build's (see plugin/auth_awsiam/cmake/cargo_fallback.cmake)"
+    echo "note: cargo compiled $compiled dependency crates again for $1: its cargo call differs from the package build's (see plugin/auth_awsiam/cmake/cargo_fallback.cmake)"
+}
+
+# Corrosion names its cargo target directory after the workspace's manifest, which for
+# the archive's plugin is generated in each build directory (cargo-workspace/): the
+# directory build directory DIR's Corrosion build will use becomes a link to the package
+# build's cargo target, so its crates are found there, compiled.
+share_corrosion_target() {
+  local want
+  want=$(corrosion_target_dir "$1")
+  # (An older layout linked the whole of cargo/.)
+  [ ! -L "$1/cargo" ] || rm "$1/cargo"
+  mkdir -p "$(dirname "$want")"
+  [ -L "$want" ] || { rm -rf "$want"; ln -s "$(corrosion_target_dir "$BUILD")" "$want"; }
 }
 
 corrosion_version() {
