@@ -176,11 +176,17 @@ bootstrap_resolute() {
 }
 
 provision() {
-  if ! command -v debootstrap >/dev/null; then
-    log "installing debootstrap on the host"
-    apt-get -o Acquire::Retries=5 update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=5 install -y -qq debootstrap >/dev/null
-  fi
+  # Both lines' chroots may be made at once (tools/test.sh): one installs debootstrap on
+  # the host, the other waits for it rather than for apt's lock.
+  mkdir -p "$CACHE_DIR"
+  (
+    flock 9
+    if ! command -v debootstrap >/dev/null; then
+      log "installing debootstrap on the host"
+      apt-get -o Acquire::Retries=5 update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=5 install -y -qq debootstrap >/dev/null
+    fi
+  ) 9>"$CACHE_DIR/host-tools.lock"
   local mirror; mirror=$(host_mirror)
   case "$LINE" in
     9.7) bootstrap_sid "$mirror" ;;

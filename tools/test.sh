@@ -44,14 +44,13 @@ run_line() {
   [ -z "$full_run" ] || bash "$here/package_check.sh" --line "$line"
   echo "[tools/test.sh] MySQL $line line done, $((SECONDS / 60)) min since the start"
 }
-# The first line runs here. Each other line, its chroot made first (after the first
-# line's: both may install debootstrap on the host), runs beside it: one
-# line's downloads, configure steps, lintian and tests leave a CPU idle for long
-# stretches, which the other's compiling fills. It has ports of its own (the chroots
-# share the host's network): its LocalStack's, its package check's STS, and
-# mysql-test-run's range (MTR_BUILD_THREAD; the first line's mysql-test-run finds free
-# ports from 13000 up). Its output is shown when the first line is done.
-bash "$here/sandbox.sh" --line "${lines[0]}" provision
+# The first line runs here. Each other line, its chroot made first (at the same time as
+# the first line's), runs beside it: one line's downloads, configure steps, lintian and
+# tests leave a CPU idle for long stretches, which the other's compiling fills. It has
+# ports of its own (the chroots share the host's network): its LocalStack's, its package
+# check's STS, and mysql-test-run's range (MTR_BUILD_THREAD; the first line's
+# mysql-test-run finds free ones from 13000 up), so no result file may name a port.
+# Its output is shown when the first line is done.
 declare -A beside
 for line in "${lines[@]:1}"; do
   (export LOCALSTACK_PORT=$SIDE_LINE_LOCALSTACK_PORT MTR_BUILD_THREAD=$SIDE_LINE_MTR_BUILD_THREAD \
@@ -60,6 +59,7 @@ for line in "${lines[@]:1}"; do
    run_line "$line" "$@") >"$work/line-$line.log" 2>&1 &
   beside[$line]=$!
 done
+bash "$here/sandbox.sh" --line "${lines[0]}" provision
 run_line "${lines[0]}" "$@" | tee -a "$log"
 for line in "${lines[@]:1}"; do
   status=0
